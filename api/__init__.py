@@ -1,0 +1,1 @@
+"""FastAPI app and routers: parse, authorize, call a service, shape the response."""

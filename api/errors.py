@@ -1,0 +1,23 @@
+"""One handler renders every domain error; a dead database is a 503, never a 500."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database.unavailable path=%s error=%s", request.url.path, exc.orig)
+        return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503)

@@ -1,0 +1,89 @@
+"""The WhatsApp webhook: verification handshake and signed notifications."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from channels.webhook import InvalidNotification, Notification, parse_notification, verify_signature
+from services.webhook_intake import Scheduler, intake
+from settings import get_settings
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["webhook"])
+
+
+@router.get("/webhook", response_class=PlainTextResponse)
+def verify(
+    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+) -> PlainTextResponse:
+    """Meta's subscription handshake: echo the challenge when the verify token matches."""
+    expected = get_settings().verify_token
+    if (
+        mode == "subscribe"
+        and expected is not None
+        and token is not None
+        and challenge is not None
+        and hmac.compare_digest(token.encode(), expected.get_secret_value().encode())
+    ):
+        return PlainTextResponse(challenge)
+    return PlainTextResponse("verification failed", status_code=403)
+
+
+@router.post("/webhook")
+async def receive(request: Request) -> JSONResponse:
+    """WhatsApp Cloud API notifications. 200 means every message in it is stored."""
+    settings = get_settings()
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.webhook_max_body_bytes:
+        return _refuse(413, "payload too large")
+    body = await request.body()
+    if len(body) > settings.webhook_max_body_bytes:
+        return _refuse(413, "payload too large")
+    secret = settings.whatsapp_app_secret
+    if secret is None:
+        return _refuse(401, "WHATSAPP_APP_SECRET is not configured: webhooks cannot be verified")
+    header = request.headers.get("x-hub-signature-256")
+    if not verify_signature(secret=secret.get_secret_value().encode(), body=body, header=header):
+        return _refuse(401, "missing or invalid X-Hub-Signature-256")
+    try:
+        notification = parse_notification(json.loads(body))
+    except (ValueError, RecursionError) as exc:  # InvalidNotification and bad JSON/UTF-8
+        return _refuse(400, f"not a WhatsApp notification: {_reason(exc)}")
+    result = await run_in_threadpool(intake, notification, request.app.state.scheduler)
+    return JSONResponse(
+        {"stored": len(result.stored), "duplicates": result.duplicates, "rejected": result.rejected}
+    )
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, InvalidNotification) else "body is not valid JSON"
+
+
+def _refuse(status: int, reason: str) -> JSONResponse:
+    log.warning("whatsapp.webhook.rejected status=%s reason=%s", status, reason)
+    return JSONResponse({"detail": reason}, status_code=status)
+
+
+def celery_scheduler() -> Scheduler:
+    """Production scheduling through Redis and Celery (imported lazily: the app stays light)."""
+    from tasks import runtime
+    from tasks.status import apply as apply_status_task
+    from tasks.status import apply_statuses, status_to_json
+    from tasks.turn import schedule_flush
+
+    def later(notification: Notification) -> None:
+        apply_status_task.delay([status_to_json(s) for s in notification.statuses])
+
+    def now(notification: Notification) -> int:
+        return apply_statuses(list(notification.statuses))
+
+    return Scheduler(runtime.buffer, schedule_flush, later, now)

@@ -1,0 +1,57 @@
+"""Celery configuration, read from the one settings object."""
+
+from kombu import Queue
+
+from settings import get_settings
+
+_settings = get_settings()
+
+broker_url = _settings.redis_url
+broker_connection_retry_on_startup = True
+broker_connection_timeout = 2
+# Longer than any countdown we schedule and any turn we run, or tasks run twice.
+broker_transport_options = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+}
+task_publish_retry_policy = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+task_ignore_result = True
+result_backend = None
+
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_send_sent_event = True
+worker_send_task_events = True
+task_track_started = True
+worker_hijack_root_logger = False
+
+task_default_queue = "default"
+task_queues = (Queue("default"), Queue("messages"), Queue("state"), Queue("status"))
+task_routes = {
+    "switchboard.turn.*": {"queue": "messages"},
+    "switchboard.status.*": {"queue": "status"},
+    "switchboard.housekeeping.*": {"queue": "state"},
+    "switchboard.delivery.*": {"queue": "default"},
+}
+
+task_soft_time_limit = 300
+task_time_limit = 360
+
+beat_schedule = {
+    "sweep-unanswered": {
+        "task": "switchboard.housekeeping.sweep",
+        "schedule": _settings.sweeper_interval_seconds,
+    },
+}
+beat_schedule_filename = str(_settings.data_dir / "celerybeat-schedule")

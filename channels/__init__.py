@@ -1,0 +1,1 @@
+"""Outbound channels: the WhatsApp Cloud API client and the helpers around it."""

@@ -1,0 +1,21 @@
+"""Per-run facts: which merchant, which conversation, who is talking. Never globals."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["customer", "admin"]
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    conversation_id: int
+    turn_id: int
+    merchant_id: int
+    merchant_name: str
+    merchant_description: str
+    tone: str
+    default_language: str
+    customer_name: str | None
+    customer_language: str | None
+    role: Role = "customer"
+    staff_type: str | None = None  # for admin conversations: admin, sales, returns...

@@ -1,0 +1,178 @@
+"""Chat models for the agent: provider choice, our retry policy, and fallback.
+
+The SDKs' own retries are turned off so that `with_retry` below is the only retry
+policy: transient errors (429, 5xx, timeouts, dropped connections) are retried with
+a short exponential backoff; anything else falls straight through to the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import httpx
+import openai
+from google.genai import errors as genai_errors
+from langchain_core.exceptions import ModelError
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import Runnable
+from langchain_core.runnables.retry import ExponentialJitterParams
+from langchain_core.tools import BaseTool
+
+from settings import Settings
+
+PROVIDERS = ("gemini", "openai")
+TEMPERATURE = 0.3
+
+# Passed to tenacity's wait_exponential_jitter; tests shrink these.
+RETRY_WAIT: ExponentialJitterParams = {"initial": 0.5, "max": 8.0, "exp_base": 2.0, "jitter": 0.5}
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Timeouts and dropped connections; google-genai lets these through unwrapped."""
+    modules: list[Any] = [httpx]
+    try:  # google-genai runs on httpx2 when GOOGLE_GENAI_HTTP_CLIENT=httpx2
+        import httpx2
+
+        modules.append(httpx2)
+    except ImportError:
+        pass
+    return tuple(
+        error
+        for module in modules
+        for error in (module.TimeoutException, module.NetworkError, module.RemoteProtocolError)
+    )
+
+
+TRANSPORT_ERRORS = _transport_errors() + (openai.APIConnectionError,)  # incl. APITimeoutError
+
+
+def _transient_status(status: int | None) -> bool:
+    return status is not None and (status in (408, 429) or status >= 500)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying the same request to the same provider may succeed."""
+    if isinstance(exc, ModelError):  # how both LangChain integrations classify SDK errors
+        return exc.is_retryable
+    if isinstance(exc, genai_errors.APIError):
+        return _transient_status(exc.code)
+    if isinstance(exc, openai.APIStatusError):
+        return _transient_status(exc.status_code)
+    if isinstance(exc, TRANSPORT_ERRORS):
+        return True
+    # e.g. a Gemini 408 arrives as a generic ChatGoogleGenerativeAIError from ClientError
+    return exc.__cause__ is not None and is_transient(exc.__cause__)
+
+
+class LLMNotConfigured(RuntimeError):
+    """No LLM provider has an API key."""
+
+
+class LLMUnavailable(RuntimeError):
+    """Every configured provider failed after its retries.
+
+    `__cause__` is the error that left the fallback chain: LangChain's
+    `RunnableWithFallbacks` re-raises the primary provider's (last retried) error.
+    """
+
+
+def _api_key(provider: str, settings: Settings) -> str | None:
+    secret = settings.google_api_key if provider == "gemini" else settings.openai_api_key
+    return secret.get_secret_value() if secret is not None else None
+
+
+def configured_providers(settings: Settings) -> list[str]:
+    """The primary then the fallback provider, keeping only those with an API key."""
+    candidates = [settings.llm_provider]
+    fallback = settings.llm_fallback_provider
+    if fallback is not None and fallback != settings.llm_provider:
+        candidates.append(fallback)
+    return [provider for provider in candidates if _api_key(provider, settings)]
+
+
+def make_chat_model(provider: str, settings: Settings) -> BaseChatModel:
+    """One provider's chat model with the SDK's own retries disabled."""
+    api_key = _api_key(provider, settings)
+    if not api_key:
+        raise LLMNotConfigured(f"no API key for LLM provider {provider!r}")
+    if provider == "gemini":
+        from langchain_google_genai import ChatGoogleGenerativeAI
+
+        # max_retries=1 means one attempt: google-genai reads 0 as "its default" (5).
+        return ChatGoogleGenerativeAI(
+            model=settings.gemini_model,
+            api_key=api_key,
+            base_url=settings.gemini_base_url or None,
+            timeout=settings.llm_timeout_seconds,
+            temperature=TEMPERATURE,
+            max_retries=1,
+        )
+    if provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            model=settings.openai_model,
+            api_key=api_key,
+            base_url=settings.openai_base_url or None,
+            timeout=settings.llm_timeout_seconds,
+            temperature=TEMPERATURE,
+            max_retries=0,
+            use_responses_api=False,
+        )
+    raise ValueError(f"unknown LLM provider {provider!r}; expected one of {PROVIDERS}")
+
+
+def build_agent_model(
+    settings: Settings,
+    tools: Sequence[BaseTool] = (),
+    *,
+    retry_wait: ExponentialJitterParams | None = None,
+) -> Runnable[Sequence[BaseMessage], AIMessage]:
+    """The configured providers in order, each retried on transient errors only."""
+    providers = configured_providers(settings)
+    if not providers:
+        raise LLMNotConfigured("set GOOGLE_API_KEY or OPENAI_API_KEY")
+    wait = retry_wait if retry_wait is not None else RETRY_WAIT
+    runnables: list[Runnable[Any, Any]] = []
+    for provider in providers:
+        model = make_chat_model(provider, settings)
+        bound: Runnable[Any, Any] = model.bind_tools(list(tools)) if tools else model
+        runnables.append(
+            bound.with_retry(
+                retry_if_exception_type=is_transient,
+                wait_exponential_jitter=True,
+                exponential_jitter_params=wait,
+                stop_after_attempt=settings.llm_max_retries + 1,
+            )
+        )
+    primary, *fallbacks = runnables
+    chain = primary.with_fallbacks(fallbacks) if fallbacks else primary
+    return cast("Runnable[Sequence[BaseMessage], AIMessage]", chain)
+
+
+def invoke_agent_model(
+    runnable: Runnable[Sequence[BaseMessage], AIMessage], messages: Sequence[BaseMessage]
+) -> AIMessage:
+    """Invoke the agent model; any failure left after retries and fallbacks is LLMUnavailable."""
+    try:
+        return runnable.invoke(list(messages))
+    except Exception as exc:
+        raise LLMUnavailable(f"LLM unavailable: {exc}") from exc
+
+
+_PROVIDER_NAMES = {"google_genai": "gemini", "openai": "openai"}
+
+
+def usage_of(message: AIMessage) -> dict[str, Any]:
+    """Token usage and the provider/model that answered; zeros when unknown."""
+    usage = message.usage_metadata or {}
+    metadata = message.response_metadata or {}
+    raw_provider = metadata.get("model_provider")
+    return {
+        "input_tokens": int(usage.get("input_tokens") or 0),
+        "output_tokens": int(usage.get("output_tokens") or 0),
+        "provider": _PROVIDER_NAMES.get(raw_provider, raw_provider),
+        "model": metadata.get("model_name") or metadata.get("model"),
+    }

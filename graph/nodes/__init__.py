@@ -1,0 +1,1 @@
+"""Graph nodes: load the turn's input, route, run the agent, finish."""

@@ -1,0 +1,89 @@
+"""The agent step: system prompt + budgeted history -> the model (with tools)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, RemoveMessage, SystemMessage
+from langchain_core.messages.utils import count_tokens_approximately, trim_messages
+from langchain_core.runnables import Runnable
+from langgraph.runtime import Runtime
+
+from graph.context import TurnContext
+from graph.llm import LLMNotConfigured, LLMUnavailable, invoke_agent_model
+from graph.prompts import system_prompt
+from graph.state import ConversationState
+from persistence.db import session_scope
+from services.conversation import flag_needs_human
+
+log = logging.getLogger(__name__)
+
+AgentModel = Runnable[Sequence[BaseMessage], AIMessage]
+
+
+def budgeted_history(messages: list[AnyMessage], max_tokens: int) -> list[BaseMessage]:
+    """The newest messages that fit the token budget, starting on a human turn."""
+    return trim_messages(
+        messages,
+        max_tokens=max_tokens,
+        strategy="last",
+        token_counter=count_tokens_approximately,
+        start_on="human",
+        allow_partial=False,
+    )
+
+
+def make_agent_node(
+    model_for: Callable[[TurnContext], AgentModel | None], max_tokens: int
+) -> Callable[[ConversationState, Runtime[TurnContext]], dict]:
+    def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
+        ctx = runtime.context
+        history = budgeted_history(state.get("messages", []), max_tokens)
+        prompt = [SystemMessage(system_prompt(ctx)), *history]
+        try:
+            model = model_for(ctx)
+            if model is None:
+                raise LLMNotConfigured("no LLM provider has an API key")
+            reply = invoke_agent_model(model, prompt)
+        except (LLMNotConfigured, LLMUnavailable) as exc:
+            log.warning("turn.llm.failed conversation_id=%s error=%s", ctx.conversation_id, exc)
+            with session_scope() as session:
+                flag_needs_human(session, ctx.conversation_id, f"The AI could not answer: {exc}")
+            return {"reply": None}
+        return {"messages": [reply], "reply": ""}
+
+    return agent
+
+
+def after_agent(
+    state: ConversationState, runtime: Runtime[TurnContext]
+) -> Literal["customer_tools", "admin_tools", "finish"]:
+    last = state["messages"][-1] if state.get("messages") else None
+    if state.get("reply", "") is None or not (isinstance(last, AIMessage) and last.tool_calls):
+        return "finish"
+    # Each role has its own tool node: a customer's model can never run an admin tool,
+    # even if it names one.
+    return "admin_tools" if runtime.context.role == "admin" else "customer_tools"
+
+
+def make_finish_node(history_max_messages: int) -> Callable[[ConversationState], dict]:
+    def finish(state: ConversationState) -> dict:
+        messages = state.get("messages", [])
+        last = messages[-1] if messages else None
+        failed = state.get("reply", "") is None
+        reply = "" if failed or not isinstance(last, AIMessage) else last.text.strip()
+        return {"reply": reply or None, "messages": _overflow(messages, history_max_messages)}
+
+    return finish
+
+
+def _overflow(messages: list[AnyMessage], keep: int) -> list[RemoveMessage]:
+    """Forget the oldest messages beyond `keep` (the database keeps the full record)."""
+    if len(messages) <= keep:
+        return []
+    cut = len(messages) - keep
+    while cut < len(messages) and messages[cut].type != "human":
+        cut += 1  # never start the kept history on a tool result or an AI message
+    return [RemoveMessage(id=m.id) for m in messages[:cut] if m.id]

@@ -1,0 +1,1 @@
+"""Storage: models, sessions, migrations, the Redis buffer, the checkpointer, embedded servers."""

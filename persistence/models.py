@@ -1,0 +1,253 @@
+"""SQLAlchemy models: the record of merchants, customers, conversations and every message."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSONB}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class ConversationMode(enum.StrEnum):
+    AI = "ai"
+    OPERATOR = "operator"
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "in"
+    OUTBOUND = "out"
+
+
+class Author(enum.StrEnum):
+    CUSTOMER = "customer"
+    AI = "ai"
+    OPERATOR = "operator"
+    SYSTEM = "system"
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Outbound message life cycle. The order of RANK is the only way a status may move."""
+
+    PENDING = "pending"  # in the outbox, not yet handed to the Graph API
+    SENDING = "sending"  # handed over; outcome not yet known
+    UNKNOWN = (
+        "unknown"  # the call failed in a way that may have sent it: reconcile, never resend blindly
+    )
+    ACCEPTED = "accepted"  # the Graph API returned a wamid
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    DROPPED = "dropped"  # never sent on purpose (e.g. an operator took over meanwhile)
+    RECEIVED = "received"  # inbound messages
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Merchant(Base):
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tone: Mapped[str] = mapped_column(String(200), default="friendly and concise")
+    default_language: Mapped[str] = mapped_column(String(16), default="en")
+    created_at: Mapped[datetime] = _now()
+
+    phone_numbers: Mapped[list[PhoneNumber]] = relationship(back_populates="merchant", lazy="raise")
+
+
+class PhoneNumber(Base):
+    """A WhatsApp business number; `phone_number_id` is Meta's id from webhook metadata."""
+
+    __tablename__ = "phone_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    phone_number_id: Mapped[str] = mapped_column(String(64), unique=True)
+    display_phone_number: Mapped[str | None] = mapped_column(String(32))
+    access_token: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+
+    merchant: Mapped[Merchant] = relationship(back_populates="phone_numbers", lazy="raise")
+
+
+class MerchantUser(Base):
+    """A merchant's own staff on WhatsApp (admins and typed users such as sales or returns)."""
+
+    __tablename__ = "merchant_users"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "wa_id"),
+        UniqueConstraint("merchant_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    wa_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(32), default="admin")
+    created_at: Mapped[datetime] = _now()
+
+
+class Customer(Base):
+    """A person writing to a merchant; known by phone (`wa_id`), business-scoped id, or both."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "wa_id"),
+        UniqueConstraint("merchant_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    wa_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    profile_name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _now()
+
+
+class Conversation(Base):
+    """One customer talking to one business number. `mode` is the single source of truth."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("phone_number_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    mode: Mapped[ConversationMode] = mapped_column(
+        _enum(ConversationMode), default=ConversationMode.AI
+    )
+    needs_human: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_human_reason: Mapped[str | None] = mapped_column(Text)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Turn(Base):
+    """One run of the graph over a burst of inbound messages; redone, never duplicated."""
+
+    __tablename__ = "turns"
+    __table_args__ = (
+        Index(
+            "uq_turns_open_per_conversation",
+            "conversation_id",
+            unique=True,
+            postgresql_where=text("finished_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index(
+            "ix_messages_pending_inbound",
+            "conversation_id",
+            postgresql_where=text("direction = 'in' AND turn_id IS NULL"),
+        ),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        Index(
+            "ix_messages_unresolved_outbound",
+            "status",
+            postgresql_where=text("status IN ('pending', 'sending', 'unknown')"),
+        ),
+        UniqueConstraint("turn_id", "direction", "seq", name="uq_messages_turn_reply_part"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    author: Mapped[Author] = mapped_column(_enum(Author))
+    wamid: Mapped[str | None] = mapped_column(String(256), unique=True)
+    type: Mapped[str] = mapped_column(String(32), default="text")
+    text: Mapped[str | None] = mapped_column(Text)
+    media: Mapped[dict[str, Any] | None] = mapped_column()
+    context_wamid: Mapped[str | None] = mapped_column(String(256))
+    raw: Mapped[dict[str, Any] | None] = mapped_column()
+    wa_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus))
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    # Inbound: the turn that consumed it. Outbound: the turn that wrote it; `seq` is the part.
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"))
+    seq: Mapped[int | None] = mapped_column(Integer)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _now()
+
+
+class Operator(Base):
+    """A person with API credentials; the token is stored only as a hash."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+
+
+class RejectedWebhook(Base):
+    """Webhook content we acknowledged but did not process (unknown number, malformed message)."""
+
+    __tablename__ = "rejected_webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64), index=True)
+    phone_number_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = _now()

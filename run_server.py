@@ -1,0 +1,149 @@
+"""Run Switchboard with one command.
+
+    python run_server.py                # all: embedded PostgreSQL + Redis, API, worker, beat
+    python run_server.py --only api     # with DATABASE_URL/REDIS_URL set: the API (default)
+    python run_server.py --only api,worker,beat
+
+Without DATABASE_URL/REDIS_URL it starts embedded servers under DATA_DIR (kept between
+runs) and every process; with them, only what `--only` names (default: the API).
+Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from settings import Settings, get_settings
+
+ROLES = ("api", "worker", "beat")
+log = logging.getLogger("switchboard")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--only",
+        help="comma-separated processes to run: api, worker, beat "
+        "(default: all three with embedded servers, else api)",
+    )
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
+    return parser.parse_args(argv)
+
+
+def roles_to_run(only: str | None, settings: Settings) -> list[str]:
+    if only:
+        roles = [r.strip() for r in only.split(",") if r.strip()]
+        unknown = sorted(set(roles) - set(ROLES))
+        if unknown:
+            raise SystemExit(f"unknown process(es): {', '.join(unknown)}; choose from {ROLES}")
+        return roles
+    embedded = not settings.database_url or not settings.redis_url
+    return list(ROLES) if embedded else ["api"]
+
+
+@contextmanager
+def embedded_servers(settings: Settings) -> Iterator[dict[str, str]]:
+    """Start the servers that have no URL configured; yield the URLs to use."""
+    from persistence.embedded import start_postgres, start_redis
+
+    env: dict[str, str] = {}
+    with ExitStack() as stack:
+        if not settings.database_url:
+            server, url = start_postgres(settings.data_dir / "postgres")
+            stack.callback(server.cleanup)
+            env["DATABASE_URL"] = url
+        if not settings.redis_url:
+            redis_server = start_redis(settings.data_dir / "redis")
+            stack.callback(redis_server.stop)
+            env["REDIS_URL"] = redis_server.url
+        yield env
+
+
+def prepare(settings: Settings) -> None:
+    """Migrate, then create the configured default merchant."""
+    from persistence.db import session_scope
+    from persistence.migrate import upgrade
+    from services.merchant import ensure_phone_number
+
+    upgrade(settings.database_url or "")
+    if settings.whatsapp_phone_number_id and settings.whatsapp_access_token:
+        with session_scope() as session:
+            ensure_phone_number(
+                session,
+                phone_number_id=settings.whatsapp_phone_number_id,
+                access_token=settings.whatsapp_access_token.get_secret_value(),
+                display_phone_number=settings.whatsapp_display_phone_number,
+                merchant_name=settings.merchant_name,
+            )
+
+
+def celery_command(role: str, concurrency: int, settings: Settings) -> list[str]:
+    base = [sys.executable, "-m", "celery", "-A", "tasks"]
+    if role == "worker":
+        return [
+            *base, "worker", "-Q", "default,messages,state,status",
+            "--concurrency", str(concurrency), "--loglevel", settings.log_level,
+        ]  # fmt: skip
+    return [*base, "beat", "--loglevel", settings.log_level, "--schedule",
+            str(settings.data_dir / "celerybeat-schedule")]  # fmt: skip
+
+
+def stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    roles = roles_to_run(args.only, settings)
+    with embedded_servers(settings) as urls:
+        os.environ.update(urls)  # children and this process now see the same servers
+        get_settings.cache_clear()
+        settings = get_settings()
+        prepare(settings)
+        children = [
+            subprocess.Popen(celery_command(role, args.concurrency, settings))
+            for role in roles
+            if role != "api"
+        ]
+        try:
+            if "api" in roles:
+                log.info(
+                    "switchboard.api http://%s:%s (docs at /docs)", settings.host, settings.port
+                )
+                uvicorn.run(
+                    "api.app:create_app", factory=True, host=settings.host, port=settings.port
+                )
+            else:
+                for child in children:
+                    child.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop_children(children)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

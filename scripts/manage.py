@@ -1,0 +1,102 @@
+"""Administration from the shell: merchants, their numbers and staff.
+
+    python scripts/manage.py create-merchant NAME [--phone-number-id ID --access-token TOKEN]
+    python scripts/manage.py add-number MERCHANT_ID PHONE_NUMBER_ID ACCESS_TOKEN
+    python scripts/manage.py add-user MERCHANT_ID NAME [--wa-id ID] [--user-id BSUID] [--type admin]
+    python scripts/manage.py list
+
+Uses DATABASE_URL (the server run by run_server.py prints where its data lives).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from persistence.db import session_scope
+from services import merchant as merchants
+from services.errors import DomainError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-merchant", help="create a merchant")
+    create.add_argument("name")
+    create.add_argument("--description", default="")
+    create.add_argument("--tone", default="friendly and concise")
+    create.add_argument("--language", default="en")
+    create.add_argument("--phone-number-id")
+    create.add_argument("--access-token")
+    create.add_argument("--display-phone-number")
+    number = commands.add_parser("add-number", help="connect a WhatsApp number to a merchant")
+    number.add_argument("merchant_id", type=int)
+    number.add_argument("phone_number_id")
+    number.add_argument("access_token")
+    number.add_argument("--display-phone-number")
+    user = commands.add_parser("add-user", help="add a staff member (admin, sales, returns...)")
+    user.add_argument("merchant_id", type=int)
+    user.add_argument("name")
+    user.add_argument("--wa-id")
+    user.add_argument("--user-id")
+    user.add_argument("--type", default="admin")
+    commands.add_parser("list", help="list merchants, numbers and staff")
+    return parser
+
+
+def run(args: argparse.Namespace) -> str:
+    with session_scope() as session:
+        if args.command == "create-merchant":
+            merchant = merchants.create_merchant(
+                session, name=args.name, description=args.description, tone=args.tone,
+                default_language=args.language,
+            )  # fmt: skip
+            if args.phone_number_id and args.access_token:
+                merchants.add_phone_number(
+                    session, merchant_id=merchant.id, phone_number_id=args.phone_number_id,
+                    access_token=args.access_token, display_phone_number=args.display_phone_number,
+                )  # fmt: skip
+            return f"merchant {merchant.id} created"
+        if args.command == "add-number":
+            phone = merchants.add_phone_number(
+                session, merchant_id=args.merchant_id, phone_number_id=args.phone_number_id,
+                access_token=args.access_token, display_phone_number=args.display_phone_number,
+            )  # fmt: skip
+            return f"number {phone.phone_number_id} added to merchant {args.merchant_id}"
+        if args.command == "add-user":
+            user = merchants.add_merchant_user(
+                session, merchant_id=args.merchant_id, name=args.name, wa_id=args.wa_id,
+                user_id=args.user_id, type=args.type,
+            )  # fmt: skip
+            return f"user {user.id} ({user.type}) added to merchant {args.merchant_id}"
+        return _listing(session)
+
+
+def _listing(session: object) -> str:
+    lines = []
+    for merchant in merchants.list_merchants(session):  # type: ignore[arg-type]
+        lines.append(f"{merchant.id}: {merchant.name}")
+        for phone in merchants.phone_numbers_of(session, merchant.id):  # type: ignore[arg-type]
+            lines.append(f"    number {phone.phone_number_id} {phone.display_phone_number or ''}")
+        for user in merchants.list_merchant_users(session, merchant.id):  # type: ignore[arg-type]
+            lines.append(f"    {user.type} {user.name} wa_id={user.wa_id} user_id={user.user_id}")
+    return "\n".join(lines) or "no merchants yet"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        print(run(args))
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

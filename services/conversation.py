@@ -1,0 +1,130 @@
+"""Customers and their conversations with a business number."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from persistence.models import Conversation, Customer, PhoneNumber
+from services.errors import NotFound
+
+
+def upsert_customer(
+    session: Session,
+    *,
+    merchant_id: int,
+    wa_id: str | None,
+    user_id: str | None,
+    profile_name: str | None = None,
+) -> Customer:
+    """Find the customer by phone or business-scoped id (either may be missing); learn the other."""
+    if not (wa_id or user_id):
+        raise ValueError("a customer needs a wa_id or a user_id")
+    customer = _find_customer(session, merchant_id=merchant_id, wa_id=wa_id, user_id=user_id)
+    if customer is None:
+        session.execute(
+            insert(Customer)
+            .values(
+                merchant_id=merchant_id, wa_id=wa_id, user_id=user_id, profile_name=profile_name
+            )
+            .on_conflict_do_nothing()
+        )
+        customer = _find_customer(session, merchant_id=merchant_id, wa_id=wa_id, user_id=user_id)
+        assert customer is not None
+        return customer
+    if wa_id and not customer.wa_id and not _taken(session, merchant_id, Customer.wa_id, wa_id):
+        customer.wa_id = wa_id
+    if (
+        user_id
+        and not customer.user_id
+        and not _taken(session, merchant_id, Customer.user_id, user_id)
+    ):
+        customer.user_id = user_id
+    if profile_name and customer.profile_name != profile_name:
+        customer.profile_name = profile_name
+    return customer
+
+
+def _find_customer(
+    session: Session, *, merchant_id: int, wa_id: str | None, user_id: str | None
+) -> Customer | None:
+    matches = [Customer.wa_id == wa_id] if wa_id else []
+    matches += [Customer.user_id == user_id] if user_id else []
+    stmt = (
+        select(Customer)
+        .where(Customer.merchant_id == merchant_id, or_(*matches))
+        .order_by(Customer.id)
+    )
+    return session.scalars(stmt).first()
+
+
+def _taken(session: Session, merchant_id: int, column: object, value: str) -> bool:
+    stmt = select(Customer.id).where(Customer.merchant_id == merchant_id, column == value)
+    return session.scalar(stmt) is not None
+
+
+def upsert_conversation(session: Session, *, phone_id: int, customer_id: int) -> Conversation:
+    session.execute(
+        insert(Conversation)
+        .values(phone_number_id=phone_id, customer_id=customer_id, mode="ai", needs_human=False)
+        .on_conflict_do_nothing(index_elements=["phone_number_id", "customer_id"])
+    )
+    stmt = select(Conversation).where(
+        Conversation.phone_number_id == phone_id, Conversation.customer_id == customer_id
+    )
+    conversation = session.scalar(stmt)
+    assert conversation is not None
+    return conversation
+
+
+def get_conversation(session: Session, conversation_id: int) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation
+
+
+def find_conversation(
+    session: Session, *, customer: str, phone_number_id: str | None = None
+) -> Conversation:
+    """A conversation named by the customer's wa_id or business-scoped id (and the number)."""
+    stmt = (
+        select(Conversation)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)
+        .where(or_(Customer.wa_id == customer, Customer.user_id == customer))
+    )
+    if phone_number_id:
+        stmt = stmt.where(PhoneNumber.phone_number_id == phone_number_id)
+    found = list(session.scalars(stmt.limit(2)))
+    if not found:
+        raise NotFound(f"no conversation with customer {customer}")
+    if len(found) > 1:
+        raise NotFound(
+            f"customer {customer} talks to several numbers: name one with phone_number_id"
+        )
+    return found[0]
+
+
+def flag_needs_human(session: Session, conversation_id: int, reason: str) -> None:
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(needs_human=True, needs_human_reason=reason[:2000])
+    )
+
+
+def conversation_parties(
+    session: Session, conversation_id: int
+) -> tuple[Conversation, Customer, PhoneNumber]:
+    stmt = (
+        select(Conversation, Customer, PhoneNumber)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)
+        .where(Conversation.id == conversation_id)
+    )
+    row = session.execute(stmt).first()
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return row[0], row[1], row[2]

@@ -1,0 +1,133 @@
+"""Durable ingest of WhatsApp webhook content: store once, report what is new."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from channels.webhook import InboundMessage, Notification, OtherChange
+from persistence.models import (
+    Author,
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    Message,
+    RejectedWebhook,
+)
+from services import merchant as merchants
+from services.conversation import upsert_conversation, upsert_customer
+
+log = logging.getLogger(__name__)
+
+# Types that never start a turn by themselves; they join the next turn as context.
+QUIET_TYPES = frozenset({"reaction"})
+
+
+@dataclass
+class IngestResult:
+    stored: list[int] = field(default_factory=list)  # new message ids
+    duplicates: int = 0
+    rejected: int = 0
+    # conversations that received a message which should start (or extend) a burst
+    to_buffer: set[int] = field(default_factory=set)
+
+
+def record_notification(session: Session, notification: Notification) -> IngestResult:
+    result = IngestResult()
+    for message in notification.messages:
+        _record_message(session, message, result)
+    for other in notification.others:
+        _reject(
+            session,
+            reason=f"other:{other.field}"[:64],
+            phone_number_id=None,
+            payload=_as_dict(other),
+        )
+    return result
+
+
+def _record_message(session: Session, message: InboundMessage, result: IngestResult) -> None:
+    phone = merchants.find_phone_number(session, message.phone_number_id)
+    if phone is None:
+        log.warning("whatsapp.inbound.unknown_number phone_number_id=%s", message.phone_number_id)
+        _reject(
+            session,
+            reason="unknown_phone_number",
+            phone_number_id=message.phone_number_id,
+            payload=message.raw,
+        )
+        result.rejected += 1
+        return
+    if not (message.sender.wa_id or message.sender.user_id):
+        _reject(
+            session,
+            reason="no_sender",
+            phone_number_id=message.phone_number_id,
+            payload=message.raw,
+        )
+        result.rejected += 1
+        return
+    customer = upsert_customer(
+        session,
+        merchant_id=phone.merchant_id,
+        wa_id=message.sender.wa_id,
+        user_id=message.sender.user_id,
+        profile_name=message.sender.profile_name,
+    )
+    conversation = upsert_conversation(session, phone_id=phone.id, customer_id=customer.id)
+    message_id = store_inbound(session, conversation_id=conversation.id, message=message)
+    if message_id is None:
+        result.duplicates += 1
+        log.info("whatsapp.inbound.duplicate conversation_id=%s", conversation.id)
+        return
+    result.stored.append(message_id)
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(last_inbound_at=func.greatest(Conversation.last_inbound_at, message.timestamp))
+    )
+    if message.type not in QUIET_TYPES:
+        result.to_buffer.add(conversation.id)
+    log.info(
+        "whatsapp.inbound.stored conversation_id=%s message_id=%s type=%s",
+        conversation.id,
+        message_id,
+        message.type,
+    )
+
+
+def store_inbound(session: Session, *, conversation_id: int, message: InboundMessage) -> int | None:
+    """Store a WhatsApp message once; return its id if it is new (None: a retried delivery)."""
+    stmt = (
+        insert(Message)
+        .values(
+            conversation_id=conversation_id,
+            direction=Direction.INBOUND,
+            author=Author.CUSTOMER,
+            wamid=message.wamid,
+            type=message.type[:32],
+            text=message.text,
+            media=asdict(message.media) if message.media else None,
+            context_wamid=message.context_wamid,
+            raw=message.raw,
+            wa_timestamp=message.timestamp,
+            status=DeliveryStatus.RECEIVED,
+            send_attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["wamid"])
+        .returning(Message.id)
+    )
+    return session.scalar(stmt)
+
+
+def _reject(session: Session, *, reason: str, phone_number_id: str | None, payload: Any) -> None:
+    session.add(RejectedWebhook(reason=reason, phone_number_id=phone_number_id, payload=payload))
+
+
+def _as_dict(other: OtherChange) -> dict[str, Any]:
+    return {"field": other.field, "value": other.value}

@@ -1,0 +1,141 @@
+"""Merchants, their WhatsApp numbers and their staff."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from persistence.models import Merchant, MerchantUser, PhoneNumber
+from services.errors import Conflict, NotFound
+
+
+def create_merchant(
+    session: Session,
+    *,
+    name: str,
+    description: str = "",
+    tone: str = "friendly and concise",
+    default_language: str = "en",
+) -> Merchant:
+    merchant = Merchant(
+        name=name, description=description, tone=tone, default_language=default_language
+    )
+    session.add(merchant)
+    session.flush()
+    return merchant
+
+
+def get_merchant(session: Session, merchant_id: int) -> Merchant:
+    merchant = session.get(Merchant, merchant_id)
+    if merchant is None:
+        raise NotFound(f"merchant {merchant_id} does not exist")
+    return merchant
+
+
+def list_merchants(session: Session) -> list[Merchant]:
+    return list(session.scalars(select(Merchant).order_by(Merchant.id)))
+
+
+def add_phone_number(
+    session: Session,
+    *,
+    merchant_id: int,
+    phone_number_id: str,
+    access_token: str,
+    display_phone_number: str | None = None,
+) -> PhoneNumber:
+    get_merchant(session, merchant_id)
+    phone = PhoneNumber(
+        merchant_id=merchant_id,
+        phone_number_id=phone_number_id,
+        access_token=access_token,
+        display_phone_number=display_phone_number,
+    )
+    try:
+        with session.begin_nested():
+            session.add(phone)
+    except IntegrityError as exc:
+        raise Conflict(f"phone number id {phone_number_id} is already registered") from exc
+    return phone
+
+
+def find_phone_number(session: Session, phone_number_id: str) -> PhoneNumber | None:
+    return session.scalar(select(PhoneNumber).where(PhoneNumber.phone_number_id == phone_number_id))
+
+
+def phone_numbers_of(session: Session, merchant_id: int) -> list[PhoneNumber]:
+    stmt = (
+        select(PhoneNumber).where(PhoneNumber.merchant_id == merchant_id).order_by(PhoneNumber.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def add_merchant_user(
+    session: Session,
+    *,
+    merchant_id: int,
+    name: str,
+    wa_id: str | None = None,
+    user_id: str | None = None,
+    type: str = "admin",
+) -> MerchantUser:
+    if not (wa_id or user_id):
+        raise Conflict("a merchant user needs a wa_id or a user_id to be reachable on WhatsApp")
+    get_merchant(session, merchant_id)
+    user = MerchantUser(
+        merchant_id=merchant_id, name=name, wa_id=wa_id, user_id=user_id, type=type.lower()
+    )
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError as exc:
+        raise Conflict("this merchant already has a user with that WhatsApp id") from exc
+    return user
+
+
+def list_merchant_users(session: Session, merchant_id: int) -> list[MerchantUser]:
+    get_merchant(session, merchant_id)
+    stmt = (
+        select(MerchantUser)
+        .where(MerchantUser.merchant_id == merchant_id)
+        .order_by(MerchantUser.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def find_merchant_user(
+    session: Session, *, merchant_id: int, wa_id: str | None, user_id: str | None
+) -> MerchantUser | None:
+    """The merchant's staff member behind a WhatsApp identity, if any (admin conversations)."""
+    matches = [MerchantUser.wa_id == wa_id] if wa_id else []
+    matches += [MerchantUser.user_id == user_id] if user_id else []
+    if not matches:
+        return None
+    stmt = select(MerchantUser).where(MerchantUser.merchant_id == merchant_id, or_(*matches))
+    return session.scalars(stmt).first()
+
+
+def ensure_phone_number(
+    session: Session,
+    *,
+    phone_number_id: str,
+    access_token: str,
+    display_phone_number: str | None,
+    merchant_name: str,
+) -> PhoneNumber:
+    """Create the configured default merchant and number once; keep the token current."""
+    phone = find_phone_number(session, phone_number_id)
+    if phone is None:
+        merchant = create_merchant(session, name=merchant_name)
+        return add_phone_number(
+            session,
+            merchant_id=merchant.id,
+            phone_number_id=phone_number_id,
+            access_token=access_token,
+            display_phone_number=display_phone_number,
+        )
+    phone.access_token = access_token
+    if display_phone_number:
+        phone.display_phone_number = display_phone_number
+    return phone

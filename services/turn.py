@@ -1,0 +1,188 @@
+"""A turn: one graph run over one burst of a conversation's inbound messages.
+
+Two turns of one conversation never overlap: a PostgreSQL advisory lock, held on its own
+connection for the whole turn, is released by the server even if the worker dies. The
+burst is bound to a `turns` row before the graph runs, so a redone turn sees the same
+input, and its replies go through the outbox keyed by (turn, part): never sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import exists, func, select, text, update
+from sqlalchemy.orm import Session
+
+from graph.context import TurnContext
+from persistence.db import get_engine, session_scope
+from persistence.models import DeliveryStatus, Direction, Merchant, Message, Turn
+from services import merchant as merchants
+from services.conversation import conversation_parties
+from services.delivery import enqueue_reply, send_pending
+from services.ingest import QUIET_TYPES
+
+log = logging.getLogger(__name__)
+
+_TURN_LOCK_NAMESPACE = 1
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    status: str  # busy | idle | replied | silent | no_reply
+    turn_id: int | None = None
+    sent: int = 0
+
+
+@contextmanager
+def conversation_lock(conversation_id: int) -> Iterator[bool]:
+    """Try to take the conversation's turn lock; yields whether we hold it."""
+    with get_engine().connect() as conn:
+        got = conn.execute(
+            text("SELECT pg_try_advisory_lock(:ns, :id)"),
+            {"ns": _TURN_LOCK_NAMESPACE, "id": conversation_id},
+        ).scalar()
+        conn.commit()
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:ns, :id)"),
+                    {"ns": _TURN_LOCK_NAMESPACE, "id": conversation_id},
+                )
+                conn.commit()
+
+
+def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
+    """The unfinished turn (a crashed run to redo), or a new one owning the pending burst."""
+    turn = session.scalar(
+        select(Turn).where(Turn.conversation_id == conversation_id, Turn.finished_at.is_(None))
+    )
+    if turn is None:
+        if not has_pending(session, conversation_id):
+            return None
+        turn = Turn(conversation_id=conversation_id, attempts=0)
+        session.add(turn)
+        session.flush()
+        session.execute(
+            update(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == Direction.INBOUND,
+                Message.turn_id.is_(None),
+            )
+            .values(turn_id=turn.id)
+        )
+    turn.attempts += 1
+    return turn
+
+
+def has_pending(session: Session, conversation_id: int) -> bool:
+    """Whether an inbound message that should start a turn is waiting for one."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Message.conversation_id == conversation_id,
+                    Message.direction == Direction.INBOUND,
+                    Message.turn_id.is_(None),
+                    Message.type.not_in(QUIET_TYPES),
+                )
+            )
+        )
+    )
+
+
+def turn_context(session: Session, conversation_id: int, turn_id: int) -> TurnContext:
+    conversation, customer, phone = conversation_parties(session, conversation_id)
+    merchant = session.get(Merchant, phone.merchant_id)
+    assert merchant is not None
+    staff = merchants.find_merchant_user(
+        session, merchant_id=merchant.id, wa_id=customer.wa_id, user_id=customer.user_id
+    )
+    return TurnContext(
+        conversation_id=conversation.id,
+        turn_id=turn_id,
+        merchant_id=merchant.id,
+        merchant_name=merchant.name,
+        merchant_description=merchant.description,
+        tone=merchant.tone,
+        default_language=merchant.default_language,
+        customer_name=customer.profile_name,
+        customer_language=customer.language,
+        role="admin" if staff else "customer",
+        staff_type=staff.type if staff else None,
+    )
+
+
+def run_turn(
+    conversation_id: int,
+    *,
+    run_graph: Callable[[TurnContext], str | None],
+    presence: Callable[[TurnContext], AbstractContextManager[object]] | None = None,
+) -> TurnOutcome:
+    """Run the conversation's next turn if no other is running. `run_graph` returns the reply."""
+    with conversation_lock(conversation_id) as locked:
+        if not locked:
+            log.info("turn.busy conversation_id=%s", conversation_id)
+            return TurnOutcome("busy")
+        with session_scope() as session:
+            turn = open_or_start_turn(session, conversation_id)
+            if turn is None:
+                return TurnOutcome("idle")
+            context = turn_context(session, conversation_id, turn.id)
+        with presence(context) if presence else nullcontext():
+            reply = run_graph(context)
+        sent = _deliver(context, reply)
+        outcome = "replied" if sent else ("no_reply" if reply is None else "silent")
+        _finish(turn.id, outcome)
+        log.info(
+            "turn.finished conversation_id=%s turn_id=%s outcome=%s",
+            conversation_id,
+            turn.id,
+            outcome,
+        )
+        return TurnOutcome(outcome, turn.id, sent)
+
+
+def _deliver(context: TurnContext, reply: str | None) -> int:
+    if not reply:
+        return 0
+    with session_scope() as session:
+        ids = enqueue_reply(
+            session, conversation_id=context.conversation_id, turn_id=context.turn_id, text=reply
+        )
+    statuses = [send_pending(message_id, only_in_ai_mode=True) for message_id in ids]
+    return sum(1 for status in statuses if status == DeliveryStatus.ACCEPTED)
+
+
+def _finish(turn_id: int, outcome: str) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Turn)
+            .where(Turn.id == turn_id)
+            .values(finished_at=datetime.now(UTC), outcome=outcome)
+        )
+
+
+def conversations_needing_turns(session: Session, *, older_than: datetime) -> list[int]:
+    """For the sweeper: pending messages that waited past their window, and turns left open."""
+    pending = (
+        select(Message.conversation_id)
+        .where(
+            Message.direction == Direction.INBOUND,
+            Message.turn_id.is_(None),
+            Message.type.not_in(QUIET_TYPES),
+        )
+        .group_by(Message.conversation_id)
+        .having(func.min(Message.created_at) < older_than)
+    )
+    stale_turns = select(Turn.conversation_id).where(
+        Turn.finished_at.is_(None), Turn.started_at < older_than
+    )
+    ids = set(session.scalars(pending)) | set(session.scalars(stale_turns))
+    return sorted(ids)

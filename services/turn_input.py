@@ -1,0 +1,43 @@
+"""What a turn reads: its inbound burst and the notes written since the last turn."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from persistence.models import Author, Direction, Message
+
+
+def inbound_of_turn(session: Session, turn_id: int) -> list[Message]:
+    """The burst in WhatsApp order (timestamp, then arrival)."""
+    stmt = (
+        select(Message)
+        .where(Message.turn_id == turn_id, Message.direction == Direction.INBOUND)
+        .order_by(Message.wa_timestamp, Message.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def notes_since(session: Session, conversation_id: int, after_id: int) -> list[Message]:
+    """Operator messages and system notes the model has not seen yet."""
+    stmt = (
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.id > after_id,
+            Message.author.in_([Author.OPERATOR, Author.SYSTEM]),
+        )
+        .order_by(Message.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def render_inbound(message: Message) -> str:
+    """One line of text the model reads for an inbound message of any type."""
+    text = (message.text or "").strip()
+    if message.type == "text":
+        return text
+    label = f"[{message.type}]"
+    if message.media and message.media.get("filename"):
+        label = f"[{message.type}: {message.media['filename']}]"
+    return f"{label} {text}".strip()

@@ -1,0 +1,74 @@
+"""The one settings object. Every other module reads configuration from here."""
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# LangGraph reads this at import time: only known types may be revived from checkpoints.
+os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
+
+LLMProvider = Literal["gemini", "openai"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Storage and processes
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path("./.data")
+    host: str = "127.0.0.1"
+    port: int = 5000
+    log_level: str = "INFO"
+
+    # Credentials
+    admin_api_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    verify_token: SecretStr | None = None
+
+    # The default merchant's WhatsApp number, created at start when set
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_display_phone_number: str | None = None
+    merchant_name: str = "Default merchant"
+
+    # Graph API
+    whatsapp_api_base_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v23.0"
+    whatsapp_timeout_seconds: float = 10.0
+
+    # LLM
+    llm_provider: LLMProvider = "gemini"
+    llm_fallback_provider: LLMProvider | None = None
+    llm_max_retries: int = 2
+    llm_timeout_seconds: float = 60.0
+    google_api_key: SecretStr | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_model: str = "gpt-4.1-mini"
+    openai_base_url: str | None = None
+
+    # Buffer and turns
+    buffer_seconds: float = 15.0
+    buffer_max_seconds: float = 60.0
+    sweeper_interval_seconds: float = 30.0
+    send_reconcile_seconds: float = 120.0
+    context_max_tokens: int = 6000
+    history_max_messages: int = 200
+
+    # Webhook
+    webhook_max_body_bytes: int = 1_000_000
+
+    @property
+    def whatsapp_api_root(self) -> str:
+        return f"{self.whatsapp_api_base_url.rstrip('/')}/{self.whatsapp_api_version}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,41 @@
+"""The sweeper: Redis schedules, PostgreSQL remembers. Whatever Redis lost, this finds."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import redis
+
+from persistence.db import session_scope
+from services.delivery import unresolved_sends
+from services.turn import conversations_needing_turns
+from settings import get_settings
+from tasks import app, runtime
+from tasks.delivery import reconcile
+from tasks.turn import schedule_flush
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="switchboard.housekeeping.sweep", ignore_result=True)
+def sweep() -> dict[str, int]:
+    settings = get_settings()
+    now = datetime.now(UTC)
+    late = timedelta(seconds=settings.buffer_max_seconds + settings.sweeper_interval_seconds)
+    with session_scope() as session:
+        conversations = set(conversations_needing_turns(session, older_than=now - late))
+        sends = unresolved_sends(
+            session, older_than=now - timedelta(seconds=settings.send_reconcile_seconds)
+        )
+    try:
+        conversations |= set(runtime.buffer().overdue(grace=settings.sweeper_interval_seconds))
+    except redis.RedisError as exc:
+        log.warning("sweeper.redis_unavailable error=%s", exc)
+    for conversation_id in sorted(conversations):
+        schedule_flush(conversation_id)
+    for message_id in sends:
+        reconcile.delay(message_id)
+    if conversations or sends:
+        log.info("sweeper.rescheduled conversations=%s sends=%s", len(conversations), len(sends))
+    return {"conversations": len(conversations), "sends": len(sends)}

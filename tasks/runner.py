@@ -1,0 +1,51 @@
+"""Glue between the buffer, the turn service and this process's graph."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+
+from graph.context import TurnContext
+from persistence.db import session_scope
+from services import turn as turns
+from services.presence import typing_indicator
+from tasks import runtime
+
+log = logging.getLogger(__name__)
+
+
+def seconds_until_due(conversation_id: int) -> float | None:
+    """Close the burst if due. Without Redis we go ahead: PostgreSQL has the messages."""
+    try:
+        left = runtime.buffer().claim(conversation_id)
+    except redis.RedisError as exc:
+        log.warning("buffer.unavailable conversation_id=%s error=%s", conversation_id, exc)
+        return None
+    return left or None
+
+
+def next_burst_countdown(conversation_id: int) -> float | None:
+    """When to flush messages that are waiting, or None when nothing waits."""
+    with session_scope() as session:
+        if not turns.has_pending(session, conversation_id):
+            return None
+    return runtime.buffer().seconds_left(conversation_id) or 0.0
+
+
+def run(conversation_id: int) -> turns.TurnOutcome:
+    return turns.run_turn(conversation_id, run_graph=run_graph, presence=typing_indicator)
+
+
+def run_graph(context: TurnContext) -> str | None:
+    """Invoke the graph unless its checkpoint shows this turn already ran; return the reply."""
+    graph = runtime.conversation_graph()
+    config = {
+        "configurable": {"thread_id": str(context.conversation_id)},
+        "recursion_limit": 25,
+    }
+    values = graph.get_state(config).values
+    if values.get("turn_id") != context.turn_id:
+        values = graph.invoke({}, config, context=context, durability="exit")
+    runtime.checkpointer().prune([str(context.conversation_id)])
+    return values.get("reply")

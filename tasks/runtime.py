@@ -1,0 +1,91 @@
+"""Per-process resources for workers: made after fork, never shared with the parent."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from celery.signals import worker_process_init, worker_process_shutdown
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.graph.state import CompiledStateGraph
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from graph.builder import build_graph
+from graph.context import Role, TurnContext
+from graph.llm import LLMNotConfigured, build_agent_model
+from graph.nodes.agent import AgentModel
+from persistence import db
+from persistence.buffer import Buffer
+from services import whatsapp_clients
+from settings import get_settings
+from tools import tools_for
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache
+def checkpoint_pool() -> ConnectionPool:
+    return ConnectionPool(
+        db.libpq_url(db.database_url()),
+        min_size=1,
+        max_size=4,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        open=True,
+    )
+
+
+@lru_cache
+def checkpointer() -> PostgresSaver:
+    return PostgresSaver(checkpoint_pool())
+
+
+@lru_cache
+def agent_model(role: Role) -> AgentModel | None:
+    try:
+        return build_agent_model(get_settings(), tools_for(role))
+    except LLMNotConfigured:
+        return None
+
+
+def model_for(context: TurnContext) -> AgentModel | None:
+    return agent_model(context.role)
+
+
+@lru_cache
+def conversation_graph() -> CompiledStateGraph:
+    settings = get_settings()
+    return build_graph(
+        checkpointer(),
+        model_for,
+        tools_for,
+        max_prompt_tokens=settings.context_max_tokens,
+        history_max_messages=settings.history_max_messages,
+    )
+
+
+@lru_cache
+def buffer() -> Buffer:
+    import redis
+
+    settings = get_settings()
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
+    return Buffer(client, quiet=settings.buffer_seconds, max_wait=settings.buffer_max_seconds)
+
+
+def reset() -> None:
+    for cached in (checkpoint_pool, checkpointer, agent_model, conversation_graph, buffer):
+        cached.cache_clear()
+    db.reset_engine()
+    whatsapp_clients.reset()
+
+
+@worker_process_init.connect
+def _after_fork(**_: object) -> None:
+    reset()
+
+
+@worker_process_shutdown.connect
+def _before_exit(**_: object) -> None:
+    if checkpoint_pool.cache_info().currsize:
+        checkpoint_pool().close()

@@ -1,0 +1,46 @@
+"""Turn tasks: close a burst and run the conversation's turn."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from sqlalchemy.exc import OperationalError
+
+from tasks import app
+from tasks import runner as conversation_turn
+
+log = logging.getLogger(__name__)
+
+
+@app.task(
+    name="switchboard.turn.flush",
+    autoretry_for=(OperationalError,),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=8,
+)
+def flush(conversation_id: int) -> str:
+    """Run the turn once the burst is due; reschedule itself while it is not."""
+    left = conversation_turn.seconds_until_due(conversation_id)
+    if left:
+        schedule_flush(conversation_id, left)
+        return "waiting"
+    outcome = conversation_turn.run(conversation_id)
+    if outcome.status != "busy":
+        follow_up(conversation_id)
+    return outcome.status
+
+
+def schedule_flush(conversation_id: int, countdown: float = 0.0) -> None:
+    flush.apply_async((conversation_id,), countdown=max(0.0, countdown))
+
+
+def follow_up(conversation_id: int) -> None:
+    """Messages that arrived during the turn start the next burst."""
+    try:
+        left = conversation_turn.next_burst_countdown(conversation_id)
+    except redis.RedisError:
+        left = 0.0
+    if left is not None:
+        schedule_flush(conversation_id, left)

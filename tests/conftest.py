@@ -1,0 +1,204 @@
+"""Test infrastructure: real PostgreSQL and Redis (embedded unless TEST_*_URL is set),
+fake third-party HTTP APIs on 127.0.0.1, and a real Celery worker and beat.
+
+Settings come from the environment, so this module sets it before anything reads it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SECRET = "test-app-secret"
+VERIFY_TOKEN = "test-verify-token"
+ADMIN_TOKEN = "test-admin-token"
+PHONE_NUMBER_ID = "106540352242922"
+ACCESS_TOKEN = "EAAG-test-access-token"
+GEMINI_KEY = "test-gemini-key"
+OPENAI_KEY = "test-openai-key"
+
+
+def _base_env() -> dict[str, str]:
+    return {
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "VERIFY_TOKEN": VERIFY_TOKEN,
+        "ADMIN_API_TOKEN": ADMIN_TOKEN,
+        "BUFFER_SECONDS": "1",
+        "BUFFER_MAX_SECONDS": "3",
+        "SWEEPER_INTERVAL_SECONDS": "1",
+        "SEND_RECONCILE_SECONDS": "30",
+        "LLM_PROVIDER": "gemini",
+        "LLM_FALLBACK_PROVIDER": "openai",
+        "GOOGLE_API_KEY": GEMINI_KEY,
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "LLM_MAX_RETRIES": "1",
+        "WHATSAPP_API_VERSION": "v23.0",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture(scope="session")
+def fakes() -> Iterator[dict]:
+    from tests.fakes.graph_api import FakeGraphAPI
+    from tests.fakes.llm import FakeGemini, FakeOpenAI
+
+    graph_api = FakeGraphAPI(version="v23.0").start()
+    gemini = FakeGemini(api_key=GEMINI_KEY).start()
+    openai = FakeOpenAI(api_key=OPENAI_KEY).start()
+    yield {"graph": graph_api, "gemini": gemini, "openai": openai}
+    for fake in (graph_api, gemini, openai):
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory, fakes: dict) -> Iterator[dict[str, str]]:
+    """Databases for the whole session, and the environment every process of the stack reads."""
+    from persistence.embedded import start_postgres, start_redis
+
+    stop = []
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    data = tmp_path_factory.mktemp("servers")
+    if not database_url:
+        pg, database_url = start_postgres(data / "postgres")
+        stop.append(pg.cleanup)
+    if not redis_url:
+        redis_server = start_redis(data / "redis", persistent=False)
+        redis_url = redis_server.url
+        stop.append(redis_server.stop)
+    env = {
+        **_base_env(),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DATA_DIR": str(data),
+        "WHATSAPP_API_BASE_URL": fakes["graph"].url,
+        "GEMINI_BASE_URL": fakes["gemini"].base_url,
+        "OPENAI_BASE_URL": fakes["openai"].base_url,
+    }
+    os.environ.update(env)
+    _reset_process_caches()
+    from persistence.migrate import upgrade
+
+    upgrade(database_url)
+    yield env
+    for fn in reversed(stop):
+        fn()
+
+
+def _reset_process_caches() -> None:
+    from settings import get_settings
+
+    get_settings.cache_clear()
+    from tasks import runtime
+
+    runtime.reset()
+
+
+@pytest.fixture
+def clean(servers: dict[str, str], fakes: dict) -> Iterator[None]:
+    """Every test starts with empty tables, an empty Redis and fresh fakes."""
+    import redis
+    from sqlalchemy import text
+
+    from persistence.db import get_engine
+
+    with get_engine().begin() as conn:
+        tables = conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                 "AND tablename NOT IN ('alembic_version', 'checkpoint_migrations')")
+        ).scalars().all()  # fmt: skip
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    redis.Redis.from_url(servers["REDIS_URL"]).flushdb()
+    for fake in fakes.values():
+        fake.reset()
+    yield
+
+
+class Stack:
+    """The worker and beat processes; restartable for tests that need other settings."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, **overrides: str) -> Stack:
+        env = {**os.environ, **self.env, **overrides, "PYTHONPATH": str(ROOT)}
+        worker = [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q",
+                  "default,messages,state,status", "--concurrency", "2", "--loglevel", "INFO",
+                  "--without-mingle", "--without-gossip",
+                  "-n", f"test-{time.time_ns()}@%h"]  # fmt: skip
+        beat = [sys.executable, "-m", "celery", "-A", "tasks", "beat", "--loglevel", "INFO",
+                "--schedule", str(self.log_dir / f"beat-{time.time_ns()}")]  # fmt: skip
+        for name, cmd in (("worker", worker), ("beat", beat)):
+            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives with the process
+            self.processes.append(
+                subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        from tasks import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if app.control.ping(timeout=0.5):
+                return
+        raise RuntimeError(f"worker did not start; see {self.log_dir / 'worker.log'}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def worker_log(self) -> str:
+        return (self.log_dir / "worker.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def stack(servers: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(servers, tmp_path_factory.mktemp("stack")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client(servers: dict[str, str]) -> Iterator:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def merchant(clean: None) -> dict:
+    """A merchant with one WhatsApp number, as the default-merchant settings would create."""
+    from persistence.db import session_scope
+    from services.merchant import add_phone_number, create_merchant
+
+    with session_scope() as session:
+        created = create_merchant(session, name="Acme Shoes", description="We sell running shoes.")
+        phone = add_phone_number(
+            session,
+            merchant_id=created.id,
+            phone_number_id=PHONE_NUMBER_ID,
+            access_token=ACCESS_TOKEN,
+            display_phone_number="15550001111",
+        )
+        return {"id": created.id, "phone_id": phone.id, "phone_number_id": PHONE_NUMBER_ID}

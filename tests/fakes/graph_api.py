@@ -1,0 +1,397 @@
+"""A fake WhatsApp Cloud API (Graph API) speaking the real wire format.
+
+Only the messages endpoint exists for now: sends and read receipts (with typing indicator).
+Media downloads/uploads and templates will get their own routes in `handle`.
+
+Scripting, each consumed by the next request(s) it applies to:
+- `fail_next(...)`: the next sends answer with a real Graph error body.
+- `delay_next(seconds)`: the next requests are processed at once (a send is recorded) but
+  answered late, as when Meta is slow: a client timing out cannot know the message went out.
+- `accept_then_drop_next()`: the next send is recorded, then the connection is closed without
+  any response ("sent at Meta but the client never heard"). It works by raising a
+  BaseException from `handle`, which the FakeServer handler's `except Exception` lets through
+  and our handler subclass (installed in `start`) turns into a silent close.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from tests.fakes.server import FakeServer, Request, Response
+
+TEXT_LIMIT = 4096
+MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
+RATE_LIMIT_CODES = (4, 613, 80007, 130429, 131056)
+SERVER_ERROR_CODES = (1, 2, 131000, 131016, 133004)
+
+# Real titles and details, so tests read like production logs.
+ERROR_TEXTS: dict[int, tuple[str, str | None]] = {
+    1: ("An unknown error occurred", None),
+    2: ("Service temporarily unavailable", None),
+    4: ("Application request limit reached", None),
+    100: ("Invalid parameter", None),
+    613: ("Calls to this api have exceeded the rate limit.", None),
+    80007: ("Rate limit issues", None),
+    130429: ("Rate limit hit", "Cloud API message throughput has been reached."),
+    131000: ("Something went wrong", "Message failed to send due to an unknown error."),
+    131016: ("Service unavailable", "A service is temporarily unavailable."),
+    131026: ("Message Undeliverable", "Message Undeliverable."),
+    131047: (
+        "Re-engagement message",
+        "Message failed to send because more than 24 hours have passed since the customer "
+        "last replied to this number.",
+    ),
+    131056: (
+        "(Business Account, Consumer Account) pair rate limit hit",
+        "Message failed to send because there were too many messages sent from this phone "
+        "number to the same phone number in a short period of time.",
+    ),
+    133004: ("Server Temporarily Unavailable", None),
+}
+
+
+class _DropConnection(BaseException):
+    """Raised from `handle` to close the socket without answering."""
+
+
+class InvalidBody(Exception):
+    def __init__(self, details: str) -> None:
+        super().__init__(details)
+        self.details = details
+
+
+@dataclass
+class _Failure:
+    http_status: int | None
+    code: int
+    subcode: int | None
+    message: str | None
+    details: str | None
+    retry_after: float | None
+
+
+def graph_error(
+    code: int,
+    *,
+    http_status: int | None = None,
+    subcode: int | None = None,
+    message: str | None = None,
+    details: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A Graph API error response exactly as Meta shapes it."""
+    title, default_details = ERROR_TEXTS.get(code, ("Unknown error", None))
+    error: dict[str, Any] = {
+        "message": message or f"(#{code}) {title}",
+        "type": "OAuthException",
+        "code": code,
+    }
+    if details or default_details:
+        error["error_data"] = {
+            "messaging_product": "whatsapp",
+            "details": details or default_details,
+        }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error["fbtrace_id"] = "A" + uuid.uuid4().hex[:22]
+    return Response.json({"error": error}, status=http_status or _status_for(code), headers=headers)
+
+
+def _status_for(code: int) -> int:
+    if code == 190:
+        return 401
+    return 500 if code in SERVER_ERROR_CODES else 400
+
+
+def new_wamid() -> str:
+    raw = b"\x15\x02\x00\x11\x18\x12" + uuid.uuid4().hex.upper().encode()
+    return "wamid." + base64.b64encode(raw).decode()
+
+
+class FakeGraphAPI(FakeServer):
+    def __init__(self, version: str = "v23.0", tokens: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.version = version
+        self.tokens = dict(tokens) if tokens is not None else None
+        self._messages_path = re.compile(rf"^/{re.escape(version)}/([^/]+)/messages$")
+        self.sent: list[dict[str, Any]] = []
+        self.reads: list[dict[str, Any]] = []
+        self.requests: list[Request] = []
+        self._failures: deque[_Failure] = deque()
+        self._delays: deque[float] = deque()
+        self._drops = 0
+
+    @property
+    def api_root(self) -> str:
+        return f"{self.url}/{self.version}"
+
+    def start(self) -> FakeGraphAPI:
+        super().start()
+        assert self._httpd is not None
+        base: Any = self._httpd.RequestHandlerClass
+
+        class Handler(base):  # type: ignore[misc, valid-type]
+            def _serve(self) -> None:
+                try:
+                    base._serve(self)
+                except _DropConnection:
+                    self.close_connection = True
+                except (BrokenPipeError, ConnectionResetError):
+                    # the client gave up on a delayed answer; nothing left to say
+                    self.close_connection = True
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        self._httpd.RequestHandlerClass = Handler
+        return self
+
+    # Scripting
+
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        http_status: int | None = None,
+        code: int = 131000,
+        subcode: int | None = None,
+        message: str | None = None,
+        details: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        failure = _Failure(http_status, code, subcode, message, details, retry_after)
+        with self.lock:
+            self._failures.extend([failure] * count)
+
+    def delay_next(self, seconds: float, count: int = 1) -> None:
+        with self.lock:
+            self._delays.extend([seconds] * count)
+
+    def accept_then_drop_next(self) -> None:
+        with self.lock:
+            self._drops += 1
+
+    # Inspection
+
+    def texts_to(self, recipient: str) -> list[str]:
+        with self.lock:
+            return [
+                body["text"]["body"]
+                for body in self.sent
+                if body.get("type", "text") == "text" and recipient in _addresses(body)
+            ]
+
+    def wait_for_sent(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                if len(self.sent) >= count:
+                    return list(self.sent)
+                received = list(self.sent)
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"expected {count} sent messages within {timeout}s, got "
+                    f"{len(received)}: {received!r}"
+                )
+            time.sleep(0.02)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.sent.clear()
+            self.reads.clear()
+            self.requests.clear()
+            self._failures.clear()
+            self._delays.clear()
+            self._drops = 0
+
+    # Wire
+
+    def handle(self, request: Request) -> Response:
+        with self.lock:
+            self.requests.append(request)
+            delay = self._delays.popleft() if self._delays else 0.0
+        response = self._route(request)
+        if delay:
+            time.sleep(delay)
+        return response
+
+    def _route(self, request: Request) -> Response:
+        match = self._messages_path.match(request.path)
+        if request.method != "POST" or match is None:
+            return graph_error(
+                100,
+                subcode=33,
+                message=f"Unsupported {request.method.lower()} request. Object with ID "
+                f"'{request.path}' does not exist, cannot be loaded due to missing permissions, "
+                "or does not support this operation.",
+            )
+        if not self._authorized(match.group(1), request.headers.get("authorization", "")):
+            return graph_error(
+                190, message="Invalid OAuth access token - Cannot parse access token"
+            )
+        try:
+            body = _object(request)
+            if body.get("status") == "read":
+                return self._read(body)
+            _validate_send(body)
+        except InvalidBody as exc:
+            return graph_error(100, details=exc.details)
+        return self._send(body)
+
+    def _authorized(self, phone_number_id: str, header: str) -> bool:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        return self.tokens is None or self.tokens.get(phone_number_id) == token.strip()
+
+    def _read(self, body: dict[str, Any]) -> Response:
+        _require(body.get("messaging_product") == "whatsapp", "messaging_product must be whatsapp")
+        _require(_nonempty_str(body.get("message_id")), "message_id is required")
+        typing = body.get("typing_indicator")
+        if typing is not None:
+            _require(
+                isinstance(typing, dict) and typing.get("type") == "text",
+                "typing_indicator.type must be text",
+            )
+        with self.lock:
+            self.reads.append(body)
+        return Response.json({"success": True})
+
+    def _send(self, body: dict[str, Any]) -> Response:
+        with self.lock:
+            failure = self._failures.popleft() if self._failures else None
+            drop = failure is None and self._drops > 0
+            if drop:
+                self._drops -= 1
+            if failure is None:
+                wamid = new_wamid()
+                self.sent.append({**body, "_wamid": wamid})
+        if failure is not None:
+            return _failure_response(failure)
+        if drop:
+            raise _DropConnection
+        address = body.get("to") or body["recipient"]
+        wa_id = str(body["to"]).lstrip("+") if "to" in body else _fake_wa_id(address)
+        return Response.json(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": address, "wa_id": wa_id}],
+                "messages": [{"id": wamid}],
+            }
+        )
+
+
+def _failure_response(failure: _Failure) -> Response:
+    headers = {}
+    if failure.retry_after is not None:
+        headers["Retry-After"] = f"{failure.retry_after:g}"
+    return graph_error(
+        failure.code,
+        http_status=failure.http_status,
+        subcode=failure.subcode,
+        message=failure.message,
+        details=failure.details,
+        headers=headers,
+    )
+
+
+def _fake_wa_id(user_id: str) -> str:
+    return "1555" + str(zlib.crc32(user_id.encode()) % 10**7).zfill(7)
+
+
+def _addresses(body: dict[str, Any]) -> set[str]:
+    return {str(body[key]) for key in ("to", "recipient") if key in body}
+
+
+def _object(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json()
+    except ValueError:
+        raise InvalidBody("request body is not valid JSON") from None
+    _require(isinstance(body, dict), "request body must be a JSON object")
+    return body
+
+
+def _require(condition: bool, details: str) -> None:
+    if not condition:
+        raise InvalidBody(details)
+
+
+def _nonempty_str(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _validate_send(body: dict[str, Any]) -> None:
+    _require(body.get("messaging_product") == "whatsapp", "messaging_product must be whatsapp")
+    _require(
+        body.get("recipient_type", "individual") == "individual",
+        "recipient_type must be individual",
+    )
+    addresses = [key for key in ("to", "recipient") if key in body]
+    _require(len(addresses) == 1, "exactly one of to or recipient is required")
+    _require(_nonempty_str(body[addresses[0]]), f"{addresses[0]} must be a non-empty string")
+    context = body.get("context")
+    if context is not None:
+        _require(
+            isinstance(context, dict) and _nonempty_str(context.get("message_id")),
+            "context.message_id is required",
+        )
+    callback = body.get("biz_opaque_callback_data")
+    if callback is not None:
+        _require(
+            isinstance(callback, str) and len(callback) <= 512,
+            "biz_opaque_callback_data must be a string of at most 512 characters",
+        )
+    kind = body.get("type", "text")
+    _require(kind in _SHAPES, f"unsupported message type {kind!r}")
+    content = body.get(kind)
+    _require(isinstance(content, dict), f"{kind} object is required")
+    _SHAPES[kind](content)
+
+
+def _text(content: dict[str, Any]) -> None:
+    text = content.get("body")
+    _require(isinstance(text, str) and len(text) >= 1, "text.body is required")
+    _require(len(text) <= TEXT_LIMIT, f"text.body must be at most {TEXT_LIMIT} characters")
+    _require(isinstance(content.get("preview_url", False), bool), "preview_url must be a bool")
+
+
+def _media(content: dict[str, Any]) -> None:
+    _require(
+        _nonempty_str(content.get("id")) or _nonempty_str(content.get("link")),
+        "media id or link is required",
+    )
+
+
+def _template(content: dict[str, Any]) -> None:
+    language = content.get("language")
+    _require(_nonempty_str(content.get("name")), "template.name is required")
+    _require(
+        isinstance(language, dict) and _nonempty_str(language.get("code")),
+        "template.language.code is required",
+    )
+
+
+def _interactive(content: dict[str, Any]) -> None:
+    _require(_nonempty_str(content.get("type")), "interactive.type is required")
+    _require(isinstance(content.get("action"), dict), "interactive.action is required")
+
+
+def _reaction(content: dict[str, Any]) -> None:
+    _require(_nonempty_str(content.get("message_id")), "reaction.message_id is required")
+    _require(isinstance(content.get("emoji"), str), "reaction.emoji is required")
+
+
+_SHAPES = {
+    "text": _text,
+    "template": _template,
+    "interactive": _interactive,
+    "reaction": _reaction,
+    **dict.fromkeys(MEDIA_TYPES, _media),
+}

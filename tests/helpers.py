@@ -1,0 +1,50 @@
+"""Small helpers shared by integration tests."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tests.conftest import APP_SECRET
+from tests.webhooks import sign
+
+T = TypeVar("T")
+
+
+def post_webhook(client: Any, payload: dict | bytes, *, secret: str = APP_SECRET) -> Any:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return client.post(
+        "/webhook",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, secret)},
+    )
+
+
+def eventually(check: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.1) -> T:
+    """Poll until `check` returns something truthy (or stops raising AssertionError)."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except AssertionError as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s: {last}")
+
+
+def messages_in_db(**filters: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from persistence.db import session_scope
+    from persistence.models import Message
+
+    with session_scope() as session:
+        stmt = select(Message).order_by(Message.id)
+        for key, value in filters.items():
+            stmt = stmt.where(getattr(Message, key) == value)
+        return list(session.scalars(stmt))

@@ -1,0 +1,273 @@
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from google.genai import errors as genai_errors
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import tool
+
+from graph import llm
+from graph.llm import (
+    LLMNotConfigured,
+    LLMUnavailable,
+    build_agent_model,
+    configured_providers,
+    invoke_agent_model,
+    usage_of,
+)
+from settings import Settings
+from tests.fakes.llm import FakeGemini, FakeOpenAI
+
+
+@tool
+def search_knowledge_base(query: str) -> str:
+    """Search the merchant's documents."""
+    return f"results for {query}"
+
+
+@pytest.fixture(autouse=True)
+def tiny_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm, "RETRY_WAIT", {"initial": 0.01, "max": 0.02, "jitter": 0.0})
+
+
+@pytest.fixture(scope="module")
+def gemini_server() -> Iterator[FakeGemini]:
+    fake = FakeGemini()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def openai_server() -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def gemini(gemini_server: FakeGemini) -> FakeGemini:
+    gemini_server.reset()
+    return gemini_server
+
+
+@pytest.fixture
+def openai_fake(openai_server: FakeOpenAI) -> FakeOpenAI:
+    openai_server.reset()
+    return openai_server
+
+
+def make_settings(
+    gemini: FakeGemini | None = None, openai: FakeOpenAI | None = None, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "google_api_key": gemini.api_key if gemini else None,
+        "gemini_base_url": gemini.base_url if gemini else None,
+        "openai_api_key": openai.api_key if openai else None,
+        "openai_base_url": openai.base_url if openai else None,
+        "llm_provider": "gemini",
+        "llm_fallback_provider": "openai" if openai else None,
+        "llm_max_retries": 2,
+        "llm_timeout_seconds": 5.0,
+    }
+    return Settings(_env_file=None, **{**values, **overrides})
+
+
+def ask(settings: Settings, *messages: Any, tools: tuple = ()) -> AIMessage:
+    return invoke_agent_model(build_agent_model(settings, tools), list(messages))
+
+
+def test_gemini_text_reply_comes_back_as_ai_message_text(gemini: FakeGemini) -> None:
+    gemini.reply("Hello from Gemini")
+
+    answer = ask(make_settings(gemini), HumanMessage("hi"))
+
+    assert isinstance(answer, AIMessage)
+    assert answer.text == "Hello from Gemini"
+    assert gemini.user_texts(gemini.last_request) == ["hi"]
+
+
+def test_default_reply_echoes_the_last_user_turn(gemini: FakeGemini) -> None:
+    answer = ask(make_settings(gemini), HumanMessage("first"), HumanMessage("second"))
+
+    assert answer.text == "Echo: second"
+
+
+def test_gemini_tool_call_round_trip(gemini: FakeGemini) -> None:
+    gemini.call_tool("search_knowledge_base", {"query": "opening hours"}).reply("9 to 5")
+    model = build_agent_model(make_settings(gemini), [search_knowledge_base])
+    question = HumanMessage("when are you open?")
+
+    call = invoke_agent_model(model, [question])
+    [tool_call] = call.tool_calls
+    result = ToolMessage("Mon-Fri 9-17", tool_call_id=tool_call["id"])
+    answer = invoke_agent_model(model, [question, call, result])
+
+    assert tool_call["name"] == "search_knowledge_base"
+    assert tool_call["args"] == {"query": "opening hours"}
+    assert answer.text == "9 to 5"
+    first, second = gemini.requests
+    assert gemini.tool_names(first) == ["search_knowledge_base"]
+    parts = [part for content in second["contents"] for part in content["parts"]]
+    responses = [part["functionResponse"] for part in parts if "functionResponse" in part]
+    assert responses[0]["name"] == "search_knowledge_base"
+    assert "Mon-Fri 9-17" in str(responses[0]["response"])
+
+
+def test_openai_tool_call_comes_back_as_tool_calls(openai_fake: FakeOpenAI) -> None:
+    openai_fake.call_tool("search_knowledge_base", {"query": "price"})
+    settings = make_settings(openai=openai_fake, llm_provider="openai")
+
+    answer = ask(settings, HumanMessage("how much?"), tools=(search_knowledge_base,))
+
+    assert [(c["name"], c["args"]) for c in answer.tool_calls] == [
+        ("search_knowledge_base", {"query": "price"})
+    ]
+    assert openai_fake.tool_names(openai_fake.last_request) == ["search_knowledge_base"]
+
+
+def test_system_prompt_reaches_the_system_instruction(gemini: FakeGemini) -> None:
+    ask(make_settings(gemini), SystemMessage("You are Switchboard."), HumanMessage("hi"))
+
+    assert gemini.system_text(gemini.last_request) == "You are Switchboard."
+    assert gemini.last_request["systemInstruction"]["parts"] == [{"text": "You are Switchboard."}]
+
+
+def test_rate_limit_is_retried(gemini: FakeGemini) -> None:
+    gemini.fail(429).reply("after the limit")
+
+    answer = ask(make_settings(gemini), HumanMessage("hi"))
+
+    assert answer.text == "after the limit"
+    assert len(gemini.requests) == 2
+
+
+def test_timeout_is_retried(gemini: FakeGemini) -> None:
+    gemini.hang(2).reply("in time")
+
+    answer = ask(make_settings(gemini, llm_timeout_seconds=0.3), HumanMessage("hi"))
+
+    assert answer.text == "in time"
+    assert len(gemini.requests) == 2
+
+
+def test_server_errors_exhaust_retries_then_openai_answers(
+    gemini: FakeGemini, openai_fake: FakeOpenAI
+) -> None:
+    gemini.fail(500, times=3)
+    openai_fake.reply("OpenAI here")
+
+    answer = ask(make_settings(gemini, openai_fake, llm_max_retries=2), HumanMessage("hi"))
+
+    assert answer.text == "OpenAI here"
+    assert len(gemini.requests) == 3
+    assert openai_fake.user_texts(openai_fake.last_request) == ["hi"]
+
+
+def test_bad_request_is_not_retried_but_falls_back(
+    gemini: FakeGemini, openai_fake: FakeOpenAI
+) -> None:
+    gemini.fail(400)
+
+    answer = ask(make_settings(gemini, openai_fake), HumanMessage("hi"))
+
+    assert answer.text == "Echo: hi"
+    assert len(gemini.requests) == 1
+    assert len(openai_fake.requests) == 1
+
+
+def test_wrong_gemini_key_is_not_retried_but_falls_back(
+    gemini: FakeGemini, openai_fake: FakeOpenAI
+) -> None:
+    settings = make_settings(gemini, openai_fake, google_api_key="wrong-key")
+
+    answer = ask(settings, HumanMessage("hi"))
+
+    assert answer.text == "Echo: hi"
+    assert len(gemini.requests) == 1
+
+
+def test_all_providers_failing_raises_llm_unavailable(
+    gemini: FakeGemini, openai_fake: FakeOpenAI
+) -> None:
+    gemini.fail(503, times=3)
+    openai_fake.fail(500, times=3)
+
+    with pytest.raises(LLMUnavailable) as raised:
+        ask(make_settings(gemini, openai_fake), HumanMessage("hi"))
+
+    assert len(gemini.requests) == 3
+    assert len(openai_fake.requests) == 3
+    # RunnableWithFallbacks re-raises the primary's error once every provider failed
+    assert isinstance(raised.value.__cause__, genai_errors.ServerError)
+    assert raised.value.__cause__.code == 503
+
+
+def test_no_api_key_raises_llm_not_configured() -> None:
+    with pytest.raises(LLMNotConfigured):
+        build_agent_model(make_settings(llm_fallback_provider="openai"))
+
+
+def test_configured_providers_keeps_keyed_primary_then_fallback() -> None:
+    both = make_settings(google_api_key="g", openai_api_key="o", llm_fallback_provider="openai")
+    openai_only = make_settings(openai_api_key="o", llm_fallback_provider="openai")
+    same_twice = make_settings(google_api_key="g", llm_fallback_provider="gemini")
+
+    assert configured_providers(both) == ["gemini", "openai"]
+    assert configured_providers(openai_only) == ["openai"]
+    assert configured_providers(same_twice) == ["gemini"]
+
+
+def test_usage_of_reports_tokens_provider_and_model(
+    gemini: FakeGemini, openai_fake: FakeOpenAI
+) -> None:
+    gemini_usage = usage_of(ask(make_settings(gemini), HumanMessage("x" * 400)))
+    openai_settings = make_settings(openai=openai_fake, llm_provider="openai")
+    openai_usage = usage_of(ask(openai_settings, HumanMessage("x" * 400)))
+
+    assert gemini_usage == {
+        "input_tokens": 100,
+        "output_tokens": 102,
+        "provider": "gemini",
+        "model": "gemini-2.5-flash",
+    }
+    assert openai_usage["input_tokens"] == 100
+    assert openai_usage["provider"] == "openai"
+    assert openai_usage["model"] == "gpt-4.1-mini"
+    assert usage_of(AIMessage("no metadata")) == {
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "provider": None,
+        "model": None,
+    }
+
+
+@respx.mock
+def test_default_gemini_url_is_generative_language_v1beta() -> None:
+    url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
+    route = respx.post(url).mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "candidates": [
+                    {"content": {"role": "model", "parts": [{"text": "real URL"}]}, "index": 0}
+                ],
+                "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 2},
+            },
+        )
+    )
+
+    answer = ask(make_settings(google_api_key="k"), HumanMessage("hi"))
+
+    assert answer.text == "real URL"
+    assert route.calls.last.request.headers["x-goog-api-key"] == "k"
+
+
+def test_nothing_uses_aiohttp(gemini: FakeGemini) -> None:
+    ask(make_settings(gemini), HumanMessage("hi"))
+
+    assert "aiohttp" not in sys.modules

@@ -1,0 +1,32 @@
+"""request_intervention: hand the conversation to a human."""
+
+from langchain_core.tools import tool
+from langgraph.prebuilt import ToolRuntime
+from pydantic import BaseModel, Field
+
+from graph.context import TurnContext
+from persistence.db import session_scope
+from services.conversation import flag_needs_human
+
+
+class InterventionArgs(BaseModel):
+    reason: str = Field(
+        min_length=3,
+        max_length=1000,
+        description="Why a human is needed, in one or two sentences, for the support team.",
+    )
+
+
+@tool("request_intervention", args_schema=InterventionArgs)
+def request_intervention(reason: str, runtime: ToolRuntime[TurnContext]) -> str:
+    """Ask a human colleague to take over this conversation.
+
+    Use it when the customer asks for a person, is upset or complaining, reports a problem
+    you cannot solve (damaged goods, refunds, account or payment problems), or when you
+    cannot answer after searching. Do not use it for questions you can answer yourself.
+    After calling it, tell the customer briefly, in their language, that a colleague will
+    follow up here; do not promise a time.
+    """
+    with session_scope() as session:
+        flag_needs_human(session, runtime.context.conversation_id, reason)
+    return "A human colleague has been notified and will follow up in this chat."
