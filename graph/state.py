@@ -12,5 +12,6 @@ class ConversationState(TypedDict, total=False):
     turn_id: int
     # operator and system messages are folded in by id, once
     last_note_id: int
-    # the reply this turn produced (None: nothing to send)
+    # the reply this turn produced (None: nothing to send), and why
     reply: str | None
+    outcome: str  # replied | silent | needs_human | no_reply

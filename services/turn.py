@@ -32,7 +32,7 @@ _TURN_LOCK_NAMESPACE = 1
 
 @dataclass(frozen=True)
 class TurnOutcome:
-    status: str  # busy | idle | replied | silent | no_reply
+    status: str  # busy | idle | replied | silent | needs_human | no_reply | unsent
     turn_id: int | None = None
     sent: int = 0
 
@@ -122,10 +122,12 @@ def turn_context(session: Session, conversation_id: int, turn_id: int) -> TurnCo
 def run_turn(
     conversation_id: int,
     *,
-    run_graph: Callable[[TurnContext], str | None],
+    run_graph: Callable[[TurnContext], tuple[str | None, str]],
     presence: Callable[[TurnContext], AbstractContextManager[object]] | None = None,
 ) -> TurnOutcome:
-    """Run the conversation's next turn if no other is running. `run_graph` returns the reply."""
+    """Run the conversation's next turn if no other is running.
+
+    `run_graph` returns the reply (None: nothing to send) and the graph's outcome."""
     with conversation_lock(conversation_id) as locked:
         if not locked:
             log.info("turn.busy conversation_id=%s", conversation_id)
@@ -136,9 +138,10 @@ def run_turn(
                 return TurnOutcome("idle")
             context = turn_context(session, conversation_id, turn.id)
         with presence(context) if presence else nullcontext():
-            reply = run_graph(context)
+            reply, outcome = run_graph(context)
         sent = _deliver(context, reply)
-        outcome = "replied" if sent else ("no_reply" if reply is None else "silent")
+        if reply and not sent:
+            outcome = "unsent"  # dropped by a takeover, or failed at the Graph API
         _finish(turn.id, outcome)
         log.info(
             "turn.finished conversation_id=%s turn_id=%s outcome=%s",

@@ -37,7 +37,7 @@ def run(conversation_id: int) -> turns.TurnOutcome:
     return turns.run_turn(conversation_id, run_graph=run_graph, presence=typing_indicator)
 
 
-def run_graph(context: TurnContext) -> str | None:
+def run_graph(context: TurnContext) -> tuple[str | None, str]:
     """Invoke the graph unless its checkpoint shows this turn already ran; return the reply."""
     graph = runtime.conversation_graph()
     config = {
@@ -48,4 +48,4 @@ def run_graph(context: TurnContext) -> str | None:
     if values.get("turn_id") != context.turn_id:
         values = graph.invoke({}, config, context=context, durability="exit")
     runtime.checkpointer().prune([str(context.conversation_id)])
-    return values.get("reply")
+    return values.get("reply"), values.get("outcome", "no_reply")

@@ -7,8 +7,10 @@ Settings come from the environment, so this module sets it before anything reads
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,14 +60,16 @@ def fakes() -> Iterator[dict]:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory, fakes: dict) -> Iterator[dict[str, str]]:
+def servers(fakes: dict) -> Iterator[dict[str, str]]:
     """Databases for the whole session, and the environment every process of the stack reads."""
     from persistence.embedded import start_postgres, start_redis
 
-    stop = []
+    # Not under pytest's basetemp: that is mode 0700, and PostgreSQL runs as another user
+    # when the tests run as root.
+    data = Path(tempfile.mkdtemp(prefix="switchboard-test-"))
+    stop = [lambda: shutil.rmtree(data, ignore_errors=True)]
     database_url = os.environ.get("TEST_DATABASE_URL")
     redis_url = os.environ.get("TEST_REDIS_URL")
-    data = tmp_path_factory.mktemp("servers")
     if not database_url:
         pg, database_url = start_postgres(data / "postgres")
         stop.append(pg.cleanup)

@@ -51,8 +51,8 @@ def make_agent_node(
             log.warning("turn.llm.failed conversation_id=%s error=%s", ctx.conversation_id, exc)
             with session_scope() as session:
                 flag_needs_human(session, ctx.conversation_id, f"The AI could not answer: {exc}")
-            return {"reply": None}
-        return {"messages": [reply], "reply": ""}
+            return {"reply": None, "outcome": "needs_human"}
+        return {"messages": [reply], "reply": "", "outcome": "replied"}
 
     return agent
 
@@ -74,7 +74,14 @@ def make_finish_node(history_max_messages: int) -> Callable[[ConversationState],
         last = messages[-1] if messages else None
         failed = state.get("reply", "") is None
         reply = "" if failed or not isinstance(last, AIMessage) else last.text.strip()
-        return {"reply": reply or None, "messages": _overflow(messages, history_max_messages)}
+        outcome = (
+            state.get("outcome", "no_reply") if failed else ("replied" if reply else "no_reply")
+        )
+        return {
+            "reply": reply or None,
+            "outcome": outcome,
+            "messages": _overflow(messages, history_max_messages),
+        }
 
     return finish
 

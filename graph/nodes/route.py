@@ -22,4 +22,4 @@ def route_turn(
 
 def silent(state: ConversationState) -> dict:
     """Operator mode: the messages are recorded in the history; the AI says nothing."""
-    return {"reply": None}
+    return {"reply": None, "outcome": "silent"}

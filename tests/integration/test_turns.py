@@ -1,0 +1,225 @@
+"""Turns, the outbox and the graph run in-process against the real databases and fakes."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from channels.webhook import parse_notification
+from persistence.db import get_engine, session_scope
+from persistence.models import Conversation, ConversationMode, DeliveryStatus, Turn
+from services import delivery, ingest
+from services import turn as turns
+from tasks import runner, runtime
+from tasks.status import apply_statuses
+from tests.helpers import messages_in_db
+from tests.webhooks import status_payload, text_message_payload
+
+pytestmark = pytest.mark.integration
+
+
+def _store(merchant: dict, text_body: str, *, timestamp: int | None = None) -> int:
+    payload = text_message_payload(
+        phone_number_id=merchant["phone_number_id"], text=text_body, timestamp=timestamp
+    )
+    with session_scope() as session:
+        result = ingest.record_notification(session, parse_notification(payload))
+    (conversation_id,) = result.to_buffer
+    return conversation_id
+
+
+def _set_mode(conversation_id: int, mode: ConversationMode) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Conversation).where(Conversation.id == conversation_id).values(mode=mode)
+        )
+
+
+def test_two_turns_of_one_conversation_never_overlap(merchant):
+    conversation_id = _store(merchant, "hello")
+    running = threading.Event()
+    release = threading.Event()
+    runs: list[int] = []
+
+    def slow_graph(context):
+        runs.append(context.turn_id)
+        running.set()
+        release.wait(5)
+        return None, "no_reply"
+
+    outcomes = []
+    first = threading.Thread(
+        target=lambda: outcomes.append(turns.run_turn(conversation_id, run_graph=slow_graph))
+    )
+    first.start()
+    assert running.wait(5)
+    second = turns.run_turn(conversation_id, run_graph=slow_graph)  # a duplicate flush
+    release.set()
+    first.join(5)
+    assert second.status == "busy"
+    assert len(runs) == 1
+
+
+def test_a_crashed_turn_is_redone_with_the_same_burst(merchant):
+    conversation_id = _store(merchant, "first", timestamp=1_700_000_000)
+
+    def crash(context):
+        raise RuntimeError("worker died")
+
+    with pytest.raises(RuntimeError):
+        turns.run_turn(conversation_id, run_graph=crash)
+    _store(merchant, "arrived after the crash", timestamp=1_700_000_100)
+    seen: list[list[str]] = []
+
+    def record(context):
+        with session_scope() as session:
+            from services.turn_input import inbound_of_turn
+
+            seen.append([m.text for m in inbound_of_turn(session, context.turn_id)])
+        return None, "no_reply"
+
+    redo = turns.run_turn(conversation_id, run_graph=record)
+    assert seen == [["first"]]
+    with session_scope() as session:
+        turn = session.get(Turn, redo.turn_id)
+        assert turn.attempts == 2 and turn.finished_at is not None
+    turns.run_turn(conversation_id, run_graph=record)
+    assert seen[1] == ["arrived after the crash"]
+
+
+def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
+    conversation_id = _store(merchant, "hi")
+    with session_scope() as session:
+        turn = turns.open_or_start_turn(session, conversation_id)
+        turn_id = turn.id
+    for _ in range(2):  # the same turn delivering twice (e.g. redelivered task)
+        with session_scope() as session:
+            ids = delivery.enqueue_reply(
+                session, conversation_id=conversation_id, turn_id=turn_id, text="Hello!"
+            )
+        for message_id in ids:
+            delivery.send_pending(message_id, only_in_ai_mode=True)
+    assert len(fakes["graph"].sent) == 1
+    assert len(messages_in_db(direction="out")) == 1
+
+
+def test_a_takeover_before_the_send_drops_the_ai_reply(merchant, fakes):
+    conversation_id = _store(merchant, "hi")
+    with session_scope() as session:
+        turn_id = turns.open_or_start_turn(session, conversation_id).id
+        (message_id,) = delivery.enqueue_reply(
+            session, conversation_id=conversation_id, turn_id=turn_id, text="AI reply"
+        )
+    _set_mode(conversation_id, ConversationMode.OPERATOR)
+    assert delivery.send_pending(message_id, only_in_ai_mode=True) == DeliveryStatus.DROPPED
+    assert fakes["graph"].sent == []
+
+
+def _outbound(merchant: dict, text_body: str = "reply") -> int:
+    conversation_id = _store(merchant, "hi")
+    with session_scope() as session:
+        turn_id = turns.open_or_start_turn(session, conversation_id).id
+        (message_id,) = delivery.enqueue_reply(
+            session, conversation_id=conversation_id, turn_id=turn_id, text=text_body
+        )
+    return message_id
+
+
+def test_a_send_with_unknown_outcome_is_reconciled_from_the_status_webhook(merchant, fakes):
+    message_id = _outbound(merchant)
+    fakes["graph"].accept_then_drop_next()  # Meta got it, we never heard back
+    assert delivery.send_pending(message_id, only_in_ai_mode=True) == DeliveryStatus.UNKNOWN
+    (sent,) = fakes["graph"].sent
+    assert sent["biz_opaque_callback_data"] == f"sb:{message_id}"
+    payload = status_payload(
+        phone_number_id=merchant["phone_number_id"],
+        wamid=sent["_wamid"],
+        status="sent",
+        callback_data=f"sb:{message_id}",
+    )
+    apply_statuses(list(parse_notification(payload).statuses))
+    (message,) = messages_in_db(direction="out")
+    assert message.status == DeliveryStatus.SENT and message.wamid == sent["_wamid"]
+    assert delivery.reconcile(message_id) == DeliveryStatus.SENT  # nothing to resend
+    assert len(fakes["graph"].sent) == 1
+
+
+def test_a_send_that_never_got_a_status_is_resent_once_by_the_reconciler(merchant, fakes):
+    message_id = _outbound(merchant)
+    fakes["graph"].accept_then_drop_next()
+    delivery.send_pending(message_id, only_in_ai_mode=True)
+    later = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
+    with session_scope() as session:
+        assert delivery.unresolved_sends(session, older_than=later) == [message_id]
+    assert delivery.reconcile(message_id) == DeliveryStatus.ACCEPTED
+    assert delivery.reconcile(message_id) == DeliveryStatus.ACCEPTED  # settled: no third send
+    assert len(fakes["graph"].sent) == 2
+
+
+def test_outside_the_service_window_the_send_fails_with_its_code(merchant, fakes):
+    message_id = _outbound(merchant)
+    fakes["graph"].fail_next(code=131047)
+    assert delivery.send_pending(message_id, only_in_ai_mode=True) == DeliveryStatus.FAILED
+    (message,) = messages_in_db(direction="out")
+    assert message.error_code == 131047 and "131047" in message.error_detail
+
+
+def test_without_an_llm_key_the_conversation_is_flagged_for_a_human(merchant, fakes, monkeypatch):
+    monkeypatch.setattr(runtime, "agent_model", lambda role: None)
+    conversation_id = _store(merchant, "hello?")
+    outcome = runner.run(conversation_id)
+    assert outcome.status == "needs_human"
+    with session_scope() as session:
+        conversation = session.get(Conversation, conversation_id)
+        assert conversation.needs_human
+    assert fakes["gemini"].requests == [] and fakes["graph"].sent == []
+
+
+def test_checkpoints_stay_one_per_conversation(merchant, fakes):
+    conversation_id = _store(merchant, "one")
+    for text_body in ("two", "three", "four"):
+        runner.run(conversation_id)
+        _store(merchant, text_body)
+    runner.run(conversation_id)
+    with get_engine().connect() as conn:
+        count = conn.execute(
+            text("SELECT count(*) FROM checkpoints WHERE thread_id = :t"),
+            {"t": str(conversation_id)},
+        ).scalar()
+    assert count == 1
+    assert len(fakes["gemini"].requests) == 4
+    last = fakes["gemini"].requests[-1]
+    words = ("one", "two", "three", "four")
+    assert [t for t in fakes["gemini"].user_texts(last) if t in words] == list(words)
+
+
+def test_operator_mode_records_silently(merchant, fakes):
+    conversation_id = _store(merchant, "is anyone there?")
+    _set_mode(conversation_id, ConversationMode.OPERATOR)
+    outcome = runner.run(conversation_id)
+    assert outcome.status == "silent"
+    assert (
+        fakes["gemini"].requests == [] and fakes["graph"].sent == [] and fakes["graph"].reads == []
+    )
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Turn)) == 1
+
+
+def test_the_prompt_stays_within_its_token_budget(merchant, fakes):
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langchain_core.messages.utils import count_tokens_approximately
+
+    from graph.nodes.agent import budgeted_history
+
+    history = []
+    for i in range(500):
+        history += [
+            HumanMessage(f"question {i} " * 20, id=f"h{i}"),
+            AIMessage(f"answer {i} " * 20, id=f"a{i}"),
+        ]
+    kept = budgeted_history(history, 2000)
+    assert count_tokens_approximately(kept) <= 2000
+    assert kept[0].type == "human" and kept[-1].id == "a499"
