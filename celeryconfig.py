@@ -34,7 +34,6 @@ worker_prefetch_multiplier = 1
 task_send_sent_event = True
 worker_send_task_events = True
 task_track_started = True
-worker_hijack_root_logger = False
 
 task_default_queue = "default"
 task_queues = (Queue("default"), Queue("messages"), Queue("state"), Queue("status"))
@@ -43,14 +42,20 @@ task_routes = {
     "switchboard.status.*": {"queue": "status"},
     "switchboard.housekeeping.*": {"queue": "state"},
     "switchboard.delivery.*": {"queue": "default"},
+    "switchboard.events.*": {"queue": "default"},
 }
 
-task_soft_time_limit = 300
-task_time_limit = 360
+# A turn may wait on several LLM attempts and providers; a stuck one is cut and redone.
+task_soft_time_limit = 600
+task_time_limit = 660
 
 beat_schedule = {
     "sweep-unanswered": {
         "task": "switchboard.housekeeping.sweep",
+        "schedule": _settings.sweeper_interval_seconds,
+    },
+    "handoff-timers": {
+        "task": "switchboard.housekeeping.handoff_timers",
         "schedule": _settings.sweeper_interval_seconds,
     },
 }

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     # Webhook
     webhook_max_body_bytes: int = 1_000_000
 
+    # Human handoff
+    handoff_pauses_ai: bool = True
+    handoff_unclaimed_seconds: float = 300.0
+    operator_idle_seconds: float = 1800.0
+    events_webhook_url: str | None = None
+    events_webhook_secret: SecretStr | None = None
+    events_max_attempts: int = 10
+
     @property
     def whatsapp_api_root(self) -> str:
         return f"{self.whatsapp_api_base_url.rstrip('/')}/{self.whatsapp_api_version}"

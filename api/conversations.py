@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import PrincipalDep, SessionDep
-from api.schemas import ConversationDetail, ConversationRead, MessageRead
+from api.schemas import AuditEventRead, ConversationDetail, ConversationRead, MessageRead
 from persistence.models import ConversationMode
-from services import history
+from services import audit, history
 from services.conversation import get_conversation
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
@@ -44,9 +44,9 @@ def conversation_detail(
 ) -> ConversationDetail:
     """A conversation with its latest messages (each with wamid, author and delivery status)."""
     conversation = get_conversation(session, conversation_id)
-    messages = [
-        MessageRead.model_validate(m) for m in history.messages_of(session, conversation_id)
-    ]
+    messages = history.messages_of(session, conversation_id)
     return ConversationDetail(
-        **ConversationRead.model_validate(conversation).model_dump(), messages=messages
+        **ConversationRead.model_validate(conversation).model_dump(),
+        messages=[MessageRead.model_validate(m) for m in messages],
+        audit=[AuditEventRead.model_validate(e) for e in audit.trail(session, conversation_id)],
     )

@@ -89,10 +89,70 @@ class ConversationRead(BaseModel):
     mode: str
     needs_human: bool
     needs_human_reason: str | None
+    needs_human_since: datetime | None
     last_inbound_at: datetime | None
+    assigned_operator_id: int | None
+    assigned_to: str | None
+    taken_over_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
 
 class ConversationDetail(ConversationRead):
     messages: list[MessageRead]
+    audit: list[AuditEventRead]
+
+
+class ConversationRef(BaseModel):
+    """Name the conversation by id, or by the customer's wa_id / business-scoped user id."""
+
+    conversation_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    customer: str | None = Field(default=None, min_length=1, max_length=128)
+    phone_number_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _named(self) -> ConversationRef:
+        if self.conversation_id is None and not self.customer:
+            raise ValueError("give conversation_id, or customer (and phone_number_id if needed)")
+        return self
+
+
+class OperatorMessageCreate(ConversationRef):
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class HandbackCreate(ConversationRef):
+    note: str | None = Field(default=None, max_length=2000, description="Context for the AI.")
+
+
+class AuditEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    actor: str
+    operator_id: int | None
+    action: str
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+class OperatorCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    is_admin: bool = False
+
+
+class OperatorRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    is_admin: bool
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class OperatorCreated(OperatorRead):
+    token: str = Field(description="Shown once: store it now, only its hash is kept.")
+
+
+class OperatorMessageResult(BaseModel):
+    conversation: ConversationRead
+    message: MessageRead

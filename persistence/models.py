@@ -50,6 +50,7 @@ class ConversationMode(enum.StrEnum):
 class Direction(enum.StrEnum):
     INBOUND = "in"
     OUTBOUND = "out"
+    NOTE = "note"  # internal context for the AI and operators; never sent
 
 
 class Author(enum.StrEnum):
@@ -158,7 +159,19 @@ class Conversation(Base):
     )
     needs_human: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_human_reason: Mapped[str | None] = mapped_column(Text)
+    needs_human_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    followed_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # WhatsApp timestamp of the customer's last message: the 24-hour service window
     last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_operator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("operators.id", ondelete="SET NULL")
+    )
+    assigned_to: Mapped[str | None] = mapped_column(String(200))
+    taken_over_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    operator_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # set at handback when the customer waits for an answer: the next turn runs without new input
+    reply_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -250,4 +263,42 @@ class RejectedWebhook(Base):
     reason: Mapped[str] = mapped_column(String(64), index=True)
     phone_number_id: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = _now()
+
+
+class AuditEvent(Base):
+    """Who did what to a conversation, and when."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = _now()
+
+
+class OutgoingEvent(Base):
+    """A conversation event for the operators' webhook: a row first, then a signed POST."""
+
+    __tablename__ = "outgoing_events"
+    __table_args__ = (
+        Index(
+            "ix_outgoing_events_undelivered", "id", postgresql_where=text("delivered_at IS NULL")
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -105,14 +105,6 @@ def find_conversation(
             f"customer {customer} talks to several numbers: name one with phone_number_id"
         )
     return found[0]
-
-
-def flag_needs_human(session: Session, conversation_id: int, reason: str) -> None:
-    session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(needs_human=True, needs_human_reason=reason[:2000])
-    )
 
 
 def conversation_parties(

@@ -83,6 +83,22 @@ def enqueue_reply(
     return ids
 
 
+def enqueue_message(session: Session, *, conversation_id: int, text: str, author: Author) -> int:
+    """An outbound message outside a turn (follow-ups, notices): one row, sent after commit."""
+    message = Message(
+        conversation_id=conversation_id,
+        direction=Direction.OUTBOUND,
+        author=author,
+        type="text",
+        text=text[:4096],
+        status=DeliveryStatus.PENDING,
+        send_attempts=0,
+    )
+    session.add(message)
+    session.flush()
+    return message.id
+
+
 def send_pending(message_id: int, *, only_in_ai_mode: bool) -> DeliveryStatus:
     """Send one outbox message. Each step commits on its own; see the module docstring."""
     with session_scope() as session:

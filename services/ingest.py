@@ -14,11 +14,13 @@ from channels.webhook import InboundMessage, Notification, OtherChange
 from persistence.models import (
     Author,
     Conversation,
+    ConversationMode,
     DeliveryStatus,
     Direction,
     Message,
     RejectedWebhook,
 )
+from services import events
 from services import merchant as merchants
 from services.conversation import upsert_conversation, upsert_customer
 
@@ -42,12 +44,8 @@ def record_notification(session: Session, notification: Notification) -> IngestR
     for message in notification.messages:
         _record_message(session, message, result)
     for other in notification.others:
-        _reject(
-            session,
-            reason=f"other:{other.field}"[:64],
-            phone_number_id=None,
-            payload=_as_dict(other),
-        )
+        reason = other.field if other.field.startswith("invalid") else f"unhandled:{other.field}"
+        _reject(session, reason=reason[:64], phone_number_id=None, payload=_as_dict(other))
     return result
 
 
@@ -93,6 +91,11 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
     )
     if message.type not in QUIET_TYPES:
         result.to_buffer.add(conversation.id)
+    if conversation.mode == ConversationMode.OPERATOR:
+        events.emit(
+            session, "message_received", conversation_id=conversation.id, message_id=message_id,
+            type=message.type, text=message.text, operator=conversation.assigned_to,
+        )  # fmt: skip
     log.info(
         "whatsapp.inbound.stored conversation_id=%s message_id=%s type=%s",
         conversation.id,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from graph.llm import configured_providers
 from persistence.buffer import Buffer
-from persistence.models import Conversation, Direction, Message
+from persistence.models import Conversation, Direction, Message, RejectedWebhook
 from settings import get_settings
 
 QUEUES = ("default", "messages", "state", "status")
@@ -48,8 +48,14 @@ def conversation_figures(session: Session) -> dict[str, Any]:
     by_direction = dict(
         session.execute(select(Message.direction, func.count()).group_by(Message.direction)).all()
     )
+    rejected = dict(
+        session.execute(
+            select(RejectedWebhook.reason, func.count()).group_by(RejectedWebhook.reason)
+        ).all()
+    )
     return {
         "conversations": {str(k): v for k, v in by_mode.items()},
+        "webhook_rejections": rejected,
         "needs_human": needs_human or 0,
         "messages": {
             "in": by_direction.get(Direction.INBOUND, 0),

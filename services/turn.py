@@ -14,12 +14,12 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from graph.context import TurnContext
 from persistence.db import get_engine, session_scope
-from persistence.models import DeliveryStatus, Direction, Merchant, Message, Turn
+from persistence.models import Conversation, DeliveryStatus, Direction, Merchant, Message, Turn
 from services import merchant as merchants
 from services.conversation import conversation_parties
 from services.delivery import enqueue_reply, send_pending
@@ -63,7 +63,13 @@ def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
         select(Turn).where(Turn.conversation_id == conversation_id, Turn.finished_at.is_(None))
     )
     if turn is None:
-        if not has_pending(session, conversation_id):
+        requested = session.scalar(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.reply_requested.is_(True))
+            .values(reply_requested=False)
+            .returning(Conversation.id)
+        )
+        if requested is None and not has_pending(session, conversation_id):
             return None
         turn = Turn(conversation_id=conversation_id, attempts=0)
         session.add(turn)
@@ -82,19 +88,17 @@ def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
 
 
 def has_pending(session: Session, conversation_id: int) -> bool:
-    """Whether an inbound message that should start a turn is waiting for one."""
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    Message.conversation_id == conversation_id,
-                    Message.direction == Direction.INBOUND,
-                    Message.turn_id.is_(None),
-                    Message.type.not_in(QUIET_TYPES),
-                )
-            )
-        )
+    """Whether an inbound message (or a handback) waits for a turn."""
+    waiting = exists().where(
+        Message.conversation_id == conversation_id,
+        Message.direction == Direction.INBOUND,
+        Message.turn_id.is_(None),
+        Message.type.not_in(QUIET_TYPES),
     )
+    requested = exists().where(
+        Conversation.id == conversation_id, Conversation.reply_requested.is_(True)
+    )
+    return bool(session.scalar(select(or_(waiting, requested))))
 
 
 def turn_context(session: Session, conversation_id: int, turn_id: int) -> TurnContext:
@@ -187,5 +191,9 @@ def conversations_needing_turns(session: Session, *, older_than: datetime) -> li
     stale_turns = select(Turn.conversation_id).where(
         Turn.finished_at.is_(None), Turn.started_at < older_than
     )
+    requested = select(Conversation.id).where(
+        Conversation.reply_requested.is_(True), Conversation.updated_at < older_than
+    )
     ids = set(session.scalars(pending)) | set(session.scalars(stale_turns))
+    ids |= set(session.scalars(requested))
     return sorted(ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from persistence.models import Author, Direction, Message
+from persistence.models import Author, DeliveryStatus, Direction, Message
 
 
 def inbound_of_turn(session: Session, turn_id: int) -> list[Message]:
@@ -26,6 +26,7 @@ def notes_since(session: Session, conversation_id: int, after_id: int) -> list[M
             Message.conversation_id == conversation_id,
             Message.id > after_id,
             Message.author.in_([Author.OPERATOR, Author.SYSTEM]),
+            Message.status.not_in([DeliveryStatus.FAILED, DeliveryStatus.DROPPED]),
         )
         .order_by(Message.id)
     )

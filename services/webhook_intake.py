@@ -36,7 +36,7 @@ def intake(notification: Notification, scheduler: Scheduler) -> IngestResult:
         _buffer(conversation_id, scheduler)
     if notification.statuses:
         try:
-            scheduler.apply_statuses_now(notification)
+            scheduler.apply_statuses_later(notification)
         except (BrokerError, redis.RedisError, OSError) as exc:
             log.warning("whatsapp.status.queue_unavailable error=%s", exc)
             scheduler.apply_statuses_now(notification)

@@ -9,10 +9,12 @@ import redis
 
 from persistence.db import session_scope
 from services.delivery import unresolved_sends
+from services.events import undelivered
 from services.turn import conversations_needing_turns
 from settings import get_settings
 from tasks import app, runtime
 from tasks.delivery import reconcile
+from tasks.events import deliver_event
 from tasks.turn import schedule_flush
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,10 @@ def sweep() -> dict[str, int]:
         sends = unresolved_sends(
             session, older_than=now - timedelta(seconds=settings.send_reconcile_seconds)
         )
+        # past the task's own retries: its task was lost with Redis
+        lost_events = undelivered(
+            session, older_than=now - timedelta(hours=1), max_attempts=settings.events_max_attempts
+        )
     try:
         conversations |= set(runtime.buffer().overdue(grace=settings.sweeper_interval_seconds))
     except redis.RedisError as exc:
@@ -36,6 +42,8 @@ def sweep() -> dict[str, int]:
         schedule_flush(conversation_id)
     for message_id in sends:
         reconcile.delay(message_id)
+    for event_id in lost_events:
+        deliver_event.delay(event_id)
     if conversations or sends:
         log.info("sweeper.rescheduled conversations=%s sends=%s", len(conversations), len(sends))
     return {"conversations": len(conversations), "sends": len(sends)}

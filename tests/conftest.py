@@ -105,9 +105,8 @@ def _reset_process_caches() -> None:
     runtime.reset()
 
 
-@pytest.fixture
-def clean(servers: dict[str, str], fakes: dict) -> Iterator[None]:
-    """Every test starts with empty tables, an empty Redis and fresh fakes."""
+def wipe(servers: dict[str, str]) -> None:
+    """Empty every table and Redis."""
     import redis
     from sqlalchemy import text
 
@@ -120,6 +119,12 @@ def clean(servers: dict[str, str], fakes: dict) -> Iterator[None]:
         ).scalars().all()  # fmt: skip
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     redis.Redis.from_url(servers["REDIS_URL"]).flushdb()
+
+
+@pytest.fixture
+def clean(servers: dict[str, str], fakes: dict) -> Iterator[None]:
+    """Every test starts with empty tables, an empty Redis and fresh fakes."""
+    wipe(servers)
     for fake in fakes.values():
         fake.reset()
     yield
@@ -173,8 +178,10 @@ class Stack:
         return (self.log_dir / "worker.log").read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(servers: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A worker and beat for one test module: other modules run without background workers."""
+    wipe(servers)  # what earlier modules left behind must not wake the new sweeper
     running = Stack(servers, tmp_path_factory.mktemp("stack")).start()
     yield running
     running.stop()

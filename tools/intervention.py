@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from graph.context import TurnContext
 from persistence.db import session_scope
-from services.conversation import flag_needs_human
+from services.handoff import request_human
 
 
 class InterventionArgs(BaseModel):
@@ -28,5 +28,5 @@ def request_intervention(reason: str, runtime: ToolRuntime[TurnContext]) -> str:
     follow up here; do not promise a time.
     """
     with session_scope() as session:
-        flag_needs_human(session, runtime.context.conversation_id, reason)
+        request_human(session, runtime.context.conversation_id, reason)
     return "A human colleague has been notified and will follow up in this chat."

@@ -16,7 +16,7 @@ from graph.llm import LLMNotConfigured, LLMUnavailable, invoke_agent_model
 from graph.prompts import system_prompt
 from graph.state import ConversationState
 from persistence.db import session_scope
-from services.conversation import flag_needs_human
+from services.handoff import request_human
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def make_agent_node(
         except (LLMNotConfigured, LLMUnavailable) as exc:
             log.warning("turn.llm.failed conversation_id=%s error=%s", ctx.conversation_id, exc)
             with session_scope() as session:
-                flag_needs_human(session, ctx.conversation_id, f"The AI could not answer: {exc}")
+                request_human(session, ctx.conversation_id, f"The AI could not answer: {exc}")
             return {"reply": None, "outcome": "needs_human"}
         return {"messages": [reply], "reply": "", "outcome": "replied"}
 

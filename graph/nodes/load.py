@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 
@@ -17,11 +19,30 @@ def load_turn(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
     with session_scope() as session:
         inbound = turn_input.inbound_of_turn(session, ctx.turn_id)
         notes = turn_input.notes_since(session, ctx.conversation_id, state.get("last_note_id", 0))
-        new = [*(_note_message(n) for n in notes), *_customer_messages(inbound)]
+        new = _in_order(inbound, notes)
     update: dict = {"messages": new, "turn_id": ctx.turn_id, "reply": None}
     if notes:
-        update["last_note_id"] = notes[-1].id
+        update["last_note_id"] = max(n.id for n in notes)
     return update
+
+
+def _in_order(inbound: list[Message], notes: list[Message]) -> list[AnyMessage]:
+    """Operator messages and notes interleaved with the customer's burst as they happened;
+    consecutive customer messages become one human turn."""
+    merged = heapq.merge(
+        ((m.created_at, 0, m) for m in inbound), ((n.created_at, 1, n) for n in notes),
+        key=lambda item: item[0],
+    )  # fmt: skip
+    result: list[AnyMessage] = []
+    burst: list[Message] = []
+    for _, _, message in merged:
+        if message.author == Author.CUSTOMER:
+            burst.append(message)
+            continue
+        result += _customer_messages(burst)
+        burst = []
+        result.append(_note_message(message))
+    return result + _customer_messages(burst)
 
 
 def _customer_messages(inbound: list[Message]) -> list[AnyMessage]:
@@ -34,7 +55,6 @@ def _customer_messages(inbound: list[Message]) -> list[AnyMessage]:
 
 def _note_message(message: Message) -> AnyMessage:
     if message.author == Author.OPERATOR:
-        return AIMessage(content=f"[Operator] {message.text or ''}", id=f"op-{message.id}")
-    return HumanMessage(
-        content=f"[Note from the support team] {message.text or ''}", id=f"note-{message.id}"
-    )
+        name = (message.raw or {}).get("operator", "colleague")
+        return AIMessage(content=f"[Operator {name}] {message.text or ''}", id=f"op-{message.id}")
+    return HumanMessage(content=f"[Note] {message.text or ''}", id=f"note-{message.id}")

@@ -10,14 +10,19 @@ from graph.context import TurnContext
 from graph.state import ConversationState
 from persistence.db import session_scope
 from persistence.models import Conversation, ConversationMode
+from settings import get_settings
 
 
 def route_turn(
     state: ConversationState, runtime: Runtime[TurnContext]
 ) -> Literal["agent", "silent"]:
     with session_scope() as session:
-        mode = session.get(Conversation, runtime.context.conversation_id).mode
-    return "agent" if mode == ConversationMode.AI else "silent"
+        conversation = session.get(Conversation, runtime.context.conversation_id)
+        mode, waiting = conversation.mode, conversation.needs_human
+    if mode != ConversationMode.AI:
+        return "silent"
+    # Once the AI has asked for a person it stays quiet until one acts (configurable).
+    return "silent" if waiting and get_settings().handoff_pauses_ai else "agent"
 
 
 def silent(state: ConversationState) -> dict:

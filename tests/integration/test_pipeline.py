@@ -21,7 +21,7 @@ def test_a_message_gets_an_ai_reply(stack, client, merchant, fakes):
     sent = fakes["graph"].wait_for_sent(1, timeout=20)
     assert sent[0]["to"] == "15551234567"
     assert sent[0]["text"]["body"] == "Hello Ana! How can I help?"
-    outbound = eventually(lambda: messages_in_db(direction="out"))
+    outbound = eventually(lambda: [m for m in messages_in_db(direction="out") if m.wamid])
     assert outbound[0].wamid == sent[0]["_wamid"]
     assert outbound[0].author == "ai"
     request = fakes["gemini"].requests[0]
@@ -172,7 +172,8 @@ def test_the_sweeper_answers_a_stored_message_whose_scheduling_was_lost(
     post_webhook(client, text_message_payload(phone_number_id=merchant["phone_number_id"]))
     started = time.monotonic()
     fakes["graph"].wait_for_sent(1, timeout=30)
-    # BUFFER_MAX_SECONDS (3) + SWEEPER_INTERVAL_SECONDS (1): only the sweeper could send it
-    assert time.monotonic() - started >= 3.5
+    # the burst was due after BUFFER_SECONDS (1); only the sweeper, one grace interval
+    # (SWEEPER_INTERVAL_SECONDS, 1) later, could have flushed it
+    assert time.monotonic() - started >= 1.8
     time.sleep(2)
     assert len(fakes["graph"].sent) == 1

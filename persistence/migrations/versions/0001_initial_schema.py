@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 22:01:56.776643
+Create Date: 2026-11-21 22:44:00.620489
 
 """
 
@@ -158,7 +158,15 @@ def upgrade() -> None:
         ),
         sa.Column("needs_human", sa.Boolean(), nullable=False),
         sa.Column("needs_human_reason", sa.Text(), nullable=True),
+        sa.Column("needs_human_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("announced_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("followed_up_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("assigned_operator_id", sa.Integer(), nullable=True),
+        sa.Column("assigned_to", sa.String(length=200), nullable=True),
+        sa.Column("taken_over_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("operator_active_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reply_requested", sa.Boolean(), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -170,6 +178,12 @@ def upgrade() -> None:
             sa.DateTime(timezone=True),
             server_default=sa.text("now()"),
             nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["assigned_operator_id"],
+            ["operators.id"],
+            name=op.f("fk_conversations_assigned_operator_id_operators"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["customer_id"],
@@ -189,6 +203,67 @@ def upgrade() -> None:
             "customer_id",
             name=op.f("uq_conversations_phone_number_id_customer_id"),
         ),
+    )
+    op.create_table(
+        "audit_events",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=True),
+        sa.Column("operator_id", sa.Integer(), nullable=True),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("detail", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_audit_events_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["operator_id"],
+            ["operators.id"],
+            name=op.f("fk_audit_events_operator_id_operators"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+    )
+    op.create_index(
+        op.f("ix_audit_events_conversation_id"), "audit_events", ["conversation_id"], unique=False
+    )
+    op.create_table(
+        "outgoing_events",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=True),
+        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_outgoing_events_conversation_id_conversations"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outgoing_events")),
+    )
+    op.create_index(
+        "ix_outgoing_events_undelivered",
+        "outgoing_events",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text("delivered_at IS NULL"),
     )
     op.create_table(
         "turns",
@@ -225,7 +300,7 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column(
             "direction",
-            sa.Enum("in", "out", name="direction", native_enum=False, length=16),
+            sa.Enum("in", "out", "note", name="direction", native_enum=False, length=16),
             nullable=False,
         ),
         sa.Column(
@@ -335,6 +410,14 @@ def downgrade() -> None:
     )
     op.drop_index(op.f("ix_turns_conversation_id"), table_name="turns")
     op.drop_table("turns")
+    op.drop_index(
+        "ix_outgoing_events_undelivered",
+        table_name="outgoing_events",
+        postgresql_where=sa.text("delivered_at IS NULL"),
+    )
+    op.drop_table("outgoing_events")
+    op.drop_index(op.f("ix_audit_events_conversation_id"), table_name="audit_events")
+    op.drop_table("audit_events")
     op.drop_table("conversations")
     op.drop_table("phone_numbers")
     op.drop_table("merchant_users")

@@ -1,0 +1,76 @@
+"""Operators take conversations over, talk to the customer, and hand them back."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import PrincipalDep, SessionDep
+from api.schemas import (
+    ConversationRead,
+    ConversationRef,
+    HandbackCreate,
+    MessageRead,
+    OperatorMessageCreate,
+    OperatorMessageResult,
+)
+from persistence.db import session_scope
+from persistence.models import DeliveryStatus, Message
+from services import handoff
+from services.conversation import get_conversation
+from services.delivery import send_pending
+
+router = APIRouter(prefix="/api/v1", tags=["operators"])
+
+
+def _ref(body: ConversationRef) -> handoff.ConversationRef:
+    return handoff.ConversationRef(body.conversation_id, body.customer, body.phone_number_id)
+
+
+@router.post("/takeover", responses={404: {}, 409: {}})
+def takeover(
+    body: ConversationRef, session: SessionDep, principal: PrincipalDep
+) -> ConversationRead:
+    """Take the conversation from the AI. From the moment this returns, no AI message
+    reaches the customer until handback; their messages are stored and shown here."""
+    conversation = handoff.takeover(session, _ref(body), principal)
+    return ConversationRead.model_validate(conversation)
+
+
+@router.post("/operator-message", responses={404: {}, 409: {}, 502: {}})
+def operator_message(
+    body: OperatorMessageCreate, session: SessionDep, principal: PrincipalDep
+) -> OperatorMessageResult:
+    """Send a WhatsApp message to the customer as the operator (after takeover, within
+    the 24-hour customer service window)."""
+    message = handoff.prepare_operator_message(session, _ref(body), principal, body.text)
+    session.commit()  # the outbox row is durable before the Graph API call
+    status = send_pending(message.id, only_in_ai_mode=False)
+    with session_scope() as fresh:
+        sent = fresh.get(Message, message.id)
+        result = OperatorMessageResult(
+            conversation=ConversationRead.model_validate(
+                get_conversation(fresh, sent.conversation_id)
+            ),
+            message=MessageRead.model_validate(sent),
+        )
+    if status == DeliveryStatus.FAILED:
+        detail = f"WhatsApp refused the message: {result.message.error_detail}"
+        return JSONResponse({"detail": detail, **result.model_dump(mode="json")}, status_code=502)
+    return result
+
+
+@router.post("/handback", responses={404: {}, 409: {}})
+def handback(
+    body: HandbackCreate, session: SessionDep, principal: PrincipalDep
+) -> ConversationRead:
+    """Give the conversation back to the AI. If the customer's last message is unanswered,
+    the AI answers it now with the whole history (and the optional note) in context."""
+    conversation, answer_now = handoff.handback(session, _ref(body), principal, note=body.note)
+    result = ConversationRead.model_validate(conversation)
+    session.commit()
+    if answer_now:
+        from tasks.turn import schedule_flush
+
+        schedule_flush(conversation.id)
+    return result

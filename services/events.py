@@ -1,0 +1,136 @@
+"""Outgoing conversation events (needs_human, taken_over, handed_back, message_received).
+
+Each event is a row first (written in the same transaction as the change it reports),
+then a signed POST to EVENTS_WEBHOOK_URL, retried with backoff; the sweeper re-sends any
+event whose task was lost. Receivers verify `X-Switchboard-Signature-256`, an HMAC-SHA256
+of the raw body with EVENTS_WEBHOOK_SECRET, exactly like WhatsApp's own webhooks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from persistence.db import session_scope
+from persistence.models import OutgoingEvent
+from settings import get_settings
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = ("needs_human", "taken_over", "handed_back", "message_received")
+_PENDING = "switchboard.events"
+
+
+class EventDeliveryFailed(Exception):
+    """The receiver did not take the event; the caller retries with backoff."""
+
+
+def emit(session: Session, event_type: str, *, conversation_id: int, **data: Any) -> int | None:
+    """Record an event for delivery; None when no receiver is configured."""
+    assert event_type in EVENT_TYPES, event_type
+    if not get_settings().events_webhook_url:
+        return None
+    event = OutgoingEvent(
+        type=event_type,
+        conversation_id=conversation_id,
+        payload={"type": event_type, "conversation_id": conversation_id, **data},
+    )
+    session.add(event)
+    session.flush()
+    event.payload = {**event.payload, "id": event.id, "occurred_at": _now_iso()}
+    session.info.setdefault(_PENDING, []).append(event.id)
+    return event.id
+
+
+def signature(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver(event_id: int, *, http: httpx.Client | None = None) -> bool:
+    """POST one event. True when delivered (or nothing to do); raises to be retried."""
+    settings = get_settings()
+    with session_scope() as session:
+        event = session.get(OutgoingEvent, event_id)
+        if event is None or event.delivered_at is not None or not settings.events_webhook_url:
+            return True
+        body = json.dumps(event.payload, separators=(",", ":"), default=str).encode()
+        event.attempts += 1
+        event_type = event.type
+    headers = {
+        "Content-Type": "application/json",
+        "X-Switchboard-Event": event_type,
+        "X-Switchboard-Delivery": str(event_id),
+    }
+    if settings.events_webhook_secret:
+        headers["X-Switchboard-Signature-256"] = signature(
+            body, settings.events_webhook_secret.get_secret_value()
+        )
+    try:
+        client = http or httpx.Client(timeout=10)
+        response = client.post(settings.events_webhook_url, content=body, headers=headers)
+        ok = 200 <= response.status_code < 300
+        error = None if ok else f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        ok, error = False, f"{type(exc).__name__}: {exc}"
+    _record_result(event_id, error)
+    if not ok:
+        log.warning("events.delivery.failed event_id=%s error=%s", event_id, error)
+        raise EventDeliveryFailed(error)
+    return True
+
+
+def _record_result(event_id: int, error: str | None) -> None:
+    with session_scope() as session:
+        event = session.get(OutgoingEvent, event_id)
+        if event is None:
+            return
+        if error is None:
+            event.delivered_at = datetime.now(UTC)
+        event.last_error = error
+
+
+def undelivered(session: Session, *, older_than: datetime, max_attempts: int) -> list[int]:
+    stmt = (
+        select(OutgoingEvent.id)
+        .where(
+            OutgoingEvent.delivered_at.is_(None),
+            OutgoingEvent.created_at < older_than,
+            OutgoingEvent.attempts < max_attempts,
+        )
+        .order_by(OutgoingEvent.id)
+        .limit(200)
+    )
+    return list(session.scalars(stmt))
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    """Hand committed events to a worker; the sweeper covers a broker that is down."""
+    ids = session.info.pop(_PENDING, [])
+    if not ids:
+        return
+    try:
+        from tasks.events import deliver_event
+
+        for event_id in ids:
+            deliver_event.delay(event_id)
+    except Exception as exc:  # never fail a committed change because the broker is away
+        log.warning("events.dispatch.deferred count=%s error=%s", len(ids), exc)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,43 @@
+"""The short message a waiting customer gets when no colleague has picked them up yet."""
+
+from __future__ import annotations
+
+import logging
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from graph.llm import LLMNotConfigured, LLMUnavailable, build_agent_model, invoke_agent_model
+from persistence.models import Direction, Message
+from settings import get_settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEXT = (
+    "Thank you for your patience. A colleague will get back to you here as soon as possible."
+)
+_INSTRUCTION = (
+    "Write one short, warm WhatsApp sentence telling the customer that a human colleague "
+    "has been asked to help and will reply in this chat soon. Write it in the language of "
+    "the customer's message below. Reply with the sentence only."
+)
+
+
+def follow_up_text(session: Session, conversation_id: int) -> str:
+    """In the customer's language when an LLM is available; a plain default otherwise."""
+    last = session.scalar(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.INBOUND)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if not last:
+        return DEFAULT_TEXT
+    try:
+        model = build_agent_model(get_settings())
+        reply = invoke_agent_model(model, [SystemMessage(_INSTRUCTION), HumanMessage(last[:500])])
+    except (LLMNotConfigured, LLMUnavailable) as exc:
+        log.info("handoff.followup.default reason=%s", type(exc).__name__)
+        return DEFAULT_TEXT
+    return reply.text.strip() or DEFAULT_TEXT

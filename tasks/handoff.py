@@ -1,0 +1,74 @@
+"""Handoff timers on the `state` queue: unclaimed escalations and idle takeovers.
+
+Timestamps live in PostgreSQL, so the timers survive restarts of every process."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from persistence.db import session_scope
+from persistence.models import Author
+from services import handoff
+from services.delivery import enqueue_message, send_pending
+from services.followup import follow_up_text
+from settings import get_settings
+from tasks import app
+from tasks.turn import schedule_flush
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="switchboard.housekeeping.handoff_timers", ignore_result=True)
+def handoff_timers() -> dict[str, int]:
+    settings = get_settings()
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        unclaimed = handoff.unclaimed_escalations(
+            session, older_than=now - timedelta(seconds=settings.handoff_unclaimed_seconds)
+        )
+        idle = handoff.idle_takeovers(
+            session, older_than=now - timedelta(seconds=settings.operator_idle_seconds)
+        )
+    for conversation_id in unclaimed:
+        remind_unclaimed.delay(conversation_id)
+    for conversation_id in idle:
+        hand_back_idle.delay(conversation_id)
+    return {"unclaimed": len(unclaimed), "idle": len(idle)}
+
+
+@app.task(name="switchboard.housekeeping.remind_unclaimed")
+def remind_unclaimed(conversation_id: int) -> str:
+    with session_scope() as session:
+        if not handoff.reannounce(session, conversation_id):
+            return "reannounced"
+        message_id = enqueue_message(
+            session,
+            conversation_id=conversation_id,
+            text=follow_up_text(session, conversation_id),
+            author=Author.SYSTEM,
+        )
+    send_pending(message_id, only_in_ai_mode=True)
+    return "followed_up"
+
+
+@app.task(name="switchboard.housekeeping.hand_back_idle")
+def hand_back_idle(conversation_id: int) -> str:
+    minutes = round(get_settings().operator_idle_seconds / 60)
+    note = f"The operator was inactive for {minutes} minutes; the conversation went back to the AI."
+    with session_scope() as session:
+        conversation = handoff.lock(session, conversation_id)
+        cutoff = datetime.now(UTC) - timedelta(seconds=get_settings().operator_idle_seconds)
+        active = conversation.operator_active_at
+        if conversation.mode != "operator" or (active is not None and active >= cutoff):
+            return "active"
+        _, answer_now = handoff.handback(
+            session,
+            handoff.ConversationRef(conversation_id),
+            None,
+            note=note,
+            reason="auto_handback",
+        )
+    if answer_now:
+        schedule_flush(conversation_id)
+    return "handed_back"
