@@ -3,6 +3,8 @@
     python scripts/manage.py create-merchant NAME [--phone-number-id ID --access-token TOKEN]
     python scripts/manage.py add-number MERCHANT_ID PHONE_NUMBER_ID ACCESS_TOKEN
     python scripts/manage.py add-user MERCHANT_ID NAME [--wa-id ID] [--user-id BSUID] [--type admin]
+    python scripts/manage.py create-operator NAME [--admin]     # prints the token once
+    python scripts/manage.py revoke-operator OPERATOR_ID
     python scripts/manage.py list
 
 Uses DATABASE_URL (the server run by run_server.py prints where its data lives).
@@ -18,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from persistence.db import session_scope
 from services import merchant as merchants
+from services import operator as operators
 from services.errors import DomainError
 
 
@@ -45,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--wa-id")
     user.add_argument("--user-id")
     user.add_argument("--type", default="admin")
-    commands.add_parser("list", help="list merchants, numbers and staff")
+    operator = commands.add_parser("create-operator", help="create an operator; prints its token")
+    operator.add_argument("name")
+    operator.add_argument("--admin", action="store_true", help="may administer the system")
+    revoke = commands.add_parser("revoke-operator", help="revoke an operator's token")
+    revoke.add_argument("operator_id", type=int)
+    commands.add_parser("list", help="list merchants, numbers, staff and operators")
     return parser
 
 
@@ -74,6 +82,12 @@ def run(args: argparse.Namespace) -> str:
                 user_id=args.user_id, type=args.type,
             )  # fmt: skip
             return f"user {user.id} ({user.type}) added to merchant {args.merchant_id}"
+        if args.command == "create-operator":
+            created, token = operators.create_operator(session, name=args.name, is_admin=args.admin)
+            return f"operator {created.id} created; token (shown once): {token}"
+        if args.command == "revoke-operator":
+            revoked = operators.revoke_operator(session, args.operator_id)
+            return f"operator {revoked.id} revoked"
         return _listing(session)
 
 
@@ -85,6 +99,9 @@ def _listing(session: object) -> str:
             lines.append(f"    number {phone.phone_number_id} {phone.display_phone_number or ''}")
         for user in merchants.list_merchant_users(session, merchant.id):  # type: ignore[arg-type]
             lines.append(f"    {user.type} {user.name} wa_id={user.wa_id} user_id={user.user_id}")
+    for op in operators.list_operators(session):  # type: ignore[arg-type]
+        state = "revoked" if op.revoked_at else ("admin" if op.is_admin else "operator")
+        lines.append(f"operator {op.id}: {op.name} ({state})")
     return "\n".join(lines) or "no merchants yet"
 
 

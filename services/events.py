@@ -42,7 +42,7 @@ def emit(session: Session, event_type: str, *, conversation_id: int, **data: Any
     event = OutgoingEvent(
         type=event_type,
         conversation_id=conversation_id,
-        payload={"type": event_type, "conversation_id": conversation_id, **data},
+        payload={**data, "type": event_type, "conversation_id": conversation_id},
     )
     session.add(event)
     session.flush()

@@ -94,7 +94,7 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
     if conversation.mode == ConversationMode.OPERATOR:
         events.emit(
             session, "message_received", conversation_id=conversation.id, message_id=message_id,
-            type=message.type, text=message.text, operator=conversation.assigned_to,
+            message_type=message.type, text=message.text, operator=conversation.assigned_to,
         )  # fmt: skip
     log.info(
         "whatsapp.inbound.stored conversation_id=%s message_id=%s type=%s",

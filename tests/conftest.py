@@ -25,6 +25,7 @@ PHONE_NUMBER_ID = "106540352242922"
 ACCESS_TOKEN = "EAAG-test-access-token"
 GEMINI_KEY = "test-gemini-key"
 OPENAI_KEY = "test-openai-key"
+EVENTS_SECRET = "test-events-secret"
 
 
 def _base_env() -> dict[str, str]:
@@ -43,19 +44,24 @@ def _base_env() -> dict[str, str]:
         "LLM_MAX_RETRIES": "1",
         "WHATSAPP_API_VERSION": "v23.0",
         "LOG_LEVEL": "INFO",
+        "EVENTS_WEBHOOK_SECRET": EVENTS_SECRET,
     }
 
 
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[dict]:
+    from tests.fakes.events_receiver import FakeEventsReceiver
     from tests.fakes.graph_api import FakeGraphAPI
     from tests.fakes.llm import FakeGemini, FakeOpenAI
 
-    graph_api = FakeGraphAPI(version="v23.0").start()
-    gemini = FakeGemini(api_key=GEMINI_KEY).start()
-    openai = FakeOpenAI(api_key=OPENAI_KEY).start()
-    yield {"graph": graph_api, "gemini": gemini, "openai": openai}
-    for fake in (graph_api, gemini, openai):
+    started = {
+        "graph": FakeGraphAPI(version="v23.0").start(),
+        "gemini": FakeGemini(api_key=GEMINI_KEY).start(),
+        "openai": FakeOpenAI(api_key=OPENAI_KEY).start(),
+        "events": FakeEventsReceiver().start(),
+    }
+    yield started
+    for fake in started.values():
         fake.stop()
 
 
@@ -85,6 +91,7 @@ def servers(fakes: dict) -> Iterator[dict[str, str]]:
         "WHATSAPP_API_BASE_URL": fakes["graph"].url,
         "GEMINI_BASE_URL": fakes["gemini"].base_url,
         "OPENAI_BASE_URL": fakes["openai"].base_url,
+        "EVENTS_WEBHOOK_URL": f"{fakes['events'].url}/switchboard-events",
     }
     os.environ.update(env)
     _reset_process_caches()

@@ -117,3 +117,20 @@ def test_the_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/webhook", "/health", "/stats", "/api/v1/merchants"} <= set(paths)
+
+
+def test_the_cli_creates_and_revokes_operators(clean, capsys):
+    from scripts.manage import main
+    from services.auth import authenticate
+    from services.errors import Unauthorized
+
+    assert main(["create-operator", "Olga", "--admin"]) == 0
+    token = capsys.readouterr().out.strip().rsplit(" ", 1)[-1]
+    from persistence.db import session_scope
+
+    with session_scope() as session:
+        assert authenticate(session, token).is_admin
+    assert main(["revoke-operator", "1"]) == 0
+    with session_scope() as session, pytest.raises(Unauthorized):
+        authenticate(session, token)
+    assert main(["revoke-operator", "99"]) == 1
