@@ -43,6 +43,7 @@ task_routes = {
     "switchboard.housekeeping.*": {"queue": "state"},
     "switchboard.delivery.*": {"queue": "default"},
     "switchboard.events.*": {"queue": "default"},
+    "switchboard.media.*": {"queue": "default"},
 }
 
 # A turn may wait on several LLM attempts and providers; a stuck one is cut and redone.

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_model: str = "gpt-4.1-mini"
     openai_base_url: str | None = None
+    openai_transcription_model: str = "gpt-4o-mini-transcribe"
 
     # Buffer and turns
     buffer_seconds: float = 15.0
@@ -63,6 +64,18 @@ class Settings(BaseSettings):
 
     # Webhook
     webhook_max_body_bytes: int = 1_000_000
+
+    # Media
+    media_storage: Literal["local", "s3"] = "local"
+    media_max_bytes: int = 100_000_000
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    media_link_base_url: str | None = None
+    # signs library links sent when an upload fails; WHATSAPP_APP_SECRET when unset
+    media_link_secret: SecretStr | None = None
 
     # Human handoff
     handoff_pauses_ai: bool = True

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import admin, conversations, handoff, health, operators, webhook
+from api import admin, conversations, handoff, health, media, operators, webhook
 from api.errors import install_error_handlers
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,6 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_error_handlers(app)
-    for module in (webhook, handoff, conversations, admin, operators, health):
+    for module in (webhook, handoff, conversations, admin, operators, media, health):
         app.include_router(module.router)
     return app

@@ -42,8 +42,11 @@ def operator_message(
     body: OperatorMessageCreate, session: SessionDep, principal: PrincipalDep
 ) -> OperatorMessageResult:
     """Send a WhatsApp message to the customer as the operator (after takeover, within
-    the 24-hour customer service window)."""
-    message = handoff.prepare_operator_message(session, _ref(body), principal, body.text)
+    the 24-hour customer service window): `text`, or a library file by `media_key` with
+    `text` as its caption."""
+    message = handoff.prepare_operator_message(
+        session, _ref(body), principal, body.text, media_key=body.media_key
+    )
     session.commit()  # the outbox row is durable before the Graph API call
     status = send_pending(message.id, only_in_ai_mode=False)
     with session_scope() as fresh:

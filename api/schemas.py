@@ -118,7 +118,23 @@ class ConversationRef(BaseModel):
 
 
 class OperatorMessageCreate(ConversationRef):
-    text: str = Field(min_length=1, max_length=4096)
+    text: str | None = Field(
+        default=None, min_length=1, max_length=4096, description="With media_key: its caption."
+    )
+    media_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Send this file of the merchant's media library (GET /api/v1/media).",
+    )
+
+    @model_validator(mode="after")
+    def _content(self) -> OperatorMessageCreate:
+        if not self.text and not self.media_key:
+            raise ValueError("give text, media_key, or both (the text is then the caption)")
+        if self.media_key and self.text and len(self.text) > 1024:
+            raise ValueError("a caption may be at most 1024 characters")
+        return self
 
 
 class HandbackCreate(ConversationRef):
@@ -156,3 +172,17 @@ class OperatorCreated(OperatorRead):
 class OperatorMessageResult(BaseModel):
     conversation: ConversationRead
     message: MessageRead
+
+
+class MediaAssetRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    merchant_id: int
+    key: str
+    kind: str
+    caption: str
+    filename: str
+    mime_type: str
+    size: int
+    sha256: str
+    created_at: datetime

@@ -76,6 +76,7 @@ def _refuse(status: int, reason: str) -> JSONResponse:
 def celery_scheduler() -> Scheduler:
     """Production scheduling through Redis and Celery (imported lazily: the app stays light)."""
     from tasks import runtime
+    from tasks.media import fetch as fetch_media_task
     from tasks.status import apply as apply_status_task
     from tasks.status import apply_statuses, status_to_json
     from tasks.turn import schedule_flush
@@ -86,4 +87,7 @@ def celery_scheduler() -> Scheduler:
     def now(notification: Notification) -> int:
         return apply_statuses(list(notification.statuses))
 
-    return Scheduler(runtime.buffer, schedule_flush, later, now)
+    def fetch_media(message_id: int) -> None:
+        fetch_media_task.delay(message_id)
+
+    return Scheduler(runtime.buffer, schedule_flush, later, now, fetch_media)

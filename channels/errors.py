@@ -206,3 +206,27 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
+
+
+class MediaTooLarge(WhatsAppError):
+    """The media is bigger than we accept; downloading it again will not make it smaller."""
+
+    def __init__(self, message: str, *, size: int | None = None, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class MediaUrlExpired(WhatsAppError):
+    """A media download URL answered 401/403/404: it lives ~5 minutes, so ask for a new one.
+
+    Not retryable as such (the same URL stays dead); the caller fetches fresh media info.
+    """
+
+
+class MediaRejected(WhatsAppError):
+    """131053: WhatsApp could not use the media of a send (e.g. an uploaded id it no longer
+    has): upload the file again rather than resending the same id."""
+
+
+_BY_CODE[131053] = MediaRejected

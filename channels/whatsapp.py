@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from channels.errors import (
     DeliveryOutcomeUnknown,
+    MediaTooLarge,
+    MediaUrlExpired,
     TransientError,
     WhatsAppError,
     error_from_response,
@@ -24,6 +27,11 @@ log = logging.getLogger(__name__)
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _MAX_BACKOFF = 30.0  # a longer Retry-After is the caller's to schedule, not a blocked worker's
 _sleep = time.sleep
+# A download URL answering these has expired (it lives ~5 minutes): a fresh one is needed.
+_EXPIRED_URL_STATUSES = (401, 403, 404)
+_CHUNK = 64 * 1024
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,17 @@ class Recipient:
         return {"recipient": self.user_id}
 
 
+@dataclass(frozen=True)
+class MediaInfo:
+    """GET /{media-id}: where to download the file (for ~5 minutes) and what to expect."""
+
+    url: str
+    mime_type: str
+    sha256: str
+    file_size: int | None
+    id: str
+
+
 class WhatsAppClient:
     def __init__(
         self,
@@ -55,7 +74,8 @@ class WhatsAppClient:
         backoff_base: float = 0.5,
         http: httpx.Client | None = None,
     ) -> None:
-        self._url = f"{api_root.rstrip('/')}/{phone_number_id}/messages"
+        self._api_root = api_root.rstrip("/")
+        self._url = f"{self._api_root}/{phone_number_id}/messages"
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._phone_number_id = phone_number_id
         self._timeout = timeout
@@ -106,6 +126,53 @@ class WhatsAppClient:
         if typing:
             body["typing_indicator"] = {"type": "text"}
         self._post(body, event="whatsapp.read", idempotent=True)
+
+    def media_info(self, media_id: str) -> MediaInfo:
+        """Metadata and a fresh download URL of a media id (from a webhook or an upload)."""
+        url = f"{self._api_root}/{media_id}"
+        params = {"phone_number_id": self._phone_number_id}
+        data = self._with_retries(lambda: self._get_json(url, params), event="whatsapp.media_info")
+        try:
+            size = data.get("file_size")
+            return MediaInfo(
+                url=str(data["url"]),
+                mime_type=str(data.get("mime_type") or "application/octet-stream"),
+                sha256=str(data.get("sha256") or ""),
+                file_size=int(size) if size is not None else None,
+                id=str(data.get("id") or media_id),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise TransientError(f"media info without a usable url or size: {data!r}") from None
+
+    def download(self, url: str, *, max_bytes: int) -> bytes:
+        """The bytes behind a media URL; MediaTooLarge as soon as they pass `max_bytes`."""
+        return self._with_retries(
+            lambda: self._download_once(url, max_bytes), event="whatsapp.media_download"
+        )
+
+    def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
+        """Upload a file to send by id (POST /{phone-number-id}/media); returns the media id.
+
+        WhatsApp keeps an uploaded file 30 days. Retrying is safe: a duplicate upload only
+        creates an unused id."""
+        url = f"{self._api_root}/{self._phone_number_id}/media"
+        form = {"messaging_product": "whatsapp", "type": mime_type}
+        files = {"file": (filename, data, mime_type)}
+        answer = self._with_retries(
+            lambda: self._upload_once(url, form, files), event="whatsapp.media_upload"
+        )
+        media_id = answer.get("id")
+        if not media_id:
+            raise TransientError(f"media upload answered without an id: {answer!r}")
+        return str(media_id)
+
+    def _upload_once(
+        self, url: str, form: dict[str, str], files: dict[str, tuple[str, bytes, str]]
+    ) -> dict[str, Any]:
+        return self._json_call(
+            "POST", url, data=form, files=files,
+            timeout=max(self._timeout, 60.0),  # files up to 100 MB
+        )  # fmt: skip
 
     def close(self) -> None:
         if self._owns_http:
@@ -164,3 +231,74 @@ class WhatsAppClient:
         except ValueError:
             data = None
         return data if isinstance(data, dict) else {}
+
+    def _with_retries(self, call: Callable[[], T], *, event: str) -> T:
+        """Idempotent calls: retry transient errors here, with the same backoff as sends."""
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except WhatsAppError as err:
+                delay = self._retry_delay(err, attempt)
+                if delay is None:
+                    log.warning("%s.failed attempts=%d error=%s", event, attempt, err)
+                    raise
+                log.info("%s.retry attempt=%d delay=%.3f error=%s", event, attempt, delay, err)
+            _sleep(delay)
+            attempt += 1
+
+    def _get_json(self, url: str, params: dict[str, str]) -> dict[str, Any]:
+        return self._json_call("GET", url, params=params, timeout=self._timeout)
+
+    def _json_call(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """One Graph API call answering a JSON object; transport failures are transient."""
+        try:
+            response = self._http.request(method, url, headers=self._headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise TransientError(f"Graph API request failed: {exc!r}") from exc
+        if not response.is_success:
+            raise error_from_response(response.status_code, response.content, response.headers)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise TransientError(f"Graph API answered without a JSON object: {response.text[:200]}")
+        return data
+
+    def _download_once(self, url: str, max_bytes: int) -> bytes:
+        try:
+            with self._http.stream(
+                "GET", url, headers=self._headers, timeout=self._timeout
+            ) as response:
+                if response.status_code in _EXPIRED_URL_STATUSES:
+                    raise MediaUrlExpired(
+                        f"media URL answered HTTP {response.status_code}",
+                        http_status=response.status_code,
+                    )
+                if not response.is_success:
+                    body = response.read()[:2000]
+                    raise error_from_response(response.status_code, body, response.headers)
+                return _read_capped(response, max_bytes)
+        except httpx.TransportError as exc:
+            raise TransientError(f"media download failed: {exc!r}") from exc
+
+
+def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise MediaTooLarge(
+            f"media is {int(declared)} bytes, over the {max_bytes} byte limit",
+            size=int(declared),
+            limit=max_bytes,
+        )
+    chunks: list[bytes] = []
+    received = 0
+    for chunk in response.iter_bytes(_CHUNK):
+        received += len(chunk)
+        if received > max_bytes:
+            raise MediaTooLarge(
+                f"media passed the {max_bytes} byte limit while downloading", limit=max_bytes
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

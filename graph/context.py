@@ -19,3 +19,5 @@ class TurnContext:
     customer_language: str | None
     role: Role = "customer"
     staff_type: str | None = None  # for admin conversations: admin, sales, returns...
+    # the merchant's media library as (key, kind, caption): what respond_with_media can send
+    media_library: tuple[tuple[str, str, str], ...] = ()

@@ -38,5 +38,20 @@ def system_prompt(context: TurnContext) -> str:
             else ""
         ),
     }
-    template = ADMIN_PROMPT if context.role == "admin" else CUSTOMER_PROMPT
-    return template.format(**values).strip()
+    if context.role == "admin":
+        return ADMIN_PROMPT.format(**values).strip()
+    return (CUSTOMER_PROMPT.format(**values).strip() + media_section(context)).strip()
+
+
+def media_section(context: TurnContext) -> str:
+    """The library files the model may send with respond_with_media, by key."""
+    if not context.media_library:
+        return ""
+    lines = [
+        f"- {key} ({kind}){': ' + ' '.join(caption.split()) if caption else ''}"
+        for key, kind, caption in context.media_library
+    ]
+    return (
+        "\n\nMedia you can send (call respond_with_media with the key when the customer asks to "
+        "see one of these):\n" + "\n".join(lines)
+    )

@@ -226,6 +226,12 @@ class Message(Base):
     type: Mapped[str] = mapped_column(String(32), default="text")
     text: Mapped[str | None] = mapped_column(Text)
     media: Mapped[dict[str, Any] | None] = mapped_column()
+    # inbound media: fetched from WhatsApp into our storage (pending -> stored | failed)
+    media_status: Mapped[str | None] = mapped_column(String(16))
+    media_key: Mapped[str | None] = mapped_column(String(512))
+    media_error: Mapped[str | None] = mapped_column(Text)
+    # what a voice note said, for operators and for models that cannot listen
+    transcript: Mapped[str | None] = mapped_column(Text)
     context_wamid: Mapped[str | None] = mapped_column(String(256))
     raw: Mapped[dict[str, Any] | None] = mapped_column()
     wa_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -301,4 +307,37 @@ class OutgoingEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+
+
+class MediaAsset(Base):
+    """A file in a merchant's media library, sent by the AI (respond_with_media) or operators."""
+
+    __tablename__ = "media_assets"
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # image | video | document | audio
+    caption: Mapped[str] = mapped_column(Text, default="")
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = _now()
+
+
+class MediaUpload(Base):
+    """A library file uploaded to WhatsApp for one business number; media ids expire."""
+
+    __tablename__ = "media_uploads"
+    __table_args__ = (UniqueConstraint("asset_id", "phone_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("media_assets.id", ondelete="CASCADE"))
+    phone_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id", ondelete="CASCADE"))
+    whatsapp_media_id: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()

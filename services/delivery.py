@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -30,6 +31,8 @@ from persistence.models import (
     Message,
     PhoneNumber,
 )
+from services import media_send
+from services.media_send import MediaRef
 from services.whatsapp_clients import client_for
 
 log = logging.getLogger(__name__)
@@ -118,6 +121,27 @@ def send_pending(message_id: int, *, only_in_ai_mode: bool) -> DeliveryStatus:
 
 
 def _send_claimed(message_id: int, *, only_in_ai_mode: bool) -> DeliveryStatus:
+    try:
+        media = media_send.resolve_media(message_id)
+    except media_send.MediaUnavailable as exc:
+        return _fail_unsendable(message_id, exc.message)
+    status, rejected = _send_locked(message_id, media, only_in_ai_mode, retry_media=True)
+    if not rejected:
+        return status
+    # WhatsApp no longer knows the cached media id: upload the file again, send once more.
+    try:
+        media = media_send.resolve_media(message_id, refresh=True)
+    except media_send.MediaUnavailable as exc:
+        return _fail_unsendable(message_id, exc.message)
+    status, _ = _send_locked(message_id, media, only_in_ai_mode, retry_media=False)
+    return status
+
+
+def _send_locked(
+    message_id: int, media: MediaRef | None, only_in_ai_mode: bool, *, retry_media: bool
+) -> tuple[DeliveryStatus, bool]:
+    """One send under the conversation's FOR KEY SHARE lock; True when its media id was
+    refused and the caller may upload again (the row then stays `sending`)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         assert message is not None
@@ -126,25 +150,49 @@ def _send_claimed(message_id: int, *, only_in_ai_mode: bool) -> DeliveryStatus:
             message.status = DeliveryStatus.DROPPED
             message.error_detail = "an operator took over before it was sent"
             log.info("whatsapp.send.dropped message_id=%s", message_id)
-            return message.status
+            return message.status, False
         recipient = Recipient(wa_id=customer.wa_id, user_id=customer.user_id)
+        payload = {
+            **recipient.fields(),
+            **message_payload(message, media),
+            "biz_opaque_callback_data": f"{CALLBACK_PREFIX}{message.id}",
+        }
         try:
-            wamid = client_for(phone).send_text(
-                recipient, message.text or "", callback_data=f"{CALLBACK_PREFIX}{message.id}"
-            )
+            wamid = client_for(phone).send(payload)
         except DeliveryOutcomeUnknown as exc:
             _record_error(message, DeliveryStatus.UNKNOWN, exc)
             log.warning("whatsapp.send.unknown message_id=%s", message_id)
-            return message.status
+            return message.status, False
         except WhatsAppError as exc:
+            if retry_media and media and media.media_id and media_send.media_id_rejected(exc):
+                log.info("whatsapp.send.media_rejected message_id=%s code=%s", message_id, exc.code)
+                return message.status, True
             _record_error(message, DeliveryStatus.FAILED, exc)
             log.warning("whatsapp.send.failed message_id=%s code=%s", message_id, exc.code)
-            return message.status
+            return message.status, False
         message.wamid = wamid
         message.status = DeliveryStatus.ACCEPTED
         message.status_at = datetime.now(UTC)
         log.info("whatsapp.send.accepted message_id=%s", message_id)
-        return message.status
+        return message.status, False
+
+
+def message_payload(message: Message, media: MediaRef | None) -> dict[str, Any]:
+    """The message object of a send, without addressing: text, or a library file."""
+    if media is None:
+        return {"type": "text", "text": {"body": message.text or "", "preview_url": False}}
+    return {"type": media.kind, media.kind: media.content(message.text)}
+
+
+def _fail_unsendable(message_id: int, reason: str) -> DeliveryStatus:
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        message.status = DeliveryStatus.FAILED
+        message.status_at = datetime.now(UTC)
+        message.error_detail = reason[:2000]
+    log.warning("whatsapp.send.failed message_id=%s reason=media", message_id)
+    return DeliveryStatus.FAILED
 
 
 def _parties_locked(

@@ -22,13 +22,17 @@ from persistence.models import (
     ConversationMode,
     DeliveryStatus,
     Direction,
+    MediaAsset,
     Message,
     Operator,
+    PhoneNumber,
 )
 from services import audit, events
 from services.auth import Principal
 from services.conversation import find_conversation
 from services.errors import Conflict, NotFound
+from services.media_library import get_asset_by_key, library_summary
+from services.media_send import enqueue_asset
 
 SERVICE_WINDOW = timedelta(hours=24)
 
@@ -157,9 +161,15 @@ def within_service_window(conversation: Conversation, now: datetime | None = Non
 
 
 def prepare_operator_message(
-    session: Session, ref: ConversationRef, principal: Principal, text: str
+    session: Session,
+    ref: ConversationRef,
+    principal: Principal,
+    text: str | None,
+    *,
+    media_key: str | None = None,
 ) -> Message:
-    """Check the rules and put the operator's message in the outbox (sent after commit)."""
+    """Check the rules and put the operator's message in the outbox (sent after commit).
+    With `media_key`, the library file is sent and `text` is its caption."""
     conversation = lock(session, locate(session, ref))
     if conversation.mode != ConversationMode.OPERATOR:
         raise Conflict(
@@ -172,24 +182,42 @@ def prepare_operator_message(
             "template messages outside the customer service window"
         )
     conversation.operator_active_at = datetime.now(UTC)
-    message = Message(
-        conversation_id=conversation.id,
-        direction=Direction.OUTBOUND,
-        author=Author.OPERATOR,
-        type="text",
-        text=text,
-        status=DeliveryStatus.PENDING,
-        operator_id=principal.operator_id,
-        send_attempts=0,
-        raw={"operator": principal.name},
-    )
-    session.add(message)
-    session.flush()
+    if media_key:
+        message = enqueue_asset(
+            session, conversation_id=conversation.id,
+            asset=_library_asset(session, conversation, media_key), caption=text or "",
+            author=Author.OPERATOR, operator_id=principal.operator_id,
+            raw={"operator": principal.name},
+        )  # fmt: skip
+    else:
+        message = Message(
+            conversation_id=conversation.id,
+            direction=Direction.OUTBOUND,
+            author=Author.OPERATOR,
+            type="text",
+            text=text,
+            status=DeliveryStatus.PENDING,
+            operator_id=principal.operator_id,
+            send_attempts=0,
+            raw={"operator": principal.name},
+        )
+        session.add(message)
+        session.flush()
     audit.record(
         session, conversation_id=conversation.id, action="operator_message",
         principal=principal, detail={"message_id": message.id},
     )  # fmt: skip
     return message
+
+
+def _library_asset(session: Session, conversation: Conversation, key: str) -> MediaAsset:
+    phone = session.get(PhoneNumber, conversation.phone_number_id)
+    assert phone is not None
+    asset = get_asset_by_key(session, phone.merchant_id, key)
+    if asset is None:
+        keys = ", ".join(k for k, _, _ in library_summary(session, phone.merchant_id)) or "none"
+        raise NotFound(f"no file {key!r} in the merchant's media library (keys: {keys})")
+    return asset
 
 
 def request_human(session: Session, conversation_id: int, reason: str) -> None:

@@ -37,6 +37,8 @@ class IngestResult:
     rejected: int = 0
     # conversations that received a message which should start (or extend) a burst
     to_buffer: set[int] = field(default_factory=set)
+    # new messages whose media must be fetched from WhatsApp (media_status 'pending')
+    media: list[int] = field(default_factory=list)
 
 
 def record_notification(session: Session, notification: Notification) -> IngestResult:
@@ -84,6 +86,8 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         log.info("whatsapp.inbound.duplicate conversation_id=%s", conversation.id)
         return
     result.stored.append(message_id)
+    if message.media is not None:
+        result.media.append(message_id)
     session.execute(
         update(Conversation)
         .where(Conversation.id == conversation.id)
@@ -116,6 +120,7 @@ def store_inbound(session: Session, *, conversation_id: int, message: InboundMes
             type=message.type[:32],
             text=message.text,
             media=asdict(message.media) if message.media else None,
+            media_status="pending" if message.media else None,
             context_wamid=message.context_wamid,
             raw=message.raw,
             wa_timestamp=message.timestamp,

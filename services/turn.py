@@ -24,6 +24,7 @@ from services import merchant as merchants
 from services.conversation import conversation_parties
 from services.delivery import enqueue_reply, send_pending
 from services.ingest import QUIET_TYPES
+from services.media_library import library_summary
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ def turn_context(session: Session, conversation_id: int, turn_id: int) -> TurnCo
         customer_language=customer.language,
         role="admin" if staff else "customer",
         staff_type=staff.type if staff else None,
+        media_library=tuple(library_summary(session, merchant.id)),
     )
 
 

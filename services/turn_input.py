@@ -38,7 +38,13 @@ def render_inbound(message: Message) -> str:
     text = (message.text or "").strip()
     if message.type == "text":
         return text
-    label = f"[{message.type}]"
-    if message.media and message.media.get("filename"):
-        label = f"[{message.type}: {message.media['filename']}]"
+    media = message.media or {}
+    kind = "voice note" if media.get("voice") else message.type
+    label = f"[{kind}: {media['filename']}]" if media.get("filename") else f"[{kind}]"
+    if media.get("mime_type") and message.type == "document":
+        label = f"{label[:-1]}, {media['mime_type'].split(';')[0]}]"
+    if message.transcript:
+        text = f"{text} (transcript: {message.transcript})".strip()
+    if message.media_status == "failed":
+        text = f"{text} (the file could not be loaded: {message.media_error})".strip()
     return f"{label} {text}".strip()

@@ -27,6 +27,7 @@ class Scheduler:
     schedule_flush: Callable[[int, float], None]
     apply_statuses_later: Callable[[Notification], None]
     apply_statuses_now: Callable[[Notification], int]
+    fetch_media: Callable[[int], None]
 
 
 def intake(notification: Notification, scheduler: Scheduler) -> IngestResult:
@@ -34,6 +35,8 @@ def intake(notification: Notification, scheduler: Scheduler) -> IngestResult:
         result = record_notification(session, notification)
     for conversation_id in sorted(result.to_buffer):
         _buffer(conversation_id, scheduler)
+    for message_id in result.media:
+        _fetch_media(message_id, scheduler)
     if notification.statuses:
         try:
             scheduler.apply_statuses_later(notification)
@@ -50,3 +53,10 @@ def _buffer(conversation_id: int, scheduler: Scheduler) -> None:
             scheduler.schedule_flush(conversation_id, noted.seconds_left)
     except (BrokerError, redis.RedisError, OSError) as exc:
         log.warning("buffer.unavailable conversation_id=%s error=%s", conversation_id, exc)
+
+
+def _fetch_media(message_id: int, scheduler: Scheduler) -> None:
+    try:
+        scheduler.fetch_media(message_id)
+    except (BrokerError, redis.RedisError, OSError) as exc:  # the sweeper schedules it later
+        log.warning("media.fetch.queue_unavailable message_id=%s error=%s", message_id, exc)

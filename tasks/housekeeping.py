@@ -10,11 +10,13 @@ import redis
 from persistence.db import session_scope
 from services.delivery import unresolved_sends
 from services.events import undelivered
+from services.media_fetch import pending_media
 from services.turn import conversations_needing_turns
 from settings import get_settings
 from tasks import app, runtime
 from tasks.delivery import reconcile
 from tasks.events import deliver_event
+from tasks.media import fetch as fetch_media
 from tasks.turn import schedule_flush
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ def sweep() -> dict[str, int]:
         lost_events = undelivered(
             session, older_than=now - timedelta(hours=1), max_attempts=settings.events_max_attempts
         )
+        # the enqueue at intake was lost (broker down); a day on, WhatsApp may have dropped it
+        media = pending_media(
+            session, older_than=now - timedelta(minutes=1), newer_than=now - timedelta(days=1)
+        )
     try:
         conversations |= set(runtime.buffer().overdue(grace=settings.sweeper_interval_seconds))
     except redis.RedisError as exc:
@@ -44,6 +50,8 @@ def sweep() -> dict[str, int]:
         reconcile.delay(message_id)
     for event_id in lost_events:
         deliver_event.delay(event_id)
+    for message_id in media:
+        fetch_media.delay(message_id)
     if conversations or sends:
         log.info("sweeper.rescheduled conversations=%s sends=%s", len(conversations), len(sends))
-    return {"conversations": len(conversations), "sends": len(sends)}
+    return {"conversations": len(conversations), "sends": len(sends), "media": len(media)}

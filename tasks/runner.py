@@ -10,6 +10,7 @@ from graph.context import TurnContext
 from persistence.db import session_scope
 from services import turn as turns
 from services.presence import typing_indicator
+from services.understanding import prepare_turn_media
 from tasks import runtime
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def run_graph(context: TurnContext) -> tuple[str | None, str]:
     }
     values = graph.get_state(config).values
     if values.get("turn_id") != context.turn_id:
+        prepare_turn_media(context.turn_id)
         values = graph.invoke({}, config, context=context, durability="exit")
     runtime.checkpointer().prune([str(context.conversation_id)])
     return values.get("reply"), values.get("outcome", "no_reply")

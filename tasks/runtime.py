@@ -15,7 +15,7 @@ from graph.builder import build_graph
 from graph.context import Role, TurnContext
 from graph.llm import LLMNotConfigured, build_agent_model
 from graph.nodes.agent import AgentModel
-from persistence import db
+from persistence import db, storage
 from persistence.buffer import Buffer
 from services import whatsapp_clients
 from settings import get_settings
@@ -78,6 +78,7 @@ def reset() -> None:
         cached.cache_clear()
     db.reset_engine()
     whatsapp_clients.reset()
+    storage.get_storage.cache_clear()
 
 
 @worker_process_init.connect

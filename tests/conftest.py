@@ -112,8 +112,21 @@ def _reset_process_caches() -> None:
     runtime.reset()
 
 
-def wipe(servers: dict[str, str]) -> None:
-    """Empty every table and Redis."""
+def wipe(servers: dict[str, str], attempts: int = 5) -> None:
+    """Empty every table and Redis. A worker still finishing the previous test's turn can
+    deadlock with TRUNCATE: try again."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            return _wipe(servers)
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
+def _wipe(servers: dict[str, str]) -> None:
     import redis
     from sqlalchemy import text
 

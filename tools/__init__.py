@@ -16,6 +16,7 @@ from langchain_core.tools import BaseTool
 
 from graph.context import Role
 from tools.intervention import request_intervention
+from tools.media import respond_with_media
 
 CUSTOMER_TOOL_NAMES = (
     "search_knowledge_base",
@@ -25,7 +26,7 @@ CUSTOMER_TOOL_NAMES = (
 )
 ADMIN_TOOL_NAMES = ("answer_notification",)
 
-_CUSTOMER_TOOLS: tuple[BaseTool, ...] = (request_intervention,)
+_CUSTOMER_TOOLS: tuple[BaseTool, ...] = (respond_with_media, request_intervention)
 _ADMIN_TOOLS: tuple[BaseTool, ...] = ()
 
 

@@ -6,7 +6,14 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, RemoveMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    RemoveMessage,
+    SystemMessage,
+)
 from langchain_core.messages.utils import count_tokens_approximately, trim_messages
 from langchain_core.runnables import Runnable
 from langgraph.runtime import Runtime
@@ -17,6 +24,7 @@ from graph.prompts import system_prompt
 from graph.state import ConversationState
 from persistence.db import session_scope
 from services.handoff import request_human
+from services.understanding import content_blocks
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +49,7 @@ def make_agent_node(
     def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
         ctx = runtime.context
         history = budgeted_history(state.get("messages", []), max_tokens)
-        prompt = [SystemMessage(system_prompt(ctx)), *history]
+        prompt = [SystemMessage(system_prompt(ctx)), *with_turn_media(history, ctx.turn_id)]
         try:
             model = model_for(ctx)
             if model is None:
@@ -55,6 +63,20 @@ def make_agent_node(
         return {"messages": [reply], "reply": "", "outcome": "replied"}
 
     return agent
+
+
+def with_turn_media(history: list[BaseMessage], turn_id: int) -> list[BaseMessage]:
+    """Attach this turn's images (and audio/PDF where the provider takes them) to the prompt."""
+    result: list[BaseMessage] = []
+    for message in history:
+        extra = message.additional_kwargs if isinstance(message, HumanMessage) else {}
+        if extra.get("turn_id") == turn_id and extra.get("media_ids"):
+            blocks = content_blocks(extra["media_ids"])
+            if blocks:
+                text = {"type": "text", "text": message.text}
+                message = HumanMessage(content=[text, *blocks], id=message.id)
+        result.append(message)
+    return result
 
 
 def after_agent(

@@ -19,14 +19,14 @@ def load_turn(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
     with session_scope() as session:
         inbound = turn_input.inbound_of_turn(session, ctx.turn_id)
         notes = turn_input.notes_since(session, ctx.conversation_id, state.get("last_note_id", 0))
-        new = _in_order(inbound, notes)
+        new = _in_order(inbound, notes, ctx.turn_id)
     update: dict = {"messages": new, "turn_id": ctx.turn_id, "reply": None}
     if notes:
         update["last_note_id"] = max(n.id for n in notes)
     return update
 
 
-def _in_order(inbound: list[Message], notes: list[Message]) -> list[AnyMessage]:
+def _in_order(inbound: list[Message], notes: list[Message], turn_id: int) -> list[AnyMessage]:
     """Operator messages and notes interleaved with the customer's burst as they happened;
     consecutive customer messages become one human turn."""
     merged = heapq.merge(
@@ -39,18 +39,24 @@ def _in_order(inbound: list[Message], notes: list[Message]) -> list[AnyMessage]:
         if message.author == Author.CUSTOMER:
             burst.append(message)
             continue
-        result += _customer_messages(burst)
+        result += _customer_messages(burst, turn_id)
         burst = []
         result.append(_note_message(message))
-    return result + _customer_messages(burst)
+    return result + _customer_messages(burst, turn_id)
 
 
-def _customer_messages(inbound: list[Message]) -> list[AnyMessage]:
+def _customer_messages(inbound: list[Message], turn_id: int) -> list[AnyMessage]:
+    """One human turn. The media stay out of the state (only text is checkpointed); the
+    agent attaches them to the prompt of the turn they arrived in."""
     lines = [turn_input.render_inbound(m) for m in inbound]
     lines = [line for line in lines if line]
     if not lines:
         return []
-    return [HumanMessage(content="\n".join(lines), id=f"in-{inbound[0].id}")]
+    media = [m.id for m in inbound if m.media_status == "stored"]
+    extra = {"turn_id": turn_id, "media_ids": media} if media else {}
+    return [
+        HumanMessage(content="\n".join(lines), id=f"in-{inbound[0].id}", additional_kwargs=extra)
+    ]
 
 
 def _note_message(message: Message) -> AnyMessage:

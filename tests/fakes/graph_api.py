@@ -1,12 +1,16 @@
 """A fake WhatsApp Cloud API (Graph API) speaking the real wire format.
 
-Only the messages endpoint exists for now: sends and read receipts (with typing indicator).
-Media downloads/uploads and templates will get their own routes in `handle`.
+The messages endpoint (sends, read receipts with typing indicator) and inbound media:
+`add_media(data, mime_type)` gives a media id; GET /{version}/{media-id} answers the real
+metadata (url, mime_type, sha256, file_size, id, messaging_product) with a `url` back on this
+fake, and GET of that url (Bearer token required) serves the bytes until
+`expire_media_urls()` makes every URL handed out so far answer 404, as Meta's ~5-minute URLs do.
 
 Scripting, each consumed by the next request(s) it applies to:
 - `fail_next(...)`: the next sends answer with a real Graph error body.
 - `delay_next(seconds)`: the next requests are processed at once (a send is recorded) but
   answered late, as when Meta is slow: a client timing out cannot know the message went out.
+- `fail_media_info_next(count, ...)`: the next media metadata calls answer with a Graph error.
 - `accept_then_drop_next()`: the next send is recorded, then the connection is closed without
   any response ("sent at Meta but the client never heard"). It works by raising a
   BaseException from `handle`, which the FakeServer handler's `except Exception` lets through
@@ -16,12 +20,16 @@ Scripting, each consumed by the next request(s) it applies to:
 from __future__ import annotations
 
 import base64
+import email.policy
+import hashlib
 import re
+import secrets
 import time
 import uuid
 import zlib
 from collections import deque
 from dataclasses import dataclass
+from email.parser import BytesParser
 from typing import Any
 
 from tests.fakes.server import FakeServer, Request, Response
@@ -55,6 +63,14 @@ ERROR_TEXTS: dict[int, tuple[str, str | None]] = {
     ),
     133004: ("Server Temporarily Unavailable", None),
 }
+
+
+@dataclass
+class _Media:
+    data: bytes
+    mime_type: str
+    sha256: str
+    file_size: int
 
 
 class _DropConnection(BaseException):
@@ -127,6 +143,15 @@ class FakeGraphAPI(FakeServer):
         self._failures: deque[_Failure] = deque()
         self._delays: deque[float] = deque()
         self._drops = 0
+        self._media_path = re.compile(rf"^/{re.escape(version)}/(\d+)$")
+        self.media: dict[str, _Media] = {}
+        self._media_urls: dict[str, str] = {}  # url token -> media id, while the url is alive
+        self._media_failures: deque[_Failure] = deque()
+        # outbound media: POST /{phone-number-id}/media uploads, and ids made to fail on send
+        self._upload_path = re.compile(rf"^/{re.escape(version)}/([^/]+)/media$")
+        self.uploads: list[dict[str, Any]] = []
+        self._rejected_media: dict[str, int] = {}
+        self._upload_failures: deque[_Failure] = deque()
 
     @property
     def api_root(self) -> str:
@@ -173,6 +198,60 @@ class FakeGraphAPI(FakeServer):
         with self.lock:
             self._delays.extend([seconds] * count)
 
+    def add_media(
+        self,
+        data: bytes,
+        mime_type: str,
+        *,
+        sha256: str | None = None,
+        file_size: int | None = None,
+    ) -> str:
+        """Register a file as if a customer had sent it; returns its media id.
+
+        `sha256` / `file_size` override what the metadata claims (to script a corrupt
+        download or a file too large to build in a test).
+        """
+        media_id = str(secrets.randbelow(9 * 10**15) + 10**15)
+        with self.lock:
+            self.media[media_id] = _Media(
+                data=data,
+                mime_type=mime_type,
+                sha256=sha256 or hashlib.sha256(data).hexdigest(),
+                file_size=len(data) if file_size is None else file_size,
+            )
+        return media_id
+
+    def expire_media_urls(self) -> None:
+        with self.lock:
+            self._media_urls.clear()
+
+    def fail_media_info_next(
+        self, count: int = 1, *, http_status: int | None = None, code: int = 131016
+    ) -> None:
+        failure = _Failure(http_status, code, None, None, None, None)
+        with self.lock:
+            self._media_failures.extend([failure] * count)
+
+    def media_requests(self, kind: str) -> list[Request]:
+        """Requests seen by "info" (GET /{media-id}) or "download" (GET of a media url)."""
+        with self.lock:
+            requests = list(self.requests)
+        if kind == "download":
+            return [r for r in requests if r.path.startswith("/media-download/")]
+        return [r for r in requests if r.method == "GET" and self._media_path.match(r.path)]
+
+    def reject_media_id(self, media_id: str, *, code: int = 100) -> None:
+        """Sends naming this media id fail as when WhatsApp no longer has the file:
+        100 (invalid media id, answered at once) or 131053 (media upload error)."""
+        with self.lock:
+            self._rejected_media[media_id] = code
+
+    def fail_uploads_next(self, count: int = 1, *, code: int = 131053) -> None:
+        """The next media uploads answer with a Graph error (default: media upload error)."""
+        failure = _Failure(None, code, None, None, None, None)
+        with self.lock:
+            self._upload_failures.extend([failure] * count)
+
     def accept_then_drop_next(self) -> None:
         with self.lock:
             self._drops += 1
@@ -209,6 +288,12 @@ class FakeGraphAPI(FakeServer):
             self._failures.clear()
             self._delays.clear()
             self._drops = 0
+            self.media.clear()
+            self._media_urls.clear()
+            self._media_failures.clear()
+            self.uploads.clear()
+            self._rejected_media.clear()
+            self._upload_failures.clear()
 
     # Wire
 
@@ -222,6 +307,14 @@ class FakeGraphAPI(FakeServer):
         return response
 
     def _route(self, request: Request) -> Response:
+        upload = self._upload_path.match(request.path)
+        if request.method == "POST" and upload is not None:
+            return self._upload(request, upload.group(1))
+        if request.method == "GET" and request.path.startswith("/media-download/"):
+            return self._media_download(request)
+        media = self._media_path.match(request.path)
+        if request.method == "GET" and media is not None:
+            return self._media_info(request, media.group(1))
         match = self._messages_path.match(request.path)
         if request.method != "POST" or match is None:
             return graph_error(
@@ -242,7 +335,104 @@ class FakeGraphAPI(FakeServer):
             _validate_send(body)
         except InvalidBody as exc:
             return graph_error(100, details=exc.details)
+        rejected = self._media_rejection(body)
+        if rejected is not None:
+            return rejected
         return self._send(body)
+
+    def _upload(self, request: Request, phone_number_id: str) -> Response:
+        """POST /{phone-number-id}/media (multipart): answers {"id": media id}; the file can
+        then be read back like inbound media (GET /{media-id})."""
+        if not self._authorized(phone_number_id, request.headers.get("authorization", "")):
+            return graph_error(
+                190, message="Invalid OAuth access token - Cannot parse access token"
+            )
+        try:
+            fields = _multipart(request)
+            _require(fields.get("messaging_product", (None, None, b""))[2] == b"whatsapp",
+                     "messaging_product must be whatsapp")  # fmt: skip
+            _require("file" in fields and bool(fields["file"][2]), "file is required")
+            _require("type" in fields, "type is required")
+        except InvalidBody as exc:
+            return graph_error(100, details=exc.details)
+        with self.lock:
+            failure = self._upload_failures.popleft() if self._upload_failures else None
+        if failure is not None:
+            return _failure_response(failure)
+        filename, content_type, data = fields["file"]
+        mime_type = fields["type"][2].decode()
+        media_id = self.add_media(data, mime_type)
+        with self.lock:
+            self.uploads.append({
+                "id": media_id, "phone_number_id": phone_number_id, "type": mime_type,
+                "filename": filename, "content_type": content_type, "data": data,
+            })  # fmt: skip
+        return Response.json({"id": media_id})
+
+    def _media_rejection(self, body: dict[str, Any]) -> Response | None:
+        kind = body.get("type")
+        content = body.get(kind) if kind in MEDIA_TYPES else None
+        with self.lock:
+            code = self._rejected_media.get(str((content or {}).get("id")))
+        if code is None:
+            return None
+        if code == 131053:
+            return graph_error(
+                131053, message="(#131053) Media upload error",
+                details="Unable to upload the media used in the message.",
+            )  # fmt: skip
+        return graph_error(
+            code, details=f"Param {kind}['id'] is not a valid whatsapp business account media "
+            "attachment ID",
+        )  # fmt: skip
+
+    def _media_info(self, request: Request, media_id: str) -> Response:
+        if not self._any_token(request.headers.get("authorization", "")):
+            return graph_error(
+                190, message="Invalid OAuth access token - Cannot parse access token"
+            )
+        with self.lock:
+            failure = self._media_failures.popleft() if self._media_failures else None
+            media = self.media.get(media_id)
+            token = secrets.token_urlsafe(16)
+            if failure is None and media is not None:
+                self._media_urls[token] = media_id
+        if failure is not None:
+            return _failure_response(failure)
+        if media is None:
+            return graph_error(
+                100,
+                subcode=33,
+                message=f"Unsupported get request. Object with ID '{media_id}' does not exist, "
+                "cannot be loaded due to missing permissions, or does not support this operation.",
+            )
+        return Response.json(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{self.url}/media-download/{media_id}?token={token}",
+                "mime_type": media.mime_type,
+                "sha256": media.sha256,
+                "file_size": str(media.file_size),  # Meta sends it as a string
+                "id": media_id,
+            }
+        )
+
+    def _media_download(self, request: Request) -> Response:
+        if not self._any_token(request.headers.get("authorization", "")):
+            return Response(401, b"", {"Content-Type": "text/plain"})
+        token = (request.query.get("token") or [""])[0]
+        with self.lock:
+            media_id = self._media_urls.get(token)
+            media = self.media.get(media_id) if media_id else None
+        if media is None or request.path != f"/media-download/{media_id}":
+            return Response(404, b"", {"Content-Type": "text/plain"})
+        return Response(200, media.data, {"Content-Type": media.mime_type})
+
+    def _any_token(self, header: str) -> bool:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        return self.tokens is None or token.strip() in self.tokens.values()
 
     def _authorized(self, phone_number_id: str, header: str) -> bool:
         scheme, _, token = header.partition(" ")
@@ -307,6 +497,22 @@ def _fake_wa_id(user_id: str) -> str:
 
 def _addresses(body: dict[str, Any]) -> set[str]:
     return {str(body[key]) for key in ("to", "recipient") if key in body}
+
+
+def _multipart(request: Request) -> dict[str, tuple[str | None, str | None, bytes]]:
+    """multipart/form-data fields: name -> (filename, content type, bytes)."""
+    content_type = request.headers.get("content-type", "")
+    _require(content_type.startswith("multipart/form-data"), "expected multipart/form-data")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
+    _require(message.is_multipart(), "malformed multipart body")
+    fields: dict[str, tuple[str | None, str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str):
+            ctype = part.get_content_type() if part.get("content-type") else None
+            fields[name] = (part.get_filename(), ctype, part.get_payload(decode=True) or b"")
+    return fields
 
 
 def _object(request: Request) -> dict[str, Any]:

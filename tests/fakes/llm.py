@@ -311,11 +311,39 @@ def _content_text(content: Any) -> str:
 
 
 class FakeOpenAI(FakeLLM):
-    """`POST /v1/chat/completions` with `Authorization: Bearer <key>`."""
+    """`POST /v1/chat/completions` and `POST /v1/audio/transcriptions` (multipart),
+    with `Authorization: Bearer <key>`."""
+
+    transcript = "Hello, I would like to return my shoes."
+
+    def __init__(self, api_key: str = "test-key") -> None:
+        super().__init__(api_key)
+        self._transcriptions: list[Request] = []
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"
+
+    @property
+    def transcriptions(self) -> list[Request]:
+        with self.lock:
+            return list(self._transcriptions)
+
+    def handle(self, request: Request) -> Response:
+        if request.method == "POST" and request.path == "/v1/audio/transcriptions":
+            with self.lock:
+                self._transcriptions.append(request)
+            if denied := self.check_key(request):
+                return denied
+            if b'name="file"' not in request.body or b'name="model"' not in request.body:
+                return self.error(400, "file and model are required")
+            return Response.json({"text": self.transcript})
+        return super().handle(request)
+
+    def reset(self) -> None:
+        super().reset()
+        with self.lock:
+            self._transcriptions = []
 
     def route(self, request: Request) -> str | None:
         if request.method == "POST" and request.path == "/v1/chat/completions":

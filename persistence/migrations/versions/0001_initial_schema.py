@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 22:44:00.620489
+Create Date: 2026-11-21 23:21:18.600457
 
 """
 
@@ -95,6 +95,33 @@ def upgrade() -> None:
             "merchant_id", "user_id", name=op.f("uq_customers_merchant_id_user_id")
         ),
         sa.UniqueConstraint("merchant_id", "wa_id", name=op.f("uq_customers_merchant_id_wa_id")),
+    )
+    op.create_table(
+        "media_assets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("merchant_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("caption", sa.Text(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("mime_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("storage_key", sa.String(length=512), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["merchant_id"],
+            ["merchants.id"],
+            name=op.f("fk_media_assets_merchant_id_merchants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_assets")),
+        sa.UniqueConstraint("merchant_id", "key", name=op.f("uq_media_assets_merchant_id_key")),
     )
     op.create_table(
         "merchant_users",
@@ -202,6 +229,36 @@ def upgrade() -> None:
             "phone_number_id",
             "customer_id",
             name=op.f("uq_conversations_phone_number_id_customer_id"),
+        ),
+    )
+    op.create_table(
+        "media_uploads",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("asset_id", sa.Integer(), nullable=False),
+        sa.Column("phone_id", sa.Integer(), nullable=False),
+        sa.Column("whatsapp_media_id", sa.String(length=128), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["asset_id"],
+            ["media_assets.id"],
+            name=op.f("fk_media_uploads_asset_id_media_assets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["phone_id"],
+            ["phone_numbers.id"],
+            name=op.f("fk_media_uploads_phone_id_phone_numbers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_uploads")),
+        sa.UniqueConstraint(
+            "asset_id", "phone_id", name=op.f("uq_media_uploads_asset_id_phone_id")
         ),
     )
     op.create_table(
@@ -314,6 +371,10 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("media", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("media_status", sa.String(length=16), nullable=True),
+        sa.Column("media_key", sa.String(length=512), nullable=True),
+        sa.Column("media_error", sa.Text(), nullable=True),
+        sa.Column("transcript", sa.Text(), nullable=True),
         sa.Column("context_wamid", sa.String(length=256), nullable=True),
         sa.Column("raw", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("wa_timestamp", sa.DateTime(timezone=True), nullable=True),
@@ -418,9 +479,11 @@ def downgrade() -> None:
     op.drop_table("outgoing_events")
     op.drop_index(op.f("ix_audit_events_conversation_id"), table_name="audit_events")
     op.drop_table("audit_events")
+    op.drop_table("media_uploads")
     op.drop_table("conversations")
     op.drop_table("phone_numbers")
     op.drop_table("merchant_users")
+    op.drop_table("media_assets")
     op.drop_table("customers")
     op.drop_index(op.f("ix_rejected_webhooks_reason"), table_name="rejected_webhooks")
     op.drop_table("rejected_webhooks")

@@ -1,0 +1,72 @@
+"""The media library: files the AI and operators send. Plus the signed public link to a file,
+which WhatsApp fetches when a file could not be uploaded to it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import Response
+
+from api.deps import PrincipalDep, SessionDep
+from api.schemas import MediaAssetRead
+from persistence.storage import StorageError
+from services import media_library
+from services import merchant as merchants
+from services.errors import NotFound
+from services.media_send import check_link
+from settings import get_settings
+
+router = APIRouter(tags=["media"])
+
+
+@router.post("/api/v1/media", status_code=status.HTTP_201_CREATED, responses={409: {}, 413: {}})
+def upload_media(
+    session: SessionDep,
+    _: PrincipalDep,
+    merchant_id: Annotated[int, Form()],
+    key: Annotated[str, Form(description="Unique per merchant: a-z, 0-9, '-', '_'.")],
+    kind: Annotated[str, Form(description="image, video, document or audio")],
+    file: Annotated[UploadFile, File()],
+    caption: Annotated[str, Form(max_length=1024)] = "",
+) -> MediaAssetRead:
+    """Add a file to the merchant's library. WhatsApp's limits apply: image jpeg/png up to
+    5 MB, video mp4/3gpp and audio aac/mp4/mpeg/amr/ogg up to 16 MB, documents up to 100 MB."""
+    merchants.get_merchant(session, merchant_id)
+    data = file.file.read(get_settings().media_max_bytes + 1)  # enough to tell "too large"
+    asset = media_library.add_asset(
+        session, merchant_id=merchant_id, key=key, kind=kind, caption=caption,
+        filename=file.filename or key, mime_type=file.content_type or "", data=data,
+    )  # fmt: skip
+    return MediaAssetRead.model_validate(asset)
+
+
+@router.get("/api/v1/media")
+def list_media(
+    session: SessionDep, _: PrincipalDep, merchant_id: Annotated[int, Query()]
+) -> list[MediaAssetRead]:
+    assets = media_library.list_assets(session, merchant_id)
+    return [MediaAssetRead.model_validate(a) for a in assets]
+
+
+@router.delete(
+    "/api/v1/media/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}}
+)
+def delete_media(asset_id: int, session: SessionDep, _: PrincipalDep) -> None:
+    """Remove the file from the library and from storage; the model stops seeing it."""
+    media_library.delete_asset(session, asset_id)
+
+
+@router.get("/media/{asset_id}/{filename}", include_in_schema=False)
+def media_link(
+    asset_id: int, filename: str, session: SessionDep, sig: Annotated[str, Query()] = ""
+) -> Response:
+    """Public, HMAC-signed: only links we sent open a file."""
+    try:
+        asset = media_library.get_asset(session, asset_id)
+        if not check_link(asset, filename, sig):
+            raise NotFound("no such file")
+        data = media_library.read_asset(asset)
+    except (NotFound, StorageError):
+        return Response(status_code=status.HTTP_404_NOT_FOUND)
+    return Response(content=data, media_type=asset.mime_type)
