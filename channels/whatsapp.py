@@ -190,18 +190,7 @@ class WhatsAppClient:
         self.close()
 
     def _post(self, body: dict[str, Any], *, event: str, idempotent: bool) -> dict[str, Any]:
-        attempt = 1
-        while True:
-            try:
-                return self._post_once(body, idempotent=idempotent)
-            except WhatsAppError as err:
-                delay = self._retry_delay(err, attempt)
-                if delay is None:
-                    log.warning("%s.failed attempts=%d error=%s", event, attempt, err)
-                    raise
-                log.info("%s.retry attempt=%d delay=%.3f error=%s", event, attempt, delay, err)
-            _sleep(delay)
-            attempt += 1
+        return self._with_retries(lambda: self._post_once(body, idempotent=idempotent), event=event)
 
     def _retry_delay(self, err: WhatsAppError, attempt: int) -> float | None:
         if not err.retryable or attempt >= self._max_attempts:
@@ -233,7 +222,7 @@ class WhatsAppClient:
         return data if isinstance(data, dict) else {}
 
     def _with_retries(self, call: Callable[[], T], *, event: str) -> T:
-        """Idempotent calls: retry transient errors here, with the same backoff as sends."""
+        """Retry retryable errors with backoff (a send's unknown outcome is never retryable)."""
         attempt = 1
         while True:
             try:
