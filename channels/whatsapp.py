@@ -213,13 +213,7 @@ class WhatsAppClient:
             raise DeliveryOutcomeUnknown(
                 f"no answer after sending, the message may be delivered: {exc!r}"
             ) from exc
-        if not response.is_success:
-            raise error_from_response(response.status_code, response.content, response.headers)
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        return data if isinstance(data, dict) else {}
+        return _json_object(response) or {}
 
     def _with_retries(self, call: Callable[[], T], *, event: str) -> T:
         """Retry retryable errors with backoff (a send's unknown outcome is never retryable)."""
@@ -245,13 +239,8 @@ class WhatsAppClient:
             response = self._http.request(method, url, headers=self._headers, **kwargs)
         except httpx.TransportError as exc:
             raise TransientError(f"Graph API request failed: {exc!r}") from exc
-        if not response.is_success:
-            raise error_from_response(response.status_code, response.content, response.headers)
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+        data = _json_object(response)
+        if data is None:
             raise TransientError(f"Graph API answered without a JSON object: {response.text[:200]}")
         return data
 
@@ -291,3 +280,15 @@ def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The body of a successful answer as a JSON object (None if it is not one);
+    an error answer raises its typed WhatsApp error."""
+    if not response.is_success:
+        raise error_from_response(response.status_code, response.content, response.headers)
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

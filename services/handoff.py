@@ -271,6 +271,25 @@ def idle_takeovers(session: Session, *, older_than: datetime) -> list[int]:
     return list(session.scalars(stmt.order_by(Conversation.id).limit(500)))
 
 
+def hand_back_if_idle(
+    session: Session, conversation_id: int, *, idle_seconds: float
+) -> bool | None:
+    """Give a taken-over conversation back to the AI when its operator has been inactive
+    for `idle_seconds`. None: still active (or not taken over); else whether the AI
+    should answer now."""
+    conversation = lock(session, conversation_id)
+    cutoff = datetime.now(UTC) - timedelta(seconds=idle_seconds)
+    active = conversation.operator_active_at
+    if conversation.mode != ConversationMode.OPERATOR or (active and active >= cutoff):
+        return None
+    minutes = round(idle_seconds / 60)
+    note = f"The operator was inactive for {minutes} minutes; the conversation went back to the AI."
+    _, answer_now = handback(
+        session, ConversationRef(conversation_id), None, note=note, reason="auto_handback"
+    )
+    return answer_now
+
+
 def _is_assignee(conversation: Conversation, principal: Principal) -> bool:
     return (
         conversation.assigned_operator_id == principal.operator_id

@@ -54,21 +54,9 @@ def remind_unclaimed(conversation_id: int) -> str:
 
 @app.task(name="switchboard.housekeeping.hand_back_idle")
 def hand_back_idle(conversation_id: int) -> str:
-    minutes = round(get_settings().operator_idle_seconds / 60)
-    note = f"The operator was inactive for {minutes} minutes; the conversation went back to the AI."
+    idle = get_settings().operator_idle_seconds
     with session_scope() as session:
-        conversation = handoff.lock(session, conversation_id)
-        cutoff = datetime.now(UTC) - timedelta(seconds=get_settings().operator_idle_seconds)
-        active = conversation.operator_active_at
-        if conversation.mode != "operator" or (active is not None and active >= cutoff):
-            return "active"
-        _, answer_now = handoff.handback(
-            session,
-            handoff.ConversationRef(conversation_id),
-            None,
-            note=note,
-            reason="auto_handback",
-        )
+        answer_now = handoff.hand_back_if_idle(session, conversation_id, idle_seconds=idle)
     if answer_now:
         schedule_flush(conversation_id)
-    return "handed_back"
+    return "active" if answer_now is None else "handed_back"
