@@ -44,6 +44,7 @@ task_routes = {
     "switchboard.delivery.*": {"queue": "default"},
     "switchboard.events.*": {"queue": "default"},
     "switchboard.media.*": {"queue": "default"},
+    "switchboard.notifications.*": {"queue": "default"},
 }
 
 # A turn may wait on several LLM attempts and providers; a stuck one is cut and redone.

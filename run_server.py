@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import uvicorn
 
-from settings import Settings, get_settings
+from settings import SANDBOX_GRAPH_PATH, Settings, get_settings
 
 ROLES = ("api", "worker", "beat")
 log = logging.getLogger("switchboard")
@@ -86,7 +87,52 @@ def prepare(settings: Settings) -> None:
                 access_token=settings.whatsapp_access_token.get_secret_value(),
                 display_phone_number=settings.whatsapp_display_phone_number,
                 merchant_name=settings.merchant_name,
+                whatsapp_business_account_id=settings.whatsapp_business_account_id,
             )
+
+
+def sandbox_environment(settings: Settings) -> dict[str, str]:
+    """The WhatsApp sandbox is on by default only in the embedded setup with no WhatsApp
+    credentials and no Graph API URL configured: then every send goes to its fake Graph
+    API in this server, so it must never be on where real customers are expected."""
+    explicit = settings.model_fields_set
+    embedded = not settings.database_url or not settings.redis_url
+    real_whatsapp = any(
+        getattr(settings, name) is not None
+        for name in ("whatsapp_app_secret", "verify_token", "whatsapp_phone_number_id",
+                     "whatsapp_access_token")
+    )  # fmt: skip
+    default = embedded and not real_whatsapp
+    wanted = settings.sandbox_enabled if "sandbox_enabled" in explicit else default
+    if not wanted or "whatsapp_api_base_url" in explicit:
+        return {}  # a configured Graph API URL: the app refuses the sandbox and says why
+    if settings.host not in ("127.0.0.1", "localhost", "0.0.0.0", "::", ""):
+        log.warning("sandbox.off HOST=%s: the sandbox needs the server on loopback", settings.host)
+        return {}
+    env = {
+        "SANDBOX_ENABLED": "true",
+        "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{settings.port}{SANDBOX_GRAPH_PATH}",
+    }
+    if settings.whatsapp_app_secret is None:  # the sandbox signs its webhooks with it
+        env["WHATSAPP_APP_SECRET"] = secrets.token_urlsafe(32)
+    return env
+
+
+def announce_sandbox(settings: Settings) -> None:
+    """Where to click, and a local console login kept in DATA_DIR (readable by you only)."""
+    from persistence.db import session_scope
+    from services.sandbox import ensure_local_operator
+
+    if not settings.sandbox_active:
+        return
+    with session_scope() as session:
+        token_file = ensure_local_operator(session, settings.data_dir / "console-token")
+    root = f"http://127.0.0.1:{settings.port}"
+    log.info(
+        "switchboard.console %s/console (sign in with the token in %s); "
+        "WhatsApp sandbox %s/sandbox",
+        root, token_file, root,
+    )  # fmt: skip
 
 
 def celery_command(role: str, concurrency: int, settings: Settings) -> list[str]:
@@ -117,11 +163,13 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     roles = roles_to_run(args.only, settings)
+    sandbox_env = sandbox_environment(settings)
     with embedded_servers(settings) as urls:
-        os.environ.update(urls)  # children and this process now see the same servers
+        os.environ.update({**urls, **sandbox_env})  # children and this process see the same
         get_settings.cache_clear()
         settings = get_settings()
         prepare(settings)
+        announce_sandbox(settings)
         children = [
             subprocess.Popen(celery_command(role, args.concurrency, settings))
             for role in roles

@@ -4,6 +4,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     whatsapp_access_token: SecretStr | None = None
     whatsapp_phone_number_id: str | None = None
     whatsapp_display_phone_number: str | None = None
+    # the business account owning that number and its message templates
+    whatsapp_business_account_id: str | None = None
     merchant_name: str = "Default merchant"
 
     # Graph API
@@ -53,6 +56,9 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4.1-mini"
     openai_base_url: str | None = None
     openai_transcription_model: str = "gpt-4o-mini-transcribe"
+    # small, cheap models for side jobs: localizing staff answers, routing support requests
+    gemini_light_model: str = "gemini-2.5-flash-lite"
+    openai_light_model: str = "gpt-4.1-mini"
 
     # Buffer and turns
     buffer_seconds: float = 15.0
@@ -85,9 +91,31 @@ class Settings(BaseSettings):
     events_webhook_secret: SecretStr | None = None
     events_max_attempts: int = 10
 
+    # Operator console (/console): how long a login lasts
+    console_session_hours: float = 12.0
+    # WhatsApp sandbox (/sandbox): off unless set; run_server.py sets it in its embedded setup.
+    # It only ever runs against its own fake Graph API (see sandbox_active).
+    sandbox_enabled: bool | None = None
+
+    @property
+    def sandbox_active(self) -> bool:
+        """The sandbox runs only when enabled AND every Graph API call goes to its own fake:
+        with a real Graph API URL configured it stays off, whatever SANDBOX_ENABLED says."""
+        return bool(self.sandbox_enabled) and is_sandbox_graph_url(self.whatsapp_api_base_url)
+
     @property
     def whatsapp_api_root(self) -> str:
         return f"{self.whatsapp_api_base_url.rstrip('/')}/{self.whatsapp_api_version}"
+
+
+SANDBOX_GRAPH_PATH = "/sandbox/graph"
+
+
+def is_sandbox_graph_url(url: str) -> bool:
+    """Whether a Graph API base URL is the sandbox's in-app fake on this machine."""
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return local and parts.path.rstrip("/") == SANDBOX_GRAPH_PATH
 
 
 @lru_cache

@@ -25,6 +25,7 @@ def _merchant_read(session: SessionDep, merchant_id: int) -> MerchantRead:
         description=merchant.description,
         tone=merchant.tone,
         default_language=merchant.default_language,
+        whatsapp_business_account_id=merchant.whatsapp_business_account_id,
         created_at=merchant.created_at,
         phone_numbers=[PhoneNumberRead.model_validate(n) for n in numbers],
     )
@@ -39,6 +40,7 @@ def create_merchant(body: MerchantCreate, session: SessionDep, _: AdminDep) -> M
         description=body.description,
         tone=body.tone,
         default_language=body.default_language,
+        whatsapp_business_account_id=body.whatsapp_business_account_id,
     )
     for number in body.phone_numbers:
         merchants.add_phone_number(session, merchant_id=merchant.id, **number.model_dump())

@@ -8,8 +8,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import admin, conversations, handoff, health, media, operators, webhook
+from api import (
+    admin,
+    conversations,
+    documents,
+    handoff,
+    health,
+    media,
+    notifications,
+    operators,
+    webhook,
+)
+from api.console import install as install_console
 from api.errors import install_error_handlers
+from api.sandbox import install as install_sandbox
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +53,9 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_error_handlers(app)
-    for module in (webhook, handoff, conversations, admin, operators, media, health):
+    routers = (webhook, handoff, conversations, admin, operators, media, documents, notifications)
+    for module in (*routers, health):
         app.include_router(module.router)
+    install_console(app)  # /console: operator pages
+    install_sandbox(app)  # /sandbox: only when enabled, never next to a real Graph API
     return app

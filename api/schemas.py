@@ -26,6 +26,12 @@ class MerchantCreate(BaseModel):
     description: str = Field(default="", max_length=5000)
     tone: str = Field(default="friendly and concise", max_length=200)
     default_language: str = Field(default="en", min_length=2, max_length=16)
+    whatsapp_business_account_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The WhatsApp Business Account owning the numbers and message templates",
+    )
     phone_numbers: list[PhoneNumberCreate] = Field(default_factory=list)
 
 
@@ -36,6 +42,7 @@ class MerchantRead(BaseModel):
     description: str
     tone: str
     default_language: str
+    whatsapp_business_account_id: str | None = None
     created_at: datetime
     phone_numbers: list[PhoneNumberRead] = Field(default_factory=list)
 

@@ -86,6 +86,8 @@ class StatusUpdate:
 class OtherChange:
     field: str
     value: dict
+    # the entry's id: the WhatsApp Business Account id (template status updates need it)
+    entry_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,10 @@ def parse_notification(payload: object) -> Notification:
     messages: list[InboundMessage] = []
     statuses: list[StatusUpdate] = []
     others: list[OtherChange] = []
-    for change in _changes(payload):
+    for entry_id, change in _changes(payload):
         field, value = change["field"], change["value"]
         if field != "messages":
-            others.append(OtherChange(field=field, value=value))
+            others.append(OtherChange(field=field, value=value, entry_id=entry_id))
             continue
         _read_messages_value(value, messages, statuses, others)
     return Notification(tuple(messages), tuple(statuses), tuple(others))
@@ -127,7 +129,8 @@ def parse_notification(payload: object) -> Notification:
 # --- envelope -------------------------------------------------------------------------
 
 
-def _changes(payload: object) -> list[dict]:
+def _changes(payload: object) -> list[tuple[str | None, dict]]:
+    """Every (entry id, change) of the body."""
     if not isinstance(payload, dict):
         raise InvalidNotification(f"body must be a JSON object, not {type(payload).__name__}")
     if payload.get("object") != WABA_OBJECT:
@@ -135,7 +138,18 @@ def _changes(payload: object) -> list[dict]:
     entries = payload.get("entry")
     if not isinstance(entries, list):
         raise InvalidNotification("entry must be a list")
-    return [change for i, entry in enumerate(entries) for change in _entry_changes(i, entry)]
+    return [
+        (_id(entry), change)
+        for i, entry in enumerate(entries)
+        for change in _entry_changes(i, entry)
+    ]
+
+
+def _id(entry: dict) -> str | None:
+    value = entry.get("id")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value) or None
 
 
 def _entry_changes(index: int, entry: object) -> list[dict]:

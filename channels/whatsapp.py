@@ -14,6 +14,7 @@ import httpx
 
 from channels.errors import (
     DeliveryOutcomeUnknown,
+    InvalidRequest,
     MediaTooLarge,
     MediaUrlExpired,
     TransientError,
@@ -30,8 +31,17 @@ _sleep = time.sleep
 # A download URL answering these has expired (it lives ~5 minutes): a fresh one is needed.
 _EXPIRED_URL_STATUSES = (401, 403, 404)
 _CHUNK = 64 * 1024
+# Graph error 100 with this subcode: the template name already has content in that language.
+TEMPLATE_EXISTS_SUBCODE = 2388024
+_TEMPLATE_FIELDS = "id,name,language,status,category,rejected_reason"
+_TEMPLATE_PAGES = 50  # 100 templates a page: far more than a business account may hold
 
 T = TypeVar("T")
+
+
+class TemplateExists(InvalidRequest):
+    """Creating a template whose name already has content in that language: read its
+    status instead (GET message_templates?name=...)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,18 @@ class MediaInfo:
     sha256: str
     file_size: int | None
     id: str
+
+
+@dataclass(frozen=True)
+class RemoteTemplate:
+    """A message template as the WhatsApp Business Account holds it."""
+
+    id: str
+    name: str
+    language: str
+    status: str  # APPROVED, PENDING, REJECTED, PAUSED, DISABLED...
+    category: str | None = None
+    rejected_reason: str | None = None
 
 
 class WhatsAppClient:
@@ -165,6 +187,56 @@ class WhatsAppClient:
         if not media_id:
             raise TransientError(f"media upload answered without an id: {answer!r}")
         return str(media_id)
+
+    def create_template(
+        self,
+        waba_id: str,
+        *,
+        name: str,
+        language: str,
+        category: str,
+        components: list[dict[str, Any]],
+    ) -> RemoteTemplate:
+        """Submit a template for review (POST /{waba-id}/message_templates).
+
+        Raises TemplateExists when the name already has content in that language. Retrying
+        is safe: a create that went through before a lost answer shows up as TemplateExists."""
+        url = f"{self._api_root}/{waba_id}/message_templates"
+        body = {"name": name, "language": language, "category": category, "components": components}
+        try:
+            data = self._with_retries(
+                lambda: self._json_call("POST", url, json=body, timeout=self._timeout),
+                event="whatsapp.template_create",
+            )
+        except InvalidRequest as err:
+            if err.subcode == TEMPLATE_EXISTS_SUBCODE:
+                raise _template_exists(err) from err
+            raise
+        if not data.get("id"):
+            raise TransientError(f"template creation answered without an id: {data!r}")
+        return RemoteTemplate(
+            id=str(data["id"]), name=name, language=language,
+            status=str(data.get("status") or "PENDING"), category=_opt_str(data.get("category")),
+        )  # fmt: skip
+
+    def list_templates(self, waba_id: str, *, name: str | None = None) -> list[RemoteTemplate]:
+        """The business account's templates (GET /{waba-id}/message_templates), every page.
+
+        Meta's `name` filter is not an exact match: callers compare names themselves."""
+        url = f"{self._api_root}/{waba_id}/message_templates"
+        params = {"fields": _TEMPLATE_FIELDS, "limit": "100", **({"name": name} if name else {})}
+        found: list[RemoteTemplate] = []
+        for _ in range(_TEMPLATE_PAGES):
+            page = self._with_retries(
+                lambda p=dict(params): self._get_json(url, p), event="whatsapp.template_list"
+            )
+            found += [_remote_template(t) for t in page.get("data") or [] if isinstance(t, dict)]
+            paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                break
+            params["after"] = str(after)
+        return found
 
     def _upload_once(
         self, url: str, form: dict[str, str], files: dict[str, tuple[str, bytes, str]]
@@ -280,6 +352,28 @@ def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _template_exists(err: InvalidRequest) -> TemplateExists:
+    return TemplateExists(
+        err.message, code=err.code, subcode=err.subcode, title=err.title, details=err.details,
+        http_status=err.http_status, fbtrace_id=err.fbtrace_id,
+    )  # fmt: skip
+
+
+def _remote_template(data: dict[str, Any]) -> RemoteTemplate:
+    return RemoteTemplate(
+        id=str(data.get("id") or ""),
+        name=str(data.get("name") or ""),
+        language=str(data.get("language") or ""),
+        status=str(data.get("status") or "UNKNOWN"),
+        category=_opt_str(data.get("category")),
+        rejected_reason=_opt_str(data.get("rejected_reason")),
+    )
+
+
+def _opt_str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:

@@ -19,5 +19,8 @@ class TurnContext:
     customer_language: str | None
     role: Role = "customer"
     staff_type: str | None = None  # for admin conversations: admin, sales, returns...
+    staff_user_id: int | None = None  # the merchant user behind an admin conversation
+    # admin conversations: the requests waiting for this staff member, one line each
+    open_requests: tuple[str, ...] = ()
     # the merchant's media library as (key, kind, caption): what respond_with_media can send
     media_library: tuple[tuple[str, str, str], ...] = ()

@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable
 from langchain_core.runnables.retry import ExponentialJitterParams
 from langchain_core.tools import BaseTool
+from pydantic import BaseModel
 
 from settings import Settings
 
@@ -92,8 +93,9 @@ def configured_providers(settings: Settings) -> list[str]:
     return [provider for provider in candidates if _api_key(provider, settings)]
 
 
-def make_chat_model(provider: str, settings: Settings) -> BaseChatModel:
-    """One provider's chat model with the SDK's own retries disabled."""
+def make_chat_model(provider: str, settings: Settings, *, light: bool = False) -> BaseChatModel:
+    """One provider's chat model with the SDK's own retries disabled; `light`: the small,
+    cheap model of that provider (GEMINI_LIGHT_MODEL, OPENAI_LIGHT_MODEL)."""
     api_key = _api_key(provider, settings)
     if not api_key:
         raise LLMNotConfigured(f"no API key for LLM provider {provider!r}")
@@ -102,7 +104,7 @@ def make_chat_model(provider: str, settings: Settings) -> BaseChatModel:
 
         # max_retries=1 means one attempt: google-genai reads 0 as "its default" (5).
         return ChatGoogleGenerativeAI(
-            model=settings.gemini_model,
+            model=settings.gemini_light_model if light else settings.gemini_model,
             api_key=api_key,
             base_url=settings.gemini_base_url or None,
             timeout=settings.llm_timeout_seconds,
@@ -113,7 +115,7 @@ def make_chat_model(provider: str, settings: Settings) -> BaseChatModel:
         from langchain_openai import ChatOpenAI
 
         return ChatOpenAI(
-            model=settings.openai_model,
+            model=settings.openai_light_model if light else settings.openai_model,
             api_key=api_key,
             base_url=settings.openai_base_url or None,
             timeout=settings.llm_timeout_seconds,
@@ -150,6 +152,34 @@ def build_agent_model(
     primary, *fallbacks = runnables
     chain = primary.with_fallbacks(fallbacks) if fallbacks else primary
     return cast("Runnable[Sequence[BaseMessage], AIMessage]", chain)
+
+
+def build_structured_model(
+    settings: Settings,
+    schema: type[BaseModel],
+    *,
+    retry_wait: ExponentialJitterParams | None = None,
+) -> Runnable[Sequence[BaseMessage], BaseModel]:
+    """The light model of each configured provider, answering as `schema` (JSON schema
+    output), with the same retry and fallback policy as the agent."""
+    providers = configured_providers(settings)
+    if not providers:
+        raise LLMNotConfigured("set GOOGLE_API_KEY or OPENAI_API_KEY")
+    wait = retry_wait if retry_wait is not None else RETRY_WAIT
+    runnables = [
+        make_chat_model(provider, settings, light=True)
+        .with_structured_output(schema, method="json_schema")
+        .with_retry(
+            retry_if_exception_type=is_transient,
+            wait_exponential_jitter=True,
+            exponential_jitter_params=wait,
+            stop_after_attempt=settings.llm_max_retries + 1,
+        )
+        for provider in providers
+    ]
+    primary, *fallbacks = runnables
+    chain = primary.with_fallbacks(fallbacks) if fallbacks else primary
+    return cast("Runnable[Sequence[BaseMessage], BaseModel]", chain)
 
 
 def invoke_agent_model(

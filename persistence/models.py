@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     DateTime,
     Enum,
     ForeignKey,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -89,6 +90,8 @@ class Merchant(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     tone: Mapped[str] = mapped_column(String(200), default="friendly and concise")
     default_language: Mapped[str] = mapped_column(String(16), default="en")
+    # the WhatsApp Business Account that owns the merchant's numbers and message templates
+    whatsapp_business_account_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = _now()
 
     phone_numbers: Mapped[list[PhoneNumber]] = relationship(back_populates="merchant", lazy="raise")
@@ -341,3 +344,138 @@ class MediaUpload(Base):
     whatsapp_media_id: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()
+
+
+# PostgreSQL's text search configuration for a document's language code ('en', 'pt_BR'...).
+# An IMMUTABLE SQL function (created in migration 0002) so a generated column can use it.
+TS_CONFIG_FUNCTION = "switchboard_ts_config"
+
+
+class Document(Base):
+    """Merchant knowledge: FAQs, policies, answered customer questions, support routing."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_documents_merchant_id_category", "merchant_id", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(32), default="general")
+    title: Mapped[str] = mapped_column(String(500))
+    content: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            f"setweight(to_tsvector({TS_CONFIG_FUNCTION}(language), title), 'A') || "
+            f"setweight(to_tsvector({TS_CONFIG_FUNCTION}(language), content), 'B')",
+            persisted=True,
+        ),
+        deferred=True,
+    )
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class NotificationStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    ANSWERED = "answered"
+
+
+class Notification(Base):
+    """A customer's question or support request routed to the merchant's staff.
+
+    The id is shown to people and models with a prefix (NOTIF_123); it stays in int32."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # a turn redone after a crash must not open the same notification twice
+        UniqueConstraint("turn_id", "type"),
+        Index("ix_notifications_merchant_id_status", "merchant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"))
+    type: Mapped[str] = mapped_column(String(48))
+    status: Mapped[NotificationStatus] = mapped_column(
+        _enum(NotificationStatus), default=NotificationStatus.REQUESTED
+    )
+    # the requested fields and what the system added (lead_phone, document_id, request type)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    answer: Mapped[dict[str, Any] | None] = mapped_column()
+    answer_schema: Mapped[dict[str, Any]] = mapped_column()
+    allow_multiple_answers: Mapped[bool] = mapped_column(Boolean, default=False)
+    target_user_type: Mapped[str | None] = mapped_column(String(32))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_by: Mapped[str | None] = mapped_column(String(200))
+    answered_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("merchant_users.id", ondelete="SET NULL")
+    )
+    # the answer reached the customer: through their conversation, a template, or a note
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery_method: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class NotificationRecipient(Base):
+    """A staff member asked to answer a notification, in their own (admin) conversation."""
+
+    __tablename__ = "notification_recipients"
+    __table_args__ = (UniqueConstraint("notification_id", "merchant_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    merchant_user_id: Mapped[int] = mapped_column(
+        ForeignKey("merchant_users.id", ondelete="CASCADE")
+    )
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    # the request template sent to them: a WhatsApp reply to it names this notification
+    request_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    closed_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _now()
+
+
+class MessageTemplate(Base):
+    """A WhatsApp message template of a merchant, for one role and one language."""
+
+    __tablename__ = "message_templates"
+    __table_args__ = (UniqueConstraint("merchant_id", "role", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(48))
+    name: Mapped[str] = mapped_column(String(512))
+    language: Mapped[str] = mapped_column(String(16))  # WhatsApp's code: en, en_US, es, pt_BR
+    category: Mapped[str] = mapped_column(String(16), default="UTILITY")
+    body: Mapped[str] = mapped_column(Text)
+    # body parameter {{n}} -> the name of the value that fills it, in order
+    parameters: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    status: Mapped[str] = mapped_column(String(24), default="NOT_SUBMITTED")
+    meta_template_id: Mapped[str | None] = mapped_column(String(64))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -1,6 +1,10 @@
 """Administration from the shell: merchants, their numbers and staff.
 
     python scripts/manage.py create-merchant NAME [--phone-number-id ID --access-token TOKEN]
+                                             [--waba-id WABA_ID]
+    python scripts/manage.py set-waba --merchant-id N --waba-id WABA_ID
+    python scripts/manage.py create-templates --merchant-id N [--languages en,es]
+    python scripts/manage.py list-templates --merchant-id N [--sync]
     python scripts/manage.py add-number MERCHANT_ID PHONE_NUMBER_ID ACCESS_TOKEN
     python scripts/manage.py add-user MERCHANT_ID NAME [--wa-id ID] [--user-id BSUID] [--type admin]
     python scripts/manage.py create-operator NAME [--admin]     # prints the token once
@@ -14,14 +18,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from persistence.models import MessageTemplate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from persistence.db import session_scope
 from services import merchant as merchants
 from services import operator as operators
+from services import templates
 from services.errors import DomainError
+from services.template_defaults import SHIPPED_LANGUAGES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +50,21 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--phone-number-id")
     create.add_argument("--access-token")
     create.add_argument("--display-phone-number")
+    create.add_argument("--waba-id", help="WhatsApp Business Account id (for templates)")
+    waba = commands.add_parser("set-waba", help="set a merchant's WhatsApp Business Account id")
+    waba.add_argument("--merchant-id", type=int, required=True)
+    waba.add_argument("--waba-id", required=True)
+    submit = commands.add_parser(
+        "create-templates", help="submit the message templates to WhatsApp for review"
+    )
+    submit.add_argument("--merchant-id", type=int, required=True)
+    submit.add_argument(
+        "--languages", default=",".join(SHIPPED_LANGUAGES),
+        help=f"comma-separated language codes (default: {','.join(SHIPPED_LANGUAGES)})",
+    )  # fmt: skip
+    listed = commands.add_parser("list-templates", help="list a merchant's message templates")
+    listed.add_argument("--merchant-id", type=int, required=True)
+    listed.add_argument("--sync", action="store_true", help="refresh statuses from WhatsApp first")
     number = commands.add_parser("add-number", help="connect a WhatsApp number to a merchant")
     number.add_argument("merchant_id", type=int)
     number.add_argument("phone_number_id")
@@ -62,7 +90,7 @@ def run(args: argparse.Namespace) -> str:
         if args.command == "create-merchant":
             merchant = merchants.create_merchant(
                 session, name=args.name, description=args.description, tone=args.tone,
-                default_language=args.language,
+                default_language=args.language, whatsapp_business_account_id=args.waba_id,
             )  # fmt: skip
             if args.phone_number_id and args.access_token:
                 merchants.add_phone_number(
@@ -88,13 +116,50 @@ def run(args: argparse.Namespace) -> str:
         if args.command == "revoke-operator":
             revoked = operators.revoke_operator(session, args.operator_id)
             return f"operator {revoked.id} revoked"
+        if args.command in _TEMPLATE_COMMANDS:
+            return _TEMPLATE_COMMANDS[args.command](session, args)
         return _listing(session)
+
+
+def _set_waba(session: Session, args: argparse.Namespace) -> str:
+    merchant = merchants.set_business_account(session, args.merchant_id, args.waba_id)
+    return f"merchant {merchant.id} uses WhatsApp Business Account {args.waba_id}"
+
+
+def _create_templates(session: Session, args: argparse.Namespace) -> str:
+    languages = [code.strip() for code in args.languages.split(",") if code.strip()]
+    rows = templates.create_templates(session, merchant_id=args.merchant_id, languages=languages)
+    return _template_lines(rows)
+
+
+def _list_templates(session: Session, args: argparse.Namespace) -> str:
+    if args.sync:
+        return _template_lines(templates.sync_templates(session, merchant_id=args.merchant_id))
+    return _template_lines(templates.list_templates(session, args.merchant_id))
+
+
+def _template_lines(rows: list[MessageTemplate]) -> str:
+    lines = [
+        f"{row.name} {row.language} {row.status}"
+        + (f" ({row.status_reason})" if row.status_reason else "")
+        + f"  role={row.role} id={row.meta_template_id or '-'}"
+        for row in rows
+    ]
+    return "\n".join(lines) or "no templates yet (create-templates submits them)"
+
+
+_TEMPLATE_COMMANDS: dict[str, Callable[[Session, argparse.Namespace], str]] = {
+    "set-waba": _set_waba,
+    "create-templates": _create_templates,
+    "list-templates": _list_templates,
+}
 
 
 def _listing(session: object) -> str:
     lines = []
     for merchant in merchants.list_merchants(session):  # type: ignore[arg-type]
-        lines.append(f"{merchant.id}: {merchant.name}")
+        waba = merchant.whatsapp_business_account_id
+        lines.append(f"{merchant.id}: {merchant.name}" + (f" (waba {waba})" if waba else ""))
         for phone in merchants.phone_numbers_of(session, merchant.id):  # type: ignore[arg-type]
             lines.append(f"    number {phone.phone_number_id} {phone.display_phone_number or ''}")
         for user in merchants.list_merchant_users(session, merchant.id):  # type: ignore[arg-type]

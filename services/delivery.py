@@ -178,7 +178,10 @@ def _send_locked(
 
 
 def message_payload(message: Message, media: MediaRef | None) -> dict[str, Any]:
-    """The message object of a send, without addressing: text, or a library file."""
+    """The message object of a send, without addressing: text, a template (its object is
+    kept in `raw["template"]`, see services.templates), or a library file."""
+    if message.type == "template":
+        return {"type": "template", "template": (message.raw or {})["template"]}
     if media is None:
         return {"type": "text", "text": {"body": message.text or "", "preview_url": False}}
     return {"type": media.kind, media.kind: media.content(message.text)}

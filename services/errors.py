@@ -23,3 +23,9 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status_code = 403
+
+
+class InvalidInput(DomainError):
+    """Well-formed request, unacceptable content (a wrong answer format, an unknown type)."""
+
+    status_code = 422

@@ -26,7 +26,14 @@ from settings import get_settings
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("needs_human", "taken_over", "handed_back", "message_received")
+EVENT_TYPES = (
+    "needs_human",
+    "taken_over",
+    "handed_back",
+    "message_received",
+    "notification_requested",
+    "notification_answered",
+)
 _PENDING = "switchboard.events"
 
 
@@ -119,6 +126,8 @@ def _now_iso() -> str:
 @sa_event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
     """Hand committed events to a worker; the sweeper covers a broker that is down."""
+    if session.in_nested_transaction():  # a SAVEPOINT was released: not durable yet
+        return
     ids = session.info.pop(_PENDING, [])
     if not ids:
         return

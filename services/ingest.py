@@ -20,7 +20,7 @@ from persistence.models import (
     Message,
     RejectedWebhook,
 )
-from services import events
+from services import events, templates
 from services import merchant as merchants
 from services.conversation import upsert_conversation, upsert_customer
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Types that never start a turn by themselves; they join the next turn as context.
 QUIET_TYPES = frozenset({"reaction"})
+TEMPLATE_STATUS_FIELD = "message_template_status_update"
 
 
 @dataclass
@@ -46,9 +47,25 @@ def record_notification(session: Session, notification: Notification) -> IngestR
     for message in notification.messages:
         _record_message(session, message, result)
     for other in notification.others:
+        if other.field == TEMPLATE_STATUS_FIELD:
+            _record_template_status(session, other)
+            continue
         reason = other.field if other.field.startswith("invalid") else f"unhandled:{other.field}"
         _reject(session, reason=reason[:64], phone_number_id=None, payload=_as_dict(other))
     return result
+
+
+def _record_template_status(session: Session, change: OtherChange) -> None:
+    if templates.apply_status_update(session, waba_id=change.entry_id, value=change.value):
+        return
+    log.warning(
+        "whatsapp.template_status.unknown waba_id=%s name=%s language=%s",
+        change.entry_id,
+        change.value.get("message_template_name"),
+        change.value.get("message_template_language"),
+    )
+    payload = {**_as_dict(change), "entry_id": change.entry_id}
+    _reject(session, reason="unknown_template", phone_number_id=None, payload=payload)
 
 
 def _record_message(session: Session, message: InboundMessage, result: IngestResult) -> None:

@@ -17,9 +17,14 @@ def create_merchant(
     description: str = "",
     tone: str = "friendly and concise",
     default_language: str = "en",
+    whatsapp_business_account_id: str | None = None,
 ) -> Merchant:
     merchant = Merchant(
-        name=name, description=description, tone=tone, default_language=default_language
+        name=name,
+        description=description,
+        tone=tone,
+        default_language=default_language,
+        whatsapp_business_account_id=whatsapp_business_account_id,
     )
     session.add(merchant)
     session.flush()
@@ -30,6 +35,14 @@ def get_merchant(session: Session, merchant_id: int) -> Merchant:
     merchant = session.get(Merchant, merchant_id)
     if merchant is None:
         raise NotFound(f"merchant {merchant_id} does not exist")
+    return merchant
+
+
+def set_business_account(session: Session, merchant_id: int, waba_id: str | None) -> Merchant:
+    """The WhatsApp Business Account that owns the merchant's numbers and templates."""
+    merchant = get_merchant(session, merchant_id)
+    merchant.whatsapp_business_account_id = waba_id or None
+    session.flush()
     return merchant
 
 
@@ -123,11 +136,15 @@ def ensure_phone_number(
     access_token: str,
     display_phone_number: str | None,
     merchant_name: str,
+    whatsapp_business_account_id: str | None = None,
 ) -> PhoneNumber:
-    """Create the configured default merchant and number once; keep the token current."""
+    """Create the configured default merchant and number once; keep the token (and the
+    business account id, when configured) current."""
     phone = find_phone_number(session, phone_number_id)
     if phone is None:
-        merchant = create_merchant(session, name=merchant_name)
+        merchant = create_merchant(
+            session, name=merchant_name, whatsapp_business_account_id=whatsapp_business_account_id
+        )
         return add_phone_number(
             session,
             merchant_id=merchant.id,
@@ -138,4 +155,7 @@ def ensure_phone_number(
     phone.access_token = access_token
     if display_phone_number:
         phone.display_phone_number = display_phone_number
+    if whatsapp_business_account_id:
+        merchant = get_merchant(session, phone.merchant_id)
+        merchant.whatsapp_business_account_id = whatsapp_business_account_id
     return phone

@@ -25,6 +25,7 @@ from services.conversation import conversation_parties
 from services.delivery import enqueue_reply, send_pending
 from services.ingest import QUIET_TYPES
 from services.media_library import library_summary
+from services.notifications import open_for_staff
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,12 @@ def turn_context(session: Session, conversation_id: int, turn_id: int) -> TurnCo
         merchant_description=merchant.description,
         tone=merchant.tone,
         default_language=merchant.default_language,
-        customer_name=customer.profile_name,
+        customer_name=staff.name if staff else customer.profile_name,
         customer_language=customer.language,
         role="admin" if staff else "customer",
         staff_type=staff.type if staff else None,
+        staff_user_id=staff.id if staff else None,
+        open_requests=tuple(r.summary for r in open_for_staff(session, staff.id)) if staff else (),
         media_library=tuple(library_summary(session, merchant.id)),
     )
 

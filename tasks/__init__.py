@@ -5,4 +5,13 @@ from celery import Celery
 app = Celery("switchboard")
 app.config_from_object("celeryconfig")
 
-from tasks import delivery, events, handoff, housekeeping, media, status, turn  # noqa: E402,F401
+from tasks import (  # noqa: E402,F401
+    delivery,
+    events,
+    handoff,
+    housekeeping,
+    media,
+    notifications,
+    status,
+    turn,
+)

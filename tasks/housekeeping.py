@@ -11,12 +11,15 @@ from persistence.db import session_scope
 from services.delivery import unresolved_sends
 from services.events import undelivered
 from services.media_fetch import pending_media
+from services.notification_answers import unfinished
+from services.notification_dispatch import undispatched
 from services.turn import conversations_needing_turns
 from settings import get_settings
 from tasks import app, runtime
 from tasks.delivery import reconcile
 from tasks.events import deliver_event
 from tasks.media import fetch as fetch_media
+from tasks.notifications import deliver_answer, dispatch
 from tasks.turn import schedule_flush
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,10 @@ def sweep() -> dict[str, int]:
         media = pending_media(
             session, older_than=now - timedelta(minutes=1), newer_than=now - timedelta(days=1)
         )
+        # notification tasks lost with the broker
+        minute_ago = now - timedelta(minutes=1)
+        notifications_to_dispatch = undispatched(session, older_than=minute_ago)
+        answers_to_deliver = unfinished(session, older_than=minute_ago)
     try:
         conversations |= set(runtime.buffer().overdue(grace=settings.sweeper_interval_seconds))
     except redis.RedisError as exc:
@@ -52,6 +59,10 @@ def sweep() -> dict[str, int]:
         deliver_event.delay(event_id)
     for message_id in media:
         fetch_media.delay(message_id)
+    for notification_id in notifications_to_dispatch:
+        dispatch.delay(notification_id)
+    for notification_id in answers_to_deliver:
+        deliver_answer.delay(notification_id)
     if conversations or sends:
         log.info("sweeper.rescheduled conversations=%s sends=%s", len(conversations), len(sends))
     return {"conversations": len(conversations), "sends": len(sends), "media": len(media)}

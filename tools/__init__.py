@@ -1,13 +1,14 @@
 """The tools the model sees. Names and arguments are a contract (see DESIGN.md).
 
-| tool                    | role     | arrives with                          |
-| search_knowledge_base   | customer | the escalations & knowledge issue     |
-| respond_with_media      | customer | the media issue                       |
-| request_intervention    | customer | here                                  |
-| request_notification    | customer | the escalations & knowledge issue     |
-| answer_notification     | admin    | the escalations & knowledge issue     |
+| tool                    | role     |
+| search_knowledge_base   | customer |
+| respond_with_media      | customer |
+| request_intervention    | customer |
+| request_notification    | customer |
+| answer_notification     | admin    |
 
-Only implemented tools are offered: a model must never see a tool that cannot run.
+Each role has its own list and its own tool node (graph.builder): a customer's model is
+never offered an admin tool, and cannot run one even if it names it.
 """
 
 from collections.abc import Sequence
@@ -16,18 +17,20 @@ from langchain_core.tools import BaseTool
 
 from graph.context import Role
 from tools.intervention import request_intervention
+from tools.knowledge import search_knowledge_base
 from tools.media import respond_with_media
+from tools.notifications import answer_notification, request_notification
 
-CUSTOMER_TOOL_NAMES = (
-    "search_knowledge_base",
-    "respond_with_media",
-    "request_intervention",
-    "request_notification",
+_CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
+    search_knowledge_base,
+    respond_with_media,
+    request_intervention,
+    request_notification,
 )
-ADMIN_TOOL_NAMES = ("answer_notification",)
+_ADMIN_TOOLS: tuple[BaseTool, ...] = (answer_notification,)
 
-_CUSTOMER_TOOLS: tuple[BaseTool, ...] = (respond_with_media, request_intervention)
-_ADMIN_TOOLS: tuple[BaseTool, ...] = ()
+CUSTOMER_TOOL_NAMES = tuple(t.name for t in _CUSTOMER_TOOLS)
+ADMIN_TOOL_NAMES = tuple(t.name for t in _ADMIN_TOOLS)
 
 
 def tools_for(role: Role) -> Sequence[BaseTool]:

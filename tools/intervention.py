@@ -7,6 +7,8 @@ from pydantic import BaseModel, Field
 from graph.context import TurnContext
 from persistence.db import session_scope
 from services.handoff import request_human
+from services.notification_types import NotificationType
+from services.notifications import open_notification
 
 
 class InterventionArgs(BaseModel):
@@ -22,11 +24,21 @@ def request_intervention(reason: str, runtime: ToolRuntime[TurnContext]) -> str:
     """Ask a human colleague to take over this conversation.
 
     Use it when the customer asks for a person, is upset or complaining, reports a problem
-    you cannot solve (damaged goods, refunds, account or payment problems), or when you
-    cannot answer after searching. Do not use it for questions you can answer yourself.
+    you cannot solve (damaged goods, refunds, account or payment problems). For a plain
+    question you could not find in the knowledge base, use request_notification instead.
     After calling it, tell the customer briefly, in their language, that a colleague will
     follow up here; do not promise a time.
     """
+    ctx = runtime.context
     with session_scope() as session:
-        request_human(session, runtime.context.conversation_id, reason)
+        request_human(session, ctx.conversation_id, reason)
+        notification = open_notification(
+            session, conversation_id=ctx.conversation_id,
+            notification_type=NotificationType.USER_SUPPORT_REQUEST,
+            context={"support_request_reason": reason}, turn_id=ctx.turn_id,
+        )  # fmt: skip
+        notification_id = notification.id
+    from tasks.notifications import schedule_dispatch
+
+    schedule_dispatch(notification_id)
     return "A human colleague has been notified and will follow up in this chat."

@@ -6,6 +6,11 @@ metadata (url, mime_type, sha256, file_size, id, messaging_product) with a `url`
 fake, and GET of that url (Bearer token required) serves the bytes until
 `expire_media_urls()` makes every URL handed out so far answer 404, as Meta's ~5-minute URLs do.
 
+Message templates (`message_templates`, see tests/fakes/graph_templates.py): POST and GET
+/{version}/{waba-id}/message_templates with any known token; template sends are checked
+against what was created. Scripting: `message_templates.status_on_create`, `.add(...)`,
+`.set_status(...)`, `.strict` (refuse templates this fake never saw).
+
 Scripting, each consumed by the next request(s) it applies to:
 - `fail_next(...)`: the next sends answer with a real Graph error body.
 - `delay_next(seconds)`: the next requests are processed at once (a send is recorded) but
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from email.parser import BytesParser
 from typing import Any
 
+from tests.fakes.graph_templates import TemplateError, TemplateStore
 from tests.fakes.server import FakeServer, Request, Response
 
 TEXT_LIMIT = 4096
@@ -45,6 +51,11 @@ ERROR_TEXTS: dict[int, tuple[str, str | None]] = {
     2: ("Service temporarily unavailable", None),
     4: ("Application request limit reached", None),
     100: ("Invalid parameter", None),
+    131008: ("Required parameter is missing", None),
+    132000: ("Number of parameters does not match the expected number of params", None),
+    132001: ("Template name does not exist in the translation", None),
+    132005: ("Translated text too long", None),
+    132018: ("There was an issue with the parameters in your template.", None),
     613: ("Calls to this api have exceeded the rate limit.", None),
     80007: ("Rate limit issues", None),
     130429: ("Rate limit hit", "Cloud API message throughput has been reached."),
@@ -101,6 +112,8 @@ def graph_error(
     message: str | None = None,
     details: str | None = None,
     headers: dict[str, str] | None = None,
+    user_title: str | None = None,
+    user_msg: str | None = None,
 ) -> Response:
     """A Graph API error response exactly as Meta shapes it."""
     title, default_details = ERROR_TEXTS.get(code, ("Unknown error", None))
@@ -109,6 +122,10 @@ def graph_error(
         "type": "OAuthException",
         "code": code,
     }
+    if user_title or user_msg:  # business management errors explain themselves to people
+        error["is_transient"] = False
+        error["error_user_title"] = user_title
+        error["error_user_msg"] = user_msg
     if details or default_details:
         error["error_data"] = {
             "messaging_product": "whatsapp",
@@ -152,6 +169,8 @@ class FakeGraphAPI(FakeServer):
         self.uploads: list[dict[str, Any]] = []
         self._rejected_media: dict[str, int] = {}
         self._upload_failures: deque[_Failure] = deque()
+        self._templates_path = re.compile(rf"^/{re.escape(version)}/([^/]+)/message_templates$")
+        self.message_templates = TemplateStore(self.lock)
 
     @property
     def api_root(self) -> str:
@@ -294,6 +313,7 @@ class FakeGraphAPI(FakeServer):
             self.uploads.clear()
             self._rejected_media.clear()
             self._upload_failures.clear()
+        self.message_templates.reset()
 
     # Wire
 
@@ -307,6 +327,9 @@ class FakeGraphAPI(FakeServer):
         return response
 
     def _route(self, request: Request) -> Response:
+        templates = self._templates_path.match(request.path)
+        if templates is not None and request.method in ("GET", "POST"):
+            return self._message_templates(request, templates.group(1))
         upload = self._upload_path.match(request.path)
         if request.method == "POST" and upload is not None:
             return self._upload(request, upload.group(1))
@@ -333,12 +356,34 @@ class FakeGraphAPI(FakeServer):
             if body.get("status") == "read":
                 return self._read(body)
             _validate_send(body)
+            if body.get("type") == "template":
+                self.message_templates.check_send(body["template"])
         except InvalidBody as exc:
             return graph_error(100, details=exc.details)
+        except TemplateError as exc:
+            return _template_error(exc)
         rejected = self._media_rejection(body)
         if rejected is not None:
             return rejected
         return self._send(body)
+
+    def _message_templates(self, request: Request, waba_id: str) -> Response:
+        """POST creates a template for review; GET lists the business account's templates."""
+        if not self._any_token(request.headers.get("authorization", "")):
+            return graph_error(
+                190, message="Invalid OAuth access token - Cannot parse access token"
+            )
+        try:
+            if request.method == "GET":
+                url = f"{self.url}{request.path}"
+                return Response.json(self.message_templates.list(waba_id, request.query, url))
+            try:
+                body = request.json()
+            except ValueError:
+                body = None
+            return Response.json(self.message_templates.create(waba_id, body))
+        except TemplateError as exc:
+            return _template_error(exc)
 
     def _upload(self, request: Request, phone_number_id: str) -> Response:
         """POST /{phone-number-id}/media (multipart): answers {"id": media id}; the file can
@@ -489,6 +534,13 @@ def _failure_response(failure: _Failure) -> Response:
         details=failure.details,
         headers=headers,
     )
+
+
+def _template_error(exc: TemplateError) -> Response:
+    return graph_error(
+        exc.code, subcode=exc.subcode, message=exc.message, details=exc.details,
+        user_title=exc.user_title, user_msg=exc.user_msg,
+    )  # fmt: skip
 
 
 def _fake_wa_id(user_id: str) -> str:

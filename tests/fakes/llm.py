@@ -2,7 +2,10 @@
 
 Both share one scripting API: queue `reply` / `call_tool` / `fail` / `hang` steps,
 consumed one per request in order; when the queue is empty `default(request)` gives
-the reply text (an echo of the last user turn). Token counts are deterministic
+the reply text (an echo of the last user turn). Structured-output requests (a JSON schema
+in the request, as `with_structured_output` sends) never touch that queue: they go to
+`structured(request, schema)`, which returns the object (by default, every required string
+property filled in), and are kept apart in `structured_requests`. Token counts are deterministic
 estimates (characters / 4) so benchmarks can compare prompt sizes.
 """
 
@@ -54,6 +57,15 @@ def estimate_tokens(chars: int) -> int:
     return max(1, math.ceil(chars / 4))
 
 
+def fill_schema(request: JSON, schema: JSON) -> JSON:
+    """A valid object for a flat schema: each string property named after itself."""
+    properties = schema.get("properties", {})
+    return {
+        name: f"fake {name}" if spec.get("type", "string") == "string" else None
+        for name, spec in properties.items()
+    }
+
+
 def echo(fake: FakeLLM, request: JSON) -> str:
     texts = fake.user_texts(request)
     return f"Echo: {texts[-1] if texts else ''}"
@@ -68,7 +80,11 @@ class FakeLLM(FakeServer):
         self.delay = 0.0
         self.default: Callable[[JSON], str] = lambda request: echo(self, request)
         self.requests: list[JSON] = []
+        self.structured: Callable[[JSON, JSON], JSON] = fill_schema
+        self.structured_requests: list[JSON] = []
+        self.structured_failures = 0  # the next n structured requests answer 503
         self._script: deque[Step] = deque()
+        self._conditional: list[tuple[Callable[[JSON], bool], Step]] = []
         self._arrived = threading.Condition(self.lock)
 
     # --- scripting -------------------------------------------------------------
@@ -85,6 +101,13 @@ class FakeLLM(FakeServer):
         """Sleep before answering (the client should time out first)."""
         return self._queue(*[Step("hang", seconds=seconds)] * times)
 
+    def call_tool_when(self, predicate: Callable[[JSON], bool], name: str, args: JSON) -> FakeLLM:
+        """Answer the first request matching `predicate` with this tool call, before the
+        queue: for conversations whose turns run concurrently."""
+        with self.lock:
+            self._conditional.append((predicate, Step("tool", name=name, args=dict(args))))
+        return self
+
     def _queue(self, *steps: Step) -> FakeLLM:
         with self.lock:
             self._script.extend(steps)
@@ -93,7 +116,11 @@ class FakeLLM(FakeServer):
     def reset(self) -> None:
         with self.lock:
             self._script.clear()
+            self._conditional.clear()
             self.requests.clear()
+            self.structured = fill_schema
+            self.structured_requests.clear()
+            self.structured_failures = 0
             self.delay = 0.0
             self.default = lambda request: echo(self, request)
 
@@ -128,12 +155,15 @@ class FakeLLM(FakeServer):
         if model is None:
             return self.error(404, f"no route for {request.method} {request.path}")
         body = request.json() or {}
+        schema = self.response_schema(body)
+        if schema is not None:
+            return self._structured(model, request, body, schema)
         with self.lock:
             self.requests.append(body)
             self._arrived.notify_all()
             if denied := self.check_key(request):
                 return denied
-            step = self._script.popleft() if self._script else None
+            step = self._next_step(body)
             default, delay = self.default, self.delay
         time.sleep(delay)
         if step is not None and step.kind == "fail":
@@ -146,6 +176,29 @@ class FakeLLM(FakeServer):
             text = step.text if step is not None and step.kind == "reply" else default(body)
             answer = Answer(text=text)
         return self.answer(model, body, answer)
+
+    def _next_step(self, body: JSON) -> Step | None:
+        for index, (predicate, step) in enumerate(self._conditional):
+            if predicate(body):
+                del self._conditional[index]
+                return step
+        return self._script.popleft() if self._script else None
+
+    def _structured(self, model: str, request: Request, body: JSON, schema: JSON) -> Response:
+        with self.lock:
+            self.structured_requests.append(body)
+            if denied := self.check_key(request):
+                return denied
+            failing = self.structured_failures > 0
+            self.structured_failures -= 1 if failing else 0
+            responder = self.structured
+        if failing:
+            return self.error(503, None)
+        return self.answer(model, body, Answer(text=json.dumps(responder(body, schema))))
+
+    def response_schema(self, body: JSON) -> JSON | None:  # pragma: no cover - abstract
+        """The JSON schema a structured-output request asks for, None for a chat request."""
+        raise NotImplementedError
 
     def route(self, request: Request) -> str | None:  # pragma: no cover - abstract
         """The model name for a chat request, None for any other path."""
@@ -196,6 +249,12 @@ class FakeGemini(FakeLLM):
     @property
     def base_url(self) -> str:
         return self.url  # the SDK appends /v1beta/models/...
+
+    def response_schema(self, body: JSON) -> JSON | None:
+        config = body.get("generationConfig") or {}
+        if config.get("responseMimeType") != "application/json":
+            return None
+        return config.get("responseJsonSchema") or config.get("responseSchema") or {}
 
     def route(self, request: Request) -> str | None:
         match = GEMINI_PATH.match(request.path)
@@ -344,6 +403,12 @@ class FakeOpenAI(FakeLLM):
         super().reset()
         with self.lock:
             self._transcriptions = []
+
+    def response_schema(self, body: JSON) -> JSON | None:
+        response_format = body.get("response_format") or {}
+        if response_format.get("type") != "json_schema":
+            return None
+        return (response_format.get("json_schema") or {}).get("schema") or {}
 
     def route(self, request: Request) -> str | None:
         if request.method == "POST" and request.path == "/v1/chat/completions":

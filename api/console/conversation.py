@@ -1,0 +1,156 @@
+"""One conversation: messages, delivery states and audit trail, live; take over, send and
+hand back through the same services as the operator API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
+from api.console.files import file_response
+from api.console.templating import render
+from api.deps import SessionDep
+from persistence.models import DeliveryStatus
+from services import handoff, media_library
+from services.conversation_view import ConversationView, conversation_view, message_file, message_of
+from services.delivery import send_pending
+from services.errors import DomainError, NotFound
+
+router = APIRouter(prefix="/console/conversations", include_in_schema=False)
+
+
+def _page_url(conversation_id: int, anchor: str = "") -> str:
+    return f"/console/conversations/{conversation_id}{anchor}"
+
+
+def _state_key(view: ConversationView) -> str:
+    """What the controls depend on: when it changes, the page reloads its controls."""
+    c = view.conversation
+    return f"{c.mode}|{c.assigned_operator_id}|{c.assigned_to}|{view.window.open}"
+
+
+def _context(db: Session, conversation_id: int, user: ConsoleUser) -> dict[str, Any]:
+    view = conversation_view(db, conversation_id)
+    c = view.conversation
+    mine = (
+        c.mode == "operator"
+        and c.assigned_operator_id == user.principal.operator_id
+        and c.assigned_to == user.principal.name
+    )
+    return {"user": user, "v": view, "mine": mine, "state_key": _state_key(view)}
+
+
+@router.get("/{conversation_id}")
+def conversation_page(
+    request: Request, conversation_id: int, db: SessionDep, user: ConsoleUserDep
+) -> Response:
+    try:
+        context = _context(db, conversation_id, user)
+    except NotFound as exc:
+        return render(
+            request, "not_found.html", {"user": user, "detail": exc.message}, status_code=404
+        )
+    context["assets"] = media_library.list_assets(db, context["v"].merchant.id)
+    return render(request, "conversation.html", context)
+
+
+@router.get("/{conversation_id}/messages")
+def live_messages(
+    request: Request, conversation_id: int, db: SessionDep, user: ConsoleUserDep
+) -> Response:
+    return render(request, "_messages.html", _context(db, conversation_id, user))
+
+
+@router.get("/{conversation_id}/state")
+def live_state(
+    request: Request, conversation_id: int, db: SessionDep, user: ConsoleUserDep
+) -> Response:
+    return render(request, "_conversation_state.html", _context(db, conversation_id, user))
+
+
+@router.get("/{conversation_id}/messages/{message_id}/media")
+def message_media(
+    conversation_id: int, message_id: int, db: SessionDep, user: ConsoleUserDep
+) -> Response:
+    message = message_of(db, conversation_id, message_id)
+    found = message_file(db, message) if message else None
+    if found is None:
+        return Response("no file", status_code=404, media_type="text/plain")
+    return file_response(*found)
+
+
+def _act(db: Session, user: ConsoleUser, action: Any, done: str) -> bool:
+    try:
+        action()
+    except DomainError as exc:
+        db.rollback()
+        user.flash(exc.message, "error")
+        return False
+    db.commit()
+    user.flash(done, "ok")
+    return True
+
+
+@router.post("/{conversation_id}/takeover")
+def takeover(conversation_id: int, db: SessionDep, user: FormUserDep) -> Response:
+    ref = handoff.ConversationRef(conversation_id)
+    _act(
+        db, user, lambda: handoff.takeover(db, ref, user.principal),
+        "You have the conversation: the AI stays silent until you hand it back.",
+    )  # fmt: skip
+    return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
+
+
+@router.post("/{conversation_id}/send")
+def send(
+    conversation_id: int,
+    db: SessionDep,
+    user: FormUserDep,
+    text: Annotated[str, Form(max_length=4096)] = "",
+    media_key: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    text, media_key = text.strip(), media_key.strip()
+    if not text and not media_key:
+        user.flash("Write a message or choose a file to send.", "error")
+        return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
+    if media_key and len(text) > 1024:
+        user.flash("A caption may be at most 1024 characters.", "error")
+        return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
+    ref = handoff.ConversationRef(conversation_id)
+    try:
+        message = handoff.prepare_operator_message(
+            db, ref, user.principal, text or None, media_key=media_key or None
+        )
+    except DomainError as exc:
+        db.rollback()
+        user.flash(exc.message, "error")
+        return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
+    db.commit()  # the outbox row is durable before the Graph API call
+    if send_pending(message.id, only_in_ai_mode=False) == DeliveryStatus.FAILED:
+        db.refresh(message)
+        user.flash(f"WhatsApp refused the message: {message.error_detail}", "error")
+    return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
+
+
+@router.post("/{conversation_id}/handback")
+def handback(
+    conversation_id: int,
+    db: SessionDep,
+    user: FormUserDep,
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    ref = handoff.ConversationRef(conversation_id)
+    outcome: list[bool] = []
+
+    def give_back() -> None:
+        _, answer_now = handoff.handback(db, ref, user.principal, note=note.strip() or None)
+        outcome.append(answer_now)
+
+    if _act(db, user, give_back, "Handed back to the AI.") and outcome[0]:
+        from tasks.turn import schedule_flush
+
+        schedule_flush(conversation_id)
+    return RedirectResponse(_page_url(conversation_id), status_code=303)

@@ -1,0 +1,36 @@
+"""Serving files that customers (or anyone) uploaded, without letting them run as pages.
+
+A customer controls the type of what they send: an "image" that is really SVG or HTML,
+served inline from the console's origin, would run script with an operator's session.
+Only types browsers render passively are shown inline; everything is sandboxed.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi.responses import Response
+
+INLINE_TYPES = frozenset(
+    {
+        "image/jpeg", "image/png", "image/webp", "image/gif",
+        "audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/amr", "audio/wav",
+        "video/mp4", "video/3gpp", "application/pdf",
+    }
+)  # fmt: skip
+
+
+def file_response(data: bytes, mime_type: str, filename: str) -> Response:
+    mime = (mime_type or "").split(";")[0].strip().lower()
+    inline = mime in INLINE_TYPES
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        content=data,
+        media_type=mime if inline else "application/octet-stream",
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=300",
+        },
+    )

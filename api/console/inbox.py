@@ -1,0 +1,55 @@
+"""The conversation inbox: filters, unanswered counts and waiting times, updated live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.console.auth import ConsoleUserDep
+from api.console.templating import render
+from api.deps import SessionDep
+from services.inbox import VIEWS, InboxView, inbox, view_counts
+from services.merchant import list_merchants
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+VIEW_LABELS = {"all": "All", "needs_human": "Needs human", "operator": "Operator", "ai": "AI"}
+
+
+def _context(db: Session, view: str, merchant_id: int | None) -> dict[str, Any]:
+    chosen: InboxView = view if view in VIEWS else "all"  # type: ignore[assignment]
+    return {
+        "view": chosen,
+        "views": [(v, VIEW_LABELS[v]) for v in VIEWS],
+        "merchant_id": merchant_id,
+        "rows": inbox(db, view=chosen, merchant_id=merchant_id),
+        "counts": view_counts(db, merchant_id=merchant_id),
+    }
+
+
+@router.get("/inbox")
+def inbox_page(
+    request: Request,
+    db: SessionDep,
+    user: ConsoleUserDep,
+    view: str = "all",
+    merchant_id: int | None = None,
+) -> Response:
+    context = _context(db, view, merchant_id)
+    context.update(user=user, merchants=list_merchants(db))
+    return render(request, "inbox.html", context)
+
+
+@router.get("/inbox/rows")
+def inbox_rows(
+    request: Request,
+    db: SessionDep,
+    user: ConsoleUserDep,
+    view: str = "all",
+    merchant_id: int | None = None,
+) -> Response:
+    """The live part of the inbox, polled by the page."""
+    return render(request, "_inbox_rows.html", {**_context(db, view, merchant_id), "user": user})

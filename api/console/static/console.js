@@ -1,0 +1,98 @@
+// Switchboard console: live regions, small conveniences. No framework, no build step.
+//
+// <div data-poll="/url" data-interval="2000"> re-fetches its content while the page is
+// visible and swaps it in when it changed. A fetched region carrying data-state-key that
+// differs from the page's means the controls are stale (someone took over, the window
+// closed): the page reloads, keeping any draft.
+(function () {
+  "use strict";
+
+  function nearBottom(el) {
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  }
+
+  function pageStateKey() {
+    var page = document.querySelector(".conversation[data-state-key]");
+    return page ? page.getAttribute("data-state-key") : null;
+  }
+
+  function saveDraft() {
+    var text = document.getElementById("text");
+    if (text && text.value) sessionStorage.setItem("draft:" + location.pathname, text.value);
+  }
+
+  function restoreDraft() {
+    var text = document.getElementById("text");
+    var key = "draft:" + location.pathname;
+    var saved = sessionStorage.getItem(key);
+    if (text && saved) { text.value = saved; }
+    sessionStorage.removeItem(key);
+  }
+
+  function swap(el, html) {
+    var stick = el.hasAttribute("data-stick-bottom") && nearBottom(el);
+    el.innerHTML = html;
+    if (stick) el.scrollTop = el.scrollHeight;
+    var fresh = el.querySelector("[data-state-key]");
+    var current = pageStateKey();
+    if (fresh && current !== null && fresh.getAttribute("data-state-key") !== current) {
+      saveDraft();
+      location.reload();
+    }
+  }
+
+  function poll(el) {
+    var url = el.getAttribute("data-poll");
+    var every = parseInt(el.getAttribute("data-interval"), 10) || 3000;
+    var last = el.innerHTML;
+    function schedule() { setTimeout(tick, every); }
+    function tick() {
+      if (document.hidden) return schedule();
+      fetch(url, { headers: { "X-Console-Poll": "1" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (response) {
+          if (response.status === 401) {
+            location.href = "/console/login?next=" + encodeURIComponent(location.pathname + location.search);
+            return null;
+          }
+          return response.ok ? response.text() : null;
+        })
+        .then(function (html) {
+          if (html !== null && html !== last) { last = html; swap(el, html); }
+        })
+        .catch(function () { /* offline for a moment: try again */ })
+        .then(schedule);
+    }
+    schedule();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    restoreDraft();
+    document.querySelectorAll("[data-stick-bottom]").forEach(function (el) { el.scrollTop = el.scrollHeight; });
+    document.querySelectorAll("[data-poll]").forEach(poll);
+    document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+    document.querySelectorAll("textarea[data-submit-on-enter]").forEach(function (area) {
+      area.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+          event.preventDefault();
+          if (area.value.trim()) area.form.requestSubmit();
+        }
+      });
+    });
+    document.querySelectorAll("form").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (event.defaultPrevented) return;
+        // after the form data is taken: one click, one request
+        setTimeout(function () {
+          form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+        }, 0);
+      });
+    });
+  });
+})();

@@ -1,0 +1,60 @@
+"""Figures at a glance: messages per hour, AI versus human answers, open escalations and
+the work queues."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.console import charts
+from api.console.auth import ConsoleUserDep, redis_of
+from api.console.templating import render
+from api.deps import SessionDep
+from services import console_stats, monitoring
+
+router = APIRouter(prefix="/console/stats", include_in_schema=False)
+
+
+def _queues(request: Request) -> list[tuple[str, int]]:
+    try:
+        client = redis_of(request)
+        depths = monitoring.queue_depths(client)
+        depths["open bursts"] = monitoring.buffered(request.app.state.buffer())
+    except (redis.RedisError, OSError):
+        return []
+    return list(depths.items())
+
+
+def _context(request: Request, db: Session) -> dict[str, Any]:
+    hours = console_stats.messages_per_hour(db, hours=24)
+    day = console_stats.answer_share(db, since=datetime.now(UTC) - timedelta(hours=24))
+    ever = console_stats.answer_share(db)
+    queues = _queues(request)
+    return {
+        "hourly": charts.hourly_bars(hours),
+        "messages_24h": sum(b.total for b in hours),
+        "share_day": day,
+        "share_day_chart": charts.share_bar(
+            [("AI", day.ai, "s-ai"), ("people", day.human, "s-op")]
+        ),
+        "share_ever": ever,
+        "escalations": console_stats.open_escalations(db),
+        "taken_over": console_stats.taken_over(db),
+        "queues": queues,
+        "queues_chart": charts.level_bars(queues) if queues else None,
+    }
+
+
+@router.get("")
+def stats_page(request: Request, db: SessionDep, user: ConsoleUserDep) -> Response:
+    return render(request, "stats.html", {"user": user, **_context(request, db)})
+
+
+@router.get("/live")
+def stats_live(request: Request, db: SessionDep, user: ConsoleUserDep) -> Response:
+    return render(request, "_stats.html", {"user": user, **_context(request, db)})

@@ -1,0 +1,195 @@
+"""The sandbox chat: a WhatsApp-like page where a signed-in person plays a customer, or
+the merchant's admin, of the sandbox merchant. What they type becomes a signed Cloud API
+webhook to /webhook; what the business sends arrives through the fake Graph API."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep, redis_of
+from api.console.files import file_response
+from api.console.templating import clock, make_templates, page
+from api.deps import SessionDep
+from api.sandbox.graph import store_media
+from api.sandbox.webhooks import SandboxNotConfigured, post_webhook, report_read
+from persistence.storage import StorageError, get_storage
+from services import sandbox, sandbox_phone
+from services.conversation import find_conversation
+from services.errors import NotFound
+from services.sandbox import SandboxNumber
+from services.sandbox_phone import Bubble, Persona
+from services.sandbox_wire import media_message, message_webhook, new_wamid, text_message
+
+router = APIRouter(prefix="/sandbox", include_in_schema=False)
+templates = make_templates(Path(__file__).parent / "templates")
+templates.env.filters["sandbox_clock"] = lambda at: clock(datetime.fromtimestamp(at, UTC))
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024
+
+
+def _setup(db: Session) -> SandboxNumber:
+    number = sandbox.ensure_sandbox(db)
+    db.commit()
+    return number
+
+
+def _conversation_id(db: Session, number: SandboxNumber, person: Persona) -> int | None:
+    try:
+        found = find_conversation(db, customer=person.wa_id, phone_number_id=number.phone_number_id)
+    except NotFound:
+        return None
+    return found.id
+
+
+def _thread_context(
+    request: Request, db: Session, number: SandboxNumber, person: Persona, user: ConsoleUser
+) -> dict[str, Any]:
+    client = redis_of(request)
+    return {
+        "user": user,
+        "merchant_name": sandbox.MERCHANT_NAME,
+        "number": number,
+        "person": person,
+        "bubbles": sandbox_phone.thread(client, number.phone_number_id, person.wa_id),
+        "typing": sandbox_phone.is_typing(client, number.phone_number_id, person.wa_id),
+        "conversation_id": _conversation_id(db, number, person),
+    }
+
+
+def _person(request: Request, number: SandboxNumber, wa_id: str | None) -> Persona | None:
+    client = redis_of(request)
+    if wa_id is None:
+        return sandbox.DEFAULT_CUSTOMER
+    return sandbox.find_person(client, number, wa_id)
+
+
+@router.get("")
+def sandbox_page(
+    request: Request, db: SessionDep, user: ConsoleUserDep, chat: str | None = None
+) -> Response:
+    number = _setup(db)
+    person = _person(request, number, chat) or sandbox.DEFAULT_CUSTOMER
+    context = _thread_context(request, db, number, person, user)
+    context["people"] = sandbox.people(redis_of(request), number)
+    return page(templates, request, "sandbox.html", context)
+
+
+@router.get("/chats/{wa_id}/thread")
+def thread_fragment(
+    request: Request, wa_id: str, db: SessionDep, user: ConsoleUserDep, tasks: BackgroundTasks
+) -> Response:
+    """The chat, polled while it is open: what the person sees is now read."""
+    number = _setup(db)
+    person = _person(request, number, wa_id)
+    if person is None:
+        return Response("no such person", status_code=404, media_type="text/plain")
+    context = _thread_context(request, db, number, person, user)
+    unread = [
+        (b.id, b.callback) for b in context["bubbles"] if not b.mine and b.status == "delivered"
+    ]
+    if unread:
+        tasks.add_task(report_read, request.app, redis_of(request), number, wa_id, unread)
+    return page(templates, request, "_thread.html", context)
+
+
+@router.post("/people")
+def add_person(
+    request: Request, db: SessionDep, user: FormUserDep,
+    name: Annotated[str, Form(max_length=60)] = "",
+) -> Response:  # fmt: skip
+    persona = sandbox.add_customer(redis_of(request), _setup(db), name)
+    return RedirectResponse(f"/sandbox?chat={persona.wa_id}", status_code=303)
+
+
+def _kind(mime_type: str) -> str:
+    if mime_type in ("image/jpeg", "image/png"):
+        return "image"
+    if mime_type == "image/webp":
+        return "sticker"
+    for kind in ("audio", "video"):
+        if mime_type.startswith(f"{kind}/"):
+            return kind
+    return "document"
+
+
+def _message(client: Any, text: str, upload: tuple[bytes, str, str] | None) -> dict[str, Any]:
+    if upload is None:
+        return text_message(text)
+    data, mime_type, filename = upload
+    media_id = store_media(client, data, mime_type, filename)
+    return media_message(
+        _kind(mime_type), media_id=media_id, mime_type=mime_type,
+        sha256=hashlib.sha256(data).hexdigest(), caption=text, filename=filename,
+    )  # fmt: skip
+
+
+def _bubble(wamid: str, message: dict[str, Any]) -> Bubble:
+    kind = message["type"]
+    content = message[kind]
+    if kind == "text":
+        return Bubble(id=wamid, mine=True, kind=kind, text=content["body"])
+    return Bubble(
+        id=wamid, mine=True, kind=kind, text=content.get("caption"), media_id=content["id"],
+        filename=content.get("filename"),
+    )  # fmt: skip
+
+
+@router.post("/chats/{wa_id}/send")
+async def send(
+    request: Request,
+    wa_id: str,
+    db: SessionDep,
+    user: FormUserDep,
+    text: Annotated[str, Form(max_length=4096)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """The person sends a message: it reaches /webhook exactly as WhatsApp would post it."""
+    back = RedirectResponse(f"/sandbox?chat={wa_id}", status_code=303)
+    number = await run_in_threadpool(_setup, db)
+    person = _person(request, number, wa_id)
+    upload = None
+    if file is not None and file.filename:
+        data = await file.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES or not data:
+            await run_in_threadpool(user.flash, "Files up to 16 MB, not empty.", "error")
+            return back
+        upload = (data, (file.content_type or "application/octet-stream").lower(), file.filename)
+    if person is None or not (text.strip() or upload):
+        return back
+    client = redis_of(request)
+    message = await run_in_threadpool(_message, client, text.strip(), upload)
+    message["id"] = new_wamid(person.wa_id)
+    bubble = _bubble(message["id"], message)
+    sandbox_phone.add_bubble(client, number.phone_number_id, person.wa_id, bubble)
+    payload = message_webhook(
+        phone_number_id=number.phone_number_id, display_phone_number=number.display_phone_number,
+        wa_id=person.wa_id, profile_name=person.name, message=message,
+    )  # fmt: skip
+    try:
+        answer = await post_webhook(request.app, payload)
+        delivered = answer.status_code == 200
+    except SandboxNotConfigured as exc:
+        await run_in_threadpool(user.flash, str(exc), "error")
+        delivered = False
+    status = "delivered" if delivered else "failed"
+    sandbox_phone.set_status(client, number.phone_number_id, person.wa_id, bubble.id, status)
+    return back
+
+
+@router.get("/media/{media_id}")
+def media(request: Request, media_id: str, user: ConsoleUserDep) -> Response:
+    meta = sandbox_phone.media(redis_of(request), media_id)
+    if meta is None:
+        return Response("no such media", status_code=404, media_type="text/plain")
+    try:
+        data = get_storage().get(meta["storage_key"])
+    except StorageError:
+        return Response("no such media", status_code=404, media_type="text/plain")
+    return file_response(data, meta["mime_type"], meta.get("filename") or media_id)

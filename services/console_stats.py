@@ -1,0 +1,100 @@
+"""Figures for the console's stats page: traffic per hour, who answers, what waits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from persistence.models import (
+    Author,
+    Conversation,
+    ConversationMode,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
+
+
+@dataclass(frozen=True)
+class HourBucket:
+    start: datetime
+    customer: int
+    ai: int
+    operator: int
+
+    @property
+    def total(self) -> int:
+        return self.customer + self.ai + self.operator
+
+
+@dataclass(frozen=True)
+class Share:
+    ai: int
+    human: int
+
+    @property
+    def total(self) -> int:
+        return self.ai + self.human
+
+    def percent(self, part: int) -> int:
+        return round(100 * part / self.total) if self.total else 0
+
+
+def messages_per_hour(session: Session, *, hours: int = 24) -> list[HourBucket]:
+    """Customer, AI and operator messages in each of the last `hours` hours (oldest first)."""
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    first = now - timedelta(hours=hours - 1)
+    hour = func.date_trunc("hour", Message.created_at)
+    rows = session.execute(
+        select(hour, Message.author, func.count())
+        .where(
+            Message.created_at >= first,
+            Message.direction != Direction.NOTE,
+            Message.status != DeliveryStatus.DROPPED,
+        )
+        .group_by(hour, Message.author)
+    ).all()
+    counts: dict[tuple[datetime, str], int] = {
+        (start.astimezone(UTC), str(author)): n for start, author, n in rows
+    }
+    buckets = []
+    for i in range(hours):
+        start = first + timedelta(hours=i)
+        buckets.append(
+            HourBucket(
+                start=start,
+                customer=counts.get((start, Author.CUSTOMER), 0),
+                ai=counts.get((start, Author.AI), 0),
+                operator=counts.get((start, Author.OPERATOR), 0),
+            )
+        )
+    return buckets
+
+
+def answer_share(session: Session, *, since: datetime | None = None) -> Share:
+    """Messages that reached customers, written by the AI versus by people."""
+    stmt = (
+        select(Message.author, func.count())
+        .where(
+            Message.direction == Direction.OUTBOUND,
+            Message.status.not_in([DeliveryStatus.DROPPED, DeliveryStatus.FAILED]),
+            Message.author.in_([Author.AI, Author.OPERATOR]),
+        )
+        .group_by(Message.author)
+    )
+    if since is not None:
+        stmt = stmt.where(Message.created_at >= since)
+    counts = {str(author): n for author, n in session.execute(stmt).all()}
+    return Share(ai=counts.get(Author.AI, 0), human=counts.get(Author.OPERATOR, 0))
+
+
+def open_escalations(session: Session) -> int:
+    return session.scalar(select(func.count()).where(Conversation.needs_human.is_(True))) or 0
+
+
+def taken_over(session: Session) -> int:
+    stmt = select(func.count()).where(Conversation.mode == ConversationMode.OPERATOR)
+    return session.scalar(stmt) or 0

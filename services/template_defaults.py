@@ -1,0 +1,197 @@
+"""The message templates Switchboard ships, and Meta's rules for a template body.
+
+Each role has one template name across languages, as WhatsApp keeps the translations of a
+template under one name. Bodies follow Meta's review rules: at most 1024 characters,
+placeholders {{1}}..{{n}} in order, never at the very start or end, never side by side.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+BODY_LIMIT = 1024
+CATEGORY = "UTILITY"
+PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+_ADJACENT = re.compile(r"\}\}\s*\{\{")
+_AT_END = re.compile(r"\{\{\d+\}\}$")
+
+
+class TemplateRole(enum.StrEnum):
+    # to staff: a customer question (notification_id, customer, question)
+    MERCHANT_USER_QUESTION_REQUEST = "merchant_user_question_request"
+    # to staff: a support request (notification_id, customer, type, reason)
+    MERCHANT_USER_OVERRIDE_REQUEST = "merchant_user_override_request"
+    # to the customer: the answer to their question (merchant_name, question, answer)
+    MERCHANT_USER_QUESTION_ANSWER = "merchant_user_question_answer"
+    # to the customer: the staff's response to a support request (merchant_name, answer)
+    CUSTOMER_SUPPORT_RESPONSE = "customer_support_response"
+
+
+@dataclass(frozen=True)
+class TemplateDefinition:
+    """A template as submitted to Meta: shipped by us, or a merchant's own row."""
+
+    role: TemplateRole
+    language: str  # WhatsApp's language code
+    name: str
+    body: str
+    parameters: tuple[str, ...]
+    category: str = CATEGORY
+
+
+NAMES = {
+    TemplateRole.MERCHANT_USER_QUESTION_REQUEST: "switchboard_question_request",
+    TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST: "switchboard_support_request",
+    TemplateRole.MERCHANT_USER_QUESTION_ANSWER: "switchboard_question_answer",
+    TemplateRole.CUSTOMER_SUPPORT_RESPONSE: "switchboard_support_response",
+}
+PARAMETERS = {
+    TemplateRole.MERCHANT_USER_QUESTION_REQUEST: ("notification_id", "customer", "question"),
+    TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST: (
+        "notification_id", "customer", "support_request_type", "support_request_reason",
+    ),
+    TemplateRole.MERCHANT_USER_QUESTION_ANSWER: ("merchant_name", "question", "answer"),
+    TemplateRole.CUSTOMER_SUPPORT_RESPONSE: ("merchant_name", "answer"),
+}  # fmt: skip
+
+_Q, _O, _A, _S = (
+    TemplateRole.MERCHANT_USER_QUESTION_REQUEST,
+    TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST,
+    TemplateRole.MERCHANT_USER_QUESTION_ANSWER,
+    TemplateRole.CUSTOMER_SUPPORT_RESPONSE,
+)
+_BODIES: dict[str, dict[TemplateRole, str]] = {
+    "en": {
+        _Q: "Customer question {{1}} from {{2}}:\n\n{{3}}\n\n"
+        "Please reply to this message with the answer and we will pass it on to the customer.",
+        _O: "Support request {{1}} from {{2}}.\n\nType: {{3}}\nReason: {{4}}\n\n"
+        "Please reply to this message with your response for the customer.",
+        _A: 'Hi! This is {{1}} following up on your question "{{2}}". '
+        "Our team's answer: {{3}}\n\nJust reply here if you need anything else.",
+        _S: "Hi! This is {{1}} following up on your support request. "
+        "Our team's response: {{2}}\n\nJust reply here if you need anything else.",
+    },
+    "es": {
+        _Q: "Pregunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
+        "Por favor, responde a este mensaje con la respuesta y se la haremos llegar al cliente.",
+        _O: "Solicitud de soporte {{1}} de {{2}}.\n\nTipo: {{3}}\nMotivo: {{4}}\n\n"
+        "Por favor, responde a este mensaje con tu respuesta para el cliente.",
+        _A: '¡Hola! Te escribe {{1}} sobre tu pregunta "{{2}}". '
+        "La respuesta de nuestro equipo: {{3}}\n\nSi necesitas algo más, responde a este mensaje.",
+        _S: "¡Hola! Te escribe {{1}} sobre tu solicitud de soporte. "
+        "La respuesta de nuestro equipo: {{2}}\n\nSi necesitas algo más, responde a este mensaje.",
+    },
+    "pt_BR": {
+        _Q: "Pergunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
+        "Por favor, responda a esta mensagem com a resposta e nós a enviaremos ao cliente.",
+        _O: "Solicitação de suporte {{1}} de {{2}}.\n\nTipo: {{3}}\nMotivo: {{4}}\n\n"
+        "Por favor, responda a esta mensagem com a sua resposta para o cliente.",
+        _A: 'Olá! Aqui é {{1}}, sobre a sua pergunta "{{2}}". '
+        "A resposta da nossa equipe: {{3}}\n\n"
+        "Se precisar de mais alguma coisa, é só responder a esta mensagem.",
+        _S: "Olá! Aqui é {{1}}, sobre a sua solicitação de suporte. "
+        "A resposta da nossa equipe: {{2}}\n\n"
+        "Se precisar de mais alguma coisa, é só responder a esta mensagem.",
+    },
+    "fr": {
+        _Q: "Question client {{1}} de {{2}} :\n\n{{3}}\n\n"
+        "Merci de répondre à ce message avec la réponse, nous la transmettrons au client.",
+        _O: "Demande d'assistance {{1}} de {{2}}.\n\nType : {{3}}\nMotif : {{4}}\n\n"
+        "Merci de répondre à ce message avec votre réponse pour le client.",
+        _A: "Bonjour ! Ici {{1}}, au sujet de votre question « {{2}} ». "
+        "La réponse de notre équipe : {{3}}\n\n"
+        "Si vous avez besoin d'autre chose, répondez simplement à ce message.",
+        _S: "Bonjour ! Ici {{1}}, au sujet de votre demande d'assistance. "
+        "La réponse de notre équipe : {{2}}\n\n"
+        "Si vous avez besoin d'autre chose, répondez simplement à ce message.",
+    },
+}
+
+# Sample values Meta's reviewers see (`example.body_text`), by value name and language.
+EXAMPLES: dict[str, dict[str, str]] = {
+    "en": {
+        "notification_id": "NOTIF_12", "customer": "Ana Silva (+1 555 010 2030)",
+        "question": "Do you ship to Canada?", "support_request_type": "Refund",
+        "support_request_reason": "The shoes arrived in the wrong size",
+        "merchant_name": "Acme Shoes", "answer": "yes, we ship to Canada within 5 days.",
+    },
+    "es": {
+        "notification_id": "NOTIF_12", "customer": "Ana Silva (+34 600 000 000)",
+        "question": "¿Hacéis envíos a Canarias?", "support_request_type": "Reembolso",
+        "support_request_reason": "Las zapatillas llegaron en otra talla",
+        "merchant_name": "Acme Shoes", "answer": "sí, enviamos a Canarias en 5 días.",
+    },
+    "pt_BR": {
+        "notification_id": "NOTIF_12", "customer": "Ana Silva (+55 11 90000 0000)",
+        "question": "Vocês entregam em Manaus?", "support_request_type": "Reembolso",
+        "support_request_reason": "O tênis chegou no tamanho errado",
+        "merchant_name": "Acme Shoes", "answer": "sim, entregamos em Manaus em até 5 dias.",
+    },
+    "fr": {
+        "notification_id": "NOTIF_12", "customer": "Ana Silva (+33 6 00 00 00 00)",
+        "question": "Livrez-vous en Belgique ?", "support_request_type": "Remboursement",
+        "support_request_reason": "Les chaussures sont arrivées dans la mauvaise pointure",
+        "merchant_name": "Acme Shoes", "answer": "oui, nous livrons en Belgique sous 5 jours.",
+    },
+}  # fmt: skip
+
+SHIPPED: dict[tuple[TemplateRole, str], TemplateDefinition] = {
+    (role, language): TemplateDefinition(
+        role=role, language=language, name=NAMES[role], body=body, parameters=PARAMETERS[role]
+    )
+    for language, bodies in _BODIES.items()
+    for role, body in bodies.items()
+}
+SHIPPED_LANGUAGES = tuple(_BODIES)
+
+
+def example_values(parameters: tuple[str, ...] | list[str], language: str) -> list[str]:
+    """Sample values for a body's parameters, in the template's language when we have it."""
+    samples = EXAMPLES.get(language) or EXAMPLES.get(language.split("_")[0]) or EXAMPLES["en"]
+    return [samples.get(name) or EXAMPLES["en"].get(name) or name for name in parameters]
+
+
+def body_problems(body: str, parameter_count: int) -> list[str]:
+    """What Meta's review would refuse in a template body (empty: nothing)."""
+    problems = []
+    if len(body) > BODY_LIMIT:
+        problems.append(f"the body is longer than {BODY_LIMIT} characters")
+    numbers = [int(n) for n in PLACEHOLDER.findall(body)]
+    if sorted(set(numbers)) != list(range(1, parameter_count + 1)):
+        problems.append(f"the placeholders must be {{{{1}}}}..{{{{{parameter_count}}}}}")
+    stripped = body.strip()
+    if PLACEHOLDER.match(stripped) or _AT_END.search(stripped):
+        problems.append("the body must not start or end with a placeholder")
+    if _ADJACENT.search(body):
+        problems.append("placeholders must not be side by side")
+    return problems
+
+
+def normalize_language(code: str) -> str:
+    """WhatsApp's spelling of a language code: 'es-mx' -> 'es_MX', 'EN' -> 'en'."""
+    base, *rest = code.strip().replace("-", "_").split("_")
+    return "_".join([base.lower(), *(part.upper() if len(part) == 2 else part for part in rest)])
+
+
+def pick_language(available: Iterable[str], wanted: str | None) -> str | None:
+    """The best of `available` for `wanted`: the same code, else the same base language
+    ('es' ~ 'es_MX', 'pt_BR' ~ 'pt'), preferring the bare base code; None if none."""
+    if not wanted or not wanted.strip():
+        return None
+    codes = list(available)
+    code = normalize_language(wanted)
+    exact = [c for c in codes if normalize_language(c) == code]
+    if exact:
+        return exact[0]
+    base = _base(code)
+    related = sorted(
+        (c for c in codes if _base(c) == base), key=lambda c: (normalize_language(c) != base, c)
+    )
+    return related[0] if related else None
+
+
+def _base(code: str) -> str:
+    return normalize_language(code).split("_")[0]

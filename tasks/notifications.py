@@ -1,0 +1,62 @@
+"""Notification tasks: send a request to the staff, deliver an answer to the customer."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import OperationalError
+
+from services import notification_answers, notification_dispatch
+from services.delivery import send_pending
+from tasks import app
+
+log = logging.getLogger(__name__)
+
+_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "max_retries": 8,
+}
+
+
+@app.task(name="switchboard.notifications.dispatch", **_RETRY)
+def dispatch(notification_id: int) -> int:
+    ids = notification_dispatch.dispatch(notification_id)
+    for message_id in ids:
+        send_pending(message_id, only_in_ai_mode=False)
+    return len(ids)
+
+
+@app.task(name="switchboard.notifications.deliver_answer", **_RETRY)
+def deliver_answer(notification_id: int) -> str | None:
+    for message_id in notification_answers.closure_notices(notification_id):
+        send_pending(message_id, only_in_ai_mode=False)
+    plan = notification_answers.deliver_answer(notification_id)
+    for message_id in plan.send:
+        send_pending(message_id, only_in_ai_mode=False)
+    if plan.run_turn is not None:
+        from tasks.turn import schedule_flush
+
+        schedule_flush(plan.run_turn)
+    return plan.method
+
+
+def schedule_dispatch(notification_id: int) -> None:
+    """After commit. A broker outage is not the caller's failure: the sweeper retries."""
+    _schedule(dispatch, notification_id)
+
+
+def schedule_delivery(notification_id: int) -> None:
+    _schedule(deliver_answer, notification_id)
+
+
+def _schedule(task: object, notification_id: int) -> None:
+    try:
+        task.delay(notification_id)  # type: ignore[attr-defined]
+    except Exception as exc:
+        log.warning(
+            "notification.schedule_failed notification_id=%s error=%s",
+            notification_id,
+            type(exc).__name__,
+        )

@@ -1,0 +1,133 @@
+"""A person at the console and another playing a customer in the sandbox, in Chromium."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.integration
+WAIT_MS = 30_000  # a turn: the burst window, the worker, the fake LLM, the fake Graph API
+
+
+def _expect():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT_MS)
+    return expect
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _signed_in(browser, base: str, token: str, **context_options):
+    """A browser window of its own, signed in to the console."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.goto(f"{base}/console")
+    page.fill("#token", token)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(re.compile(r"/console/inbox"))
+    return page
+
+
+def test_customer_ai_and_operator_in_the_browser(browser, live_server, operator_token, fakes):
+    expect = _expect()
+    fakes["gemini"].reply("Yes! Our trail shoes come in sizes 36 to 47.")
+    laptop = {"viewport": {"width": 1280, "height": 860}}
+    console = _signed_in(browser, live_server, operator_token, **laptop)  # the operator
+    _shot(console, "01-console-inbox-empty")
+    phone = _signed_in(browser, live_server, operator_token, **laptop)  # plays the customer
+
+    # The customer writes; the AI answers; the business read their message (blue ticks).
+    phone.goto(f"{live_server}/sandbox")
+    phone.fill("#wa-text", "Hi! Do you have trail shoes?")
+    phone.press("#wa-text", "Enter")
+    mine = phone.locator(".wa-bubble.mine").last
+    expect(mine).to_contain_text("Do you have trail shoes?")
+    expect(phone.locator(".wa-bubble.theirs").last).to_contain_text("sizes 36 to 47")
+    expect(mine.locator(".wa-ticks")).to_have_class(re.compile("status-read"))
+    _shot(phone, "02-sandbox-ai-reply")
+
+    # The operator's inbox shows it without a reload; the AI's reply was read by the customer.
+    row = console.locator(".inbox-row").first
+    expect(row).to_contain_text("Ana Customer")
+    expect(row).to_contain_text("sizes 36 to 47")
+    _shot(console, "03-console-inbox")
+    row.locator("a").click()
+    expect(console.locator("#messages")).to_contain_text("Do you have trail shoes?")
+    expect(console.locator(".msg.author-ai .tick.read")).to_be_visible()
+    _shot(console, "04-console-conversation-ai")
+
+    # Take over and reply: the customer sees the operator's message.
+    console.click("button:has-text('Take over')")
+    expect(console.locator("#text")).to_be_visible()
+    expect(console.locator("#state")).to_contain_text("Operator: Olga")
+    console.fill("#text", "Hi Ana, I'm Olga from the shop. Which size do you need?")
+    console.click("form.send button[type=submit]")
+    expect(console.locator("#messages")).to_contain_text("Which size do you need?")
+    expect(phone.locator(".wa-bubble.theirs").last).to_contain_text("Which size do you need?")
+    _shot(phone, "05-sandbox-operator-reply")
+
+    # The customer answers the person; the operator sees it live; the AI keeps quiet.
+    phone.fill("#wa-text", "Size 42 please")
+    phone.press("#wa-text", "Enter")
+    expect(console.locator("#messages")).to_contain_text("Size 42 please")
+    expect(console.locator(".msg.author-operator .tick.read")).to_be_visible()
+    _shot(console, "06-console-operator-mode")
+
+    # Hand back with a note: the customer was waiting, so the AI answers at once.
+    fakes["gemini"].reply("Great, size 42 is in stock. Shall I reserve a pair?")
+    console.fill("#note", "Wants the trail shoes in size 42.")
+    console.click("button:has-text('Hand back')")
+    expect(console.locator("#state")).to_contain_text("AI")
+    expect(console.locator(".audit")).to_contain_text("Wants the trail shoes in size 42.")
+    expect(phone.locator(".wa-bubble.theirs").last).to_contain_text("size 42 is in stock")
+    expect(console.locator("#messages")).to_contain_text("size 42 is in stock")
+    _shot(phone, "07-sandbox-after-handback")
+    _shot(console, "08-console-handed-back")
+    assert len(fakes["gemini"].requests) == 2  # nothing from the AI while Olga had it
+    assert "Wants the trail shoes in size 42." in str(fakes["gemini"].requests[-1]["contents"])
+
+    console.goto(f"{live_server}/console/stats")
+    expect(console.locator(".figures")).to_contain_text("escalations open")
+    expect(console.locator("svg.chart rect.s-op").first).to_be_attached()
+    _shot(console, "09-console-stats")
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), (220, 60, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_media_library_and_a_phone_sized_console(browser, live_server, operator_token):
+    expect = _expect()
+    phone_screen = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    page = _signed_in(browser, live_server, operator_token, **phone_screen)
+    _shot(page, "10-phone-inbox")
+    page.goto(f"{live_server}/console/media")
+    page.fill("input[name=key]", "trail-shoe")
+    page.fill("input[name=caption]", "Our red trail shoe")
+    page.set_input_files(
+        "input[name=file]", files=[{"name": "trail.png", "mimeType": "image/png", "buffer": _png()}]
+    )
+    page.click("button:has-text('Upload')")
+    asset = page.locator(".asset[data-asset='trail-shoe']")
+    expect(asset).to_contain_text("Our red trail shoe")
+    assert asset.locator("img").evaluate("img => img.naturalWidth") == 120  # the preview loads
+    _shot(page, "11-phone-media-library")
+    page.once("dialog", lambda dialog: dialog.accept())
+    asset.locator("button:has-text('Delete')").click()
+    expect(page.locator(".assets")).not_to_contain_text("trail-shoe")
+    page.goto(f"{live_server}/console/inbox")
+    if page.locator(".inbox-row").count():  # after the scenario above: Ana's conversation
+        page.locator(".inbox-row a").first.click()
+        expect(page.locator("#messages")).to_be_visible()
+        _shot(page, "12-phone-conversation")

@@ -1,0 +1,213 @@
+"""The WhatsApp sandbox over HTTP: its chat posts real signed webhooks, and its fake Graph
+API speaks the wire format our WhatsApp client speaks in production."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from channels.errors import WhatsAppError
+from channels.whatsapp import Recipient, WhatsAppClient
+from persistence.db import session_scope
+from persistence.models import Conversation, Customer, Message, PhoneNumber
+from services import sandbox
+from services.conversation_view import conversation_view
+from services.operator import create_operator
+from tests.integration.console_helpers import login, submit
+
+pytestmark = [
+    pytest.mark.integration,
+    # our WhatsApp client passes a timeout; TestClient ignores it and says so
+    pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument"),
+]
+ANA = sandbox.DEFAULT_CUSTOMER.wa_id
+
+
+@pytest.fixture
+def sandbox_client(servers, clean, monkeypatch) -> Iterator[TestClient]:
+    """The app with the sandbox on (its Graph API URL is the sandbox's own), signed in."""
+    from api.app import create_app
+    from settings import get_settings
+
+    monkeypatch.setenv("SANDBOX_ENABLED", "true")
+    monkeypatch.setenv("WHATSAPP_API_BASE_URL", "http://127.0.0.1:5000/sandbox/graph")
+    get_settings.cache_clear()
+    with session_scope() as session:
+        _, token = create_operator(session, name="Olga")
+    try:
+        with TestClient(create_app()) as client:
+            assert login(client, token).status_code == 303
+            yield client
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def _number() -> PhoneNumber:
+    with session_scope() as session:
+        return session.scalars(
+            select(PhoneNumber).where(PhoneNumber.phone_number_id == sandbox.PHONE_NUMBER_ID)
+        ).one()
+
+
+def _graph(client: TestClient) -> WhatsAppClient:
+    """Our production WhatsApp client, talking to the sandbox's fake Graph API."""
+    phone = _number()
+    return WhatsAppClient(
+        api_root="http://testserver/sandbox/graph/v23.0",
+        access_token=phone.access_token,
+        phone_number_id=phone.phone_number_id,
+        http=client,
+        max_attempts=1,
+    )
+
+
+def _thread(client: TestClient, wa_id: str = ANA) -> str:
+    return client.get(f"/sandbox/chats/{wa_id}/thread").text
+
+
+def test_the_sandbox_needs_a_console_login(sandbox_client):
+    sandbox_client.cookies.clear()
+    response = sandbox_client.get("/sandbox", follow_redirects=False)
+    assert response.status_code == 303 and "/console/login" in response.headers["location"]
+
+
+def test_a_customer_message_reaches_the_webhook_as_whatsapp_sends_it(sandbox_client):
+    page = sandbox_client.get("/sandbox")
+    assert page.status_code == 200 and "Ana Customer" in page.text
+    sent = submit(sandbox_client, f"/sandbox/chats/{ANA}/send", {"text": "Do you sell socks?"})
+    assert sent.status_code == 303
+    with session_scope() as session:
+        message = session.scalars(select(Message)).one()
+        conversation = session.get(Conversation, message.conversation_id)
+        customer = session.get(Customer, conversation.customer_id)
+        assert message.text == "Do you sell socks?" and message.wamid.startswith("wamid.")
+        assert customer.wa_id == ANA and customer.profile_name == "Ana Customer"
+        assert message.raw["from"] == ANA
+    thread = _thread(sandbox_client)
+    assert "Do you sell socks?" in thread and "status-delivered" in thread
+
+
+def test_the_admin_plays_a_merchant_user_so_theirs_is_an_admin_conversation(sandbox_client):
+    sandbox_client.get(f"/sandbox?chat={sandbox.ADMIN.wa_id}")
+    submit(sandbox_client, f"/sandbox/chats/{sandbox.ADMIN.wa_id}/send", {"text": "hi team"})
+    with session_scope() as session:
+        conversation_id = session.scalars(select(Conversation.id)).one()
+        view = conversation_view(session, conversation_id)
+        assert view.staff is not None and view.staff.type == "admin"
+
+
+def test_new_customers_get_their_own_chat(sandbox_client):
+    created = submit(sandbox_client, "/sandbox/people", {"name": "Bea"})
+    wa_id = created.headers["location"].split("chat=")[1]
+    assert wa_id.startswith("155501") and wa_id != ANA
+    assert "Bea" in sandbox_client.get(created.headers["location"]).text
+
+
+def test_business_sends_appear_on_the_phone_and_report_delivery(sandbox_client):
+    sandbox_client.get("/sandbox")
+    graph = _graph(sandbox_client)
+    wamid = graph.send_text(Recipient(wa_id=ANA), "Yes, wool socks!", callback_data="sb:42")
+    assert wamid.startswith("wamid.")
+    thread = _thread(sandbox_client)
+    assert "Yes, wool socks!" in thread and f'data-wamid="{wamid}"' in thread
+    from services import sandbox_phone
+
+    redis_client = sandbox_client.app.state.redis()
+    bubble = sandbox_phone.thread(redis_client, sandbox.PHONE_NUMBER_ID, ANA)[-1]
+    assert bubble.callback == "sb:42" and bubble.status in ("delivered", "read")
+
+
+def test_templates_show_their_name_and_parameters(sandbox_client):
+    sandbox_client.get("/sandbox")
+    _graph(sandbox_client).send(
+        {
+            "to": ANA,
+            "type": "template",
+            "template": {
+                "name": "question_answered",
+                "language": {"code": "en"},
+                "components": [
+                    {"type": "body", "parameters": [{"type": "text", "text": "NOTIF_7"},
+                                                    {"type": "text", "text": "Yes, size 44"}]},
+                    {"type": "button", "sub_type": "quick_reply", "index": "0",
+                     "parameters": [{"type": "payload", "payload": "Thanks"}]},
+                ],
+            },
+        }
+    )  # fmt: skip
+    thread = _thread(sandbox_client)
+    assert "question_answered" in thread and "NOTIF_7" in thread and "Yes, size 44" in thread
+    assert "Thanks" in thread
+
+
+def test_uploaded_media_is_sent_by_id_and_shown(sandbox_client):
+    sandbox_client.get("/sandbox")
+    graph = _graph(sandbox_client)
+    media_id = graph.upload_media(b"\x89PNG-image", "image/png", "shoe.png")
+    graph.send({"to": ANA, "type": "image", "image": {"id": media_id, "caption": "Red runner"}})
+    thread = _thread(sandbox_client)
+    assert f'src="/sandbox/media/{media_id}"' in thread and "Red runner" in thread
+    assert sandbox_client.get(f"/sandbox/media/{media_id}").content == b"\x89PNG-image"
+
+
+def test_a_customer_photo_can_be_fetched_like_from_meta(sandbox_client):
+    sandbox_client.get("/sandbox")
+    submit(
+        sandbox_client, f"/sandbox/chats/{ANA}/send", {"text": "this one"},
+        files={"file": ("mine.jpg", b"\xff\xd8jpeg-bytes", "image/jpeg")},
+    )  # fmt: skip
+    with session_scope() as session:
+        message = session.scalars(select(Message)).one()
+        assert message.type == "image" and message.text == "this one"
+        media_id = message.media["id"]
+    graph = _graph(sandbox_client)
+    info = graph.media_info(media_id)
+    assert info.mime_type == "image/jpeg" and info.file_size == len(b"\xff\xd8jpeg-bytes")
+    assert graph.download(info.url, max_bytes=1000) == b"\xff\xd8jpeg-bytes"
+
+
+def test_read_receipts_turn_the_ticks_blue_and_show_typing(sandbox_client):
+    sandbox_client.get("/sandbox")
+    submit(sandbox_client, f"/sandbox/chats/{ANA}/send", {"text": "hello"})
+    with session_scope() as session:
+        wamid = session.scalars(select(Message.wamid)).one()
+    _graph(sandbox_client).mark_read(wamid, typing=True)
+    thread = _thread(sandbox_client)
+    assert "status-read" in thread and "typing…" in thread
+
+
+def test_the_fake_graph_api_refuses_what_meta_refuses(sandbox_client):
+    sandbox_client.get("/sandbox")
+    phone = _number()
+    url = f"/sandbox/graph/v23.0/{phone.phone_number_id}/messages"
+    body = {"messaging_product": "whatsapp", "to": ANA, "type": "text", "text": {"body": "x"}}
+    no_token = sandbox_client.post(url, json=body)
+    assert no_token.status_code == 401 and no_token.json()["error"]["code"] == 190
+    wrong = sandbox_client.post(url, json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    with pytest.raises(WhatsAppError) as refused:
+        _graph(sandbox_client).send({"to": ANA, "type": "text", "text": {"body": ""}})
+    assert refused.value.code == 100
+    assert re.search(r"wa-empty", _thread(sandbox_client))
+
+
+def test_template_submissions_are_approved_at_once(sandbox_client):
+    sandbox_client.get("/sandbox")
+    headers = {"Authorization": f"Bearer {_number().access_token}"}
+    url = "/sandbox/graph/v23.0/100000000000999/message_templates"
+    body = {"name": "question_request", "language": "en", "category": "utility",
+            "components": [{"type": "BODY", "text": "New question: {{1}}"}]}  # fmt: skip
+    created = sandbox_client.post(url, json=body, headers=headers)
+    assert created.status_code == 200 and created.json()["status"] == "APPROVED"
+    again = sandbox_client.post(url, json=body, headers=headers)
+    assert again.status_code == 400 and again.json()["error"]["error_subcode"] == 2388024
+    listed = sandbox_client.get(url, params={"name": "question_request"}, headers=headers)
+    assert [(t["name"], t["language"], t["status"]) for t in listed.json()["data"]] == [
+        ("question_request", "en", "APPROVED")
+    ]
+    assert sandbox_client.get(url).status_code == 401

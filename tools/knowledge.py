@@ -1,0 +1,58 @@
+"""search_knowledge_base: find what the business has written down before answering."""
+
+from langchain_core.tools import tool
+from langgraph.prebuilt import ToolRuntime
+from pydantic import BaseModel, Field
+
+from graph.context import TurnContext
+from persistence.db import session_scope
+from services.knowledge import Passage, search
+
+PASSAGES = 3
+
+
+class SearchArgs(BaseModel):
+    query: str = Field(
+        min_length=1,
+        max_length=500,
+        description="What to look for: the customer's question or its key words (product, "
+        "policy, place, date), in the customer's language, for example: 'return policy "
+        "for sale items' or '¿hacen envíos a Canarias?'.",
+    )
+
+
+@tool("search_knowledge_base", args_schema=SearchArgs)
+def search_knowledge_base(query: str, runtime: ToolRuntime[TurnContext]) -> str:
+    """Search the business's own documents: FAQs, policies, prices, opening hours,
+    shipping, products, and earlier customer questions the team has answered.
+
+    Search before you answer any question about the business, its products or its
+    policies, and before you escalate: answer only from what the search returns (with
+    what you are told in the instructions). Each result reads "[doc <id>] <title>:
+    <passage>". If nothing relevant is found and the customer wrote in another language
+    than the business's, search once more with the key words in the business's language.
+    Not needed for greetings, thanks or small talk.
+    """
+    with session_scope() as session:
+        passages = search(
+            session, merchant_id=runtime.context.merchant_id, query=query, limit=PASSAGES
+        )
+    return _found(passages) if passages else _nothing_found(query)
+
+
+def _found(passages: list[Passage]) -> str:
+    lines = [f"[doc {p.document_id}] {p.title}: {p.snippet}" for p in passages]
+    lines.append(
+        "Answer only from these passages. If they do not answer the question, do not guess: "
+        'call request_notification with notification_type "user_question_request".'
+    )
+    return "\n".join(lines)
+
+
+def _nothing_found(query: str) -> str:
+    return (
+        f"No document of the business matches {query!r}. Do not invent an answer. Call "
+        'request_notification with notification_type "user_question_request" and context '
+        '{"question": "<the customer\'s question, in their words>"}, then tell the customer '
+        "that the team will get back to them here with the answer."
+    )

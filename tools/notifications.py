@@ -1,0 +1,117 @@
+"""request_notification (customer) and answer_notification (staff): escalations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.tools import tool
+from langgraph.prebuilt import ToolRuntime
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph.context import TurnContext
+from persistence.db import session_scope
+from services import notifications
+from services.errors import DomainError
+from services.notification_answers import Answerer
+from services.notification_answers import answer_notification as record_answer
+
+
+class NotificationContext(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    question: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="For user_question_request: the customer's question, complete and "
+        "self-contained, in the customer's words and language.",
+    )
+
+
+class RequestNotificationArgs(BaseModel):
+    notification_type: str = Field(
+        description='The kind of notification: "user_question_request" for a question you '
+        "could not answer from the knowledge base."
+    )
+    context: NotificationContext = Field(description='For user_question_request: {"question": ...}')
+
+
+@tool("request_notification", args_schema=RequestNotificationArgs)
+def request_notification(
+    notification_type: str, context: Any, runtime: ToolRuntime[TurnContext]
+) -> str:
+    """Ask the business's team a question you cannot answer.
+
+    Use it only after search_knowledge_base found nothing that answers the customer's
+    question about the business (stock, policies, opening hours, products...). The team
+    answers later and the answer reaches the customer in this chat. Then tell the customer,
+    in their language, that you have asked the team and will get back to them here; never
+    invent an answer.
+    """
+    data = context.model_dump(exclude_none=True) if isinstance(context, BaseModel) else context
+    ctx = runtime.context
+    try:
+        with session_scope() as session:
+            notification = notifications.open_notification(
+                session, conversation_id=ctx.conversation_id,
+                notification_type=notification_type, context=data, turn_id=ctx.turn_id,
+            )  # fmt: skip
+            notification_id = notification.id
+    except DomainError as exc:
+        return f"Error: {exc.message}"
+    from tasks.notifications import schedule_dispatch
+
+    schedule_dispatch(notification_id)
+    return (
+        f"The team has been asked ({notifications.ref(notification_id)}). Their answer will "
+        "reach the customer in this chat."
+    )
+
+
+class AnswerNotificationArgs(BaseModel):
+    notification_id: str = Field(
+        max_length=40, description="The request's id with its prefix, e.g. NOTIF_123."
+    )
+    answer_json: str = Field(
+        max_length=20000,
+        description="The answer as a JSON object matching the request's answer schema, "
+        'e.g. {"answer": "We open at 9am"}. Use the staff member\'s own facts; add none.',
+    )
+
+
+@tool("answer_notification", args_schema=AnswerNotificationArgs)
+def answer_notification(
+    notification_id: str, answer_json: str, runtime: ToolRuntime[TurnContext]
+) -> str:
+    """Record the staff member's answer to a customer's request (NOTIF_...).
+
+    Use it when their message answers one of the requests waiting for them. The answer is
+    relayed to the customer, in the customer's language. If several requests are waiting
+    and it is not clear which one they answer, ask them instead of calling this.
+    """
+    ctx = runtime.context
+    if ctx.role != "admin" or ctx.staff_user_id is None:  # never reachable by customers
+        return "Error: only the business's staff can answer requests."
+    try:
+        with session_scope() as session:
+            number = notifications.parse_ref(notification_id)
+            unclear = notifications.ambiguity(
+                session, merchant_user_id=ctx.staff_user_id, turn_id=ctx.turn_id,
+                notification_id=number,
+            )  # fmt: skip
+            if unclear:
+                return unclear
+            record_answer(
+                session, notification_id=number, answer=answer_json,
+                answerer=Answerer(name=ctx.customer_name or "staff",
+                                  merchant_user_id=ctx.staff_user_id),
+                merchant_id=ctx.merchant_id,
+            )  # fmt: skip
+    except DomainError as exc:
+        return f"Error: {exc.message}"
+    from tasks.notifications import schedule_delivery
+
+    schedule_delivery(number)
+    return (
+        f"{notifications.ref(number)} is answered and now closed; the customer will get the "
+        "answer in their language. Confirm this to the staff member in one short sentence."
+    )
