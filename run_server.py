@@ -15,6 +15,7 @@ import argparse
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import uvicorn
 
+from observability.logs import configure as configure_logs
 from settings import SANDBOX_GRAPH_PATH, Settings, get_settings
 
 ROLES = ("api", "worker", "beat")
@@ -135,6 +137,17 @@ def announce_sandbox(settings: Settings) -> None:
     )  # fmt: skip
 
 
+def metrics_environment(settings: Settings) -> dict[str, str]:
+    """One directory where the API and every worker process write their metrics, emptied at
+    start (prometheus_client's multiprocess mode), unless one is configured."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return {}
+    directory = settings.data_dir / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
+
+
 def celery_command(role: str, concurrency: int, settings: Settings) -> list[str]:
     base = [sys.executable, "-m", "celery", "-A", "tasks"]
     if role == "worker":
@@ -159,9 +172,10 @@ def stop_children(children: list[subprocess.Popen[bytes]]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
+    configure_logs(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.update(metrics_environment(settings))
     roles = roles_to_run(args.only, settings)
     sandbox_env = sandbox_environment(settings)
     with embedded_servers(settings) as urls:
@@ -181,8 +195,9 @@ def main(argv: list[str] | None = None) -> None:
                     "switchboard.api http://%s:%s (docs at /docs)", settings.host, settings.port
                 )
                 uvicorn.run(
-                    "api.app:create_app", factory=True, host=settings.host, port=settings.port
-                )
+                    "api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                    log_config=None,  # our JSON logs (observability.logs), not uvicorn's
+                )  # fmt: skip
             else:
                 for child in children:
                     child.wait()

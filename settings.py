@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 5000
     log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    # /metrics: open (for a scraper on a private network) unless a bearer token is set
+    metrics_token: SecretStr | None = None
+    # a Celery worker serves its processes' metrics on this port (when the API cannot read
+    # PROMETHEUS_MULTIPROC_DIR, e.g. on another host)
+    worker_metrics_port: int | None = None
 
     # Credentials
     admin_api_token: SecretStr | None = None

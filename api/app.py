@@ -15,6 +15,7 @@ from api import (
     handoff,
     health,
     media,
+    metrics,
     notifications,
     operators,
     webhook,
@@ -53,8 +54,9 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_error_handlers(app)
+    metrics.instrument(app)
     routers = (webhook, handoff, conversations, admin, operators, media, documents, notifications)
-    for module in (*routers, health):
+    for module in (*routers, health, metrics):
         app.include_router(module.router)
     install_console(app)  # /console: operator pages
     install_sandbox(app)  # /sandbox: only when enabled, never next to a real Graph API

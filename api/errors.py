@@ -1,14 +1,13 @@
 """One handler renders every domain error; a dead database is a 503, never a 500."""
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from observability.logs import get_logger
 from services.errors import DomainError
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -19,5 +18,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: DBAPIError) -> JSONResponse:
-        log.error("database.unavailable path=%s error=%s", request.url.path, exc.orig)
+        log.error("database.unavailable", path=request.url.path, error=exc.orig)
         return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.exc import OperationalError
 
 from channels.webhook import InvalidNotification, Notification, parse_notification, verify_signature
+from observability.logs import get_logger
+from observability.metrics import WEBHOOK_REQUESTS
 from services.webhook_intake import Scheduler, intake
 from settings import get_settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 router = APIRouter(tags=["webhook"])
 
 
@@ -44,21 +46,28 @@ async def receive(request: Request) -> JSONResponse:
     settings = get_settings()
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.webhook_max_body_bytes:
-        return _refuse(413, "payload too large")
+        return _refuse(413, "payload too large", "too_large")
     body = await request.body()
     if len(body) > settings.webhook_max_body_bytes:
-        return _refuse(413, "payload too large")
+        return _refuse(413, "payload too large", "too_large")
     secret = settings.whatsapp_app_secret
     if secret is None:
-        return _refuse(401, "WHATSAPP_APP_SECRET is not configured: webhooks cannot be verified")
+        return _refuse(
+            401, "WHATSAPP_APP_SECRET is not configured: webhooks cannot be verified", "no_secret"
+        )
     header = request.headers.get("x-hub-signature-256")
     if not verify_signature(secret=secret.get_secret_value().encode(), body=body, header=header):
-        return _refuse(401, "missing or invalid X-Hub-Signature-256")
+        return _refuse(401, "missing or invalid X-Hub-Signature-256", "bad_signature")
     try:
         notification = parse_notification(json.loads(body))
     except (ValueError, RecursionError) as exc:  # InvalidNotification and bad JSON/UTF-8
-        return _refuse(400, f"not a WhatsApp notification: {_reason(exc)}")
-    result = await run_in_threadpool(intake, notification, request.app.state.scheduler)
+        return _refuse(400, f"not a WhatsApp notification: {_reason(exc)}", "invalid")
+    try:
+        result = await run_in_threadpool(intake, notification, request.app.state.scheduler)
+    except OperationalError:
+        WEBHOOK_REQUESTS.labels("db_down").inc()
+        raise  # 503 from the error handler: WhatsApp retries
+    WEBHOOK_REQUESTS.labels("accepted").inc()
     return JSONResponse(
         {"stored": len(result.stored), "duplicates": result.duplicates, "rejected": result.rejected}
     )
@@ -68,8 +77,9 @@ def _reason(exc: Exception) -> str:
     return str(exc) if isinstance(exc, InvalidNotification) else "body is not valid JSON"
 
 
-def _refuse(status: int, reason: str) -> JSONResponse:
-    log.warning("whatsapp.webhook.rejected status=%s reason=%s", status, reason)
+def _refuse(status: int, reason: str, outcome: str) -> JSONResponse:
+    WEBHOOK_REQUESTS.labels(outcome).inc()
+    log.warning("whatsapp.webhook.rejected", status=status, reason=reason)
     return JSONResponse({"detail": reason}, status_code=status)
 
 

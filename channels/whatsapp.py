@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable
@@ -21,8 +20,9 @@ from channels.errors import (
     WhatsAppError,
     error_from_response,
 )
+from observability.logs import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # The request never left this process: resending cannot duplicate a message.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -296,9 +296,9 @@ class WhatsAppClient:
             except WhatsAppError as err:
                 delay = self._retry_delay(err, attempt)
                 if delay is None:
-                    log.warning("%s.failed attempts=%d error=%s", event, attempt, err)
+                    log.warning(f"{event}.failed", attempts=attempt, error=str(err))
                     raise
-                log.info("%s.retry attempt=%d delay=%.3f error=%s", event, attempt, delay, err)
+                log.info(f"{event}.retry", attempt=attempt, delay=round(delay, 3), error=str(err))
             _sleep(delay)
             attempt += 1
 

@@ -7,20 +7,25 @@ a short exponential backoff; anything else falls straight through to the fallbac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, cast
+from uuid import UUID
 
 import httpx
 import openai
 from google.genai import errors as genai_errors
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.exceptions import ModelError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.runnables import Runnable
+from langchain_core.outputs import LLMResult
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.retry import ExponentialJitterParams
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
+from observability.metrics import LLM_CALLS, LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
 from settings import Settings
 
 PROVIDERS = ("gemini", "openai")
@@ -187,7 +192,7 @@ def invoke_agent_model(
 ) -> AIMessage:
     """Invoke the agent model; any failure left after retries and fallbacks is LLMUnavailable."""
     try:
-        return runnable.invoke(list(messages))
+        return runnable.invoke(list(messages), config=METERED)
     except Exception as exc:
         raise LLMUnavailable(f"LLM unavailable: {exc}") from exc
 
@@ -206,3 +211,48 @@ def usage_of(message: AIMessage) -> dict[str, Any]:
         "provider": _PROVIDER_NAMES.get(raw_provider, raw_provider),
         "model": metadata.get("model_name") or metadata.get("model"),
     }
+
+
+class LLMMetrics(BaseCallbackHandler):
+    """Counts every provider request (each retry and fallback attempt): latency, tokens,
+    errors, by provider and model."""
+
+    def __init__(self) -> None:
+        self._started: dict[UUID, tuple[float, str, str]] = {}
+
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: Any, *, run_id: UUID, **kwargs: Any
+    ) -> None:
+        params = kwargs.get("invocation_params") or {}
+        path = " ".join(serialized.get("id") or []).lower()
+        provider = "gemini" if "google" in path else "openai" if "openai" in path else "other"
+        model = str(params.get("model") or params.get("model_name") or "unknown")
+        self._started[run_id] = (time.monotonic(), provider, model.removeprefix("models/"))
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        started = self._started.pop(run_id, None)
+        if started is None:
+            return
+        since, provider, model = started
+        LLM_CALLS.labels(provider, model, "ok").inc()
+        LLM_LATENCY.labels(provider, model).observe(time.monotonic() - since)
+        for generations in response.generations:
+            for generation in generations:
+                message = getattr(generation, "message", None)
+                usage = getattr(message, "usage_metadata", None) or {}
+                LLM_TOKENS.labels(provider, model, "input").inc(usage.get("input_tokens", 0))
+                LLM_TOKENS.labels(provider, model, "output").inc(usage.get("output_tokens", 0))
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        started = self._started.pop(run_id, None)
+        if started is None:
+            return
+        since, provider, model = started
+        LLM_CALLS.labels(provider, model, "error").inc()
+        LLM_LATENCY.labels(provider, model).observe(time.monotonic() - since)
+        LLM_ERRORS.labels(provider, model, type(error).__name__).inc()
+
+
+LLM_METRICS = LLMMetrics()
+# Pass as `config` to every model invocation.
+METERED: RunnableConfig = {"callbacks": [LLM_METRICS]}

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 import subprocess
 import time
@@ -17,7 +16,9 @@ import psycopg
 import redis
 from psycopg import sql
 
-log = logging.getLogger(__name__)
+from observability.logs import get_logger
+
+log = get_logger(__name__)
 
 DATABASE_NAME = "switchboard"
 
@@ -36,7 +37,7 @@ def start_postgres(data_dir: Path, *, database: str = DATABASE_NAME) -> tuple[ob
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     url = server.get_uri(database).replace("postgresql://", "postgresql+psycopg://", 1)
-    log.info("embedded.postgres.ready data_dir=%s", data_dir)
+    log.info("embedded.postgres.ready", data_dir=data_dir)
     return server, url
 
 
@@ -84,7 +85,7 @@ def start_redis(data_dir: Path, *, persistent: bool = True, port: int | None = N
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = RedisServer(process, f"redis://127.0.0.1:{port}/0")
     _wait_for_redis(server)
-    log.info("embedded.redis.ready port=%s", port)
+    log.info("embedded.redis.ready", port=port)
     return server
 
 

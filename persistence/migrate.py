@@ -1,6 +1,5 @@
 """Bring a database up to date: our Alembic migrations, then LangGraph's checkpoint tables."""
 
-import logging
 from pathlib import Path
 
 from alembic import command
@@ -8,10 +7,11 @@ from alembic.config import Config
 from langgraph.checkpoint.postgres import PostgresSaver
 from sqlalchemy import create_engine, text
 
+from observability.logs import get_logger
 from persistence.db import libpq_url, sqlalchemy_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Several processes may start at once (API and workers); one migrates at a time.
 _MIGRATION_LOCK_KEY = 7_340_001

@@ -8,7 +8,6 @@ A send whose outcome is unknown is reconciled from status webhooks, never blindl
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +19,8 @@ from channels.errors import DeliveryOutcomeUnknown, WhatsAppError
 from channels.text import split_message
 from channels.webhook import StatusUpdate
 from channels.whatsapp import Recipient
+from observability.logs import get_logger
+from observability.metrics import SENDS
 from persistence.db import session_scope
 from persistence.models import (
     Author,
@@ -35,7 +36,7 @@ from services import media_send
 from services.media_send import MediaRef
 from services.whatsapp_clients import client_for
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 CALLBACK_PREFIX = "sb:"
 
@@ -149,7 +150,8 @@ def _send_locked(
         if only_in_ai_mode and conversation.mode != ConversationMode.AI:
             message.status = DeliveryStatus.DROPPED
             message.error_detail = "an operator took over before it was sent"
-            log.info("whatsapp.send.dropped message_id=%s", message_id)
+            SENDS.labels("dropped", "").inc()
+            log.info("whatsapp.send.dropped", message_id=message_id)
             return message.status, False
         recipient = Recipient(wa_id=customer.wa_id, user_id=customer.user_id)
         payload = {
@@ -160,20 +162,23 @@ def _send_locked(
         try:
             wamid = client_for(phone).send(payload)
         except DeliveryOutcomeUnknown as exc:
+            SENDS.labels("unknown", str(exc.code or "")).inc()
             _record_error(message, DeliveryStatus.UNKNOWN, exc)
-            log.warning("whatsapp.send.unknown message_id=%s", message_id)
+            log.warning("whatsapp.send.unknown", message_id=message_id)
             return message.status, False
         except WhatsAppError as exc:
             if retry_media and media and media.media_id and media_send.media_id_rejected(exc):
-                log.info("whatsapp.send.media_rejected message_id=%s code=%s", message_id, exc.code)
+                log.info("whatsapp.send.media_rejected", message_id=message_id, code=exc.code)
                 return message.status, True
+            SENDS.labels("failed", str(exc.code or "")).inc()
             _record_error(message, DeliveryStatus.FAILED, exc)
-            log.warning("whatsapp.send.failed message_id=%s code=%s", message_id, exc.code)
+            log.warning("whatsapp.send.failed", message_id=message_id, code=exc.code)
             return message.status, False
+        SENDS.labels("accepted", "").inc()
         message.wamid = wamid
         message.status = DeliveryStatus.ACCEPTED
         message.status_at = datetime.now(UTC)
-        log.info("whatsapp.send.accepted message_id=%s", message_id)
+        log.info("whatsapp.send.accepted", message_id=message_id)
         return message.status, False
 
 
@@ -194,7 +199,7 @@ def _fail_unsendable(message_id: int, reason: str) -> DeliveryStatus:
         message.status = DeliveryStatus.FAILED
         message.status_at = datetime.now(UTC)
         message.error_detail = reason[:2000]
-    log.warning("whatsapp.send.failed message_id=%s reason=media", message_id)
+    log.warning("whatsapp.send.failed", message_id=message_id, reason="media")
     return DeliveryStatus.FAILED
 
 
@@ -232,7 +237,7 @@ def apply_status(session: Session, status: StatusUpdate) -> bool:
         return False
     target = _match_outbound(session, status)
     if target is None:
-        log.info("whatsapp.status.unmatched status=%s", status.status)
+        log.info("whatsapp.status.unmatched", status=status.status)
         return False
     allowed = [s for s, rank in _RANK.items() if rank < _RANK.get(new, 4)]
     values: dict[str, object] = {

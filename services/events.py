@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,11 +19,12 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import OutgoingEvent
 from settings import get_settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 EVENT_TYPES = (
     "needs_human",
@@ -90,7 +90,7 @@ def deliver(event_id: int, *, http: httpx.Client | None = None) -> bool:
         ok, error = False, f"{type(exc).__name__}: {exc}"
     _record_result(event_id, error)
     if not ok:
-        log.warning("events.delivery.failed event_id=%s error=%s", event_id, error)
+        log.warning("events.delivery.failed", event_id=event_id, error=error)
         raise EventDeliveryFailed(error)
     return True
 
@@ -137,7 +137,7 @@ def _dispatch_after_commit(session: Session) -> None:
         for event_id in ids:
             deliver_event.delay(event_id)
     except Exception as exc:  # never fail a committed change because the broker is away
-        log.warning("events.dispatch.deferred count=%s error=%s", len(ids), exc)
+        log.warning("events.dispatch.deferred", count=len(ids), error=exc)
 
 
 @sa_event.listens_for(Session, "after_rollback")

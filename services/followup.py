@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from graph.llm import LLMNotConfigured, LLMUnavailable, build_agent_model, invoke_agent_model
+from observability.logs import get_logger
 from persistence.models import Direction, Message
 from settings import get_settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_TEXT = (
     "Thank you for your patience. A colleague will get back to you here as soon as possible."
@@ -38,6 +37,6 @@ def follow_up_text(session: Session, conversation_id: int) -> str:
         model = build_agent_model(get_settings())
         reply = invoke_agent_model(model, [SystemMessage(_INSTRUCTION), HumanMessage(last[:500])])
     except (LLMNotConfigured, LLMUnavailable) as exc:
-        log.info("handoff.followup.default reason=%s", type(exc).__name__)
+        log.info("handoff.followup.default", reason=type(exc).__name__)
         return DEFAULT_TEXT
     return reply.text.strip() or DEFAULT_TEXT

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from observability.metrics import ESCALATIONS_OPENED
 from persistence.models import (
     Author,
     Conversation,
@@ -229,6 +230,7 @@ def request_human(session: Session, conversation_id: int, reason: str) -> None:
     now = datetime.now(UTC)
     conversation.needs_human = True
     conversation.needs_human_since = now
+    ESCALATIONS_OPENED.labels("needs_human").inc()
     conversation.announced_at = now
     conversation.followed_up_at = None
     audit.record(session, conversation_id=conversation_id, action="needs_human",

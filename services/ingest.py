@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -11,6 +10,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from channels.webhook import InboundMessage, Notification, OtherChange
+from observability.logs import get_logger
+from observability.metrics import WEBHOOK_MESSAGES
 from persistence.models import (
     Author,
     Conversation,
@@ -24,7 +25,7 @@ from services import events, templates
 from services import merchant as merchants
 from services.conversation import upsert_conversation, upsert_customer
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Types that never start a turn by themselves; they join the next turn as context.
 QUIET_TYPES = frozenset({"reaction"})
@@ -59,10 +60,10 @@ def _record_template_status(session: Session, change: OtherChange) -> None:
     if templates.apply_status_update(session, waba_id=change.entry_id, value=change.value):
         return
     log.warning(
-        "whatsapp.template_status.unknown waba_id=%s name=%s language=%s",
-        change.entry_id,
-        change.value.get("message_template_name"),
-        change.value.get("message_template_language"),
+        "whatsapp.template_status.unknown",
+        waba_id=change.entry_id,
+        name=change.value.get("message_template_name"),
+        language=change.value.get("message_template_language"),
     )
     payload = {**_as_dict(change), "entry_id": change.entry_id}
     _reject(session, reason="unknown_template", phone_number_id=None, payload=payload)
@@ -71,7 +72,8 @@ def _record_template_status(session: Session, change: OtherChange) -> None:
 def _record_message(session: Session, message: InboundMessage, result: IngestResult) -> None:
     phone = merchants.find_phone_number(session, message.phone_number_id)
     if phone is None:
-        log.warning("whatsapp.inbound.unknown_number phone_number_id=%s", message.phone_number_id)
+        log.warning("whatsapp.inbound.unknown_number", phone_number_id=message.phone_number_id)
+        _count(message, "unknown_number")
         _reject(
             session,
             reason="unknown_phone_number",
@@ -87,6 +89,7 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
             phone_number_id=message.phone_number_id,
             payload=message.raw,
         )
+        _count(message, "no_sender")
         result.rejected += 1
         return
     customer = upsert_customer(
@@ -100,8 +103,10 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
     message_id = store_inbound(session, conversation_id=conversation.id, message=message)
     if message_id is None:
         result.duplicates += 1
-        log.info("whatsapp.inbound.duplicate conversation_id=%s", conversation.id)
+        _count(message, "duplicate")
+        log.info("whatsapp.inbound.duplicate", conversation_id=conversation.id)
         return
+    _count(message, "stored")
     result.stored.append(message_id)
     if message.media is not None:
         result.media.append(message_id)
@@ -118,11 +123,22 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
             message_type=message.type, text=message.text, operator=conversation.assigned_to,
         )  # fmt: skip
     log.info(
-        "whatsapp.inbound.stored conversation_id=%s message_id=%s type=%s",
-        conversation.id,
-        message_id,
-        message.type,
+        "whatsapp.inbound.stored",
+        conversation_id=conversation.id,
+        message_id=message_id,
+        type=message.type,
     )
+
+
+_KNOWN_TYPES = frozenset({
+    "text", "image", "audio", "video", "document", "sticker", "location", "contacts",
+    "interactive", "button", "reaction", "order", "system", "unsupported", "request_welcome",
+})  # fmt: skip
+
+
+def _count(message: InboundMessage, outcome: str) -> None:
+    kind = message.type if message.type in _KNOWN_TYPES else "other"
+    WEBHOOK_MESSAGES.labels(kind, outcome).inc()
 
 
 def store_inbound(session: Session, *, conversation_id: int, message: InboundMessage) -> int | None:

@@ -7,16 +7,16 @@ words go out unchanged: an answer is never held back for want of polish.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from graph.llm import LLMNotConfigured, build_structured_model
+from graph.llm import METERED, LLMNotConfigured, build_structured_model
+from observability.logs import get_logger
 from settings import get_settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _INSTRUCTION = """You rewrite answers from a business's staff for its customer on WhatsApp.
 Business: {merchant}.
@@ -61,11 +61,11 @@ def localize(
     prompt = f"The customer's recent messages:\n{said}\n\nThe staff's answer:\n{answer}"
     try:
         model = build_structured_model(settings, LocalizedAnswer)
-        result = model.invoke([SystemMessage(system), HumanMessage(prompt)])
+        result = model.invoke([SystemMessage(system), HumanMessage(prompt)], config=METERED)
     except LLMNotConfigured:
         return plain
     except Exception as exc:  # the answer goes out in the staff's words
-        log.warning("notification.localize.failed error=%s", type(exc).__name__)
+        log.warning("notification.localize.failed", error=type(exc).__name__)
         return plain
     assert isinstance(result, LocalizedAnswer)
     fragment = " ".join(result.continuation_fragment.split()) or plain.fragment

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import logging
 import mimetypes
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from channels.errors import MediaTooLarge, MediaUrlExpired, WhatsAppError
 from channels.whatsapp import MediaInfo, WhatsAppClient
+from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import Conversation, Direction, Message, PhoneNumber
 from persistence.storage import StorageError, get_storage
 from services.whatsapp_clients import client_for
 from settings import get_settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 PENDING, STORED, FAILED = "pending", "stored", "failed"
 
@@ -59,14 +59,14 @@ def fetch_inbound_media(message_id: int) -> str:
         key = _fetch_and_store(job)
     except _Refused as exc:
         _record(message_id, status=FAILED, error=str(exc))
-        log.warning("media.fetch.refused message_id=%s reason=%s", message_id, exc)
+        log.warning("media.fetch.refused", message_id=message_id, reason=exc)
         return FAILED
     except MediaFetchRetry as exc:
         _record(message_id, status=PENDING, error=str(exc))
-        log.info("media.fetch.retry message_id=%s reason=%s", message_id, exc)
+        log.info("media.fetch.retry", message_id=message_id, reason=exc)
         raise
     _record(message_id, status=STORED, key=key)
-    log.info("media.fetch.stored message_id=%s key=%s", message_id, key)
+    log.info("media.fetch.stored", message_id=message_id, key=key)
     return STORED
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from channels.errors import InvalidRequest, MediaRejected, WhatsAppError
+from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import (
     Author,
@@ -37,7 +37,7 @@ from services.media_library import KINDS, read_asset
 from services.whatsapp_clients import client_for
 from settings import get_settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 UPLOAD_TTL = timedelta(days=29)
 # Replies of a turn are seq 0, 1, ...; a library file sent in a turn takes 1000 + its asset id,
@@ -91,7 +91,7 @@ def whatsapp_media_id(
         .values(asset_id=asset.id, phone_id=phone.id, **values)
         .on_conflict_do_update(constraint="uq_media_uploads_asset_id_phone_id", set_=values)
     )
-    log.info("whatsapp.media.uploaded asset_id=%s phone_id=%s", asset.id, phone.id)
+    log.info("whatsapp.media.uploaded", asset_id=asset.id, phone_id=phone.id)
     return media_id
 
 
@@ -128,7 +128,7 @@ def resolve_media(message_id: int, *, refresh: bool = False) -> MediaRef | None:
             if link is None:
                 reason = f"could not upload {asset.key!r} to WhatsApp: {exc}"
                 raise MediaUnavailable(reason) from exc
-            log.warning("whatsapp.media.link_fallback asset_id=%s error=%s", asset.id, exc)
+            log.warning("whatsapp.media.link_fallback", asset_id=asset.id, error=exc)
             return MediaRef(kind=asset.kind, filename=asset.filename, link=link)
         return MediaRef(kind=asset.kind, filename=asset.filename, media_id=media_id)
 

@@ -12,7 +12,6 @@ staff asked are told it is closed.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +20,8 @@ import jsonschema
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from observability.logs import get_logger
+from observability.metrics import ESCALATION_ANSWER_SECONDS, ESCALATIONS_ANSWERED
 from persistence.db import session_scope
 from persistence.models import (
     Author,
@@ -44,7 +45,7 @@ from services.localization import localize
 from services.notification_types import NotificationType, kind_of
 from services.notifications import parse_ref, ref
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 CLOSED_NOTICE = "{ref} has been answered and is now closed."
 
@@ -118,7 +119,11 @@ def answer_notification(
         session, "notification_answered", conversation_id=notification.conversation_id,
         notification_id=number, answered_by=answerer.name,
     )  # fmt: skip
-    log.info("notification.answered notification_id=%s", number)
+    ESCALATIONS_ANSWERED.labels(kind.type.value).inc()
+    ESCALATION_ANSWER_SECONDS.labels(kind.type.value).observe(
+        (now - notification.created_at).total_seconds()
+    )
+    log.info("notification.answered", notification_id=number)
     return notification
 
 
@@ -135,7 +140,6 @@ def _check_asked(session: Session, notification: Notification, merchant_user_id:
     )
     if not session.scalar(select(or_(asked, admin))):
         raise Forbidden(f"{ref(notification.id)} was not sent to you")
-
 
 
 def _parse(answer: str | dict[str, Any]) -> dict[str, Any]:
@@ -223,7 +227,7 @@ def deliver_answer(notification_id: int) -> AnswerDelivery:
             plan.method = "note"
         notification.delivered_at = datetime.now(UTC)
         notification.delivery_method = plan.method
-    log.info("notification.delivered notification_id=%s method=%s", notification_id, plan.method)
+    log.info("notification.delivered", notification_id=notification_id, method=plan.method)
     return plan
 
 

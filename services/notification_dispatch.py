@@ -9,13 +9,13 @@ are unique per notification, and their request message is written once.
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import (
     DeliveryStatus,
@@ -32,7 +32,7 @@ from services.notification_types import NotificationKind, NotificationType, kind
 from services.notifications import ref, summary
 from services.support_routing import ADMIN, Route, classify
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def dispatch(notification_id: int) -> list[int]:
@@ -89,13 +89,13 @@ def _dispatch_locked(session: Session, notification: Notification, route: Route 
             "no staff to notify: add merchant users (type admin, or the routed type) "
             "or answer it from the console or POST /api/v1/notifications/{id}/answer"
         )
-        log.warning("notification.no_staff notification_id=%s", notification.id)
+        log.warning("notification.no_staff", notification_id=notification.id)
     notification.dispatched_at = datetime.now(UTC)
     log.info(
-        "notification.dispatched notification_id=%s recipients=%s type=%s",
-        notification.id,
-        len(staff),
-        notification.target_user_type,
+        "notification.dispatched",
+        notification_id=notification.id,
+        recipients=len(staff),
+        type=notification.target_user_type,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from observability.metrics import ESCALATIONS_OPENED
 from persistence.models import (
     Merchant,
     MerchantUser,
@@ -126,6 +127,7 @@ def open_notification(
         if existing is None:
             raise
         return existing
+    ESCALATIONS_OPENED.labels(kind.type.value).inc()
     audit.record(
         session, conversation_id=conversation.id, action="notification_requested",
         detail={"notification_id": notification.id, "type": kind.type.value},

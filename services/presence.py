@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,12 +10,13 @@ from sqlalchemy import select
 
 from channels.errors import WhatsAppError
 from graph.context import TurnContext
+from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import ConversationMode, Direction, Message
 from services.conversation import conversation_parties
 from services.whatsapp_clients import client_for
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 REFRESH_SECONDS = 20.0
 
@@ -36,7 +36,7 @@ def typing_indicator(context: TurnContext, refresh: float = REFRESH_SECONDS) -> 
             try:
                 client.mark_read(wamid, typing=True)
             except WhatsAppError as exc:
-                log.info("whatsapp.typing.failed code=%s", exc.code)
+                log.info("whatsapp.typing.failed", code=exc.code)
                 return
             if stop.wait(refresh):
                 return

@@ -3,16 +3,16 @@ support-classification documents; no match, no documents or no model means admin
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from graph.llm import LLMNotConfigured, build_structured_model
+from graph.llm import METERED, LLMNotConfigured, build_structured_model
+from observability.logs import get_logger
 from settings import get_settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ADMIN = "admin"
 
@@ -44,16 +44,16 @@ def classify(reason: str, guides: list[tuple[str, str]], staff_types: set[str]) 
     system = _INSTRUCTION.format(teams=listing, admin=ADMIN)
     try:
         model = build_structured_model(get_settings(), SupportRoute)
-        result = model.invoke([SystemMessage(system), HumanMessage(reason[:2000])])
+        result = model.invoke([SystemMessage(system), HumanMessage(reason[:2000])], config=METERED)
     except LLMNotConfigured:
         return Route(ADMIN, "Support request")
     except Exception as exc:  # routing to admins is always safe
-        log.warning("notification.classify.failed error=%s", type(exc).__name__)
+        log.warning("notification.classify.failed", error=type(exc).__name__)
         return Route(ADMIN, "Support request")
     assert isinstance(result, SupportRoute)
     chosen = result.user_type.strip().lower()
     request_type = " ".join(result.request_type.split())[:60] or "Support request"
     if chosen not in teams and chosen not in staff_types:
-        log.info("notification.classify.unknown_team team=%s", chosen[:40])
+        log.info("notification.classify.unknown_team", team=chosen[:40])
         chosen = ADMIN
     return Route(chosen, request_type)

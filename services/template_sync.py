@@ -4,7 +4,6 @@ message_templates endpoint, statuses read back or received from
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from channels.errors import WhatsAppError
 from channels.whatsapp import RemoteTemplate, TemplateExists, WhatsAppClient
+from observability.logs import get_logger
 from persistence.models import Merchant, MessageTemplate
 from services import merchant as merchants
 from services.errors import Conflict, DomainError
@@ -28,7 +28,7 @@ from services.template_defaults import (
 )
 from services.whatsapp_clients import client_for
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Statuses under which WhatsApp refuses to send a template.
 UNUSABLE = frozenset({"REJECTED", "DISABLED", "PAUSED", "PENDING_DELETION", "DELETED", "ARCHIVED"})
@@ -76,9 +76,12 @@ def create_templates(
             remote = _submit(api, waba_id, definition)
             created.append(_record(session, merchant_id, definition, remote))
             log.info(
-                "templates.created merchant_id=%s name=%s language=%s status=%s",
-                merchant_id, remote.name, remote.language, remote.status,
-            )  # fmt: skip
+                "templates.created",
+                merchant_id=merchant_id,
+                name=remote.name,
+                language=remote.language,
+                status=remote.status,
+            )
     return created
 
 
@@ -96,7 +99,7 @@ def sync_templates(
     for row in rows:
         found = _find(remote, row.name, row.language)
         if found is None:
-            log.warning("templates.sync.missing name=%s language=%s", row.name, row.language)
+            log.warning("templates.sync.missing", name=row.name, language=row.language)
             continue
         _set_status(row, found.status, found.rejected_reason, found.id)
     session.flush()
@@ -234,10 +237,12 @@ def apply_status_update(session: Session, *, waba_id: str | None, value: Mapping
             continue
         _set_status(row, _EVENT_STATUS.get(event, event), value.get("reason"), template_id)
     log.info(
-        "templates.status_update event=%s name=%s language=%s matched=%d",
-        event, value.get("message_template_name"), value.get("message_template_language"),
-        len(rows),
-    )  # fmt: skip
+        "templates.status_update",
+        status_event=event,
+        name=value.get("message_template_name"),
+        language=value.get("message_template_language"),
+        matched=len(rows),
+    )
     return bool(rows)
 
 

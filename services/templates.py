@@ -7,7 +7,6 @@ window, so staff requests and late answers to customers go out as templates.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from observability.logs import get_logger
 from persistence.models import Author, DeliveryStatus, Direction, Message, MessageTemplate
 from services import merchant as merchants
 from services.template_defaults import (
@@ -41,7 +41,7 @@ __all__ = [  # Meta's copy lives in services.template_sync; one import for calle
     "resolve", "sync_templates",
 ]  # fmt: skip
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _WHITESPACE = re.compile(r"\s+")
 _EMPTY_VALUE = "-"  # WhatsApp refuses empty parameters
@@ -87,8 +87,8 @@ def resolve(
         if found is not None:
             if index:
                 log.info(
-                    "templates.fallback merchant_id=%s role=%s requested=%s used=%s:%s source=%s",
-                    merchant_id, role.value, language, found.name, found.language, source,
+                    "templates.fallback", merchant_id=merchant_id, role=role.value,
+                    requested=language, used=f"{found.name}:{found.language}", source=source,
                 )  # fmt: skip
             return found
     raise LookupError(f"no shipped English template for {role.value}")  # shipped data is broken

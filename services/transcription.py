@@ -8,7 +8,7 @@ import base64
 import openai
 from langchain_core.messages import HumanMessage
 
-from graph.llm import configured_providers, make_chat_model
+from graph.llm import METERED, configured_providers, make_chat_model
 from settings import get_settings
 
 _INSTRUCTION = (
@@ -41,7 +41,9 @@ def transcribe(audio: bytes, mime_type: str) -> str:
 def _with_gemini(audio: bytes, mime_type: str) -> str:
     model = make_chat_model("gemini", get_settings())
     block = {"type": "audio", "base64": base64.b64encode(audio).decode(), "mime_type": mime_type}
-    reply = model.invoke([HumanMessage(content=[{"type": "text", "text": _INSTRUCTION}, block])])
+    reply = model.invoke(
+        [HumanMessage(content=[{"type": "text", "text": _INSTRUCTION}, block])], config=METERED
+    )
     return reply.text
 
 

@@ -8,16 +8,19 @@ input, and its replies go through the outbox keyed by (turn, part): never sent t
 
 from __future__ import annotations
 
-import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
 from sqlalchemy import exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from graph.context import TurnContext
+from observability.logs import get_logger
+from observability.metrics import BURST_MESSAGES, TURNS
 from persistence.db import get_engine, session_scope
 from persistence.models import Conversation, DeliveryStatus, Direction, Merchant, Message, Turn
 from services import merchant as merchants
@@ -27,7 +30,7 @@ from services.ingest import QUIET_TYPES
 from services.media_library import library_summary
 from services.notifications import open_for_staff
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _TURN_LOCK_NAMESPACE = 1
 
@@ -137,28 +140,50 @@ def run_turn(
     """Run the conversation's next turn if no other is running.
 
     `run_graph` returns the reply (None: nothing to send) and the graph's outcome."""
+    started = time.monotonic()
+    with structlog.contextvars.bound_contextvars(conversation_id=conversation_id):
+        outcome = _run_turn(conversation_id, run_graph, presence)
+    TURNS.labels(outcome.status).observe(time.monotonic() - started)
+    return outcome
+
+
+def _run_turn(
+    conversation_id: int,
+    run_graph: Callable[[TurnContext], tuple[str | None, str]],
+    presence: Callable[[TurnContext], AbstractContextManager[object]] | None,
+) -> TurnOutcome:
     with conversation_lock(conversation_id) as locked:
         if not locked:
-            log.info("turn.busy conversation_id=%s", conversation_id)
+            log.info("turn.busy")
             return TurnOutcome("busy")
         with session_scope() as session:
             turn = open_or_start_turn(session, conversation_id)
             if turn is None:
                 return TurnOutcome("idle")
             context = turn_context(session, conversation_id, turn.id)
-        with presence(context) if presence else nullcontext():
-            reply, outcome = run_graph(context)
-        sent = _deliver(context, reply)
-        if reply and not sent:
-            outcome = "unsent"  # dropped by a takeover, or failed at the Graph API
-        _finish(turn.id, outcome)
-        log.info(
-            "turn.finished conversation_id=%s turn_id=%s outcome=%s",
-            conversation_id,
-            turn.id,
-            outcome,
+            burst = burst_size(session, turn.id)
+        with structlog.contextvars.bound_contextvars(turn_id=turn.id):
+            if turn.attempts == 1 and burst:
+                BURST_MESSAGES.observe(burst)
+            with presence(context) if presence else nullcontext():
+                reply, outcome = run_graph(context)
+            sent = _deliver(context, reply)
+            if reply and not sent:
+                outcome = "unsent"  # dropped by a takeover, or failed at the Graph API
+            _finish(turn.id, outcome)
+            log.info("turn.finished", outcome=outcome, attempt=turn.attempts, messages=burst)
+            return TurnOutcome(outcome, turn.id, sent)
+
+
+def burst_size(session: Session, turn_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Message.turn_id == turn_id, Message.direction == Direction.INBOUND
+            )
         )
-        return TurnOutcome(outcome, turn.id, sent)
+        or 0
+    )
 
 
 def _deliver(context: TurnContext, reply: str | None) -> int:

@@ -9,17 +9,17 @@ cannot listen.
 from __future__ import annotations
 
 import base64
-import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import Direction, Message
 from persistence.storage import get_storage
 from settings import get_settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 IMAGE_TYPES = frozenset({"image", "sticker"})
 PDF = "application/pdf"
@@ -41,7 +41,7 @@ def prepare_turn_media(turn_id: int) -> None:
         try:
             fetch_inbound_media(message_id)
         except Exception as exc:  # the message stays; the model is told it could not be read
-            log.warning("media.fetch.in_turn_failed message_id=%s error=%s", message_id, exc)
+            log.warning("media.fetch.in_turn_failed", message_id=message_id, error=exc)
     with session_scope() as session:
         voice = [
             m for m in _turn_messages(session, turn_id)
@@ -58,7 +58,7 @@ def transcribe_message(message: Message) -> str | None:
         audio = get_storage().get(message.media_key or "")
         return transcribe(audio, base_mime((message.media or {}).get("mime_type")))
     except TranscriptionFailed as exc:
-        log.warning("media.transcription.failed message_id=%s error=%s", message.id, exc)
+        log.warning("media.transcription.failed", message_id=message.id, error=exc)
         return None
 
 

@@ -6,7 +6,6 @@ Scheduling is best effort: when Redis is down, the sweeper schedules from Postgr
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,11 +13,12 @@ import redis
 from kombu.exceptions import OperationalError as BrokerError
 
 from channels.webhook import Notification
+from observability.logs import get_logger
 from persistence.buffer import Buffer
 from persistence.db import session_scope
 from services.ingest import IngestResult, record_notification
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def intake(notification: Notification, scheduler: Scheduler) -> IngestResult:
         try:
             scheduler.apply_statuses_later(notification)
         except (BrokerError, redis.RedisError, OSError) as exc:
-            log.warning("whatsapp.status.queue_unavailable error=%s", exc)
+            log.warning("whatsapp.status.queue_unavailable", error=exc)
             scheduler.apply_statuses_now(notification)
     return result
 
@@ -52,11 +52,11 @@ def _buffer(conversation_id: int, scheduler: Scheduler) -> None:
         if noted.is_new_burst:
             scheduler.schedule_flush(conversation_id, noted.seconds_left)
     except (BrokerError, redis.RedisError, OSError) as exc:
-        log.warning("buffer.unavailable conversation_id=%s error=%s", conversation_id, exc)
+        log.warning("buffer.unavailable", conversation_id=conversation_id, error=exc)
 
 
 def _fetch_media(message_id: int, scheduler: Scheduler) -> None:
     try:
         scheduler.fetch_media(message_id)
     except (BrokerError, redis.RedisError, OSError) as exc:  # the sweeper schedules it later
-        log.warning("media.fetch.queue_unavailable message_id=%s error=%s", message_id, exc)
+        log.warning("media.fetch.queue_unavailable", message_id=message_id, error=exc)

@@ -12,6 +12,7 @@ from tasks import (  # noqa: E402,F401
     housekeeping,
     media,
     notifications,
+    signals,
     status,
     turn,
 )

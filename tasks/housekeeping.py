@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 
 import redis
 
+from observability.logs import get_logger
 from persistence.db import session_scope
 from services.delivery import unresolved_sends
 from services.events import undelivered
@@ -22,7 +22,7 @@ from tasks.media import fetch as fetch_media
 from tasks.notifications import deliver_answer, dispatch
 from tasks.turn import schedule_flush
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @app.task(name="switchboard.housekeeping.sweep", ignore_result=True)
@@ -50,7 +50,7 @@ def sweep() -> dict[str, int]:
     try:
         conversations |= set(runtime.buffer().overdue(grace=settings.sweeper_interval_seconds))
     except redis.RedisError as exc:
-        log.warning("sweeper.redis_unavailable error=%s", exc)
+        log.warning("sweeper.redis_unavailable", error=exc)
     for conversation_id in sorted(conversations):
         schedule_flush(conversation_id)
     for message_id in sends:
@@ -64,5 +64,5 @@ def sweep() -> dict[str, int]:
     for notification_id in answers_to_deliver:
         deliver_answer.delay(notification_id)
     if conversations or sends:
-        log.info("sweeper.rescheduled conversations=%s sends=%s", len(conversations), len(sends))
+        log.info("sweeper.rescheduled", conversations=len(conversations), sends=len(sends))
     return {"conversations": len(conversations), "sends": len(sends), "media": len(media)}

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy.exc import OperationalError
 
+from observability.logs import get_logger
 from services import notification_answers, notification_dispatch
 from services.delivery import send_pending
 from tasks import app
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _RETRY = {
     "autoretry_for": (OperationalError,),
@@ -56,7 +55,7 @@ def _schedule(task: object, notification_id: int) -> None:
         task.delay(notification_id)  # type: ignore[attr-defined]
     except Exception as exc:
         log.warning(
-            "notification.schedule_failed notification_id=%s error=%s",
-            notification_id,
-            type(exc).__name__,
+            "notification.schedule_failed",
+            notification_id=notification_id,
+            error=type(exc).__name__,
         )

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 import redis
 
 from graph.context import TurnContext
+from observability.logs import get_logger
 from persistence.db import session_scope
 from services import turn as turns
 from services.presence import typing_indicator
 from services.understanding import prepare_turn_media
 from tasks import runtime
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def seconds_until_due(conversation_id: int) -> float | None:
@@ -21,7 +20,7 @@ def seconds_until_due(conversation_id: int) -> float | None:
     try:
         left = runtime.buffer().claim(conversation_id)
     except redis.RedisError as exc:
-        log.warning("buffer.unavailable conversation_id=%s error=%s", conversation_id, exc)
+        log.warning("buffer.unavailable", conversation_id=conversation_id, error=exc)
         return None
     return left or None
 

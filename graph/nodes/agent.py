@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -22,11 +21,12 @@ from graph.context import TurnContext
 from graph.llm import LLMNotConfigured, LLMUnavailable, invoke_agent_model
 from graph.prompts import system_prompt
 from graph.state import ConversationState
+from observability.logs import get_logger
 from persistence.db import session_scope
 from services.handoff import request_human
 from services.understanding import content_blocks
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 AgentModel = Runnable[Sequence[BaseMessage], AIMessage]
 
@@ -56,7 +56,7 @@ def make_agent_node(
                 raise LLMNotConfigured("no LLM provider has an API key")
             reply = invoke_agent_model(model, prompt)
         except (LLMNotConfigured, LLMUnavailable) as exc:
-            log.warning("turn.llm.failed conversation_id=%s error=%s", ctx.conversation_id, exc)
+            log.warning("turn.llm.failed", conversation_id=ctx.conversation_id, error=exc)
             with session_scope() as session:
                 request_human(session, ctx.conversation_id, f"The AI could not answer: {exc}")
             return {"reply": None, "outcome": "needs_human"}

@@ -1,0 +1,1 @@
+"""Logs and metrics: how operations people see the service."""

@@ -1,0 +1,102 @@
+"""Structured logs: one JSON object per line (LOG_FORMAT=console for people), from our code
+through structlog and from libraries through the standard logging module alike.
+
+Context bound with `structlog.contextvars` (task id, conversation id, turn id) is added to
+every line logged while it is bound. Values of secret-looking keys are never written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+_SECRET_KEY = re.compile(r"token|secret|password|authorization|api_?key|signature", re.I)
+_NOISY = ("httpx", "httpcore", "urllib3", "botocore", "google_genai", "openai", "multipart")
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger; importing this module gives structlog its default setup."""
+    return structlog.get_logger(name)
+
+
+def _key_values(_: Any, __: str, event: dict[str, Any]) -> str:
+    """`event key=value ...`: the message stdlib handlers see until configure() runs (and
+    what tests read from caplog)."""
+    message = str(event.pop("event", ""))
+    return " ".join([message, *(f"{key}={value}" for key, value in event.items())])
+
+
+def redact_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    for key in event:
+        if _SECRET_KEY.search(key) and event[key] not in (None, ""):
+            event[key] = "[redacted]"
+    return event
+
+
+def _shared() -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        redact_secrets,
+        structlog.processors.StackInfoRenderer(),
+    ]
+
+
+def _default() -> None:
+    """Through the standard logging module, as plain `event key=value` messages."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            redact_secrets,
+            _key_values,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+_default()
+
+
+def configure(level: str = "INFO", fmt: str = "json") -> None:
+    """Route every log line through one renderer on stderr. Safe to call again."""
+    shared = _shared()
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    # Request lines of HTTP clients carry URLs (and tokens, for some APIs): WARNING and up.
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,103 @@
+"""Prometheus metrics. Every process records its own; with PROMETHEUS_MULTIPROC_DIR set
+(run_server.py sets it) the API's /metrics adds up the API and all Celery worker processes.
+
+Counters and histograms only: they add up across processes. Figures that describe the
+current state (conversations by mode, buffer depth, queue depths, open escalations) are
+read from PostgreSQL and Redis when /metrics is scraped (observability.state).
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+_SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+
+WEBHOOK_REQUESTS = Counter(
+    "switchboard_webhook_requests_total",
+    "POST /webhook requests by outcome (accepted, bad_signature, invalid, too_large, db_down)",
+    ["outcome"],
+)
+WEBHOOK_MESSAGES = Counter(
+    "switchboard_webhook_messages_total",
+    "Inbound WhatsApp messages by type and outcome (stored, duplicate, unknown_number, no_sender)",
+    ["type", "outcome"],
+)
+BURST_MESSAGES = Histogram(
+    "switchboard_burst_messages",
+    "Inbound messages answered together by one turn",
+    buckets=(1, 2, 3, 5, 8, 13, 21, 50),
+)
+TURNS = Histogram(
+    "switchboard_turn_duration_seconds",
+    "Turns by outcome (replied, silent, needs_human, no_reply, unsent, busy, idle), from "
+    "taking the conversation lock to the last send",
+    ["outcome"],
+    buckets=_SECONDS,
+)
+LLM_CALLS = Counter(
+    "switchboard_llm_calls_total",
+    "LLM requests by provider, model and outcome (ok, error)",
+    ["provider", "model", "outcome"],
+)
+LLM_LATENCY = Histogram(
+    "switchboard_llm_latency_seconds",
+    "LLM request latency",
+    ["provider", "model"],
+    buckets=_SECONDS,
+)
+LLM_TOKENS = Counter(
+    "switchboard_llm_tokens_total",
+    "LLM tokens by provider, model and direction (input, output)",
+    ["provider", "model", "direction"],
+)
+LLM_ERRORS = Counter(
+    "switchboard_llm_errors_total",
+    "Failed LLM requests by provider, model and error class",
+    ["provider", "model", "error"],
+)
+SENDS = Counter(
+    "switchboard_whatsapp_sends_total",
+    "Outbound sends to the Graph API by outcome (accepted, failed, unknown, dropped) and "
+    "WhatsApp error code",
+    ["outcome", "error_code"],
+)
+ESCALATIONS_OPENED = Counter(
+    "switchboard_escalations_opened_total",
+    "Escalations opened: notifications by type, and conversations flagged needs_human",
+    ["type"],
+)
+ESCALATIONS_ANSWERED = Counter(
+    "switchboard_escalations_answered_total", "Notifications answered, by type", ["type"]
+)
+ESCALATION_ANSWER_SECONDS = Histogram(
+    "switchboard_escalation_answer_seconds",
+    "Time from a notification's request to its answer",
+    ["type"],
+    buckets=(30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 72 * 3600),
+)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def process_registry() -> CollectorRegistry:
+    """What this deployment's processes recorded: all of them in multiprocess mode."""
+    if multiprocess_dir() is None:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
+def exposition(*extra: CollectorRegistry) -> bytes:
+    return b"".join(generate_latest(registry) for registry in (process_registry(), *extra))
