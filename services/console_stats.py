@@ -15,6 +15,8 @@ from persistence.models import (
     DeliveryStatus,
     Direction,
     Message,
+    Notification,
+    NotificationStatus,
 )
 
 
@@ -97,4 +99,10 @@ def open_escalations(session: Session) -> int:
 
 def taken_over(session: Session) -> int:
     stmt = select(func.count()).where(Conversation.mode == ConversationMode.OPERATOR)
+    return session.scalar(stmt) or 0
+
+
+def open_notifications(session: Session) -> int:
+    """Questions and support requests still waiting for the merchant's staff."""
+    stmt = select(func.count()).where(Notification.status == NotificationStatus.REQUESTED)
     return session.scalar(stmt) or 0

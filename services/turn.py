@@ -74,8 +74,11 @@ def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
             .values(reply_requested=False)
             .returning(Conversation.id)
         )
-        if requested is None and not has_pending(session, conversation_id):
+        pending = has_pending(session, conversation_id)
+        if requested is None and not pending:
             return None
+        if not pending and not _reply_still_due(session, conversation_id):
+            return None  # a turn that raced the handback has answered already
         turn = Turn(conversation_id=conversation_id, attempts=0)
         session.add(turn)
         session.flush()
@@ -90,6 +93,22 @@ def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
         )
     turn.attempts += 1
     return turn
+
+
+def _reply_still_due(session: Session, conversation_id: int) -> bool:
+    """A requested reply (handback, a staff answer to relay) is due while the conversation's
+    last message, notes included, is not already an answer to the customer."""
+    last = session.scalar(
+        select(Message.direction)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.status != DeliveryStatus.DROPPED,
+            Message.type != "reaction",
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return last != Direction.OUTBOUND
 
 
 def has_pending(session: Session, conversation_id: int) -> bool:

@@ -14,11 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import conversation, inbox, login, media, stats
+from api.console import conversation, documents, inbox, login, media, notifications, stats
 from api.console.auth import CsrfRejected, LoginRequired, login_redirect
 from api.console.templating import SECURITY_HEADERS, STATIC
 
-PAGES = (login, inbox, conversation, media, stats)
+PAGES = (login, inbox, conversation, notifications, documents, media, stats)
 
 
 def install(app: FastAPI) -> None:

@@ -44,6 +44,7 @@ def _context(request: Request, db: Session) -> dict[str, Any]:
         ),
         "share_ever": ever,
         "escalations": console_stats.open_escalations(db),
+        "open_notifications": console_stats.open_notifications(db),
         "taken_over": console_stats.taken_over(db),
         "queues": queues,
         "queues_chart": charts.level_bars(queues) if queues else None,

@@ -131,3 +131,87 @@ def test_media_library_and_a_phone_sized_console(browser, live_server, operator_
         page.locator(".inbox-row a").first.click()
         expect(page.locator("#messages")).to_be_visible()
         _shot(page, "12-phone-conversation")
+
+
+QUESTION = "Do you ship to Canada?"
+ANSWER_SENTENCE = "Good news: we ship to Canada, and it takes about 5 days."
+
+
+def _script_question_escalation(gemini) -> None:
+    """The customer's agent finds nothing, asks the staff, and later relays their answer
+    with the wording the light model suggested (only the note carries that wording)."""
+    from tests.fakes.llm import echo, fill_schema
+
+    gemini.reset()
+    gemini.call_tool("search_knowledge_base", {"query": "shipping to Canada"})
+    gemini.call_tool(
+        "request_notification",
+        {"notification_type": "user_question_request", "context": {"question": QUESTION}},
+    )
+    gemini.reply("Good question! I have asked the team and will get back to you here.")
+    localized = {"language": "en", "continuation_fragment": "we ship to Canada within 5 days",
+                 "full_sentence": ANSWER_SENTENCE}  # fmt: skip
+    gemini.structured = lambda request, schema: (
+        localized if "full_sentence" in schema.get("properties", {})
+        else fill_schema(request, schema)
+    )  # fmt: skip
+
+    def relay(request: dict) -> str:
+        note = (gemini.user_texts(request) or [""])[-1]
+        if "Suggested wording: " not in note:
+            return echo(gemini, request)
+        return note.split("Suggested wording: ", 1)[1].splitlines()[0]
+
+    gemini.default = relay
+
+
+def test_a_question_escalation_is_answered_in_the_console(
+    browser, live_server, operator_token, fakes
+):
+    expect = _expect()
+    _script_question_escalation(fakes["gemini"])
+    laptop = {"viewport": {"width": 1280, "height": 860}}
+    console = _signed_in(browser, live_server, operator_token, **laptop)
+    console.goto(f"{live_server}/console/notifications")
+    phone = _signed_in(browser, live_server, operator_token, **laptop)
+
+    # A new customer asks what the knowledge base cannot answer: the AI asks the staff.
+    phone.goto(f"{live_server}/sandbox")
+    phone.fill("#new-name", "Carla")
+    phone.click("form.new-person button")
+    expect(phone.locator(".wa-head")).to_contain_text("you are Carla")
+    phone.fill("#wa-text", QUESTION)
+    phone.press("#wa-text", "Enter")
+    expect(phone.locator(".wa-bubble.theirs").last).to_contain_text("I have asked the team")
+
+    # The notification appears in the console without a reload, sent to the admin.
+    row = console.locator(".notif-row", has_text=QUESTION)
+    expect(row).to_contain_text("Carla")
+    expect(row).to_contain_text("waiting")
+    expect(row.locator(".recipients")).to_contain_text("Sam Admin")
+    _shot(console, "13-console-notifications")
+
+    # The operator answers in the form made from the notification's answer schema.
+    row.locator("a:has-text('Answer')").click()
+    answer = console.locator("textarea[name='answer.answer']")
+    expect(answer).to_be_visible()
+    answer.fill("Yes, we ship to Canada; it takes 5 days.")
+    _shot(console, "14-console-answer-form")
+    console.click("form.answer-form button[type=submit]")
+    expect(console.locator(".flash-ok")).to_contain_text("answered")
+    expect(console.locator("#state")).to_contain_text("answered by Olga")
+    expect(console.locator("#state .delivery")).to_contain_text("customer's conversation")
+
+    # Inside the 24-hour window the customer's agent relays it, in the suggested wording.
+    expect(phone.locator(".wa-bubble.theirs").last).to_contain_text(ANSWER_SENTENCE)
+    _shot(phone, "15-sandbox-answer-relayed")
+    _shot(console, "16-console-notification-answered")
+
+    # The answer is knowledge now: the next customer's search finds it.
+    console.goto(f"{live_server}/console/documents")
+    console.fill("#q", "canada")
+    console.press("#q", "Enter")
+    found = console.locator(".document", has_text=QUESTION)
+    expect(found).to_contain_text("customer question")
+    expect(found).to_contain_text("Yes, we ship to Canada; it takes 5 days.")
+    _shot(console, "17-console-knowledge")

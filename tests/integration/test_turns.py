@@ -223,3 +223,45 @@ def test_the_prompt_stays_within_its_token_budget(merchant, fakes):
     kept = budgeted_history(history, 2000)
     assert count_tokens_approximately(kept) <= 2000
     assert kept[0].type == "human" and kept[-1].id == "a499"
+
+
+def test_a_handback_during_a_turn_that_then_answers_gives_no_second_reply(merchant, fakes):
+    """Found by the browser test: a turn started in operator mode, the operator handed back
+    before it routed (so it answered), and the handback's requested reply ran again."""
+    from services.auth import Principal
+    from services.handoff import ConversationRef, handback
+
+    conversation_id = _store(merchant, "size 42 please")
+    _set_mode(conversation_id, ConversationMode.OPERATOR)
+    with session_scope() as session:
+        turn_id = turns.open_or_start_turn(session, conversation_id).id  # the running turn
+    with session_scope() as session:
+        _, answer_now = handback(
+            session, ConversationRef(conversation_id), Principal(None, "olga", True), note="42"
+        )
+    assert answer_now  # the customer was waiting when the operator handed back
+    with session_scope() as session:  # ...and the running turn, now in AI mode, answered
+        delivery.enqueue_reply(
+            session, conversation_id=conversation_id, turn_id=turn_id, text="In stock!"
+        )
+        turns._finish(turn_id, "replied")
+    with session_scope() as session:
+        assert turns.open_or_start_turn(session, conversation_id) is None
+
+
+def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant, fakes):
+    """A staff answer to relay is a note after the AI's last reply: the turn runs."""
+    from services.handoff import add_note
+
+    conversation_id = _store(merchant, "do you ship to Canada?")
+    with session_scope() as session:
+        turn_id = turns.open_or_start_turn(session, conversation_id).id
+        delivery.enqueue_reply(
+            session, conversation_id=conversation_id, turn_id=turn_id, text="I asked the team."
+        )
+        turns._finish(turn_id, "replied")
+    with session_scope() as session:
+        add_note(session, conversation_id, "The team answered: yes, in 5 days.")
+        session.get(Conversation, conversation_id).reply_requested = True
+    with session_scope() as session:
+        assert turns.open_or_start_turn(session, conversation_id) is not None
