@@ -48,8 +48,8 @@ task_routes = {
 }
 
 # A turn may wait on several LLM attempts and providers; a stuck one is cut and redone.
-task_soft_time_limit = 600
-task_time_limit = 660
+task_soft_time_limit = _settings.task_soft_time_limit_seconds
+task_time_limit = _settings.task_time_limit_seconds
 
 beat_schedule = {
     "sweep-unanswered": {

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -149,7 +150,7 @@ def metrics_environment(settings: Settings) -> dict[str, str]:
 
 
 def celery_command(role: str, concurrency: int, settings: Settings) -> list[str]:
-    base = [sys.executable, "-m", "celery", "-A", "tasks"]
+    base = [sys.executable, "-m", "celery", "-A", "tasks", "--quiet"]  # no banner: JSON only
     if role == "worker":
         return [
             *base, "worker", "-Q", "default,messages,state,status",
@@ -157,6 +158,37 @@ def celery_command(role: str, concurrency: int, settings: Settings) -> list[str]
         ]  # fmt: skip
     return [*base, "beat", "--loglevel", settings.log_level, "--schedule",
             str(settings.data_dir / "celerybeat-schedule")]  # fmt: skip
+
+
+class Supervisor:
+    """Runs the worker and beat, and starts one again when it dies, as systemd or
+    Kubernetes would in production (a Celery worker exits on some broker failures, e.g. a
+    Redis restart while it holds unacknowledged tasks)."""
+
+    def __init__(self, commands: dict[str, list[str]], *, check_every: float = 1.0) -> None:
+        self.commands = commands
+        self.children = {role: subprocess.Popen(cmd) for role, cmd in commands.items()}
+        self._stopping = threading.Event()
+        self._check_every = check_every
+        self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self._check_every):
+            for role, child in list(self.children.items()):
+                if child.poll() is not None and not self._stopping.is_set():
+                    log.error(
+                        "switchboard.%s.died exit=%s: starting it again", role, child.returncode
+                    )
+                    self.children[role] = subprocess.Popen(self.commands[role])
+
+    def wait(self) -> None:
+        self._stopping.wait()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        stop_children(list(self.children.values()))
 
 
 def stop_children(children: list[subprocess.Popen[bytes]]) -> None:
@@ -184,11 +216,10 @@ def main(argv: list[str] | None = None) -> None:
         settings = get_settings()
         prepare(settings)
         announce_sandbox(settings)
-        children = [
-            subprocess.Popen(celery_command(role, args.concurrency, settings))
-            for role in roles
-            if role != "api"
-        ]
+        supervisor = Supervisor(
+            {role: celery_command(role, args.concurrency, settings)
+             for role in roles if role != "api"}
+        )  # fmt: skip
         try:
             if "api" in roles:
                 log.info(
@@ -199,12 +230,11 @@ def main(argv: list[str] | None = None) -> None:
                     log_config=None,  # our JSON logs (observability.logs), not uvicorn's
                 )  # fmt: skip
             else:
-                for child in children:
-                    child.wait()
+                supervisor.wait()
         except KeyboardInterrupt:
             pass
         finally:
-            stop_children(children)
+            supervisor.stop()
 
 
 if __name__ == "__main__":

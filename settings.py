@@ -34,6 +34,11 @@ class Settings(BaseSettings):
 
     # Credentials
     admin_api_token: SecretStr | None = None
+    # Operator and admin APIs (/api/v1): requests a minute per token, and wrong tokens a
+    # minute per client address before it is refused altogether (also at the console
+    # login). 0 switches a rule off.
+    api_rate_limit_per_minute: int = 600
+    auth_failures_per_minute: int = 20
     whatsapp_app_secret: SecretStr | None = None
     verify_token: SecretStr | None = None
 
@@ -71,6 +76,9 @@ class Settings(BaseSettings):
     buffer_max_seconds: float = 60.0
     sweeper_interval_seconds: float = 30.0
     send_reconcile_seconds: float = 120.0
+    # a turn still running after this is cut: a person is flagged, the customer told once
+    task_soft_time_limit_seconds: float = 600.0
+    task_time_limit_seconds: float = 660.0  # then the worker process is killed
     context_max_tokens: int = 6000
     history_max_messages: int = 200
 

@@ -73,7 +73,7 @@ def handback(
     result = ConversationRead.model_validate(conversation)
     session.commit()
     if answer_now:
-        from tasks.turn import schedule_flush
+        from tasks.turn import request_turn
 
-        schedule_flush(conversation.id)
+        request_turn(conversation.id)
     return result

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from channels.webhook import InvalidNotification, Notification, parse_notification, verify_signature
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_REQUESTS
+from services import failpoints
 from services.webhook_intake import Scheduler, intake
 from settings import get_settings
 
@@ -67,6 +68,7 @@ async def receive(request: Request) -> JSONResponse:
     except OperationalError:
         WEBHOOK_REQUESTS.labels("db_down").inc()
         raise  # 503 from the error handler: WhatsApp retries
+    failpoints.hit("webhook.after_store")  # durable now; WhatsApp has no answer yet
     WEBHOOK_REQUESTS.labels("accepted").inc()
     return JSONResponse(
         {"stored": len(result.stored), "duplicates": result.duplicates, "rejected": result.rejected}

@@ -114,6 +114,7 @@ def verify_signature(*, secret: bytes, body: bytes, header: str | None) -> bool:
 
 def parse_notification(payload: object) -> Notification:
     """Every message, status and other change of every entry and change, in order."""
+    payload = _without_nul(payload)
     messages: list[InboundMessage] = []
     statuses: list[StatusUpdate] = []
     others: list[OtherChange] = []
@@ -124,6 +125,18 @@ def parse_notification(payload: object) -> Notification:
             continue
         _read_messages_value(value, messages, statuses, others)
     return Notification(tuple(messages), tuple(statuses), tuple(others))
+
+
+def _without_nul(value: object) -> object:
+    """PostgreSQL stores no NUL character in text or jsonb: U+FFFD stands in for it, in
+    keys and values alike, so such a message is stored rather than retried forever."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 # --- envelope -------------------------------------------------------------------------

@@ -14,4 +14,6 @@ class ConversationState(TypedDict, total=False):
     last_note_id: int
     # the reply this turn produced (None: nothing to send), and why
     reply: str | None
+    # when the AI failed: what to tell the customer instead (once per escalation), or None
+    holding: str | None
     outcome: str  # replied | silent | needs_human | no_reply

@@ -15,6 +15,13 @@ from typing import Any
 import structlog
 
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|api_?key|signature", re.I)
+# Inside text: query parameters with secret-looking names (uvicorn's access lines carry the
+# whole query string: the webhook's hub.verify_token, a media link's sig) and bearer tokens.
+_SECRET_IN_TEXT = re.compile(
+    r"(?P<keep>[?&][^=&\s\"']*(?:token|secret|password|sig|key)[^=&\s\"']*=)[^&\s\"']*"
+    r"|(?P<scheme>\bbearer\s+)[^\s\"',;]+",
+    re.I,
+)
 _NOISY = ("httpx", "httpcore", "urllib3", "botocore", "google_genai", "openai", "multipart")
 
 
@@ -31,10 +38,16 @@ def _key_values(_: Any, __: str, event: dict[str, Any]) -> str:
 
 
 def redact_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    for key in event:
-        if _SECRET_KEY.search(key) and event[key] not in (None, ""):
+    for key, value in event.items():
+        if _SECRET_KEY.search(key) and value not in (None, ""):
             event[key] = "[redacted]"
+        elif isinstance(value, str):
+            event[key] = _SECRET_IN_TEXT.sub(_redacted, value)
     return event
+
+
+def _redacted(match: re.Match[str]) -> str:
+    return (match.group("keep") or match.group("scheme")) + "[redacted]"
 
 
 def _shared() -> list[Any]:
@@ -91,6 +104,7 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    logging.captureWarnings(True)  # Python warnings become log records too
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())

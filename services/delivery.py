@@ -32,7 +32,7 @@ from persistence.models import (
     Message,
     PhoneNumber,
 )
-from services import media_send
+from services import failpoints, media_send
 from services.media_send import MediaRef
 from services.whatsapp_clients import client_for
 
@@ -174,6 +174,7 @@ def _send_locked(
             _record_error(message, DeliveryStatus.FAILED, exc)
             log.warning("whatsapp.send.failed", message_id=message_id, code=exc.code)
             return message.status, False
+        failpoints.hit("delivery.after_send")  # sent at Meta, not yet recorded here
         SENDS.labels("accepted", "").inc()
         message.wamid = wamid
         message.status = DeliveryStatus.ACCEPTED

@@ -221,12 +221,13 @@ def _library_asset(session: Session, conversation: Conversation, key: str) -> Me
     return asset
 
 
-def request_human(session: Session, conversation_id: int, reason: str) -> None:
-    """The AI (or a failure) asks for a person. Announced once per escalation."""
+def request_human(session: Session, conversation_id: int, reason: str) -> bool:
+    """The AI (or a failure) asks for a person. Announced once per escalation; True when
+    this call opened it."""
     conversation = lock(session, conversation_id)
     conversation.needs_human_reason = reason[:2000]
     if conversation.needs_human:
-        return
+        return False
     now = datetime.now(UTC)
     conversation.needs_human = True
     conversation.needs_human_since = now
@@ -236,6 +237,26 @@ def request_human(session: Session, conversation_id: int, reason: str) -> None:
     audit.record(session, conversation_id=conversation_id, action="needs_human",
                  detail={"reason": reason})  # fmt: skip
     events.emit(session, "needs_human", conversation_id=conversation_id, reason=reason)
+    return True
+
+
+HOLDING_TEXT = (
+    "Thank you for your message. We are having a technical problem right now; a colleague "
+    "has been notified and will get back to you here as soon as possible."
+)
+
+
+def escalate_after_failure(session: Session, conversation_id: int, reason: str) -> str | None:
+    """The AI cannot answer (providers down, a runaway or stuck turn): flag the conversation
+    for a person. The holding message to send the customer the first time, None after:
+    the customer hears it at most once per escalation (it counts as the follow-up)."""
+    if not request_human(session, conversation_id, reason):
+        return None
+    conversation = lock(session, conversation_id)
+    if conversation.mode != ConversationMode.AI or not within_service_window(conversation):
+        return None
+    conversation.followed_up_at = datetime.now(UTC)
+    return HOLDING_TEXT
 
 
 def unclaimed_escalations(session: Session, *, older_than: datetime) -> list[int]:

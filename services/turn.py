@@ -26,6 +26,7 @@ from persistence.models import Conversation, DeliveryStatus, Direction, Merchant
 from services import merchant as merchants
 from services.conversation import conversation_parties
 from services.delivery import enqueue_reply, send_pending
+from services.handoff import escalate_after_failure, request_human
 from services.ingest import QUIET_TYPES
 from services.media_library import library_summary
 from services.notifications import open_for_staff
@@ -33,6 +34,10 @@ from services.notifications import open_for_staff
 log = get_logger(__name__)
 
 _TURN_LOCK_NAMESPACE = 1
+OUTSIDE_WINDOW = 131047
+# a turn redone this many times (each run killed its worker or hit the hard time limit)
+# goes to a person instead of running again
+MAX_TURN_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -179,16 +184,23 @@ def _run_turn(
             turn = open_or_start_turn(session, conversation_id)
             if turn is None:
                 return TurnOutcome("idle")
-            context = turn_context(session, conversation_id, turn.id)
-            burst = burst_size(session, turn.id)
+            if turn.attempts > MAX_TURN_ATTEMPTS:  # it crashed its worker every time
+                turn_id = turn.id
+            else:
+                turn_id = None
+                context = turn_context(session, conversation_id, turn.id)
+                burst = burst_size(session, turn.id)
+        if turn_id is not None:
+            return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")
         with structlog.contextvars.bound_contextvars(turn_id=turn.id):
             if turn.attempts == 1 and burst:
                 BURST_MESSAGES.observe(burst)
             with presence(context) if presence else nullcontext():
                 reply, outcome = run_graph(context)
-            sent = _deliver(context, reply)
+            sent = _deliver(conversation_id, turn.id, reply)
             if reply and not sent:
                 outcome = "unsent"  # dropped by a takeover, or failed at the Graph API
+                _escalate_if_window_closed(conversation_id, turn.id)
             _finish(turn.id, outcome)
             log.info("turn.finished", outcome=outcome, attempt=turn.attempts, messages=burst)
             return TurnOutcome(outcome, turn.id, sent)
@@ -205,13 +217,56 @@ def burst_size(session: Session, turn_id: int) -> int:
     )
 
 
-def _deliver(context: TurnContext, reply: str | None) -> int:
+def abandon_turn(conversation_id: int, *, reason: str) -> TurnOutcome:
+    """End the open turn without the AI (stuck past its time limit): a person is flagged
+    and the customer told once. Safe to repeat: the holding message is the turn's reply."""
+    with conversation_lock(conversation_id) as locked:
+        if not locked:
+            return TurnOutcome("busy")
+        with session_scope() as session:
+            turn_id = session.scalar(
+                select(Turn.id).where(
+                    Turn.conversation_id == conversation_id, Turn.finished_at.is_(None)
+                )
+            )
+        if turn_id is None:
+            return TurnOutcome("idle")
+        return _abandon(conversation_id, turn_id, reason)
+
+
+def _abandon(conversation_id: int, turn_id: int, reason: str) -> TurnOutcome:
+    """Under the conversation lock."""
+    with session_scope() as session:
+        holding = escalate_after_failure(session, conversation_id, reason)
+    sent = _deliver(conversation_id, turn_id, holding)
+    _finish(turn_id, "abandoned")
+    log.warning("turn.abandoned", turn_id=turn_id, reason=reason)
+    return TurnOutcome("abandoned", turn_id, sent)
+
+
+def _escalate_if_window_closed(conversation_id: int, turn_id: int) -> None:
+    """WhatsApp refused the reply because the 24-hour window is closed (131047): only a
+    template or a person can reach the customer now."""
+    with session_scope() as session:
+        closed = session.scalar(
+            select(exists().where(
+                Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND,
+                Message.error_code == OUTSIDE_WINDOW,
+            ))
+        )  # fmt: skip
+        if closed:
+            request_human(
+                session, conversation_id,
+                "The reply could not be sent: the customer's 24-hour window is closed "
+                "(WhatsApp 131047). Answer with a template or wait for the customer.",
+            )  # fmt: skip
+
+
+def _deliver(conversation_id: int, turn_id: int, reply: str | None) -> int:
     if not reply:
         return 0
     with session_scope() as session:
-        ids = enqueue_reply(
-            session, conversation_id=context.conversation_id, turn_id=context.turn_id, text=reply
-        )
+        ids = enqueue_reply(session, conversation_id=conversation_id, turn_id=turn_id, text=reply)
     statuses = [send_pending(message_id, only_in_ai_mode=True) for message_id in ids]
     return sum(1 for status in statuses if status == DeliveryStatus.ACCEPTED)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import redis
+from langgraph.errors import GraphRecursionError
 
 from graph.context import TurnContext
 from observability.logs import get_logger
 from persistence.db import session_scope
 from services import turn as turns
+from services.handoff import escalate_after_failure
 from services.presence import typing_indicator
 from services.understanding import prepare_turn_media
 from tasks import runtime
@@ -33,6 +35,18 @@ def next_burst_countdown(conversation_id: int) -> float | None:
     return runtime.buffer().seconds_left(conversation_id) or 0.0
 
 
+def _give_up(conversation_id: int, reason: str) -> tuple[str | None, str]:
+    with session_scope() as session:
+        holding = escalate_after_failure(session, conversation_id, reason)
+    return holding, "needs_human"
+
+
+def give_up_stuck_turn(conversation_id: int) -> None:
+    """The turn hit the task's soft time limit: finish it, flag a person, tell the customer
+    once. Idempotent: the holding message is the open turn's reply (outbox key)."""
+    turns.abandon_turn(conversation_id, reason="The AI took too long to answer")
+
+
 def run(conversation_id: int) -> turns.TurnOutcome:
     return turns.run_turn(conversation_id, run_graph=run_graph, presence=typing_indicator)
 
@@ -47,6 +61,12 @@ def run_graph(context: TurnContext) -> tuple[str | None, str]:
     values = graph.get_state(config).values
     if values.get("turn_id") != context.turn_id:
         prepare_turn_media(context.turn_id)
-        values = graph.invoke({}, config, context=context, durability="exit")
+        try:
+            values = graph.invoke({}, config, context=context, durability="exit")
+        except GraphRecursionError:
+            # the model kept calling tools (unknown ones, malformed arguments) without
+            # ever answering: a person takes it from here
+            log.warning("turn.runaway", limit=config["recursion_limit"])
+            return _give_up(context.conversation_id, "The AI kept calling tools without answering")
     runtime.checkpointer().prune([str(context.conversation_id)])
     return values.get("reply"), values.get("outcome", "no_reply")

@@ -31,6 +31,7 @@ def checkpoint_pool() -> ConnectionPool:
         min_size=1,
         max_size=4,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        check=ConnectionPool.check_connection,  # after a PostgreSQL restart: reconnect
         open=True,
     )
 

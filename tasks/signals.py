@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
+from celery.signals import celeryd_init, setup_logging, task_postrun, task_prerun, worker_init
 
 from observability.logs import configure
 from settings import get_settings
 
 
+@celeryd_init.connect  # early: Celery's own start-up warnings are JSON lines too
 @setup_logging.connect
 def _logs(**_: Any) -> None:
     settings = get_settings()

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-
+import psycopg
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
+from observability.logs import get_logger
 from tasks import app
 from tasks import runner as conversation_turn
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @app.task(
     name="switchboard.turn.flush",
-    autoretry_for=(OperationalError,),
+    # a database that restarted: the pools reconnect, the turn is redone with the same input
+    autoretry_for=(OperationalError, psycopg.OperationalError),
     retry_backoff=1,
     retry_backoff_max=30,
     max_retries=8,
@@ -26,10 +28,27 @@ def flush(conversation_id: int) -> str:
     if left:
         schedule_flush(conversation_id, left)
         return "waiting"
-    outcome = conversation_turn.run(conversation_id)
+    try:
+        outcome = conversation_turn.run(conversation_id)
+    except SoftTimeLimitExceeded:
+        log.warning("turn.soft_time_limit", conversation_id=conversation_id)
+        conversation_turn.give_up_stuck_turn(conversation_id)
+        follow_up(conversation_id)
+        return "timeout"
     if outcome.status != "busy":
         follow_up(conversation_id)
     return outcome.status
+
+
+def request_turn(conversation_id: int) -> None:
+    """For the API, after a commit: run the conversation's turn now. A broker that is down
+    is not the caller's failure: the sweeper finds the turn in PostgreSQL."""
+    try:
+        schedule_flush(conversation_id)
+    except Exception as exc:
+        log.warning(
+            "turn.schedule_failed", conversation_id=conversation_id, error=type(exc).__name__
+        )
 
 
 def schedule_flush(conversation_id: int, countdown: float = 0.0) -> None:

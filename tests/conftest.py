@@ -68,6 +68,10 @@ def fakes() -> Iterator[dict]:
         fake.stop()
 
 
+# The embedded servers' handles, for the fault tests that stop and restart them.
+SERVERS: dict[str, object] = {}
+
+
 @pytest.fixture(scope="session")
 def servers(fakes: dict) -> Iterator[dict[str, str]]:
     """Databases for the whole session, and the environment every process of the stack reads."""
@@ -81,11 +85,12 @@ def servers(fakes: dict) -> Iterator[dict[str, str]]:
     redis_url = os.environ.get("TEST_REDIS_URL")
     if not database_url:
         pg, database_url = start_postgres(data / "postgres")
+        SERVERS["postgres"] = pg
         stop.append(pg.cleanup)
     if not redis_url:
-        redis_server = start_redis(data / "redis", persistent=False)
-        redis_url = redis_server.url
-        stop.append(redis_server.stop)
+        SERVERS["redis"] = start_redis(data / "redis", persistent=False)
+        redis_url = SERVERS["redis"].url
+        stop.append(lambda: SERVERS["redis"].stop())
     env = {
         **_base_env(),
         "DATABASE_URL": database_url,
@@ -182,8 +187,11 @@ class Stack:
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if app.control.ping(timeout=0.5):
-                return
+            try:
+                if app.control.ping(timeout=0.5):
+                    return
+            except Exception:
+                time.sleep(0.2)
         raise RuntimeError(f"worker did not start; see {self.log_dir / 'worker.log'}")
 
     def stop(self) -> None:

@@ -150,7 +150,7 @@ def handback(
         outcome.append(answer_now)
 
     if _act(db, user, give_back, "Handed back to the AI.") and outcome[0]:
-        from tasks.turn import schedule_flush
+        from tasks.turn import request_turn
 
-        schedule_flush(conversation_id)
+        request_turn(conversation_id)
     return RedirectResponse(_page_url(conversation_id), status_code=303)

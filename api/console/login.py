@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api import rate_limit
 from api.console import auth
 from api.console.auth import FormUserDep
 from api.console.templating import render
 from api.deps import SessionDep
 from services import console_session
 from services.errors import Unauthorized
+from services.rate_limit import RateLimited
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -52,8 +54,15 @@ def login(
     fresh = cookie and hmac.compare_digest(cookie.encode(), login_csrf.encode())
     if not fresh or not auth.same_origin(request):
         return _login_page(request, auth.safe_next(next), "The form expired: try again.", 403)
+    guard = rate_limit.limiter(request).guarding(rate_limit.client_ip(request), token.strip())
     try:
-        session_id, _ = console_session.open_session(db, auth.redis_of(request), token)
+        with guard:  # wrong tokens count against this address, as at the API
+            session_id, _ = console_session.open_session(db, auth.redis_of(request), token)
+    except RateLimited as exc:
+        wait = f"Too many failed sign-ins from your address: try again in {exc.retry_after} s."
+        page = _login_page(request, auth.safe_next(next), wait, 429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     except Unauthorized:
         return _login_page(request, auth.safe_next(next), "That token is not valid.", 401)
     response = RedirectResponse(auth.safe_next(next), status_code=303)

@@ -23,7 +23,7 @@ from graph.prompts import system_prompt
 from graph.state import ConversationState
 from observability.logs import get_logger
 from persistence.db import session_scope
-from services.handoff import request_human
+from services.handoff import escalate_after_failure
 from services.understanding import content_blocks
 
 log = get_logger(__name__)
@@ -56,10 +56,12 @@ def make_agent_node(
                 raise LLMNotConfigured("no LLM provider has an API key")
             reply = invoke_agent_model(model, prompt)
         except (LLMNotConfigured, LLMUnavailable) as exc:
-            log.warning("turn.llm.failed", conversation_id=ctx.conversation_id, error=exc)
+            log.warning("turn.llm.failed", error=type(exc).__name__)
             with session_scope() as session:
-                request_human(session, ctx.conversation_id, f"The AI could not answer: {exc}")
-            return {"reply": None, "outcome": "needs_human"}
+                holding = escalate_after_failure(
+                    session, ctx.conversation_id, f"The AI could not answer: {exc}"
+                )
+            return {"reply": None, "holding": holding, "outcome": "needs_human"}
         return {"messages": [reply], "reply": "", "outcome": "replied"}
 
     return agent
@@ -96,11 +98,14 @@ def make_finish_node(history_max_messages: int) -> Callable[[ConversationState],
         last = messages[-1] if messages else None
         failed = state.get("reply", "") is None
         reply = "" if failed or not isinstance(last, AIMessage) else last.text.strip()
+        if failed:
+            reply = state.get("holding") or ""
         outcome = (
             state.get("outcome", "no_reply") if failed else ("replied" if reply else "no_reply")
         )
         return {
             "reply": reply or None,
+            "holding": None,
             "outcome": outcome,
             "messages": _overflow(messages, history_max_messages),
         }

@@ -155,6 +155,7 @@ class FakeGraphAPI(FakeServer):
         self.tokens = dict(tokens) if tokens is not None else None
         self._messages_path = re.compile(rf"^/{re.escape(version)}/([^/]+)/messages$")
         self.sent: list[dict[str, Any]] = []
+        self.sent_at: list[float] = []  # time.time() when each `sent` entry arrived (benchmarks)
         self.reads: list[dict[str, Any]] = []
         self.requests: list[Request] = []
         self._failures: deque[_Failure] = deque()
@@ -302,6 +303,7 @@ class FakeGraphAPI(FakeServer):
     def reset(self) -> None:
         with self.lock:
             self.sent.clear()
+            self.sent_at.clear()
             self.reads.clear()
             self.requests.clear()
             self._failures.clear()
@@ -507,6 +509,7 @@ class FakeGraphAPI(FakeServer):
             if failure is None:
                 wamid = new_wamid()
                 self.sent.append({**body, "_wamid": wamid})
+                self.sent_at.append(time.time())
         if failure is not None:
             return _failure_response(failure)
         if drop:

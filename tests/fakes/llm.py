@@ -80,6 +80,7 @@ class FakeLLM(FakeServer):
         self.delay = 0.0
         self.default: Callable[[JSON], str] = lambda request: echo(self, request)
         self.requests: list[JSON] = []
+        self.request_times: list[float] = []  # time.time() of each `requests` entry (benchmarks)
         self.structured: Callable[[JSON, JSON], JSON] = fill_schema
         self.structured_requests: list[JSON] = []
         self.structured_failures = 0  # the next n structured requests answer 503
@@ -118,6 +119,7 @@ class FakeLLM(FakeServer):
             self._script.clear()
             self._conditional.clear()
             self.requests.clear()
+            self.request_times.clear()
             self.structured = fill_schema
             self.structured_requests.clear()
             self.structured_failures = 0
@@ -160,6 +162,7 @@ class FakeLLM(FakeServer):
             return self._structured(model, request, body, schema)
         with self.lock:
             self.requests.append(body)
+            self.request_times.append(time.time())
             self._arrived.notify_all()
             if denied := self.check_key(request):
                 return denied

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from services.handoff import HOLDING_TEXT
 from tests.helpers import eventually, messages_in_db, post_webhook
 from tests.webhooks import new_wamid, text_message_payload
 
@@ -102,7 +103,7 @@ def test_all_providers_failing_flags_the_conversation_for_a_human(stack, client,
     inbound = messages_in_db(direction="in")
     assert len(inbound) == 1 and inbound[0].turn_id is not None  # consumed, kept, not lost
     time.sleep(1.5)
-    assert fakes["graph"].sent == []
+    assert [s["text"]["body"] for s in fakes["graph"].sent] == [HOLDING_TEXT]  # told once
 
 
 def test_the_model_can_hand_over_to_a_human(stack, client, merchant, fakes):

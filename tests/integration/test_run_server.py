@@ -74,6 +74,7 @@ def test_one_command_runs_everything_and_ctrl_c_stops_it(servers):
         second = _start(data_dir, port)
         try:
             _healthy(port)
+            _a_dead_worker_is_started_again(second, port)
             merchants = httpx.get(
                 f"http://127.0.0.1:{port}/api/v1/merchants",
                 headers={"Authorization": "Bearer adm"},
@@ -83,3 +84,29 @@ def test_one_command_runs_everything_and_ctrl_c_stops_it(servers):
         assert [m["phone_numbers"][0]["phone_number_id"] for m in merchants] == ["4242"]
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _a_dead_worker_is_started_again(server: subprocess.Popen[bytes], port: int) -> None:
+    """A Celery worker exits on some broker failures; run_server.py starts it again."""
+    import psutil
+
+    def workers() -> list[psutil.Process]:
+        found = []
+        for child in psutil.Process(server.pid).children():
+            try:
+                if child.status() != psutil.STATUS_ZOMBIE and "worker" in child.cmdline():
+                    found.append(child)
+            except psutil.Error:
+                continue  # gone meanwhile
+        return found
+
+    (worker,) = workers()
+    worker.kill()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        replacement = [p for p in workers() if p.pid != worker.pid]
+        if replacement:
+            break
+        time.sleep(0.5)
+    assert replacement, "the worker was not started again"
+    _healthy(port)

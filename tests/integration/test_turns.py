@@ -13,6 +13,7 @@ from persistence.db import get_engine, session_scope
 from persistence.models import Conversation, ConversationMode, DeliveryStatus, Turn
 from services import delivery, ingest
 from services import turn as turns
+from services.handoff import HOLDING_TEXT
 from tasks import runner, runtime
 from tasks.status import apply_statuses
 from tests.helpers import messages_in_db
@@ -175,7 +176,11 @@ def test_without_an_llm_key_the_conversation_is_flagged_for_a_human(merchant, fa
     with session_scope() as session:
         conversation = session.get(Conversation, conversation_id)
         assert conversation.needs_human
-    assert fakes["gemini"].requests == [] and fakes["graph"].sent == []
+    assert fakes["gemini"].requests == []
+    assert [s["text"]["body"] for s in fakes["graph"].sent] == [HOLDING_TEXT]
+    _store(merchant, "anyone?")
+    assert runner.run(conversation_id).status == "silent"  # a person has it now
+    assert len(fakes["graph"].sent) == 1
 
 
 def test_checkpoints_stay_one_per_conversation(merchant, fakes):

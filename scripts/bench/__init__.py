@@ -1,0 +1,1 @@
+"""Helpers of `scripts/bench.py`: the stack, the load generator, the sections, the report."""

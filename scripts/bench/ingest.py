@@ -1,0 +1,112 @@
+"""Webhook ingest: signed text-message webhooks at fixed concurrency, Switchboard's POST
+/webhook next to a trivial FastAPI endpoint served the same way, rounds alternating.
+
+No worker runs meanwhile, so the figure is the webhook alone (verify, parse, store, commit,
+note the burst in Redis, enqueue the flush). The customers exist (a warm-up wrote to each)
+and have no open burst, so every message takes the path of a customer's first message
+after a reply: a new burst and a queued flush. What it leaves behind is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from scripts.bench import db
+from scripts.bench.common import Deadline, loadgen
+from scripts.bench.cpu import CpuMeter
+from scripts.bench.stack import APP_SECRET, Stack, terminate
+
+
+def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadline) -> dict:
+    phone = stack.add_phone("ingest")
+    urls, processes = {}, {}
+    for name, app in (
+        ("switchboard", "api.app:create_app"),
+        ("trivial", "scripts.bench.trivial_app:create_app"),
+    ):
+        urls[name], processes[name] = stack.serve(f"ingest-{name}", app)
+    common = {
+        "phone_number_id": phone["phone_number_id"],
+        "secret": APP_SECRET,
+        "wa_prefix": "1556",
+        "customers": size["customers"],
+        "concurrency": concurrency,
+    }
+    meter = CpuMeter(
+        {
+            "api (switchboard)": lambda: processes["switchboard"].pid,
+            "api (trivial)": lambda: processes["trivial"].pid,
+            **stack.server_pids(),
+        }
+    )
+    rounds = []
+    loadgen_cpu = 0.0
+    try:
+        # untimed: every customer and conversation exists, both servers are warm
+        for name in ("switchboard", "trivial"):
+            spec = {**common, "url": f"{urls[name]}/webhook", "count": size["customers"]}
+            loadgen("ingest", {**spec, "run_id": f"warm{name}"}, deadline, stack)
+        conversations = list(db.conversations(phone["id"]).values())
+        clear_bursts(conversations)
+        meter.start()
+        for index in range(size["rounds"]):
+            results = {}
+            for name in ("trivial", "switchboard"):  # the same bodies, one after the other
+                clear_bursts(conversations)  # each message opens a burst, as a first one does
+                spec = {**common, "url": f"{urls[name]}/webhook", "duration": size["seconds"]}
+                results[name] = loadgen(
+                    "ingest", {**spec, "run_id": f"r{index}{name}"}, deadline, stack
+                )
+                loadgen_cpu += results[name].pop("cpu_seconds", 0.0)
+            rounds.append(results)
+        cpu = meter.stop({"load generator": loadgen_cpu})
+    finally:
+        for process in processes.values():
+            terminate(process)
+        cleanup(stack, phone["id"])
+    return summarize(rounds, concurrency=concurrency, size=size, cpu=cpu)
+
+
+def summarize(rounds: list[dict], *, concurrency: int, size: dict[str, int], cpu: dict) -> dict:
+    out: dict[str, Any] = {
+        "concurrency": concurrency,
+        "seconds_per_round": size["seconds"],
+        "rounds": rounds,
+        "customers": size["customers"],
+        "cpu": cpu,
+    }
+    for name in ("switchboard", "trivial"):
+        mine = [r[name] for r in rounds]
+        median = sorted(mine, key=lambda r: r["rps"])[len(mine) // 2]
+        out[name] = {
+            "rps": statistics.median(r["rps"] for r in mine),
+            "p50_ms": median["latency_s"]["p50"] * 1000,
+            "p99_ms": median["latency_s"]["p99"] * 1000,
+            "errors": sum(r["errors"] for r in mine),
+            "non_200": sum(n for r in mine for s, n in r["statuses"].items() if s != "200"),
+        }
+    out["ratio"] = out["switchboard"]["rps"] / out["trivial"]["rps"]
+    return out
+
+
+def clear_bursts(conversations: list[int]) -> None:
+    from persistence.buffer import _KEY, DUE_KEY
+    from tasks import runtime
+
+    client = runtime.buffer().client
+    for start in range(0, len(conversations), 500):
+        chunk = conversations[start : start + 500]
+        client.zrem(DUE_KEY, *chunk)
+        client.delete(*[_KEY.format(i) for i in chunk])
+
+
+def cleanup(stack: Stack, phone: int) -> None:
+    """No worker ran: drop the open bursts and (on our own Redis only) the queued flushes,
+    then the rows. A flush left in a given Redis finds nothing to do later."""
+    from tasks import app
+
+    if stack.embedded["redis"]:
+        app.control.purge()
+    clear_bursts(list(db.conversations(phone).values()))
+    db.delete_conversations(phone)

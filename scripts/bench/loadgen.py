@@ -1,0 +1,243 @@
+"""The load generator, run as its own process so it never shares a GIL with a server or a fake.
+
+    python -m scripts.bench.loadgen ingest '<json spec>'   # signed webhooks to one URL
+    python -m scripts.bench.loadgen soak '<json spec>'     # a plan of bursts per conversation
+
+It prints one JSON object on stdout. The client is a minimal HTTP/1.1 keep-alive client on
+asyncio streams (uvloop when available): httpx spends several times more CPU per request,
+which on a 2-core machine would cap the trivial endpoint's figure and flatter the ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from scripts.bench.common import percentiles
+from tests.webhooks import sign, text_message_payload
+
+
+class Connection:
+    """One keep-alive connection; reconnects after an error."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.path = parts.path or "/"
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    def request_bytes(self, body: bytes, headers: dict[str, str]) -> bytes:
+        head = [f"POST {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        head += [f"Content-Length: {len(body)}", "", ""]
+        return "\r\n".join(head).encode() + body
+
+    async def send(self, raw: bytes) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        try:
+            self._writer.write(raw)
+            await self._writer.drain()
+            head = await self._reader.readuntil(b"\r\n\r\n")
+            status, length, close = _parse_head(head)
+            body = await self._reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            self.close()
+            raise
+        if close:
+            self.close()
+        return status, body
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+
+def _parse_head(head: bytes) -> tuple[int, int, bool]:
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "content-length" not in headers:
+        raise OSError(f"response without Content-Length: {lines[0]}")
+    return status, int(headers["content-length"]), headers.get("connection") == "close"
+
+
+# --- ingest: fixed concurrency for a fixed time (or a fixed count) ----------------------
+
+WAMID_SLOT = "wamid.SLOT"
+
+
+class IngestBodies:
+    """Signed text-message webhooks, each with a new wamid, cycling over the customers.
+    Bodies come from one template per customer: making one costs a bytes replace and an
+    HMAC, so the client stays cheap at any rate."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        conn = Connection(spec["url"])
+        self.secret = spec["secret"]
+        self.run = spec["run_id"]
+        self.templates = []
+        for c in range(spec["customers"]):
+            wa_id = f"{spec['wa_prefix']}{c:07d}"
+            payload = text_message_payload(
+                phone_number_id=spec["phone_number_id"],
+                wa_id=wa_id,
+                wamid=WAMID_SLOT,
+                text="Hello, is the blue running shoe in size 42 still in stock?",
+            )
+            self.templates.append(json.dumps(payload).encode())
+        self.request_bytes = conn.request_bytes
+        self.made = 0
+
+    def next(self) -> bytes:
+        i = self.made
+        self.made += 1
+        body = self.templates[i % len(self.templates)].replace(
+            WAMID_SLOT.encode(), f"wamid.{self.run}.{i:09d}".encode()
+        )
+        return self.request_bytes(body, signed_headers(body, self.secret))
+
+
+def signed_headers(body: bytes, secret: str) -> dict[str, str]:
+    return {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, secret)}
+
+
+async def ingest(spec: dict[str, Any]) -> dict[str, Any]:
+    """`count` requests, or as many as `duration` seconds allow, from `concurrency` lanes."""
+    bodies = IngestBodies(spec)
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    errors = 0
+    count, duration = spec.get("count"), spec.get("duration")
+    ends = time.perf_counter() + duration if duration else None
+
+    def more() -> bool:
+        return bodies.made < count if count is not None else time.perf_counter() < ends
+
+    async def lane() -> None:
+        nonlocal errors
+        conn = Connection(spec["url"])
+        while more():
+            raw = bodies.next()
+            started = time.perf_counter()
+            try:
+                status, _ = await conn.send(raw)
+            except OSError:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+        conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(spec["concurrency"])))
+    seconds = time.perf_counter() - started
+    return {
+        "requests": bodies.made,
+        "seconds": seconds,
+        "rps": len(latencies) / seconds if seconds else None,
+        "errors": errors,
+        "statuses": statuses,
+        "latency_s": percentiles(latencies),
+    }
+
+
+# --- soak: bursts per conversation, a conversation's bursts strictly one after another ---
+
+
+@dataclass
+class SoakStats:
+    posted: int = 0
+    failed: list[str] = field(default_factory=list)  # wamids never accepted
+    retries: int = 0
+    latencies: list[float] = field(default_factory=list)
+    first_post: float | None = None
+    last_post: float | None = None
+
+
+async def soak(spec: dict[str, Any]) -> dict[str, Any]:
+    """Lanes take the next burst from a queue; a conversation's next burst is queued only
+    when its previous one has been posted, so its messages arrive in WhatsApp order."""
+    with open(spec["plan"], encoding="utf-8") as file:
+        plan = json.load(file)
+    conversations = plan["conversations"]
+    queue: deque[tuple[int, int]] = deque((i, 0) for i in range(len(conversations)))
+    stats = SoakStats()
+
+    async def post(conn: Connection, wa_id: str, message: dict[str, Any]) -> None:
+        payload = text_message_payload(
+            phone_number_id=spec["phone_number_id"],
+            wa_id=wa_id,
+            text=message["text"],
+            wamid=message["wamid"],
+            timestamp=message["ts"],
+        )
+        body = json.dumps(payload).encode()
+        raw = conn.request_bytes(body, signed_headers(body, spec["secret"]))
+        for attempt in range(spec.get("attempts", 5)):
+            started = time.time()
+            stats.first_post = stats.first_post or started
+            try:
+                status, _ = await conn.send(raw)
+            except OSError:
+                status = 0
+            if status == 200:
+                stats.latencies.append(time.time() - started)
+                stats.posted += 1
+                stats.last_post = time.time()
+                return
+            stats.retries += 1
+            await asyncio.sleep(0.2 * (attempt + 1))  # WhatsApp retries too, with backoff
+        stats.failed.append(message["wamid"])
+
+    async def lane() -> None:
+        conn = Connection(spec["url"])
+        while queue:
+            index, burst = queue.popleft()
+            conversation = conversations[index]
+            for message in conversation["bursts"][burst]:
+                await post(conn, conversation["wa_id"], message)
+            if burst + 1 < len(conversation["bursts"]):
+                queue.append((index, burst + 1))
+        conn.close()
+
+    await asyncio.gather(*(lane() for _ in range(spec["concurrency"])))
+    return {
+        "posted": stats.posted,
+        "failed": stats.failed,
+        "retries": stats.retries,
+        "first_post": stats.first_post,
+        "last_post": stats.last_post,
+        "latency_s": percentiles(stats.latencies),
+    }
+
+
+def main(argv: list[str]) -> None:
+    mode, spec = argv[0], json.loads(argv[1])
+    runner = {"ingest": ingest, "soak": soak}[mode]
+    try:
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    except ImportError:
+        loop_factory = None
+    with asyncio.Runner(loop_factory=loop_factory) as loop:
+        result = loop.run(runner(spec))
+    print(json.dumps({**result, "cpu_seconds": time.process_time()}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
