@@ -31,7 +31,9 @@ result_backend = None
 task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
-task_send_sent_event = True
+# Flower sees tasks from the workers' events; a "sent" event from every publisher would cost
+# an extra Redis publish per task on the webhook's path (measured: scripts/bench.py ingest).
+task_send_sent_event = False
 worker_send_task_events = True
 task_track_started = True
 

@@ -18,6 +18,7 @@ class TurnContext:
     customer_name: str | None
     customer_language: str | None
     role: Role = "customer"
+    attempt: int = 1  # 2+: a redo after a crash; the graph may have run already
     staff_type: str | None = None  # for admin conversations: admin, sales, returns...
     staff_user_id: int | None = None  # the merchant user behind an admin conversation
     # admin conversations: the requests waiting for this staff member, one line each

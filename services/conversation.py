@@ -23,13 +23,17 @@ def upsert_customer(
         raise ValueError("a customer needs a wa_id or a user_id")
     customer = _find_customer(session, merchant_id=merchant_id, wa_id=wa_id, user_id=user_id)
     if customer is None:
-        session.execute(
+        created = session.scalar(
             insert(Customer)
             .values(
                 merchant_id=merchant_id, wa_id=wa_id, user_id=user_id, profile_name=profile_name
             )
             .on_conflict_do_nothing()
+            .returning(Customer)
         )
+        if created is not None:
+            return created
+        # someone created them at the same moment
         customer = _find_customer(session, merchant_id=merchant_id, wa_id=wa_id, user_id=user_id)
         assert customer is not None
         return customer
@@ -65,15 +69,17 @@ def _taken(session: Session, merchant_id: int, column: object, value: str) -> bo
 
 
 def upsert_conversation(session: Session, *, phone_id: int, customer_id: int) -> Conversation:
-    session.execute(
-        insert(Conversation)
-        .values(phone_number_id=phone_id, customer_id=customer_id, mode="ai", needs_human=False)
-        .on_conflict_do_nothing(index_elements=["phone_number_id", "customer_id"])
-    )
+    """One round trip in the usual cases (it exists; it is new), two in a race."""
     stmt = select(Conversation).where(
         Conversation.phone_number_id == phone_id, Conversation.customer_id == customer_id
     )
-    conversation = session.scalar(stmt)
+    conversation = session.scalar(stmt) or session.scalar(
+        insert(Conversation)
+        .values(phone_number_id=phone_id, customer_id=customer_id, mode="ai", needs_human=False)
+        .on_conflict_do_nothing(index_elements=["phone_number_id", "customer_id"])
+        .returning(Conversation)
+    )
+    conversation = conversation or session.scalar(stmt)
     assert conversation is not None
     return conversation
 

@@ -130,7 +130,9 @@ def has_pending(session: Session, conversation_id: int) -> bool:
     return bool(session.scalar(select(or_(waiting, requested))))
 
 
-def turn_context(session: Session, conversation_id: int, turn_id: int) -> TurnContext:
+def turn_context(
+    session: Session, conversation_id: int, turn_id: int, attempt: int = 1
+) -> TurnContext:
     conversation, customer, phone = conversation_parties(session, conversation_id)
     merchant = session.get(Merchant, phone.merchant_id)
     assert merchant is not None
@@ -148,6 +150,7 @@ def turn_context(session: Session, conversation_id: int, turn_id: int) -> TurnCo
         customer_name=staff.name if staff else customer.profile_name,
         customer_language=customer.language,
         role="admin" if staff else "customer",
+        attempt=attempt,
         staff_type=staff.type if staff else None,
         staff_user_id=staff.id if staff else None,
         open_requests=tuple(r.summary for r in open_for_staff(session, staff.id)) if staff else (),
@@ -188,7 +191,7 @@ def _run_turn(
                 turn_id = turn.id
             else:
                 turn_id = None
-                context = turn_context(session, conversation_id, turn.id)
+                context = turn_context(session, conversation_id, turn.id, turn.attempts)
                 burst = burst_size(session, turn.id)
         if turn_id is not None:
             return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")

@@ -58,7 +58,9 @@ def run_graph(context: TurnContext) -> tuple[str | None, str]:
         "configurable": {"thread_id": str(context.conversation_id)},
         "recursion_limit": 25,
     }
-    values = graph.get_state(config).values
+    # Only a redone turn can find its graph run finished already (the worker died between
+    # the checkpoint and the send): a first attempt skips loading the checkpoint twice.
+    values = graph.get_state(config).values if context.attempt > 1 else {}
     if values.get("turn_id") != context.turn_id:
         prepare_turn_media(context.turn_id)
         try:
