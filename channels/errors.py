@@ -57,7 +57,16 @@ class RateLimited(WhatsAppError):
 
 
 class PairRateLimited(RateLimited):
-    """Too many messages to one recipient: pace that recipient, not the whole number."""
+    """Too many messages to one recipient: pace that recipient, not the whole number.
+    WhatsApp allows about one message every 6 seconds to the same person once a burst is
+    spent, so the retry waits that long (only this send waits; other recipients go on)."""
+
+    PAIR_INTERVAL = 6.0
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if self.retry_after is None:
+            self.retry_after = self.PAIR_INTERVAL
 
 
 class OutsideServiceWindow(WhatsAppError):

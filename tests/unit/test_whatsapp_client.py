@@ -217,10 +217,11 @@ def test_gives_up_after_max_attempts_with_the_typed_error(api, sleeps) -> None:
     assert 0.5 <= sleeps[1] <= 1.0
 
 
-def test_pair_rate_limit_is_retried(api, client, sleeps) -> None:
+def test_pair_rate_limit_is_retried_at_the_pair_pace(api, client, sleeps) -> None:
     route = api.post(URL).mock(side_effect=[graph_error(131056), httpx.Response(200, json=OK)])
     client.send_text(Recipient(wa_id="1"), "hi")
     assert route.call_count == 2
+    assert sleeps == [6.0]  # one message per 6 s to the same person
 
 
 def test_outside_service_window_is_not_retried(api, client, sleeps) -> None:
