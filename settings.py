@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     buffer_max_seconds: float = 60.0
     sweeper_interval_seconds: float = 30.0
     send_reconcile_seconds: float = 120.0
+    # a redone turn whose reply part was in flight when its worker died waits this long for
+    # WhatsApp's status webhook before resending it (holding the conversation: order holds)
+    send_status_grace_seconds: float = 10.0
     # a turn still running after this is cut: a person is flagged, the customer told once
     task_soft_time_limit_seconds: float = 600.0
     task_time_limit_seconds: float = 660.0  # then the worker process is killed

@@ -160,6 +160,7 @@ def _send_locked(
             "biz_opaque_callback_data": f"{CALLBACK_PREFIX}{message.id}",
         }
         try:
+            failpoints.hit("delivery.before_send")  # claimed (`sending`), never sent
             wamid = client_for(phone).send(payload)
         except DeliveryOutcomeUnknown as exc:
             SENDS.labels("unknown", str(exc.code or "")).inc()

@@ -25,11 +25,12 @@ from persistence.db import get_engine, session_scope
 from persistence.models import Conversation, DeliveryStatus, Direction, Merchant, Message, Turn
 from services import merchant as merchants
 from services.conversation import conversation_parties
-from services.delivery import enqueue_reply, send_pending
+from services.delivery import enqueue_reply, reconcile, send_pending
 from services.handoff import escalate_after_failure, request_human
 from services.ingest import QUIET_TYPES
 from services.media_library import library_summary
 from services.notifications import open_for_staff
+from settings import get_settings
 
 log = get_logger(__name__)
 
@@ -265,13 +266,45 @@ def _escalate_if_window_closed(conversation_id: int, turn_id: int) -> None:
             )  # fmt: skip
 
 
+_DELIVERED = (
+    DeliveryStatus.ACCEPTED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ,
+)  # fmt: skip
+
+
 def _deliver(conversation_id: int, turn_id: int, reply: str | None) -> int:
     if not reply:
         return 0
     with session_scope() as session:
         ids = enqueue_reply(session, conversation_id=conversation_id, turn_id=turn_id, text=reply)
-    statuses = [send_pending(message_id, only_in_ai_mode=True) for message_id in ids]
-    return sum(1 for status in statuses if status == DeliveryStatus.ACCEPTED)
+        parts = session.execute(
+            select(Message.id, Message.status)
+            .where(Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND)
+            .order_by(Message.seq)
+        ).all()
+    statuses = {message_id: send_pending(message_id, only_in_ai_mode=True) for message_id in ids}
+    for message_id, status in parts:
+        if message_id not in statuses:
+            statuses[message_id] = _settle(message_id, DeliveryStatus(status))
+    return sum(1 for status in statuses.values() if status in _DELIVERED)
+
+
+def _settle(message_id: int, status: DeliveryStatus) -> DeliveryStatus:
+    """A part a crashed attempt of this turn left in flight (sending, unknown): wait, still
+    holding the conversation's lock, for WhatsApp's status webhook; without one, reconcile
+    (resend once) now. The next turn's reply can then never overtake this one."""
+    if status not in (DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN):
+        return status
+    deadline = time.monotonic() + get_settings().send_status_grace_seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        with session_scope() as session:
+            status = DeliveryStatus(
+                session.scalar(select(Message.status).where(Message.id == message_id))
+            )
+        if status not in (DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN):
+            return status
+    log.warning("turn.reply_in_flight.reconciled", message_id=message_id)
+    return reconcile(message_id)
 
 
 def _finish(turn_id: int, outcome: str) -> None:

@@ -60,7 +60,8 @@ def turns(phone: int) -> list[dict[str, Any]]:
 
 def messages(phone: int, direction: str) -> list[dict[str, Any]]:
     return _rows(
-        "SELECT m.id, m.conversation_id, m.wamid, m.turn_id, m.seq, m.status, m.text "
+        "SELECT m.id, m.conversation_id, m.wamid, m.turn_id, m.seq, m.status, m.text, "
+        "m.send_attempts "
         "FROM messages m " + _OF_PHONE.format(alias="m") + " AND m.direction = :direction "
         "ORDER BY m.id",
         phone=phone,

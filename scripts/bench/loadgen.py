@@ -157,15 +157,59 @@ async def ingest(spec: dict[str, Any]) -> dict[str, Any]:
 
 # --- soak: bursts per conversation, a conversation's bursts strictly one after another ---
 
+SEND_ERRORS = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError)
+
 
 @dataclass
 class SoakStats:
     posted: int = 0
     failed: list[str] = field(default_factory=list)  # wamids never accepted
     retries: int = 0
+    retry_reasons: dict[str, int] = field(default_factory=dict)
+    most_attempts: int = 0
     latencies: list[float] = field(default_factory=list)
     first_post: float | None = None
     last_post: float | None = None
+    first_attempts: dict[str, float] = field(default_factory=dict)  # wamid -> time.time()
+
+
+@dataclass
+class Retry:
+    """How a delivery that got no 2xx is tried again. By default (the benchmark) 5 attempts,
+    0.2 s more between each; with `until` (the fault soak), as WhatsApp does: again and again
+    with exponential backoff (`base`, doubling, at most `cap`) for up to `until` seconds."""
+
+    attempts: int = 5
+    until: float | None = None
+    base: float = 0.25
+    cap: float = 4.0
+
+    def pause(self, attempt: int) -> float:
+        if self.until is None:
+            return 0.2 * (attempt + 1)
+        return min(self.cap, self.base * 2**attempt)
+
+    def more(self, attempt: int, first: float) -> bool:
+        if self.until is None:
+            return attempt + 1 < self.attempts
+        return time.time() - first < self.until
+
+
+class Pace:
+    """At most `rate` messages a second over all lanes (0: as fast as they go); a burst's
+    messages are posted back to back, the next burst waits for its slot."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next = time.monotonic()
+
+    async def wait(self, messages: int) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        slot = max(now, self.next)
+        self.next = slot + messages * self.interval
+        await asyncio.sleep(slot - now)
 
 
 async def soak(spec: dict[str, Any]) -> dict[str, Any]:
@@ -176,6 +220,23 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
     conversations = plan["conversations"]
     queue: deque[tuple[int, int]] = deque((i, 0) for i in range(len(conversations)))
     stats = SoakStats()
+    retry = Retry(**spec.get("retry", {}))
+    pace = Pace(spec.get("rate", 0.0))
+    timeout = spec.get("timeout")
+    record = spec.get("record_first_attempts", False)
+
+    async def attempt(conn: Connection, raw: bytes) -> str:
+        """One delivery attempt: "ok", or why it got no 2xx."""
+        try:
+            status, _ = await asyncio.wait_for(conn.send(raw), timeout)
+        except TimeoutError:
+            conn.close()
+            return "timeout"
+        except ConnectionRefusedError:
+            return "refused"
+        except SEND_ERRORS:
+            return "reset"
+        return "ok" if 200 <= status < 300 else str(status)
 
     async def post(conn: Connection, wa_id: str, message: dict[str, Any]) -> None:
         payload = text_message_payload(
@@ -187,20 +248,26 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
         )
         body = json.dumps(payload).encode()
         raw = conn.request_bytes(body, signed_headers(body, spec["secret"]))
-        for attempt in range(spec.get("attempts", 5)):
+        first = time.time()
+        stats.first_post = stats.first_post or first
+        if record:
+            stats.first_attempts[message["wamid"]] = first
+        tries = 0
+        while True:
             started = time.time()
-            stats.first_post = stats.first_post or started
-            try:
-                status, _ = await conn.send(raw)
-            except OSError:
-                status = 0
-            if status == 200:
+            outcome = await attempt(conn, raw)
+            tries += 1
+            if outcome == "ok":
                 stats.latencies.append(time.time() - started)
                 stats.posted += 1
                 stats.last_post = time.time()
+                stats.most_attempts = max(stats.most_attempts, tries)
                 return
             stats.retries += 1
-            await asyncio.sleep(0.2 * (attempt + 1))  # WhatsApp retries too, with backoff
+            stats.retry_reasons[outcome] = stats.retry_reasons.get(outcome, 0) + 1
+            if not retry.more(tries - 1, first):
+                break
+            await asyncio.sleep(retry.pause(tries - 1))  # WhatsApp retries too, with backoff
         stats.failed.append(message["wamid"])
 
     async def lane() -> None:
@@ -208,6 +275,7 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
         while queue:
             index, burst = queue.popleft()
             conversation = conversations[index]
+            await pace.wait(len(conversation["bursts"][burst]))
             for message in conversation["bursts"][burst]:
                 await post(conn, conversation["wa_id"], message)
             if burst + 1 < len(conversation["bursts"]):
@@ -215,14 +283,19 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
         conn.close()
 
     await asyncio.gather(*(lane() for _ in range(spec["concurrency"])))
-    return {
+    result = {
         "posted": stats.posted,
         "failed": stats.failed,
         "retries": stats.retries,
+        "retry_reasons": stats.retry_reasons,
+        "most_attempts": stats.most_attempts,
         "first_post": stats.first_post,
         "last_post": stats.last_post,
         "latency_s": percentiles(stats.latencies),
     }
+    if record:
+        result["first_attempts"] = stats.first_attempts
+    return result
 
 
 def main(argv: list[str]) -> None:

@@ -293,14 +293,16 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def write(out_dir: Path, kind: str, document: dict[str, Any], md: str) -> list[Path]:
-    """latest.* is the last full run (kept in git); quick and partial runs have their own
-    latest-<kind>.*, and every run a timestamped copy."""
+def write(
+    out_dir: Path, kind: str, document: dict[str, Any], md: str, *, prefix: str = ""
+) -> list[Path]:
+    """<prefix>latest.* is the last full run (kept in git); quick and partial runs have their
+    own <prefix>latest-<kind>.*, and every run a timestamped copy."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     latest = "latest" if kind == "full" else f"latest-{kind}"
     written = []
-    for stem in (latest, f"{stamp}-{kind}"):
+    for stem in (f"{prefix}{latest}", f"{prefix}{stamp}-{kind}"):
         for suffix, content in (
             (".json", json.dumps(document, indent=2, default=str)),
             (".md", md),

@@ -87,7 +87,7 @@ def run(
     the_plan = plan(messages, conversations)
     plan_file = stack.data / "soak-plan.json"
     plan_file.write_text(json.dumps(the_plan))
-    log_offset = _log_size(stack.data / "worker.log")
+    log_offset = log_size(stack.data / "worker.log")
     rss_before = stack.worker_rss()
     meter = CpuMeter(stack.component_pids())
     meter.start()
@@ -130,7 +130,7 @@ def run(
         "turns_per_second": turns / (finished - started),
         "worker_rss_before": rss_before,
         "worker_rss_after": rss_after,
-        "flush_tasks": _flush_outcomes(stack.data / "worker.log", log_offset),
+        "flush_tasks": flush_outcomes(stack.data / "worker.log", log_offset),
         "cpu": cpu,
     }
 
@@ -221,11 +221,11 @@ def _database_check(stack: Stack, phone: int) -> dict[str, Any]:
     }
 
 
-def _log_size(path: Path) -> int:
+def log_size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def _flush_outcomes(path: Path, offset: int) -> dict[str, int]:
+def flush_outcomes(path: Path, offset: int) -> dict[str, int]:
     """What the flush tasks of the soak returned, from the worker's log (replied, waiting,
     busy, idle...), and how many the sweeper scheduled: how much scheduling work each turn
     took."""

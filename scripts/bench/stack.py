@@ -17,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ GEMINI_KEY = "bench-gemini-key"
 ACCESS_TOKEN = "EAAG-bench-access-token"
 GRAPH_VERSION = "v23.0"
 QUEUES = "default,messages,state,status"
+CELERY = [sys.executable, "-m", "celery", "-A", "tasks"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class StackOptions:
     database_url: str | None
     redis_url: str | None
     keep_data: bool
+    env: Mapping[str, str] = field(default_factory=dict)  # more settings for every process
 
 
 class Stack:
@@ -58,6 +60,7 @@ class Stack:
         self.beat: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
         self.embedded = {"postgres": False, "redis": False}
+        self.redis_server: Any = None  # the embedded one, replaced by restart_redis()
         self.merchant_id: int | None = None
         self._pg_pid: int | None = None
         self._rd_pid: int | None = None
@@ -90,6 +93,7 @@ class Stack:
             "LOG_LEVEL": "INFO",
             # as run_server.py: API and worker processes record metrics into one directory
             "PROMETHEUS_MULTIPROC_DIR": str(self.data / "metrics"),
+            **self.options.env,
         }
         (self.data / "metrics").mkdir()
         from settings import Settings, get_settings
@@ -118,11 +122,24 @@ class Stack:
             self.exit.callback(server.cleanup)
             self.embedded["postgres"] = True
         if not redis_url:
-            redis_server = start_redis(self.data / "redis", persistent=False)
-            self.exit.callback(redis_server.stop)
-            redis_url = redis_server.url
+            self.redis_server = start_redis(self.data / "redis", persistent=False)
+            self.exit.callback(lambda: self.redis_server.stop())  # whichever runs by then
+            redis_url = self.redis_server.url
             self.embedded["redis"] = True
         return database_url, redis_url
+
+    def restart_redis(self, down_for: float) -> None:
+        """Stop the embedded Redis (everything in it is lost) and, `down_for` seconds later,
+        start an empty one on the same port."""
+        from persistence.embedded import start_redis
+
+        if self.redis_server is None:
+            raise RuntimeError("restarting Redis needs the embedded one (no --redis-url)")
+        port = int(self.redis_server.url.rsplit(":", 1)[1].split("/")[0])
+        self.redis_server.stop()
+        self._rd_pid = None
+        time.sleep(down_for)
+        self.redis_server = start_redis(self.data / "redis", persistent=False, port=port)
 
     def _fakes(self) -> None:
         from tests.fakes.graph_api import FakeGraphAPI
@@ -158,11 +175,14 @@ class Stack:
         self.exit.callback(terminate, process)  # idempotent; stop_services usually did it
         return process
 
-    def serve(self, name: str, app: str, **env: str) -> tuple[str, subprocess.Popen[bytes]]:
-        """Serve an app factory with uvicorn; both apps of the ingest figure come through here."""
+    def serve(
+        self, name: str, app: str, *, port: int | None = None, **env: str
+    ) -> tuple[str, subprocess.Popen[bytes]]:
+        """Serve an app factory with uvicorn; both apps of the ingest figure come through here.
+        A restarted API passes its old `port`."""
         from persistence.embedded import free_port
 
-        port = free_port()
+        port = port or free_port()
         options = (
             f"--factory --host 127.0.0.1 --port {port} --workers {self.options.api_workers} "
             "--loop uvloop --http httptools --no-access-log --log-level info"
@@ -202,16 +222,24 @@ class Stack:
             self.api = None
 
     def start_workers(self, **env: str) -> None:
-        celery = [sys.executable, "-m", "celery", "-A", "tasks"]
+        self.start_worker(**env)
+        self.start_beat(**env)
+        self._wait_worker()
+
+    def start_worker(self, **env: str) -> subprocess.Popen[bytes]:
+        """The Celery worker, not waited for (a supervisor restarting it may find Redis down)."""
         worker = [
-            *celery, "worker", "-Q", QUEUES, "--concurrency", str(self.options.workers),
+            *CELERY, "worker", "-Q", QUEUES, "--concurrency", str(self.options.workers),
             "--loglevel", "INFO", "--without-mingle", "--without-gossip",
             "-n", f"bench-{time.time_ns()}@%h",
         ]  # fmt: skip
-        beat = [*celery, "beat", "--loglevel", "INFO", "--schedule", str(self.data / "beat")]
         self.worker = self.spawn("worker", worker, **env)
+        return self.worker
+
+    def start_beat(self, **env: str) -> subprocess.Popen[bytes]:
+        beat = [*CELERY, "beat", "--loglevel", "INFO", "--schedule", str(self.data / "beat")]
         self.beat = self.spawn("beat", beat, **env)
-        self._wait_worker()
+        return self.beat
 
     def _wait_worker(self, timeout: float = 90.0) -> None:
         from tasks import app

@@ -7,6 +7,7 @@ worker in another process talks to them exactly as it would to the real service.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +42,15 @@ class Response:
             json.dumps(payload).encode(),
             {"Content-Type": "application/json", **(headers or {})},
         )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # the client went away (a killed worker, a timeout): nothing to report
+        super().handle_error(request, client_address)
 
 
 class FakeServer:
@@ -93,8 +103,7 @@ class FakeServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self

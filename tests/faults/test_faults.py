@@ -145,24 +145,40 @@ def test_a_send_whose_worker_died_is_reconciled_not_resent(
     workers.start(FAILPOINTS=f"delivery.after_send=kill@{tmp_path / 'worker-died'}")
     post_webhook(client, _payload("hi"))
     (sent,) = fakes["graph"].wait_for_sent(1, timeout=20)
-    # the turn is redone by another child: its reply row says "sending", so it is not sent
-    eventually(lambda: ledger(fakes["graph"], expect_inbound=1), timeout=30)
-    # WhatsApp's status webhook for that send arrives, naming our callback data
+    # WhatsApp's status webhook for that send arrives within seconds, naming our callback data
     status = status_payload(
         wamid=sent["_wamid"], status="sent", callback_data=sent["biz_opaque_callback_data"],
         recipient_id=DEFAULT_WA_ID, phone_number_id=PHONE_NUMBER_ID,
     )  # fmt: skip
     post_webhook(client, status)
-
-    def recorded() -> Message:
-        with session_scope() as session:
-            reply = session.scalars(select(Message).where(Message.direction == "out")).one()
-            assert reply.status == "sent" and reply.wamid == sent["_wamid"]
-            return reply
-
-    eventually(recorded)
+    # the redone turn finds its reply in flight, sees the status: it is not sent again
+    result = eventually(lambda: ledger(fakes["graph"], expect_inbound=1), timeout=30)
+    assert [t.outcome for t in result["turns"]] == ["replied"]
+    with session_scope() as session:
+        reply = session.scalars(select(Message).where(Message.direction == "out")).one()
+        assert reply.status == "sent" and reply.wamid == sent["_wamid"]
     time.sleep(2)  # (the sweeper runs every second here)
     assert len(fakes["graph"].sent) == 1
+
+
+def test_a_reply_lost_in_flight_is_resent_before_the_next_turn(
+    workers, client, merchant, fakes, tmp_path
+):
+    """Found by the fault soak: the worker died between claiming a reply and sending it;
+    the redone turn finished without it, later turns answered, and the reconciler sent the
+    old reply last. Now the redone turn resends it (no status came) before letting go."""
+    workers.stop()
+    workers.start(
+        FAILPOINTS=f"delivery.before_send=kill@{tmp_path / 'worker-died'}",
+        SEND_STATUS_GRACE_SECONDS="2",
+    )  # fmt: skip
+    post_webhook(client, _payload("first"))
+    eventually(lambda: (tmp_path / "worker-died").exists(), timeout=20)
+    post_webhook(client, _payload("second"))
+    eventually(lambda: len(_replies(fakes["graph"])) == 2, timeout=40)
+    time.sleep(1.5)
+    assert _replies(fakes["graph"]) == ["Echo: first", "Echo: second"]
+    ledger(fakes["graph"], expect_inbound=2)
 
 
 # 7. Redis restarted (everything in it lost) while a burst waits -------------------------
