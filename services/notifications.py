@@ -27,6 +27,7 @@ from persistence.models import (
 from services import audit, events, knowledge
 from services.conversation import conversation_parties
 from services.errors import InvalidInput, NotFound
+from services.handoff import request_human
 from services.notification_types import NotificationType, kind_of
 
 PREFIX = "NOTIF_"
@@ -137,6 +138,19 @@ def open_notification(
         notification_id=notification.id, notification_type=kind.type.value,
     )  # fmt: skip
     return notification
+
+
+def request_intervention(
+    session: Session, *, conversation_id: int, reason: str, turn_id: int | None = None
+) -> Notification:
+    """The AI asks for a person: the conversation is flagged for operators and a support
+    request goes to the merchant's staff (sent after commit: tasks.notifications)."""
+    request_human(session, conversation_id, reason)
+    return open_notification(
+        session, conversation_id=conversation_id,
+        notification_type=NotificationType.USER_SUPPORT_REQUEST,
+        context={"support_request_reason": reason}, turn_id=turn_id,
+    )  # fmt: skip
 
 
 def _opened_in_turn(session: Session, turn_id: int, type_: NotificationType) -> Notification | None:

@@ -8,6 +8,7 @@ from observability.logs import get_logger
 from services import notification_answers, notification_dispatch
 from services.delivery import send_pending
 from tasks import app
+from tasks.scheduling import best_effort
 
 log = get_logger(__name__)
 
@@ -42,20 +43,8 @@ def deliver_answer(notification_id: int) -> str | None:
 
 
 def schedule_dispatch(notification_id: int) -> None:
-    """After commit. A broker outage is not the caller's failure: the sweeper retries."""
-    _schedule(dispatch, notification_id)
+    best_effort(dispatch, notification_id)
 
 
 def schedule_delivery(notification_id: int) -> None:
-    _schedule(deliver_answer, notification_id)
-
-
-def _schedule(task: object, notification_id: int) -> None:
-    try:
-        task.delay(notification_id)  # type: ignore[attr-defined]
-    except Exception as exc:
-        log.warning(
-            "notification.schedule_failed",
-            notification_id=notification_id,
-            error=type(exc).__name__,
-        )
+    best_effort(deliver_answer, notification_id)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from observability.logs import get_logger
 from tasks import app
 from tasks import runner as conversation_turn
+from tasks.scheduling import best_effort
 
 log = get_logger(__name__)
 
@@ -41,14 +42,8 @@ def flush(conversation_id: int) -> str:
 
 
 def request_turn(conversation_id: int) -> None:
-    """For the API, after a commit: run the conversation's turn now. A broker that is down
-    is not the caller's failure: the sweeper finds the turn in PostgreSQL."""
-    try:
-        schedule_flush(conversation_id)
-    except Exception as exc:
-        log.warning(
-            "turn.schedule_failed", conversation_id=conversation_id, error=type(exc).__name__
-        )
+    """For the API, after a commit: run the conversation's turn now."""
+    best_effort(flush, conversation_id)
 
 
 def schedule_flush(conversation_id: int, countdown: float = 0.0) -> None:

@@ -6,9 +6,7 @@ from pydantic import BaseModel, Field
 
 from graph.context import TurnContext
 from persistence.db import session_scope
-from services.handoff import request_human
-from services.notification_types import NotificationType
-from services.notifications import open_notification
+from services.notifications import request_intervention as request_support
 
 
 class InterventionArgs(BaseModel):
@@ -31,13 +29,9 @@ def request_intervention(reason: str, runtime: ToolRuntime[TurnContext]) -> str:
     """
     ctx = runtime.context
     with session_scope() as session:
-        request_human(session, ctx.conversation_id, reason)
-        notification = open_notification(
-            session, conversation_id=ctx.conversation_id,
-            notification_type=NotificationType.USER_SUPPORT_REQUEST,
-            context={"support_request_reason": reason}, turn_id=ctx.turn_id,
-        )  # fmt: skip
-        notification_id = notification.id
+        notification_id = request_support(
+            session, conversation_id=ctx.conversation_id, reason=reason, turn_id=ctx.turn_id
+        ).id
     from tasks.notifications import schedule_dispatch
 
     schedule_dispatch(notification_id)
