@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PrincipalDep, SessionDep
+from persistence.models import DocumentStatus
 from services import knowledge
 from services.knowledge import CATEGORY_PATTERN, CONTENT_MAX, LANGUAGE_PATTERN, TITLE_MAX
 
@@ -23,7 +24,8 @@ Category = Annotated[
         max_length=32,
         pattern=CATEGORY_PATTERN,
         description="Letters, digits, '-' or '_' (stored lowercase). 'user_question': a "
-        "customer's question (title) and the team's answer (content); "
+        "general question (title) and the lasting public facts of the team's answer "
+        "(content), drafted from staff answers and published only without personal details; "
         "'support_classification': which staff type (title) handles what (content), "
         "used for routing and never shown to customers.",
     ),
@@ -39,7 +41,11 @@ Language = Annotated[
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
 Content = Annotated[
     str,
-    Field(max_length=CONTENT_MAX, description="Empty: not searchable (an unanswered question)."),
+    Field(max_length=CONTENT_MAX, description="Empty: not searchable."),
+]
+Status = Annotated[
+    DocumentStatus,
+    Field(description="Only published documents are searched by the AI; drafts wait for review."),
 ]
 
 
@@ -51,6 +57,7 @@ class DocumentCreate(BaseModel):
     language: Language | None = Field(
         default=None, description="Defaults to the merchant's default language."
     )
+    status: Status = DocumentStatus.PUBLISHED
 
 
 class DocumentUpdate(BaseModel):
@@ -60,6 +67,7 @@ class DocumentUpdate(BaseModel):
     content: Content | None = None
     category: Category | None = None
     language: Language | None = None
+    status: Status | None = None
 
 
 class DocumentRead(BaseModel):
@@ -70,6 +78,8 @@ class DocumentRead(BaseModel):
     title: str
     content: str
     language: str
+    status: DocumentStatus
+    review_note: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -87,6 +97,7 @@ def list_documents(
     _: PrincipalDep,
     merchant_id: Annotated[int | None, Query(ge=1, le=DB_ID_MAX)] = None,
     category: Annotated[str | None, Query(max_length=32, pattern=CATEGORY_PATTERN)] = None,
+    status: DocumentStatus | None = None,
     q: Annotated[
         str | None,
         Query(
@@ -99,7 +110,13 @@ def list_documents(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DocumentRead]:
     documents = knowledge.list_documents(
-        session, merchant_id=merchant_id, category=category, query=q, limit=limit, offset=offset
+        session,
+        merchant_id=merchant_id,
+        category=category,
+        status=status,
+        query=q,
+        limit=limit,
+        offset=offset,
     )
     return [DocumentRead.model_validate(d) for d in documents]
 
@@ -113,9 +130,16 @@ def get_document(document_id: DocumentId, session: SessionDep, _: PrincipalDep) 
 def update_document(
     document_id: DocumentId, body: DocumentUpdate, session: SessionDep, _: PrincipalDep
 ) -> DocumentRead:
-    """Change some or all of title, content, category and language."""
+    """Change some or all of title, content, category, language and status."""
     document = knowledge.update_document(session, document_id, **body.model_dump(exclude_none=True))
     return DocumentRead.model_validate(document)
+
+
+@router.post("/api/v1/documents/{document_id}/publish", responses={404: {}, 422: {}})
+def publish_document(document_id: DocumentId, session: SessionDep, _: PrincipalDep) -> DocumentRead:
+    """Publish a draft, such as one drafted from a staff answer: the AI can find it at once.
+    A customer-question document that looks like it holds personal details is refused (422)."""
+    return DocumentRead.model_validate(knowledge.publish_document(session, document_id))
 
 
 @router.delete(

@@ -78,6 +78,12 @@ ESCALATIONS_OPENED = Counter(
 ESCALATIONS_ANSWERED = Counter(
     "switchboard_escalations_answered_total", "Notifications answered, by type", ["type"]
 )
+KNOWLEDGE_DRAFTS = Counter(
+    "switchboard_knowledge_drafts_total",
+    "Staff answers considered for the knowledge base, by outcome (drafted, not_reusable, "
+    "personal_data, no_model, failed)",
+    ["outcome"],
+)
 ESCALATION_ANSWER_SECONDS = Histogram(
     "switchboard_escalation_answer_seconds",
     "Time from a notification's request to its answer",

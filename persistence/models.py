@@ -351,8 +351,13 @@ class MediaUpload(Base):
 TS_CONFIG_FUNCTION = "switchboard_ts_config"
 
 
+class DocumentStatus(enum.StrEnum):
+    DRAFT = "draft"  # kept for review; never searched by the AI
+    PUBLISHED = "published"
+
+
 class Document(Base):
-    """Merchant knowledge: FAQs, policies, answered customer questions, support routing."""
+    """Merchant knowledge: FAQs, policies, reviewed facts from staff answers, support routing."""
 
     __tablename__ = "documents"
     __table_args__ = (
@@ -366,6 +371,11 @@ class Document(Base):
     title: Mapped[str] = mapped_column(String(500))
     content: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(16), default="en")
+    status: Mapped[DocumentStatus] = mapped_column(
+        _enum(DocumentStatus), default=DocumentStatus.PUBLISHED, server_default="published"
+    )
+    # why a draft waits for a person (drafted from a staff answer, withdrawn in a review)
+    review_note: Mapped[str | None] = mapped_column(Text)
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR,
         Computed(
@@ -408,12 +418,13 @@ class Notification(Base):
     status: Mapped[NotificationStatus] = mapped_column(
         _enum(NotificationStatus), default=NotificationStatus.REQUESTED
     )
-    # the requested fields and what the system added (lead_phone, document_id, request type)
+    # the requested fields and what the system added (lead_phone, customer_name)
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     answer: Mapped[dict[str, Any] | None] = mapped_column()
     answer_schema: Mapped[dict[str, Any]] = mapped_column()
     allow_multiple_answers: Mapped[bool] = mapped_column(Boolean, default=False)
     target_user_type: Mapped[str | None] = mapped_column(String(32))
+    # the draft of lasting public facts taken from the answer, if it held any
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from persistence.models import Document
+from persistence.models import Document, DocumentStatus
 from services.errors import InvalidInput, NotFound
 from services.merchant import get_merchant
+from services.personal_data import find_personal_data
 
 GENERAL = "general"
-# Documents created from customer questions: title = the question, content = the admin's
-# answer (empty until answered, and unsearchable until then).
+# Lasting public facts drafted from the team's answers to customers' questions. They start
+# as drafts; a person publishes them, and only if they carry no personal detail.
 USER_QUESTION = "user_question"
 # Which staff type handles what (title "returns", content "refunds, returns, damaged goods"):
 # used to route support requests, never shown to customers.
@@ -62,6 +63,8 @@ def create_document(
     content: str = "",
     category: str = GENERAL,
     language: str | None = None,
+    status: DocumentStatus = DocumentStatus.PUBLISHED,
+    review_note: str | None = None,
 ) -> Document:
     """Add a document; its language defaults to the merchant's default language."""
     merchant = get_merchant(session, merchant_id)
@@ -71,8 +74,12 @@ def create_document(
         content=_content(content),
         category=_category(category),
         language=_language(language, fallback=merchant.default_language),
+        status=DocumentStatus.DRAFT,
+        review_note=review_note,
     )
     session.add(document)
+    if status == DocumentStatus.PUBLISHED:
+        _publish(document)
     session.flush()
     return document
 
@@ -94,8 +101,10 @@ def update_document(
     content: str | None = None,
     category: str | None = None,
     language: str | None = None,
+    status: DocumentStatus | None = None,
 ) -> Document:
-    """Change the given fields (None: unchanged); the search vector follows by itself."""
+    """Change the given fields (None: unchanged); the search vector follows by itself.
+    A published document stays published only while it passes the publishing checks."""
     document = get_document(session, document_id, merchant_id)
     if title is not None:
         document.title = _title(title)
@@ -105,8 +114,36 @@ def update_document(
         document.category = _category(category)
     if language is not None:
         document.language = _language(language, fallback=document.language)
+    if status == DocumentStatus.DRAFT:
+        document.status = DocumentStatus.DRAFT
+    elif status == DocumentStatus.PUBLISHED or document.status == DocumentStatus.PUBLISHED:
+        _publish(document)
     session.flush()
     return document
+
+
+def publish_document(
+    session: Session, document_id: int, merchant_id: int | None = None
+) -> Document:
+    """Make a draft searchable by the AI (a person's decision, after review)."""
+    document = get_document(session, document_id, merchant_id)
+    _publish(document)
+    session.flush()
+    return document
+
+
+def _publish(document: Document) -> None:
+    """Facts drafted from answers to one customer are published only without personal
+    details: what the team told one customer must never be offered to the next."""
+    if document.category == USER_QUESTION:
+        found = find_personal_data(f"{document.title}\n{document.content}")
+        if found:
+            raise InvalidInput(
+                "this document looks like it holds personal details "
+                f"({', '.join(found)}); rewrite it as a general fact before publishing"
+            )
+    document.status = DocumentStatus.PUBLISHED
+    document.review_note = None
 
 
 def delete_document(session: Session, document_id: int, merchant_id: int | None = None) -> None:
@@ -119,18 +156,21 @@ def list_documents(
     *,
     merchant_id: int | None = None,
     category: str | None = None,
+    status: DocumentStatus | None = None,
     query: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[Document]:
-    """Every category, answered or not. With `query` (web search syntax: all words,
-    "a phrase", -excluded), the best matches first; without, the newest first."""
+    """Every category, drafts too unless `status` says. With `query` (web search syntax:
+    all words, "a phrase", -excluded), the best matches first; without, the newest first."""
     stmt = select(Document)
     if merchant_id is not None:
         get_merchant(session, merchant_id)
         stmt = stmt.where(Document.merchant_id == merchant_id)
     if category is not None:
         stmt = stmt.where(Document.category == category.lower())
+    if status is not None:
+        stmt = stmt.where(Document.status == status)
     if query and query.strip():
         tsquery = func.websearch_to_tsquery(func.switchboard_ts_config(Document.language), query)
         rank = func.ts_rank_cd(Document.search_vector, tsquery, _RANK_NORMALIZATION)
@@ -139,6 +179,14 @@ def list_documents(
         stmt = stmt.order_by(Document.created_at.desc())
     stmt = stmt.order_by(Document.id.desc()).limit(limit).offset(offset)
     return list(session.scalars(stmt))
+
+
+def count_drafts(session: Session, merchant_id: int) -> int:
+    """Drafts waiting for a person to review them."""
+    stmt = select(func.count()).where(
+        Document.merchant_id == merchant_id, Document.status == DocumentStatus.DRAFT
+    )
+    return session.scalar(stmt) or 0
 
 
 def classification_documents(session: Session, merchant_id: int) -> list[Document]:
@@ -154,7 +202,8 @@ def classification_documents(session: Session, merchant_id: int) -> list[Documen
 # The query becomes an OR of its lexemes, so a customer's whole question still finds a
 # document sharing only some of its words; cover density ranks those sharing more, and
 # title words (weight A) above content words (weight B). The query is parsed once per
-# configuration the merchant's documents use. Internal and unanswered documents are skipped.
+# configuration the merchant's documents use. Only published, non-internal documents with
+# content are found: drafts wait for a person.
 _SEARCH = text(f"""
 WITH configs AS (
     SELECT cfg, replace(plainto_tsquery(cfg, :query)::text, ' & ', ' | ')::tsquery AS tsq
@@ -170,6 +219,7 @@ best AS (
     JOIN configs AS c ON c.cfg = switchboard_ts_config(d.language)
     WHERE d.merchant_id = :merchant_id
       AND d.content <> ''
+      AND d.status = 'published'
       AND d.category <> ALL(:internal)
       AND d.search_vector @@ c.tsq
     ORDER BY rank DESC, d.id DESC

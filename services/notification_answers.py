@@ -28,7 +28,6 @@ from persistence.models import (
     ConversationMode,
     Customer,
     Direction,
-    Document,
     Merchant,
     MerchantUser,
     Message,
@@ -93,11 +92,6 @@ def answer_notification(
             f"(required: {', '.join(kind.answered_fields)})"
         )
     _validate(notification.answer_schema, data, ref(number))
-    if kind.type == NotificationType.USER_QUESTION_REQUEST:
-        document = session.get(Document, notification.document_id or 0)
-        if document is None:
-            raise NotFound(f"the knowledge document of {ref(number)} no longer exists")
-        document.content = data["answer"]
     now = datetime.now(UTC)
     notification.status = NotificationStatus.ANSWERED
     notification.answer = data

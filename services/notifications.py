@@ -24,7 +24,7 @@ from persistence.models import (
     NotificationRecipient,
     NotificationStatus,
 )
-from services import audit, events, knowledge
+from services import audit, events
 from services.conversation import conversation_parties
 from services.errors import InvalidInput, NotFound
 from services.handoff import request_human
@@ -98,17 +98,6 @@ def open_notification(
         "lead_phone": customer.wa_id or customer.user_id,
         "customer_name": customer.profile_name,
     }
-    document_id = None
-    if kind.type == NotificationType.USER_QUESTION_REQUEST:
-        document = knowledge.create_document(
-            session,
-            merchant_id=merchant.id,
-            category=knowledge.USER_QUESTION,
-            title=data["question"][:500],
-            content="",
-            language=customer.language or merchant.default_language,
-        )
-        document_id = data["document_id"] = document.id
     notification = Notification(
         merchant_id=merchant.id,
         conversation_id=conversation.id,
@@ -118,7 +107,6 @@ def open_notification(
         context=data,
         answer_schema=kind.answer_json_schema(),
         allow_multiple_answers=kind.allow_multiple_answers,
-        document_id=document_id,
     )
     try:
         with session.begin_nested():

@@ -1,11 +1,12 @@
-"""Notification tasks: send a request to the staff, deliver an answer to the customer."""
+"""Notification tasks: send a request to the staff, deliver an answer to the customer, and
+draft the lasting public facts of an answer for review."""
 
 from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
 
 from observability.logs import get_logger
-from services import notification_answers, notification_dispatch
+from services import knowledge_drafts, notification_answers, notification_dispatch
 from services.delivery import send_pending
 from tasks import app
 from tasks.scheduling import best_effort
@@ -42,9 +43,16 @@ def deliver_answer(notification_id: int) -> str | None:
     return plan.method
 
 
+@app.task(name="switchboard.notifications.draft_knowledge", **_RETRY)
+def draft_knowledge(notification_id: int) -> int | None:
+    return knowledge_drafts.draft_from_answer(notification_id)
+
+
 def schedule_dispatch(notification_id: int) -> None:
     best_effort(dispatch, notification_id)
 
 
 def schedule_delivery(notification_id: int) -> None:
+    """After an answer: deliver it to its customer, and draft any public facts it holds."""
     best_effort(deliver_answer, notification_id)
+    best_effort(draft_knowledge, notification_id)

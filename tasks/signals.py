@@ -1,10 +1,16 @@
 """Worker-wide wiring: our JSON logs instead of Celery's, the task id on every log line,
-and (optionally) a metrics endpoint for this worker's processes."""
+(optionally) a metrics endpoint for this worker's processes, and an exit instead of a wedge
+after an unrecoverable error."""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import threading
 from typing import Any
 
+import psutil
 import structlog
 from celery.signals import celeryd_init, setup_logging, task_postrun, task_prerun, worker_init
 
@@ -28,6 +34,38 @@ def _bind_task(task_id: str | None = None, task: Any = None, **_: Any) -> None:
 @task_postrun.connect
 def _unbind_task(**_: Any) -> None:
     structlog.contextvars.clear_contextvars()
+
+
+# After "Unrecoverable error" (kombu's crash when Redis restarts while the worker holds
+# unacknowledged tasks) Celery shuts down warm, and with billiard 4.3 the pool processes can
+# block for ever writing their exit notice to a parent that no longer reads it: the worker
+# then neither works nor exits, and no supervisor starts it again. Give the warm shutdown
+# this long, then end the pool and the worker; acks_late redelivers what they held.
+UNRECOVERABLE_EXIT_SECONDS = 10.0
+
+
+class _ExitAfterUnrecoverableError(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.CRITICAL)
+        self._armed = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Unrecoverable error") and not self._armed.is_set():
+            self._armed.set()
+            timer = threading.Timer(UNRECOVERABLE_EXIT_SECONDS, _exit_with_pool)
+            timer.daemon = True  # a warm shutdown that completes is not held up
+            timer.start()
+
+
+def _exit_with_pool() -> None:
+    for child in psutil.Process().children(recursive=True):
+        child.send_signal(signal.SIGKILL)
+    os._exit(1)
+
+
+@worker_init.connect
+def _exit_instead_of_wedging(**_: Any) -> None:
+    logging.getLogger("celery.worker").addHandler(_ExitAfterUnrecoverableError())
 
 
 @worker_init.connect

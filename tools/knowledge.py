@@ -24,7 +24,7 @@ class SearchArgs(BaseModel):
 @tool("search_knowledge_base", args_schema=SearchArgs)
 def search_knowledge_base(query: str, runtime: ToolRuntime[TurnContext]) -> str:
     """Search the business's own documents: FAQs, policies, prices, opening hours,
-    shipping, products, and earlier customer questions the team has answered.
+    shipping, products, and general facts the team has reviewed and published.
 
     Search before you answer any question about the business, its products or its
     policies, and before you escalate: answer only from what the search returns (with

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
 from api.console.templating import render
 from api.deps import SessionDep
-from persistence.models import Document, Merchant
+from persistence.models import Document, DocumentStatus, Merchant
 from services import knowledge, notification_inbox
 from services.errors import InvalidInput, NotFound
 from services.merchant import list_merchants
@@ -68,10 +68,9 @@ def _merchant(merchants: list[Merchant], merchant_id: int | None) -> Merchant | 
     return next((m for m in merchants if m.id == merchant_id), merchants[0] if merchants else None)
 
 
-def _list_url(merchant_id: int | None, category: str = "") -> str:
-    query = "&".join(
-        f"{k}={v}" for k, v in (("merchant_id", merchant_id), ("category", category)) if v
-    )
+def _list_url(merchant_id: int | None, category: str = "", status: str = "") -> str:
+    params = (("merchant_id", merchant_id), ("category", category), ("status", status))
+    query = "&".join(f"{k}={v}" for k, v in params if v)
     return f"/console/documents?{query}" if query else "/console/documents"
 
 
@@ -82,11 +81,13 @@ def _list_page(
     *,
     merchant_id: int | None,
     category: str = "",
+    status: str = "",
     q: str = "",
     draft: DocumentDraft | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    drafts_only = status == DocumentStatus.DRAFT
     merchants = list_merchants(db)
     merchant = _merchant(merchants, merchant_id)
     category = category if re.fullmatch(knowledge.CATEGORY_PATTERN, category) else ""
@@ -96,6 +97,7 @@ def _list_page(
             db,
             merchant_id=merchant.id,
             category=category or None,
+            status=DocumentStatus.DRAFT if drafts_only else None,
             query=q or None,
             limit=PAGE_SIZE,
         )  # fmt: skip
@@ -106,6 +108,8 @@ def _list_page(
         "user": user, "merchants": merchants, "merchant": merchant, "documents": documents,
         "asked_in": notification_inbox.asked_by_document(db, [d.id for d in documents]),
         "category": category.lower(), "q": q, "categories": CATEGORIES, "page_size": PAGE_SIZE,
+        "drafts_only": drafts_only,
+        "drafts_waiting": knowledge.count_drafts(db, merchant.id) if merchant else 0,
         "draft": draft or DocumentDraft(language=merchant.default_language if merchant else ""),
         "error": error,
     }  # fmt: skip
@@ -142,9 +146,12 @@ def documents_page(
     user: ConsoleUserDep,
     merchant_id: int | None = None,
     category: str = "",
+    status: str = "",
     q: str = "",
 ) -> Response:
-    return _list_page(request, db, user, merchant_id=merchant_id, category=category, q=q)
+    return _list_page(
+        request, db, user, merchant_id=merchant_id, category=category, status=status, q=q
+    )
 
 
 @router.post("")
@@ -202,6 +209,23 @@ def update(
     db.commit()
     user.flash(f"Saved “{document.title}”.", "ok")
     return RedirectResponse(_list_url(document.merchant_id), status_code=303)
+
+
+@router.post("/{document_id}/publish")
+def publish(
+    request: Request, document_id: DocumentId, db: SessionDep, user: FormUserDep
+) -> Response:
+    try:
+        document = knowledge.publish_document(db, document_id)
+    except (InvalidInput, NotFound) as exc:
+        db.rollback()
+        return _edit_page(request, db, user, document_id, error=exc.message,
+                          status_code=exc.status_code)  # fmt: skip
+    db.commit()
+    user.flash(f"Published “{document.title}”: the AI can find it now.", "ok")
+    return RedirectResponse(
+        _list_url(document.merchant_id, status=DocumentStatus.DRAFT), status_code=303
+    )
 
 
 @router.post("/{document_id}/delete")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from persistence.db import session_scope
 from persistence.models import Conversation, Message
 from services.handoff import HOLDING_TEXT
+from tasks.signals import UNRECOVERABLE_EXIT_SECONDS
 from tests.conftest import APP_SECRET, PHONE_NUMBER_ID
 from tests.faults.conftest import (
     kill_pool_children,
@@ -189,16 +190,31 @@ def test_redis_restarted_inside_a_window_loses_nothing(workers, client, merchant
     post_webhook(client, _payload("two"))  # the burst is open, its flush task queued
     restart_redis(down_for=0.5)
     post_webhook(client, _payload("three"))
-    time.sleep(2)
-    if workers.processes[0].poll() is not None:
-        # kombu can crash the worker when the broker vanishes while it holds unacknowledged
-        # tasks; in production systemd, Kubernetes or run_server.py start it again
+    # kombu can crash the worker when the broker vanishes while it holds unacknowledged
+    # tasks; the worker then exits (tasks/signals.py ends a wedged shutdown) and systemd,
+    # Kubernetes or run_server.py start it again, as this test does
+    if _worker_exits_or_answers(workers, within=UNRECOVERABLE_EXIT_SECONDS + 10) == "exited":
         workers.stop()
         workers.start()
     eventually(lambda: _replies(fakes["graph"]), timeout=40)
     time.sleep(3)
     result = ledger(fakes["graph"], expect_inbound=3)
     assert len(result["replies"]) == len(_replies(fakes["graph"])) >= 1
+
+
+def _worker_exits_or_answers(workers, *, within: float) -> str:
+    from tasks import app
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if workers.processes[0].poll() is not None:
+            return "exited"
+        try:
+            if app.control.ping(timeout=0.5):
+                return "answers"
+        except Exception:
+            time.sleep(0.2)
+    raise AssertionError(f"the worker neither answers nor exits after {within} s")
 
 
 def test_webhooks_while_redis_is_down_are_answered_when_it_is_back(

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from persistence.db import session_scope
-from persistence.models import Document
+from persistence.models import Document, DocumentStatus
 from services import knowledge
 from services.operator import create_operator
 from tests.integration.console_helpers import csrf_token, login, submit
@@ -24,15 +24,20 @@ def signed_in(client, merchant) -> None:
     assert login(client, token).status_code == 303
 
 
+NOTE = "Drafted by the AI from the team's answer to NOTIF_1."
+
+
 @pytest.fixture
 def library(merchant) -> dict[str, int]:
-    """A policy, an answered and an unanswered customer question, and support routing."""
+    """A policy, a published and a draft fact from staff answers, and support routing."""
+    published, draft = DocumentStatus.PUBLISHED, DocumentStatus.DRAFT
     made = {
-        "shipping": ("general", "Shipping times", "We ship within 2 days; Canada takes 5."),
-        "answered": ("user_question", "Do you ship to Canada?", "Yes, within 5 days."),
-        "waiting": ("user_question", "Do you sell gift cards?", ""),
-        "returns": ("support_classification", "returns", "refunds and damaged goods"),
-    }
+        "shipping": ("general", "Shipping times", "We ship within 2 days; Canada takes 5.",
+                     published),
+        "answered": ("user_question", "Do you ship to Canada?", "Yes, within 5 days.", published),
+        "waiting": ("user_question", "Do you sell gift cards?", "Yes, from 20 euros.", draft),
+        "returns": ("support_classification", "returns", "refunds and damaged goods", published),
+    }  # fmt: skip
     with session_scope() as session:
         return {
             key: knowledge.create_document(
@@ -41,8 +46,10 @@ def library(merchant) -> dict[str, int]:
                 category=category,
                 title=title,
                 content=content,
+                status=status,
+                review_note=NOTE if status == draft else None,
             ).id  # fmt: skip
-            for key, (category, title, content) in made.items()
+            for key, (category, title, content, status) in made.items()
         }
 
 
@@ -62,7 +69,7 @@ def test_document_pages_send_strangers_to_the_login(client, clean, path):
     assert response.headers["location"].startswith("/console/login?next=/console/documents")
 
 
-def test_the_list_marks_answered_questions_and_support_routing(client, library, signed_in):
+def test_the_list_marks_drafts_staff_answers_and_support_routing(client, library, signed_in):
     html = client.get("/console/documents").text
     assert sorted(_listed(html)) == sorted(library.values())
 
@@ -70,9 +77,10 @@ def test_the_list_marks_answered_questions_and_support_routing(client, library, 
         start = html.index(f'data-document="{library[key]}"')
         return html[start : html.index("</li>", start)]
 
-    assert "customer question" in card("answered") and ">answered<" in card("answered")
-    assert "waiting for an answer" in card("waiting")
-    assert "support routing" in card("returns") and "customer question" not in card("returns")
+    assert "from a staff answer" in card("answered") and "draft" not in card("answered")
+    assert "draft to review" in card("waiting") and "Publish</button>" in card("waiting")
+    assert "Drafted by the AI from the team&#39;s answer to NOTIF_1." in card("waiting")
+    assert "support routing" in card("returns") and "staff answer" not in card("returns")
     assert "support requests are sent to the staff of the matching type" in html
 
 
@@ -85,6 +93,7 @@ def test_category_filter_and_search(client, merchant, library, signed_in):
         [library["answered"], library["waiting"]]
     )
     assert listed(category="support_classification") == [library["returns"]]
+    assert listed(status="draft") == [library["waiting"]]
     found = listed(q="canada")
     assert set(found) == {library["shipping"], library["answered"]}
     assert listed(q="canada", category="general") == [library["shipping"]]
@@ -126,10 +135,33 @@ def test_invalid_documents_are_refused_in_the_form_with_what_was_typed(client, m
         assert session.scalars(select(Document)).all() == []
 
 
+def test_publishing_a_draft_makes_it_searchable(client, merchant, library, signed_in):
+    assert "To review <span" in client.get("/console/documents").text
+    published = submit(client, f"/console/documents/{library['waiting']}/publish", {})
+    assert published.status_code == 303
+    assert "Published “Do you sell gift cards?”" in client.get(published.headers["location"]).text
+    assert _document(library["waiting"]).status == "published"
+    with session_scope() as session:
+        found = knowledge.search(session, merchant_id=merchant["id"], query="gift cards")
+    assert [p.document_id for p in found] == [library["waiting"]]
+
+
+def test_a_draft_with_personal_details_is_not_published(client, merchant, signed_in):
+    with session_scope() as session:
+        draft = knowledge.create_document(
+            session, merchant_id=merchant["id"], title="Has order #4411 shipped?",
+            content="Yes, with DHL.", category="user_question", status=DocumentStatus.DRAFT,
+        ).id  # fmt: skip
+    refused = submit(client, f"/console/documents/{draft}/publish", {})
+    assert refused.status_code == 422
+    assert "order or reference number" in refused.text and "rewrite it" in refused.text
+    assert _document(draft).status == "draft"
+
+
 def test_editing_a_document(client, merchant, library, signed_in):
     path = f"/console/documents/{library['waiting']}"
     page = client.get(path).text
-    assert 'value="Do you sell gift cards?"' in page and "waiting for an answer" in page
+    assert 'value="Do you sell gift cards?"' in page and "draft to review" in page
     form = {"title": "Do you sell gift cards?", "content": "Yes, from 20 euros.",
             "category": "user_question", "language": "en"}  # fmt: skip
     saved = submit(client, path, form)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from persistence.db import session_scope
+from persistence.models import DocumentStatus
 from services import knowledge
 from services.errors import NotFound
 from tests.conftest import ADMIN_TOKEN
@@ -197,23 +198,67 @@ def test_a_long_question_finds_a_document_sharing_only_some_words(merchant):
     assert [p.document_id for p in _search(merchant["id"], question)] == [returns]
 
 
-def test_internal_and_unanswered_documents_are_never_returned(merchant):
+def test_internal_empty_and_draft_documents_are_never_returned(merchant):
     _add(merchant["id"], "returns", "refunds, returns, damaged goods",
          category=knowledge.SUPPORT_CLASSIFICATION)  # fmt: skip
     _add(merchant["id"], "Can I return worn shoes?", "", category=knowledge.USER_QUESTION)
+    with session_scope() as session:
+        knowledge.create_document(
+            session, merchant_id=merchant["id"], title="Returns of damaged shoes",
+            content="Refunds for damaged shoes within 30 days.", status=DocumentStatus.DRAFT,
+        )  # fmt: skip
     assert _search(merchant["id"], "return refunds damaged shoes") == []
 
 
-def test_an_answered_question_is_found(merchant):
-    question = _add(
-        merchant["id"], "Do you sell gift vouchers?", "", category=knowledge.USER_QUESTION
-    )
-    assert _search(merchant["id"], "gift vouchers") == []
+def test_a_draft_is_found_once_a_person_publishes_it(client, merchant):
     with session_scope() as session:
-        knowledge.update_document(session, question, content="Yes, from 10 to 200 euros.")
+        draft = knowledge.create_document(
+            session, merchant_id=merchant["id"], title="Do you sell gift vouchers?",
+            content="Yes, from 10 to 200 euros.", category=knowledge.USER_QUESTION,
+            status=DocumentStatus.DRAFT, review_note="Drafted from NOTIF_1",
+        ).id  # fmt: skip
+    assert _search(merchant["id"], "gift vouchers") == []
+    listed = client.get("/api/v1/documents", headers=ADMIN, params={"status": "draft"}).json()
+    assert [(d["id"], d["review_note"]) for d in listed] == [(draft, "Drafted from NOTIF_1")]
+    published = client.post(f"/api/v1/documents/{draft}/publish", headers=ADMIN)
+    assert published.status_code == 200
+    assert (published.json()["status"], published.json()["review_note"]) == ("published", None)
     found = _search(merchant["id"], "gift vouchers")
-    assert [(p.document_id, p.category) for p in found] == [(question, knowledge.USER_QUESTION)]
+    assert [(p.document_id, p.category) for p in found] == [(draft, knowledge.USER_QUESTION)]
     assert found[0].snippet == "Yes, from 10 to 200 euros."
+    unpublished = client.put(f"/api/v1/documents/{draft}", headers=ADMIN, json={"status": "draft"})
+    assert unpublished.json()["status"] == "draft"
+    assert _search(merchant["id"], "gift vouchers") == []
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        ("Yes, order #4411 left on Monday.", "order or reference number"),
+        ("It went with DHL, tracking 1Z999AA10123456784.", "tracking code"),
+        ("We sent it to 12 Baker Street yesterday.", "street address"),
+        ("Write to ana.lopez@example.com for the refund.", "email address"),
+        ("Call her back on +34 612 345 678.", "phone or card number"),
+    ],
+)
+def test_a_staff_answer_draft_with_personal_details_cannot_be_published(
+    client, merchant, content, kind
+):
+    with session_scope() as session:
+        draft = knowledge.create_document(
+            session, merchant_id=merchant["id"], title="Has my order shipped?", content=content,
+            category=knowledge.USER_QUESTION, status=DocumentStatus.DRAFT,
+        ).id  # fmt: skip
+    refused = client.post(f"/api/v1/documents/{draft}/publish", headers=ADMIN)
+    assert refused.status_code == 422 and kind in refused.json()["detail"]
+    also_refused = client.put(
+        f"/api/v1/documents/{draft}", headers=ADMIN, json={"status": "published"}
+    )
+    assert also_refused.status_code == 422
+    created = _create(client, merchant, category="user_question", content=content)
+    assert created.status_code == 422
+    assert client.get(f"/api/v1/documents/{draft}", headers=ADMIN).json()["status"] == "draft"
+    assert _search(merchant["id"], "order shipped") == []
 
 
 def test_updating_content_makes_the_new_words_searchable(client, merchant):

@@ -98,17 +98,16 @@ def test_ids_are_found_in_free_text():
 # --- request flow ---------------------------------------------------------------------
 
 
-def test_a_question_creates_its_knowledge_document(shop):
+def test_a_question_opens_a_notification_and_writes_no_knowledge(shop):
     notification_id = _open(shop)
     with session_scope() as session:
         notification = session.get(Notification, notification_id)
-        document = session.get(Document, notification.document_id)
         assert notification.status == "requested"
         assert notification.context["lead_phone"] == "15551234567"
+        assert notification.context["question"] == QUESTION["question"]
         assert notification.answer_schema["required"] == ["answer"]
-        assert (document.category, document.title, document.content) == (
-            knowledge.USER_QUESTION, QUESTION["question"], "",
-        )  # fmt: skip
+        assert notification.document_id is None
+        assert session.scalars(select(Document)).all() == []
 
 
 @pytest.mark.parametrize(
@@ -228,7 +227,7 @@ def test_bad_answers_are_refused_with_a_reason(shop, answer, message):
         assert session.get(Notification, notification_id).status == "requested"
 
 
-def test_an_answer_updates_the_document_and_closes_the_notification(shop):
+def test_an_answer_closes_the_notification_and_publishes_nothing(shop):
     notification_id = _open(shop)
     _answer(f"NOTIF_{notification_id}", {"answer": "Yes, in 5 days."})
     with pytest.raises(Conflict, match="already been answered by Olga and is now closed"):
@@ -238,22 +237,12 @@ def test_an_answer_updates_the_document_and_closes_the_notification(shop):
         assert notification.status == "answered" and notification.answer == {
             "answer": "Yes, in 5 days."
         }
-        assert session.get(Document, notification.document_id).content == "Yes, in 5 days."
+        assert knowledge.search(session, merchant_id=shop["id"], query="ship Canada days") == []
 
 
 def test_answering_an_unknown_notification_is_not_found(shop):
     with pytest.raises(NotFound, match="NOTIF_77 does not exist"):
         _answer("NOTIF_77", {"answer": "x"})
-
-
-def test_a_question_whose_document_is_gone_cannot_be_answered(shop):
-    notification_id = _open(shop)
-    with session_scope() as session:
-        session.delete(
-            session.get(Document, session.get(Notification, notification_id).document_id)
-        )
-    with pytest.raises(NotFound, match="document"):
-        _answer(notification_id, {"answer": "x"})
 
 
 def test_an_unknown_stored_type_is_refused(shop):

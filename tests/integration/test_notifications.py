@@ -16,10 +16,12 @@ from persistence.db import session_scope
 from persistence.models import Conversation, Customer, Notification
 from services import knowledge
 from services.merchant import add_merchant_user
+from tests.conftest import ADMIN_TOKEN
 from tests.helpers import eventually, post_webhook
 from tests.webhooks import DEFAULT_WA_ID, text_message_payload
 
 pytestmark = pytest.mark.integration
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 ALICE, BOB = "15550000001", "15550000002"
 CUSTOMER_TOOLS = {
@@ -92,11 +94,19 @@ def test_question_inside_window_is_answered_by_one_admin_in_whatsapp(
     graph, gemini = fakes["graph"], fakes["gemini"]
     _say(client, merchant, BOB, "good morning")  # Bob's own 24-hour window is open
     graph.wait_for_sent(1, timeout=20)
-    gemini.structured = lambda request, schema: {
-        "language": "en",
-        "continuation_fragment": "yes, we ship to Canada within 5 days",
-        "full_sentence": "Yes, we ship to Canada within 5 days.",
-    }
+    gemini.structured = lambda request, schema: (
+        {
+            "reusable": True,
+            "title": "Do you ship to Canada?",
+            "content": "Yes: orders to Canada arrive within 5 days.",
+        }
+        if "reusable" in schema["properties"]
+        else {
+            "language": "en",
+            "continuation_fragment": "yes, we ship to Canada within 5 days",
+            "full_sentence": "Yes, we ship to Canada within 5 days.",
+        }
+    )
     _ask_question(client, merchant, fakes)
 
     eventually(lambda: _sent(graph, to=ALICE, kind="template") and
@@ -130,12 +140,20 @@ def test_question_inside_window_is_answered_by_one_admin_in_whatsapp(
     assert not [s for s in _sent(graph, to=ALICE) if "closed" in s["text"]["body"]]
     alice_turn = next(r for r in gemini.requests if "[In reply to NOTIF_1]" in json.dumps(r))
     assert "NOTIF_1" in gemini.system_text(alice_turn)
-    assert "Yes, 5 days." in json.dumps(gemini.structured_requests[-1])  # localized
+    assert any("Yes, 5 days." in json.dumps(r) for r in gemini.structured_requests)  # localized
 
-    # The answer is now knowledge: search_knowledge_base finds it.
+    # The answer is not knowledge for other customers until a person publishes its draft.
+    notification = eventually(lambda: (n := _notification()).document_id and n)
     with session_scope() as session:
-        found = knowledge.search(session, merchant_id=merchant["id"], query="shipping Canada")
-    assert found and found[0].document_id == notification.document_id
+        assert knowledge.search(session, merchant_id=merchant["id"], query="ship Canada") == []
+    published = client.post(
+        f"/api/v1/documents/{notification.document_id}/publish", headers=ADMIN
+    )
+    assert published.status_code == 200, published.text
+    assert published.json()["title"] == "Do you ship to Canada?"
+    with session_scope() as session:
+        found = knowledge.search(session, merchant_id=merchant["id"], query="ship Canada")
+    assert [p.document_id for p in found] == [notification.document_id]
     assert "5 days" in found[0].snippet
 
 
