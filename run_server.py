@@ -79,7 +79,7 @@ def prepare(settings: Settings) -> None:
     """Migrate, then create the configured default merchant."""
     from persistence.db import session_scope
     from persistence.migrate import upgrade
-    from services.merchant import ensure_phone_number
+    from services.merchants.merchant import ensure_phone_number
 
     upgrade(settings.database_url or "")
     if settings.whatsapp_phone_number_id and settings.whatsapp_access_token:
@@ -124,7 +124,7 @@ def sandbox_environment(settings: Settings) -> dict[str, str]:
 def announce_sandbox(settings: Settings) -> None:
     """Where to click, and a local console login kept in DATA_DIR (readable by you only)."""
     from persistence.db import session_scope
-    from services.sandbox import ensure_local_operator
+    from services.sandbox.sandbox import ensure_local_operator
 
     if not settings.sandbox_active:
         return

@@ -11,7 +11,7 @@ from api.schemas import (
     PhoneNumberCreate,
     PhoneNumberRead,
 )
-from services import merchant as merchants
+from services.merchants import merchant as merchants
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
 

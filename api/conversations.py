@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from api.deps import PrincipalDep, SessionDep
 from api.schemas import AuditEventRead, ConversationDetail, ConversationRead, MessageRead
 from persistence.models import ConversationMode
-from services import audit, history
-from services.conversation import get_conversation
+from services.conversations import audit, history
+from services.conversations.conversation import get_conversation
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 

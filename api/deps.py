@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from api import rate_limit
 from persistence.db import get_sessionmaker
-from services.auth import Principal, authenticate_request
+from services.access.auth import Principal, authenticate_request
+from services.access.rate_limit import RateLimited
 from services.errors import InvalidInput
-from services.rate_limit import RateLimited
 
 
 def get_session() -> Iterator[Session]:

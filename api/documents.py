@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PrincipalDep, SessionDep
 from persistence.models import DocumentStatus
-from services import knowledge
-from services.knowledge import CATEGORY_PATTERN, CONTENT_MAX, LANGUAGE_PATTERN, TITLE_MAX
+from services.knowledge import knowledge
+from services.knowledge.knowledge import CATEGORY_PATTERN, CONTENT_MAX, LANGUAGE_PATTERN, TITLE_MAX
 
 router = APIRouter(tags=["knowledge"])
 

@@ -16,9 +16,9 @@ from api.schemas import (
 )
 from persistence.db import session_scope
 from persistence.models import DeliveryStatus, Message
-from services import handoff
-from services.conversation import get_conversation
-from services.delivery import send_pending
+from services.conversations.conversation import get_conversation
+from services.delivery.outbox import send_pending
+from services.handoff import handoff
 
 router = APIRouter(prefix="/api/v1", tags=["operators"])
 

@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from api.deps import PrincipalDep, SessionDep
 from api.schemas import MediaAssetRead
 from persistence.storage import StorageError
-from services import media_library
-from services import merchant as merchants
 from services.errors import NotFound
-from services.media_send import check_link
+from services.media import library as media_library
+from services.media.send import check_link
+from services.merchants import merchant as merchants
 from settings import get_settings
 
 router = APIRouter(tags=["media"])

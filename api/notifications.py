@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import PrincipalDep, SessionDep
 from persistence.models import NotificationStatus
-from services import notifications
-from services.notification_answers import Answerer, answer_notification
-from services.notification_types import NotificationType
+from services.notifications import notifications
+from services.notifications.answers import Answerer, answer_notification
+from services.notifications.kinds import NotificationType
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 

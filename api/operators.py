@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from api.deps import AdminDep, SessionDep
 from api.schemas import OperatorCreate, OperatorCreated, OperatorRead
-from services import operator as operators
+from services.merchants import operator as operators
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
 

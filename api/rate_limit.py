@@ -1,4 +1,4 @@
-"""FastAPI glue for services.rate_limit: this app's limiter, the caller's address, and the
+"""FastAPI glue for services.access.rate_limit: this app's limiter, the caller's address, and the
 429 response (with Retry-After) that RateLimited becomes."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import redis
 from fastapi import HTTPException, Request, status
 
-from services.rate_limit import RateLimited, RateLimiter
+from services.access.rate_limit import RateLimited, RateLimiter
 from settings import get_settings
 
 

@@ -15,7 +15,7 @@ from channels.webhook import InvalidNotification, Notification, parse_notificati
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_REQUESTS
 from services import failpoints
-from services.webhook_intake import Scheduler, intake
+from services.ingest.intake import Scheduler, intake
 from settings import get_settings
 
 log = get_logger(__name__)

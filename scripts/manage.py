@@ -30,11 +30,11 @@ if TYPE_CHECKING:
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from persistence.db import session_scope
-from services import merchant as merchants
-from services import operator as operators
-from services import templates
 from services.errors import DomainError
-from services.template_defaults import SHIPPED_LANGUAGES
+from services.merchants import merchant as merchants
+from services.merchants import operator as operators
+from services.templates import templates
+from services.templates.defaults import SHIPPED_LANGUAGES
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """Delivery of outgoing conversation events, retried with backoff."""
 
-from services.events import EventDeliveryFailed, deliver
+from services.events.events import EventDeliveryFailed, deliver
 from tasks import app
 
 

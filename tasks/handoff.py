@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from persistence.db import session_scope
 from persistence.models import Author
-from services import handoff
-from services.delivery import enqueue_message, send_pending
-from services.followup import follow_up_text
+from services.delivery.outbox import enqueue_message, send_pending
+from services.handoff import handoff
+from services.turns.followup import follow_up_text
 from settings import get_settings
 from tasks import app
 from tasks.turn import schedule_flush

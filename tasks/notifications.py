@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy.exc import OperationalError
 
 from observability.logs import get_logger
-from services import knowledge_drafts, notification_answers, notification_dispatch
-from services.delivery import send_pending
+from services.delivery.outbox import send_pending
+from services.knowledge import drafts as knowledge_drafts
+from services.notifications import answers as notification_answers
+from services.notifications import dispatch as notification_dispatch
 from tasks import app
 from tasks.scheduling import best_effort
 

@@ -8,10 +8,10 @@ from langgraph.errors import GraphRecursionError
 from graph.context import TurnContext
 from observability.logs import get_logger
 from persistence.db import session_scope
-from services import turn as turns
-from services.handoff import escalate_after_failure
-from services.presence import typing_indicator
-from services.understanding import prepare_turn_media
+from services.handoff.handoff import escalate_after_failure
+from services.media.understanding import prepare_turn_media
+from services.turns import turn as turns
+from services.turns.presence import typing_indicator
 from tasks import runtime
 
 log = get_logger(__name__)

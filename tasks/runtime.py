@@ -17,7 +17,7 @@ from graph.llm import LLMNotConfigured, build_agent_model
 from graph.nodes.agent import AgentModel
 from persistence import db, storage
 from persistence.buffer import Buffer
-from services import whatsapp_clients
+from services.delivery import clients as whatsapp_clients
 from settings import get_settings
 from tools import tools_for
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from channels.webhook import StatusError, StatusUpdate
 from persistence.db import session_scope
-from services.delivery import apply_status
+from services.delivery.outbox import apply_status
 from tasks import app
 
 

@@ -232,7 +232,7 @@ def client(servers: dict[str, str]) -> Iterator:
 def merchant(clean: None) -> dict:
     """A merchant with one WhatsApp number, as the default-merchant settings would create."""
     from persistence.db import session_scope
-    from services.merchant import add_phone_number, create_merchant
+    from services.merchants.merchant import add_phone_number, create_merchant
 
     with session_scope() as session:
         created = create_merchant(session, name="Acme Shoes", description="We sell running shoes.")

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from graph.context import TurnContext
 from persistence.db import session_scope
-from services.notifications import request_intervention as request_support
+from services.notifications.notifications import request_intervention as request_support
 
 
 class InterventionArgs(BaseModel):

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from graph.context import TurnContext
 from persistence.db import session_scope
-from services.knowledge import Passage, search
+from services.knowledge.knowledge import Passage, search
 
 PASSAGES = 3
 

@@ -8,8 +8,8 @@ from graph.context import TurnContext
 from persistence.db import session_scope
 from persistence.models import DeliveryStatus
 from services.errors import DomainError
-from services.media_library import get_asset_by_key, library_summary
-from services.media_send import send_asset
+from services.media.library import get_asset_by_key, library_summary
+from services.media.send import send_asset
 
 _SENT = {
     DeliveryStatus.ACCEPTED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ,

@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from graph.context import TurnContext
 from persistence.db import session_scope
-from services import notifications
 from services.errors import DomainError
-from services.notification_answers import Answerer
-from services.notification_answers import answer_notification as record_answer
+from services.notifications import notifications
+from services.notifications.answers import Answerer
+from services.notifications.answers import answer_notification as record_answer
 
 
 class NotificationContext(BaseModel):

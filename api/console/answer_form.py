@@ -2,7 +2,7 @@
 
 One field per schema property, as an HTML control of its type. Turning the submitted form
 back into an answer object only converts types; whether the answer is acceptable is the
-service's call (services.notification_answers validates it against the same schema).
+service's call (services.notifications.answers validates it against the same schema).
 """
 
 from __future__ import annotations

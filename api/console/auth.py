@@ -17,9 +17,9 @@ from fastapi import Depends, Form, Header, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
-from services import console_session
-from services.auth import Principal
-from services.console_session import ConsoleSession
+from services.access.auth import Principal
+from services.console import session as console_session
+from services.console.session import ConsoleSession
 from services.errors import Unauthorized
 from settings import get_settings
 

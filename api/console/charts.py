@@ -8,7 +8,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from services.console_stats import HourBucket
+from services.console.stats import HourBucket
 
 
 @dataclass(frozen=True)

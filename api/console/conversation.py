@@ -14,10 +14,16 @@ from api.console.files import file_response
 from api.console.templating import render
 from api.deps import SessionDep
 from persistence.models import DeliveryStatus
-from services import handoff, media_library
-from services.conversation_view import ConversationView, conversation_view, message_file, message_of
-from services.delivery import send_pending
+from services.conversations.view import (
+    ConversationView,
+    conversation_view,
+    message_file,
+    message_of,
+)
+from services.delivery.outbox import send_pending
 from services.errors import DomainError, NotFound
+from services.handoff import handoff
+from services.media import library as media_library
 
 router = APIRouter(prefix="/console/conversations", include_in_schema=False)
 

@@ -16,9 +16,10 @@ from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
 from api.console.templating import render
 from api.deps import SessionDep
 from persistence.models import Document, DocumentStatus, Merchant
-from services import knowledge, notification_inbox
 from services.errors import InvalidInput, NotFound
-from services.merchant import list_merchants
+from services.knowledge import knowledge
+from services.merchants.merchant import list_merchants
+from services.notifications import inbox as notification_inbox
 
 router = APIRouter(prefix="/console/documents", include_in_schema=False)
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from api.console.auth import ConsoleUserDep
 from api.console.templating import render
 from api.deps import SessionDep
-from services.inbox import VIEWS, InboxView, inbox, view_counts
-from services.merchant import list_merchants
+from services.conversations.inbox import VIEWS, InboxView, inbox, view_counts
+from services.merchants.merchant import list_merchants
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

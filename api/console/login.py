@@ -13,9 +13,9 @@ from api.console import auth
 from api.console.auth import FormUserDep
 from api.console.templating import render
 from api.deps import SessionDep
-from services import console_session
+from services.access.rate_limit import RateLimited
+from services.console import session as console_session
 from services.errors import Unauthorized
-from services.rate_limit import RateLimited
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

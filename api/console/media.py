@@ -12,9 +12,9 @@ from api.console.files import file_response
 from api.console.templating import render
 from api.deps import SessionDep
 from persistence.storage import StorageError
-from services import media_library
 from services.errors import DomainError, NotFound
-from services.merchant import get_merchant, list_merchants
+from services.media import library as media_library
+from services.merchants.merchant import get_merchant, list_merchants
 from settings import get_settings
 
 router = APIRouter(prefix="/console/media", include_in_schema=False)

@@ -15,11 +15,12 @@ from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
 from api.console.templating import render
 from api.deps import SessionDep
 from persistence.models import Notification
-from services import notification_inbox, notifications
 from services.errors import Conflict, InvalidInput, NotFound
-from services.merchant import list_merchants
-from services.notification_answers import Answerer, answer_notification
-from services.notification_types import REGISTRY, kind_of
+from services.merchants.merchant import list_merchants
+from services.notifications import inbox as notification_inbox
+from services.notifications import notifications
+from services.notifications.answers import Answerer, answer_notification
+from services.notifications.kinds import REGISTRY, kind_of
 
 router = APIRouter(prefix="/console/notifications", include_in_schema=False)
 

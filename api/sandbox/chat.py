@@ -21,12 +21,13 @@ from api.deps import SessionDep
 from api.sandbox.graph import store_media
 from api.sandbox.webhooks import SandboxNotConfigured, post_webhook, report_read
 from persistence.storage import StorageError, get_storage
-from services import sandbox, sandbox_phone
-from services.conversation import find_conversation
+from services.conversations.conversation import find_conversation
 from services.errors import NotFound
-from services.sandbox import SandboxNumber
-from services.sandbox_phone import Bubble, Persona
-from services.sandbox_wire import media_message, message_webhook, new_wamid, text_message
+from services.sandbox import phone as sandbox_phone
+from services.sandbox import sandbox
+from services.sandbox.phone import Bubble, Persona
+from services.sandbox.sandbox import SandboxNumber
+from services.sandbox.wire import media_message, message_webhook, new_wamid, text_message
 
 router = APIRouter(prefix="/sandbox", include_in_schema=False)
 templates = make_templates(Path(__file__).parent / "templates")

@@ -24,10 +24,9 @@ from api.sandbox.webhooks import report_status
 from persistence.db import session_scope
 from persistence.models import PhoneNumber
 from persistence.storage import StorageError, get_storage
-from services import sandbox_phone
-from services.media_library import safe_filename
-from services.sandbox import token_owner
-from services.sandbox_graph import (
+from services.media.library import safe_filename
+from services.sandbox import phone as sandbox_phone
+from services.sandbox.graph_api import (
     GraphError,
     approved_template,
     bubble_of,
@@ -39,6 +38,7 @@ from services.sandbox_graph import (
     send_answer,
     template_exists,
 )
+from services.sandbox.sandbox import token_owner
 from settings import SANDBOX_GRAPH_PATH
 
 router = APIRouter(prefix=SANDBOX_GRAPH_PATH, include_in_schema=False)

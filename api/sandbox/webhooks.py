@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from services import sandbox_phone
-from services.sandbox import SandboxNumber
-from services.sandbox_wire import signature, status_webhook
+from services.sandbox import phone as sandbox_phone
+from services.sandbox.sandbox import SandboxNumber
+from services.sandbox.wire import signature, status_webhook
 from settings import get_settings
 
 log = logging.getLogger(__name__)

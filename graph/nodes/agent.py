@@ -23,8 +23,8 @@ from graph.prompts import system_prompt
 from graph.state import ConversationState
 from observability.logs import get_logger
 from persistence.db import session_scope
-from services.handoff import escalate_after_failure
-from services.understanding import content_blocks
+from services.handoff.handoff import escalate_after_failure
+from services.media.understanding import content_blocks
 
 log = get_logger(__name__)
 

@@ -11,7 +11,8 @@ from graph.context import TurnContext
 from graph.state import ConversationState
 from persistence.db import session_scope
 from persistence.models import Author, Direction, Message
-from services import notifications, turn_input
+from services.notifications import notifications
+from services.turns import input as turn_input
 
 
 def load_turn(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:

@@ -24,7 +24,7 @@ from scripts.bench import db, soak
 from scripts.bench.common import percentiles
 from scripts.bench.fault import Injection
 from scripts.bench.stack import Stack
-from services.delivery import CALLBACK_PREFIX
+from services.delivery.outbox import CALLBACK_PREFIX
 
 RECOVERY = 10.0
 

@@ -322,7 +322,7 @@ class Stack:
     def add_phone(self, section: str) -> dict[str, Any]:
         """A WhatsApp number of its own per section, so each section's rows are easy to find."""
         from persistence.db import session_scope
-        from services.merchant import add_phone_number, create_merchant
+        from services.merchants.merchant import add_phone_number, create_merchant
 
         phone_number_id = f"10{time.time_ns() % 10**13:013d}"
         with session_scope() as session:

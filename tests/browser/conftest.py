@@ -80,7 +80,7 @@ def _wait_started(server, timeout: float = 20.0) -> None:
 @pytest.fixture(scope="module")
 def operator_token(live_server) -> str:
     from persistence.db import session_scope
-    from services.operator import create_operator
+    from services.merchants.operator import create_operator
 
     with session_scope() as session:
         _, token = create_operator(session, name="Olga")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from persistence.db import session_scope
 from persistence.models import Conversation, Message
-from services.handoff import HOLDING_TEXT
+from services.handoff.handoff import HOLDING_TEXT
 from tasks.signals import UNRECOVERABLE_EXIT_SECONDS
 from tests.conftest import APP_SECRET, PHONE_NUMBER_ID
 from tests.faults.conftest import (
@@ -291,7 +291,7 @@ def test_a_turn_that_keeps_killing_its_worker_goes_to_a_person(workers, client, 
     """A turn redone MAX_TURN_ATTEMPTS times (its worker died each time: OOM, hard time
     limit) is not run again."""
     from persistence.models import Turn
-    from services.turn import MAX_TURN_ATTEMPTS
+    from services.turns.turn import MAX_TURN_ATTEMPTS
 
     gemini = fakes["gemini"]
     gemini.delay = 3

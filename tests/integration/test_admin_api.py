@@ -22,7 +22,7 @@ def test_administration_needs_a_token(client, clean):
 def test_an_operator_token_without_admin_rights_is_refused(client, clean):
     from persistence.db import session_scope
     from persistence.models import Operator
-    from services.auth import hash_token
+    from services.access.auth import hash_token
 
     with session_scope() as session:
         session.add(Operator(name="Olga", token_hash=hash_token("olga-token"), is_admin=False))
@@ -121,7 +121,7 @@ def test_the_openapi_docs_are_served(client):
 
 def test_the_cli_creates_and_revokes_operators(clean, capsys):
     from scripts.manage import main
-    from services.auth import authenticate
+    from services.access.auth import authenticate
     from services.errors import Unauthorized
 
     assert main(["create-operator", "Olga", "--admin"]) == 0

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from persistence.db import session_scope
 from persistence.models import Conversation
-from services.operator import create_operator, revoke_operator
+from services.merchants.operator import create_operator, revoke_operator
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import post_webhook
 from tests.integration.console_helpers import csrf_token, login, submit

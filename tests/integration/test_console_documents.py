@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from persistence.db import session_scope
 from persistence.models import Document, DocumentStatus
-from services import knowledge
-from services.operator import create_operator
+from services.knowledge import knowledge
+from services.merchants.operator import create_operator
 from tests.integration.console_helpers import csrf_token, login, submit
 
 pytestmark = pytest.mark.integration

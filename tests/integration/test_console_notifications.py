@@ -12,11 +12,13 @@ from sqlalchemy import select
 
 from persistence.db import session_scope
 from persistence.models import Conversation, Customer, Notification
-from services import knowledge, notification_dispatch, notifications
-from services.delivery import send_pending
-from services.merchant import add_merchant_user
-from services.notification_answers import Answerer, answer_notification
-from services.operator import create_operator
+from services.delivery.outbox import send_pending
+from services.knowledge import knowledge
+from services.merchants.merchant import add_merchant_user
+from services.merchants.operator import create_operator
+from services.notifications import dispatch as notification_dispatch
+from services.notifications import notifications
+from services.notifications.answers import Answerer, answer_notification
 from tests.helpers import post_webhook
 from tests.integration.console_helpers import csrf_token, login, submit
 from tests.webhooks import text_message_payload

@@ -19,8 +19,8 @@ from persistence.models import (
     Message,
 )
 from persistence.storage import get_storage
-from services import handoff
-from services.operator import create_operator
+from services.handoff import handoff
+from services.merchants.operator import create_operator
 from tests.helpers import post_webhook
 from tests.integration.console_helpers import login, submit
 from tests.webhooks import text_message_payload

@@ -8,8 +8,8 @@ import pytest
 
 from persistence.db import session_scope
 from persistence.models import DocumentStatus
-from services import knowledge
 from services.errors import NotFound
+from services.knowledge import knowledge
 from tests.conftest import ADMIN_TOKEN
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,7 @@ def _search(merchant_id: int, query: str, limit: int = 3) -> list[knowledge.Pass
 
 
 def _other_merchant() -> int:
-    from services.merchant import create_merchant
+    from services.merchants.merchant import create_merchant
 
     with session_scope() as session:
         return create_merchant(session, name="Other Shop").id

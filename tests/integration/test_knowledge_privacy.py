@@ -12,12 +12,12 @@ from sqlalchemy import create_engine, select, text
 from persistence.db import session_scope
 from persistence.migrate import alembic_config
 from persistence.models import Document, Notification
-from services import knowledge
-from services.conversation import upsert_conversation, upsert_customer
-from services.knowledge_drafts import draft_from_answer
-from services.notification_answers import Answerer, answer_notification
-from services.notifications import open_notification
-from services.personal_data import find_personal_data
+from services.conversations.conversation import upsert_conversation, upsert_customer
+from services.knowledge import knowledge
+from services.knowledge.drafts import draft_from_answer
+from services.knowledge.personal_data import find_personal_data
+from services.notifications.answers import Answerer, answer_notification
+from services.notifications.notifications import open_notification
 
 pytestmark = pytest.mark.integration
 LEAKY_QUESTION = "Has my order #4411 to 12 Baker Street shipped?"

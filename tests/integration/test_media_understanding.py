@@ -82,7 +82,7 @@ def test_a_voice_note_is_transcribed_and_the_transcript_stored(stack, client, me
 
 
 def test_with_openai_a_voice_note_goes_to_the_transcription_endpoint(servers, fakes, monkeypatch):
-    from services.transcription import transcribe
+    from services.media.transcription import transcribe
     from settings import get_settings
 
     monkeypatch.setattr(get_settings(), "llm_provider", "openai")
@@ -97,7 +97,7 @@ def test_with_openai_a_voice_note_goes_to_the_transcription_endpoint(servers, fa
 
 def test_with_gemini_alone_voice_notes_and_pdfs_are_attached_as_media(clean, monkeypatch):
     from persistence.storage import get_storage
-    from services.understanding import content_blocks
+    from services.media.understanding import content_blocks
     from settings import get_settings
 
     monkeypatch.setattr(get_settings(), "llm_fallback_provider", None)
@@ -121,8 +121,8 @@ def _stored_messages(files: list[tuple[str, str, bytes]]) -> list[int]:
     from persistence.db import session_scope
     from persistence.models import Message
     from persistence.storage import get_storage
-    from services.conversation import upsert_conversation, upsert_customer
-    from services.merchant import add_phone_number, create_merchant
+    from services.conversations.conversation import upsert_conversation, upsert_customer
+    from services.merchants.merchant import add_phone_number, create_merchant
 
     with session_scope() as session:
         merchant = create_merchant(session, name="M")
@@ -147,7 +147,7 @@ def _stored_messages(files: list[tuple[str, str, bytes]]) -> list[int]:
 
 def test_media_that_could_not_be_loaded_is_described_to_the_model(clean):
     from persistence.models import Message
-    from services.turn_input import render_inbound
+    from services.turns.input import render_inbound
 
     failed = Message(
         type="image", text="look", media={"mime_type": "image/jpeg"}, media_status="failed",

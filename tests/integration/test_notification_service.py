@@ -17,13 +17,18 @@ from persistence.models import (
     NotificationRecipient,
     Turn,
 )
-from services import knowledge
-from services.conversation import upsert_conversation, upsert_customer
+from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.merchant import add_merchant_user
-from services.notification_answers import Answerer, answer_notification
-from services.notification_dispatch import dispatch
-from services.notifications import ambiguity, mentioned_ids, open_notification, parse_ref
+from services.knowledge import knowledge
+from services.merchants.merchant import add_merchant_user
+from services.notifications.answers import Answerer, answer_notification
+from services.notifications.dispatch import dispatch
+from services.notifications.notifications import (
+    ambiguity,
+    mentioned_ids,
+    open_notification,
+    parse_ref,
+)
 from tests.conftest import ADMIN_TOKEN
 
 pytestmark = pytest.mark.integration

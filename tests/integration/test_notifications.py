@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 
 from persistence.db import session_scope
 from persistence.models import Conversation, Customer, Notification
-from services import knowledge
-from services.merchant import add_merchant_user
+from services.knowledge import knowledge
+from services.merchants.merchant import add_merchant_user
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import eventually, post_webhook
 from tests.webhooks import DEFAULT_WA_ID, text_message_payload
@@ -314,7 +314,7 @@ def test_a_support_request_goes_to_the_classified_team(stack, client, merchant, 
 
 def test_a_lost_dispatch_is_found_by_the_sweeper(stack, client, merchant, staff, fakes):
     """The broker was down when the tool committed: the sweeper sends the request later."""
-    from services.notifications import open_notification
+    from services.notifications.notifications import open_notification
 
     _say(client, merchant, DEFAULT_WA_ID, "hello")
     fakes["graph"].wait_for_sent(1, timeout=20)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from services.handoff import HOLDING_TEXT
+from services.handoff.handoff import HOLDING_TEXT
 from tests.helpers import eventually, messages_in_db, post_webhook
 from tests.webhooks import new_wamid, text_message_payload
 

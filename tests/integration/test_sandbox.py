@@ -14,9 +14,9 @@ from channels.errors import WhatsAppError
 from channels.whatsapp import Recipient, WhatsAppClient
 from persistence.db import session_scope
 from persistence.models import Conversation, Customer, Message, PhoneNumber
-from services import sandbox
-from services.conversation_view import conversation_view
-from services.operator import create_operator
+from services.conversations.view import conversation_view
+from services.merchants.operator import create_operator
+from services.sandbox import sandbox
 from tests.integration.console_helpers import login, submit
 
 pytestmark = [
@@ -115,7 +115,7 @@ def test_business_sends_appear_on_the_phone_and_report_delivery(sandbox_client):
     assert wamid.startswith("wamid.")
     thread = _thread(sandbox_client)
     assert "Yes, wool socks!" in thread and f'data-wamid="{wamid}"' in thread
-    from services import sandbox_phone
+    from services.sandbox import phone as sandbox_phone
 
     redis_client = sandbox_client.app.state.redis()
     bubble = sandbox_phone.thread(redis_client, sandbox.PHONE_NUMBER_ID, ANA)[-1]

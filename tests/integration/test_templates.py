@@ -17,12 +17,12 @@ from sqlalchemy import select
 from persistence.db import session_scope
 from persistence.models import DeliveryStatus, Merchant, Message, MessageTemplate, RejectedWebhook
 from scripts import manage
-from services import merchant as merchants
-from services import templates
-from services.conversation import upsert_conversation, upsert_customer
-from services.delivery import send_pending
+from services.conversations.conversation import upsert_conversation, upsert_customer
+from services.delivery.outbox import send_pending
 from services.errors import Conflict, DomainError
-from services.template_defaults import EXAMPLES, SHIPPED, TemplateRole
+from services.merchants import merchant as merchants
+from services.templates import templates
+from services.templates.defaults import EXAMPLES, SHIPPED, TemplateRole
 from tests.conftest import ACCESS_TOKEN, ADMIN_TOKEN, ROOT
 from tests.helpers import post_webhook
 from tests.webhooks import load_payload
@@ -203,7 +203,7 @@ def test_an_unknown_customer_language_uses_the_merchants_default(shop):
 
 
 def test_a_fallback_is_logged(shop, caplog):
-    with caplog.at_level(logging.INFO, logger="services.templates"):
+    with caplog.at_level(logging.INFO, logger="services.templates.templates"):
         resolve(shop["id"], ANSWER, "de")
     assert "templates.fallback" in caplog.text
     assert "requested=de" in caplog.text

@@ -11,9 +11,10 @@ from sqlalchemy import func, select, text, update
 from channels.webhook import parse_notification
 from persistence.db import get_engine, session_scope
 from persistence.models import Conversation, ConversationMode, DeliveryStatus, Turn
-from services import delivery, ingest
-from services import turn as turns
-from services.handoff import HOLDING_TEXT
+from services.delivery import outbox as delivery
+from services.handoff.handoff import HOLDING_TEXT
+from services.ingest import ingest
+from services.turns import turn as turns
 from tasks import runner, runtime
 from tasks.status import apply_statuses
 from tests.helpers import messages_in_db
@@ -77,7 +78,7 @@ def test_a_crashed_turn_is_redone_with_the_same_burst(merchant):
 
     def record(context):
         with session_scope() as session:
-            from services.turn_input import inbound_of_turn
+            from services.turns.input import inbound_of_turn
 
             seen.append([m.text for m in inbound_of_turn(session, context.turn_id)])
         return None, "no_reply"
@@ -233,8 +234,8 @@ def test_the_prompt_stays_within_its_token_budget(merchant, fakes):
 def test_a_handback_during_a_turn_that_then_answers_gives_no_second_reply(merchant, fakes):
     """Found by the browser test: a turn started in operator mode, the operator handed back
     before it routed (so it answered), and the handback's requested reply ran again."""
-    from services.auth import Principal
-    from services.handoff import ConversationRef, handback
+    from services.access.auth import Principal
+    from services.handoff.handoff import ConversationRef, handback
 
     conversation_id = _store(merchant, "size 42 please")
     _set_mode(conversation_id, ConversationMode.OPERATOR)
@@ -256,7 +257,7 @@ def test_a_handback_during_a_turn_that_then_answers_gives_no_second_reply(mercha
 
 def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant, fakes):
     """A staff answer to relay is a note after the AI's last reply: the turn runs."""
-    from services.handoff import add_note
+    from services.handoff.handoff import add_note
 
     conversation_id = _store(merchant, "do you ship to Canada?")
     with session_scope() as session:

@@ -29,7 +29,7 @@ from persistence.models import (
     Message,
     RejectedWebhook,
 )
-from services.conversation import upsert_conversation, upsert_customer
+from services.conversations.conversation import upsert_conversation, upsert_customer
 from tasks.status import apply_statuses
 from tests.conftest import APP_SECRET, VERIFY_TOKEN
 from tests.helpers import eventually, messages_in_db, post_webhook

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from persistence.db import session_scope
-from services.operator import create_operator
+from services.merchants.operator import create_operator
 from tests.conftest import ADMIN_TOKEN
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from persistence.db import session_scope
-from services.operator import create_operator
+from services.merchants.operator import create_operator
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import post_webhook
 from tests.integration.console_helpers import login

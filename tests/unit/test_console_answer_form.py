@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.console.answer_form import answer_fields, answer_from_form
-from services.notification_types import REGISTRY, NotificationType
+from services.notifications.kinds import REGISTRY, NotificationType
 
 SCHEMA = {
     "type": "object",

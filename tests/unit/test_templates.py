@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from services.template_defaults import (
+from services.templates.defaults import (
     BODY_LIMIT,
     EXAMPLES,
     PARAMETERS,
@@ -19,7 +19,7 @@ from services.template_defaults import (
     normalize_language,
     pick_language,
 )
-from services.templates import ResolvedTemplate, build, clean_parameter
+from services.templates.templates import ResolvedTemplate, build, clean_parameter
 
 QUESTION = ResolvedTemplate(
     name="switchboard_question_answer",

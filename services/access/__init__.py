@@ -1,0 +1,1 @@
+"""Credentials and request budgets for the operator and admin APIs."""

@@ -1,0 +1,1 @@
+"""Customers, their conversations, and what operators read of them."""

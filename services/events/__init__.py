@@ -1,0 +1,1 @@
+"""Outgoing conversation events, signed and delivered with retries."""

@@ -1,0 +1,1 @@
+"""The handoff state machine between the AI and human operators."""

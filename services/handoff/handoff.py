@@ -1,0 +1,332 @@
+"""The handoff state machine between the AI and human operators.
+
+    ai --takeover--> operator --handback (or idle timeout)--> ai
+    ai --request_intervention--> ai + needs_human (AI paused) --takeover/handback--> ...
+
+Every change locks the conversation row FOR UPDATE. An AI send holds the same row FOR KEY
+SHARE while it talks to the Graph API (services.delivery.outbox), so once takeover() commits, no
+AI message can reach the customer until handback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from observability.metrics import ESCALATIONS_OPENED
+from persistence.models import (
+    Author,
+    Conversation,
+    ConversationMode,
+    DeliveryStatus,
+    Direction,
+    MediaAsset,
+    Message,
+    Operator,
+    PhoneNumber,
+)
+from services.access.auth import Principal
+from services.conversations import audit
+from services.conversations.conversation import find_conversation
+from services.errors import Conflict, NotFound
+from services.events import events
+from services.media.library import get_asset_by_key, library_summary
+from services.media.send import enqueue_asset
+
+SERVICE_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    conversation_id: int | None = None
+    customer: str | None = None
+    phone_number_id: str | None = None
+
+
+def locate(session: Session, ref: ConversationRef) -> int:
+    if ref.conversation_id is not None:
+        return ref.conversation_id
+    if ref.customer:
+        return find_conversation(
+            session, customer=ref.customer, phone_number_id=ref.phone_number_id
+        ).id
+    raise NotFound("name the conversation by conversation_id or by customer")
+
+
+def lock(session: Session, conversation_id: int) -> Conversation:
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    )
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation
+
+
+def takeover(session: Session, ref: ConversationRef, principal: Principal) -> Conversation:
+    conversation = lock(session, locate(session, ref))
+    now = datetime.now(UTC)
+    if conversation.mode == ConversationMode.OPERATOR:
+        if _is_assignee(conversation, principal):
+            return conversation
+        raise Conflict(
+            f"conversation {conversation.id} is already taken over by "
+            f"{conversation.assigned_to}; ask them to hand it back (POST /api/v1/handback) first"
+        )
+    conversation.mode = ConversationMode.OPERATOR
+    conversation.assigned_operator_id = principal.operator_id
+    conversation.assigned_to = principal.name
+    conversation.taken_over_at = now
+    conversation.operator_active_at = now
+    conversation.needs_human = False
+    conversation.needs_human_since = None
+    audit.record(session, conversation_id=conversation.id, action="takeover", principal=principal)
+    events.emit(session, "taken_over", conversation_id=conversation.id, operator=principal.name)
+    return conversation
+
+
+def handback(
+    session: Session,
+    ref: ConversationRef,
+    principal: Principal | None,
+    *,
+    note: str | None = None,
+    reason: str = "handback",
+) -> tuple[Conversation, bool]:
+    """Return the conversation to the AI. True when the customer's last message waits for
+    an answer: the caller then schedules a turn (after commit)."""
+    conversation = lock(session, locate(session, ref))
+    if conversation.mode != ConversationMode.OPERATOR:
+        raise Conflict(
+            f"conversation {conversation.id} is already with the AI: nothing to hand back"
+        )
+    conversation.mode = ConversationMode.AI
+    conversation.assigned_operator_id = None
+    conversation.assigned_to = None
+    conversation.needs_human = False
+    conversation.needs_human_since = None
+    if note:
+        add_note(session, conversation.id, f"Note from {_who(principal)} at handback: {note}")
+    answer_now = customer_waiting(session, conversation.id)
+    conversation.reply_requested = answer_now
+    audit.record(
+        session,
+        conversation_id=conversation.id,
+        action=reason,
+        principal=principal,
+        detail={"note": note} if note else {},
+    )
+    events.emit(
+        session, "handed_back", conversation_id=conversation.id, operator=_who(principal),
+        reason=reason, answering_now=answer_now,
+    )  # fmt: skip
+    return conversation, answer_now
+
+
+def add_note(session: Session, conversation_id: int, text: str) -> Message:
+    """Context for the AI that the customer never sees."""
+    note = Message(
+        conversation_id=conversation_id,
+        direction=Direction.NOTE,
+        author=Author.SYSTEM,
+        type="note",
+        text=text,
+        status=DeliveryStatus.RECEIVED,
+        send_attempts=0,
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
+def customer_waiting(session: Session, conversation_id: int) -> bool:
+    """Whether the last message exchanged with the customer is theirs (notes aside)."""
+    last = session.scalar(
+        select(Message.direction)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction != Direction.NOTE,
+            Message.status != DeliveryStatus.DROPPED,
+            Message.type != "reaction",
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return last == Direction.INBOUND
+
+
+def within_service_window(conversation: Conversation, now: datetime | None = None) -> bool:
+    last = conversation.last_inbound_at
+    return last is not None and (now or datetime.now(UTC)) - last < SERVICE_WINDOW
+
+
+def prepare_operator_message(
+    session: Session,
+    ref: ConversationRef,
+    principal: Principal,
+    text: str | None,
+    *,
+    media_key: str | None = None,
+) -> Message:
+    """Check the rules and put the operator's message in the outbox (sent after commit).
+    With `media_key`, the library file is sent and `text` is its caption."""
+    conversation = lock(session, locate(session, ref))
+    if conversation.mode != ConversationMode.OPERATOR:
+        raise Conflict(
+            f"conversation {conversation.id} is with the AI: take it over first "
+            "(POST /api/v1/takeover), then send"
+        )
+    if not within_service_window(conversation):
+        raise Conflict(
+            "the customer's last message is more than 24 hours old: WhatsApp only allows "
+            "template messages outside the customer service window"
+        )
+    conversation.operator_active_at = datetime.now(UTC)
+    if media_key:
+        message = enqueue_asset(
+            session, conversation_id=conversation.id,
+            asset=_library_asset(session, conversation, media_key), caption=text or "",
+            author=Author.OPERATOR, operator_id=principal.operator_id,
+            raw={"operator": principal.name},
+        )  # fmt: skip
+    else:
+        message = Message(
+            conversation_id=conversation.id,
+            direction=Direction.OUTBOUND,
+            author=Author.OPERATOR,
+            type="text",
+            text=text,
+            status=DeliveryStatus.PENDING,
+            operator_id=principal.operator_id,
+            send_attempts=0,
+            raw={"operator": principal.name},
+        )
+        session.add(message)
+        session.flush()
+    audit.record(
+        session, conversation_id=conversation.id, action="operator_message",
+        principal=principal, detail={"message_id": message.id},
+    )  # fmt: skip
+    return message
+
+
+def _library_asset(session: Session, conversation: Conversation, key: str) -> MediaAsset:
+    phone = session.get(PhoneNumber, conversation.phone_number_id)
+    assert phone is not None
+    asset = get_asset_by_key(session, phone.merchant_id, key)
+    if asset is None:
+        keys = ", ".join(k for k, _, _ in library_summary(session, phone.merchant_id)) or "none"
+        raise NotFound(f"no file {key!r} in the merchant's media library (keys: {keys})")
+    return asset
+
+
+def request_human(session: Session, conversation_id: int, reason: str) -> bool:
+    """The AI (or a failure) asks for a person. Announced once per escalation; True when
+    this call opened it."""
+    conversation = lock(session, conversation_id)
+    conversation.needs_human_reason = reason[:2000]
+    if conversation.needs_human:
+        return False
+    now = datetime.now(UTC)
+    conversation.needs_human = True
+    conversation.needs_human_since = now
+    ESCALATIONS_OPENED.labels("needs_human").inc()
+    conversation.announced_at = now
+    conversation.followed_up_at = None
+    audit.record(session, conversation_id=conversation_id, action="needs_human",
+                 detail={"reason": reason})  # fmt: skip
+    events.emit(session, "needs_human", conversation_id=conversation_id, reason=reason)
+    return True
+
+
+HOLDING_TEXT = (
+    "Thank you for your message. We are having a technical problem right now; a colleague "
+    "has been notified and will get back to you here as soon as possible."
+)
+
+
+def escalate_after_failure(session: Session, conversation_id: int, reason: str) -> str | None:
+    """The AI cannot answer (providers down, a runaway or stuck turn): flag the conversation
+    for a person. The holding message to send the customer the first time, None after:
+    the customer hears it at most once per escalation (it counts as the follow-up)."""
+    if not request_human(session, conversation_id, reason):
+        return None
+    conversation = lock(session, conversation_id)
+    if conversation.mode != ConversationMode.AI or not within_service_window(conversation):
+        return None
+    conversation.followed_up_at = datetime.now(UTC)
+    return HOLDING_TEXT
+
+
+def unclaimed_escalations(session: Session, *, older_than: datetime) -> list[int]:
+    stmt = select(Conversation.id).where(
+        Conversation.needs_human.is_(True),
+        Conversation.mode == ConversationMode.AI,
+        Conversation.announced_at < older_than,
+    )
+    return list(session.scalars(stmt.order_by(Conversation.id).limit(500)))
+
+
+def reannounce(session: Session, conversation_id: int) -> bool:
+    """Announce an unclaimed escalation again. True when the customer should get a
+    follow-up (once per escalation)."""
+    conversation = lock(session, conversation_id)
+    if not conversation.needs_human or conversation.mode != ConversationMode.AI:
+        return False
+    conversation.announced_at = datetime.now(UTC)
+    events.emit(
+        session, "needs_human", conversation_id=conversation_id,
+        reason=conversation.needs_human_reason, reannounced=True,
+    )  # fmt: skip
+    audit.record(session, conversation_id=conversation_id, action="needs_human_reannounced")
+    follow_up = conversation.followed_up_at is None and within_service_window(conversation)
+    if follow_up:
+        conversation.followed_up_at = conversation.announced_at
+    return follow_up
+
+
+def idle_takeovers(session: Session, *, older_than: datetime) -> list[int]:
+    stmt = select(Conversation.id).where(
+        Conversation.mode == ConversationMode.OPERATOR,
+        Conversation.operator_active_at < older_than,
+    )
+    return list(session.scalars(stmt.order_by(Conversation.id).limit(500)))
+
+
+def hand_back_if_idle(
+    session: Session, conversation_id: int, *, idle_seconds: float
+) -> bool | None:
+    """Give a taken-over conversation back to the AI when its operator has been inactive
+    for `idle_seconds`. None: still active (or not taken over); else whether the AI
+    should answer now."""
+    conversation = lock(session, conversation_id)
+    cutoff = datetime.now(UTC) - timedelta(seconds=idle_seconds)
+    active = conversation.operator_active_at
+    if conversation.mode != ConversationMode.OPERATOR or (active and active >= cutoff):
+        return None
+    minutes = round(idle_seconds / 60)
+    note = f"The operator was inactive for {minutes} minutes; the conversation went back to the AI."
+    _, answer_now = handback(
+        session, ConversationRef(conversation_id), None, note=note, reason="auto_handback"
+    )
+    return answer_now
+
+
+def _is_assignee(conversation: Conversation, principal: Principal) -> bool:
+    return (
+        conversation.assigned_operator_id == principal.operator_id
+        and conversation.assigned_to == principal.name
+    )
+
+
+def _who(principal: Principal | None) -> str:
+    return principal.name if principal else "the system"
+
+
+def operator_name(session: Session, operator_id: int | None) -> str | None:
+    if operator_id is None:
+        return None
+    operator = session.get(Operator, operator_id)
+    return operator.name if operator else None

@@ -1,0 +1,1 @@
+"""Inbound webhook content stored once, then scheduled."""

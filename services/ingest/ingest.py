@@ -1,0 +1,175 @@
+"""Durable ingest of WhatsApp webhook content: store once, report what is new."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from channels.webhook import InboundMessage, Notification, OtherChange
+from observability.logs import get_logger
+from observability.metrics import WEBHOOK_MESSAGES
+from persistence.models import (
+    Author,
+    Conversation,
+    ConversationMode,
+    DeliveryStatus,
+    Direction,
+    Message,
+    RejectedWebhook,
+)
+from services.conversations.conversation import upsert_conversation, upsert_customer
+from services.events import events
+from services.merchants import merchant as merchants
+from services.templates import templates
+
+log = get_logger(__name__)
+
+# Types that never start a turn by themselves; they join the next turn as context.
+QUIET_TYPES = frozenset({"reaction"})
+TEMPLATE_STATUS_FIELD = "message_template_status_update"
+
+
+@dataclass
+class IngestResult:
+    stored: list[int] = field(default_factory=list)  # new message ids
+    duplicates: int = 0
+    rejected: int = 0
+    # conversations that received a message which should start (or extend) a burst
+    to_buffer: set[int] = field(default_factory=set)
+    # new messages whose media must be fetched from WhatsApp (media_status 'pending')
+    media: list[int] = field(default_factory=list)
+
+
+def record_notification(session: Session, notification: Notification) -> IngestResult:
+    result = IngestResult()
+    for message in notification.messages:
+        _record_message(session, message, result)
+    for other in notification.others:
+        if other.field == TEMPLATE_STATUS_FIELD:
+            _record_template_status(session, other)
+            continue
+        reason = other.field if other.field.startswith("invalid") else f"unhandled:{other.field}"
+        _reject(session, reason=reason[:64], phone_number_id=None, payload=_as_dict(other))
+    return result
+
+
+def _record_template_status(session: Session, change: OtherChange) -> None:
+    if templates.apply_status_update(session, waba_id=change.entry_id, value=change.value):
+        return
+    log.warning(
+        "whatsapp.template_status.unknown",
+        waba_id=change.entry_id,
+        name=change.value.get("message_template_name"),
+        language=change.value.get("message_template_language"),
+    )
+    payload = {**_as_dict(change), "entry_id": change.entry_id}
+    _reject(session, reason="unknown_template", phone_number_id=None, payload=payload)
+
+
+def _record_message(session: Session, message: InboundMessage, result: IngestResult) -> None:
+    phone = merchants.find_phone_number(session, message.phone_number_id)
+    if phone is None:
+        log.warning("whatsapp.inbound.unknown_number", phone_number_id=message.phone_number_id)
+        _count(message, "unknown_number")
+        _reject(
+            session,
+            reason="unknown_phone_number",
+            phone_number_id=message.phone_number_id,
+            payload=message.raw,
+        )
+        result.rejected += 1
+        return
+    if not (message.sender.wa_id or message.sender.user_id):
+        _reject(
+            session,
+            reason="no_sender",
+            phone_number_id=message.phone_number_id,
+            payload=message.raw,
+        )
+        _count(message, "no_sender")
+        result.rejected += 1
+        return
+    customer = upsert_customer(
+        session,
+        merchant_id=phone.merchant_id,
+        wa_id=message.sender.wa_id,
+        user_id=message.sender.user_id,
+        profile_name=message.sender.profile_name,
+    )
+    conversation = upsert_conversation(session, phone_id=phone.id, customer_id=customer.id)
+    message_id = store_inbound(session, conversation_id=conversation.id, message=message)
+    if message_id is None:
+        result.duplicates += 1
+        _count(message, "duplicate")
+        log.info("whatsapp.inbound.duplicate", conversation_id=conversation.id)
+        return
+    _count(message, "stored")
+    result.stored.append(message_id)
+    if message.media is not None:
+        result.media.append(message_id)
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(last_inbound_at=func.greatest(Conversation.last_inbound_at, message.timestamp))
+    )
+    if message.type not in QUIET_TYPES:
+        result.to_buffer.add(conversation.id)
+    if conversation.mode == ConversationMode.OPERATOR:
+        events.emit(
+            session, "message_received", conversation_id=conversation.id, message_id=message_id,
+            message_type=message.type, text=message.text, operator=conversation.assigned_to,
+        )  # fmt: skip
+    log.info(
+        "whatsapp.inbound.stored",
+        conversation_id=conversation.id,
+        message_id=message_id,
+        type=message.type,
+    )
+
+
+_KNOWN_TYPES = frozenset({
+    "text", "image", "audio", "video", "document", "sticker", "location", "contacts",
+    "interactive", "button", "reaction", "order", "system", "unsupported", "request_welcome",
+})  # fmt: skip
+
+
+def _count(message: InboundMessage, outcome: str) -> None:
+    kind = message.type if message.type in _KNOWN_TYPES else "other"
+    WEBHOOK_MESSAGES.labels(kind, outcome).inc()
+
+
+def store_inbound(session: Session, *, conversation_id: int, message: InboundMessage) -> int | None:
+    """Store a WhatsApp message once; return its id if it is new (None: a retried delivery)."""
+    stmt = (
+        insert(Message)
+        .values(
+            conversation_id=conversation_id,
+            direction=Direction.INBOUND,
+            author=Author.CUSTOMER,
+            wamid=message.wamid,
+            type=message.type[:32],
+            text=message.text,
+            media=asdict(message.media) if message.media else None,
+            media_status="pending" if message.media else None,
+            context_wamid=message.context_wamid,
+            raw=message.raw,
+            wa_timestamp=message.timestamp,
+            status=DeliveryStatus.RECEIVED,
+            send_attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["wamid"])
+        .returning(Message.id)
+    )
+    return session.scalar(stmt)
+
+
+def _reject(session: Session, *, reason: str, phone_number_id: str | None, payload: Any) -> None:
+    session.add(RejectedWebhook(reason=reason, phone_number_id=phone_number_id, payload=payload))
+
+
+def _as_dict(other: OtherChange) -> dict[str, Any]:
+    return {"field": other.field, "value": other.value}

@@ -1,0 +1,1 @@
+"""The merchant's knowledge base, and reviewed drafts from staff answers."""

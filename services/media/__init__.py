@@ -1,0 +1,1 @@
+"""Media both ways: inbound fetch and understanding, the library and its sends."""

@@ -1,0 +1,206 @@
+"""Inbound media: copy a customer's file from WhatsApp into our storage, verified, once.
+
+WhatsApp keeps a file behind a URL that lives about five minutes, so every attempt asks
+for fresh media info. Refusals (too large, media gone) are final; anything a later attempt
+may fix raises `MediaFetchRetry`. The message row itself is never touched beyond its
+media_* columns: a file that cannot be fetched never loses the message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from channels.errors import MediaTooLarge, MediaUrlExpired, WhatsAppError
+from channels.whatsapp import MediaInfo, WhatsAppClient
+from observability.logs import get_logger
+from persistence.db import session_scope
+from persistence.models import Conversation, Direction, Message, PhoneNumber
+from persistence.storage import StorageError, get_storage
+from services.delivery.clients import client_for
+from settings import get_settings
+
+log = get_logger(__name__)
+
+PENDING, STORED, FAILED = "pending", "stored", "failed"
+
+
+class MediaFetchRetry(Exception):
+    """This attempt failed in a way a later one may not (the reason is in media_error)."""
+
+
+class _Refused(Exception):
+    """A final answer: trying again cannot succeed."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    message_id: int
+    conversation_id: int
+    media_id: str
+    webhook_sha256: str | None
+    client: WhatsAppClient
+
+
+def fetch_inbound_media(message_id: int) -> str:
+    """Fetch one message's media into storage; returns the outcome (stored, failed, ...)."""
+    with session_scope() as session:
+        job = _load(session, message_id)
+    if isinstance(job, str):
+        return job
+    try:
+        key = _fetch_and_store(job)
+    except _Refused as exc:
+        _record(message_id, status=FAILED, error=str(exc))
+        log.warning("media.fetch.refused", message_id=message_id, reason=exc)
+        return FAILED
+    except MediaFetchRetry as exc:
+        _record(message_id, status=PENDING, error=str(exc))
+        log.info("media.fetch.retry", message_id=message_id, reason=exc)
+        raise
+    _record(message_id, status=STORED, key=key)
+    log.info("media.fetch.stored", message_id=message_id, key=key)
+    return STORED
+
+
+def give_up(message_id: int, reason: str) -> None:
+    """After the last retry: the media is failed, with the last reason kept."""
+    _record(message_id, status=FAILED, error=f"gave up after retries: {reason}")
+
+
+def pending_media(session: Session, *, older_than: datetime, newer_than: datetime) -> list[int]:
+    """For the sweeper: media whose fetch was never scheduled or whose task was lost."""
+    stmt = (
+        select(Message.id)
+        .where(
+            Message.direction == Direction.INBOUND,
+            Message.media_status == PENDING,
+            Message.created_at < older_than,
+            Message.created_at >= newer_than,
+        )
+        .order_by(Message.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def storage_key(*, conversation_id: int, message_id: int, mime_type: str) -> str:
+    return f"inbound/{conversation_id}/{message_id}{extension_for(mime_type)}"
+
+
+def extension_for(mime_type: str) -> str:
+    """The extension for a MIME type: image/jpeg -> .jpg, "audio/ogg; codecs=opus" -> .ogg."""
+    bare = mime_type.split(";", 1)[0].strip().lower()
+    if bare == "audio/ogg":  # mimetypes says ".oga"; players and people expect ".ogg"
+        return ".ogg"
+    return mimetypes.guess_extension(bare) or ""
+
+
+def _load(session: Session, message_id: int) -> _Job | str:
+    row = session.execute(
+        select(Message, PhoneNumber)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)
+        .where(Message.id == message_id)
+    ).one_or_none()
+    if row is None:
+        return "missing"
+    message, phone = row
+    media = message.media or {}
+    if message.media_status == STORED:
+        return STORED
+    if not media.get("id"):
+        return "no_media"
+    return _Job(
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        media_id=str(media["id"]),
+        webhook_sha256=media.get("sha256"),
+        client=client_for(phone),
+    )
+
+
+def _fetch_and_store(job: _Job) -> str:
+    limit = get_settings().media_max_bytes
+    info = _info(job)
+    if info.file_size is not None and info.file_size > limit:
+        raise _Refused(f"file is {_size(info.file_size)}, over the {_size(limit)} limit")
+    data = _download(job, info, limit)
+    _verify(data, info.sha256 or job.webhook_sha256)
+    key = storage_key(
+        conversation_id=job.conversation_id, message_id=job.message_id, mime_type=info.mime_type
+    )
+    try:
+        get_storage().put(key, data, info.mime_type)
+    except StorageError as exc:  # disk full, S3 unreachable: worth another attempt
+        raise MediaFetchRetry(f"storage failed: {exc}") from exc
+    return key
+
+
+def _info(job: _Job) -> MediaInfo:
+    try:
+        return job.client.media_info(job.media_id)
+    except WhatsAppError as exc:
+        if exc.retryable:
+            raise MediaFetchRetry(f"media info failed: {exc}") from exc
+        raise _Refused(f"WhatsApp refused the media info: {exc}") from exc
+
+
+def _download(job: _Job, info: MediaInfo, limit: int) -> bytes:
+    try:
+        return job.client.download(info.url, max_bytes=limit)
+    except MediaTooLarge as exc:
+        raise _Refused(f"file is over the {_size(limit)} limit ({exc})") from exc
+    except MediaUrlExpired as exc:  # the next attempt asks for a fresh URL
+        raise MediaFetchRetry(f"download URL expired: {exc}") from exc
+    except WhatsAppError as exc:
+        if exc.retryable:
+            raise MediaFetchRetry(f"download failed: {exc}") from exc
+        raise _Refused(f"download refused: {exc}") from exc
+
+
+def _verify(data: bytes, expected: str | None) -> None:
+    if not expected:
+        return  # nothing to check against; WhatsApp always sends one in practice
+    digest = hashlib.sha256(data).digest()
+    if not _matches(digest, expected.strip()):
+        raise MediaFetchRetry(
+            f"sha256 mismatch: expected {expected}, got {digest.hex()} ({len(data)} bytes)"
+        )
+
+
+def _matches(digest: bytes, expected: str) -> bool:
+    """Media info gives a hex digest; webhooks give the same digest in base64."""
+    if expected.lower() == digest.hex():
+        return True
+    try:
+        return base64.b64decode(expected, validate=True) == digest
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _record(
+    message_id: int, *, status: str, error: str | None = None, key: str | None = None
+) -> None:
+    values: dict[str, str | None] = {"media_status": status, "media_error": error}
+    if key is not None:
+        values["media_key"] = key
+    with session_scope() as session:
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.media_status.is_distinct_from(STORED))
+            .values(**values)
+        )
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("MB", 1_000_000), ("kB", 1_000)):
+        if n >= scale:
+            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"

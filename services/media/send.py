@@ -1,0 +1,226 @@
+"""Sending library files on WhatsApp: upload once per number, send by id, link as fallback.
+
+An uploaded file gets a media id that WhatsApp keeps 30 days; we cache it per (asset,
+business number) a day less, so a send never relies on an id about to expire. If WhatsApp
+still refuses a cached id, the sender uploads again once (see services.delivery.outbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from channels.errors import InvalidRequest, MediaRejected, WhatsAppError
+from observability.logs import get_logger
+from persistence.db import session_scope
+from persistence.models import (
+    Author,
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    MediaAsset,
+    MediaUpload,
+    Message,
+    PhoneNumber,
+)
+from persistence.storage import StorageError
+from services.delivery.clients import client_for
+from services.errors import DomainError
+from services.media.library import KINDS, read_asset
+from settings import get_settings
+
+log = get_logger(__name__)
+
+UPLOAD_TTL = timedelta(days=29)
+# Replies of a turn are seq 0, 1, ...; a library file sent in a turn takes 1000 + its asset id,
+# so a redone turn finds the row it already wrote instead of sending the file twice.
+TURN_MEDIA_SEQ = 1000
+
+
+class MediaUnavailable(DomainError):
+    """The file cannot be sent: deleted from the library, or neither uploadable nor linkable."""
+
+    status_code = 502
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """What a send names: an uploaded media id, or a link WhatsApp fetches."""
+
+    kind: str
+    filename: str
+    media_id: str | None = None
+    link: str | None = None
+
+    def content(self, caption: str | None) -> dict[str, Any]:
+        obj: dict[str, Any] = {"id": self.media_id} if self.media_id else {"link": self.link}
+        if caption and self.kind != "audio":  # WhatsApp takes no caption on audio
+            obj["caption"] = caption
+        if self.kind == "document":
+            obj["filename"] = self.filename
+        return obj
+
+
+def whatsapp_media_id(
+    session: Session, asset: MediaAsset, phone: PhoneNumber, *, refresh: bool = False
+) -> str:
+    """The asset's media id on this business number: cached while valid, else uploaded."""
+    now = datetime.now(UTC)
+    if not refresh:
+        cached = session.scalar(
+            select(MediaUpload.whatsapp_media_id).where(
+                MediaUpload.asset_id == asset.id,
+                MediaUpload.phone_id == phone.id,
+                MediaUpload.expires_at > now,
+            )
+        )
+        if cached:
+            return cached
+    media_id = client_for(phone).upload_media(read_asset(asset), asset.mime_type, asset.filename)
+    values = {"whatsapp_media_id": media_id, "expires_at": now + UPLOAD_TTL}
+    session.execute(
+        insert(MediaUpload)
+        .values(asset_id=asset.id, phone_id=phone.id, **values)
+        .on_conflict_do_update(constraint="uq_media_uploads_asset_id_phone_id", set_=values)
+    )
+    log.info("whatsapp.media.uploaded", asset_id=asset.id, phone_id=phone.id)
+    return media_id
+
+
+def media_id_rejected(exc: WhatsAppError) -> bool:
+    """WhatsApp refused a send because of its media id (expired or unknown): upload again."""
+    if isinstance(exc, MediaRejected):
+        return True
+    text = f"{exc.message} {exc.details or ''}".lower()
+    return isinstance(exc, InvalidRequest) and "media" in text and "id" in text
+
+
+def resolve_media(message_id: int, *, refresh: bool = False) -> MediaRef | None:
+    """The media a queued message sends (None for text), uploading it if needed.
+
+    Runs outside the conversation lock: an upload can take a while."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.type not in KINDS or not message.media:
+            return None
+        asset = session.get(MediaAsset, message.media.get("asset_id"))
+        if asset is None:
+            key = message.media.get("key")
+            raise MediaUnavailable(f"media {key!r} was deleted from the library")
+        phone = session.scalar(
+            select(PhoneNumber)
+            .join(Conversation, Conversation.phone_number_id == PhoneNumber.id)
+            .where(Conversation.id == message.conversation_id)
+        )
+        assert phone is not None
+        try:
+            media_id = whatsapp_media_id(session, asset, phone, refresh=refresh)
+        except (WhatsAppError, StorageError) as exc:
+            link = signed_link(asset)
+            if link is None:
+                reason = f"could not upload {asset.key!r} to WhatsApp: {exc}"
+                raise MediaUnavailable(reason) from exc
+            log.warning("whatsapp.media.link_fallback", asset_id=asset.id, error=exc)
+            return MediaRef(kind=asset.kind, filename=asset.filename, link=link)
+        return MediaRef(kind=asset.kind, filename=asset.filename, media_id=media_id)
+
+
+def enqueue_asset(
+    session: Session,
+    *,
+    conversation_id: int,
+    asset: MediaAsset,
+    caption: str,
+    author: Author,
+    turn_id: int | None = None,
+    operator_id: int | None = None,
+    raw: dict[str, Any] | None = None,
+) -> Message:
+    """Put a library file in the outbox. Within a turn, once per (turn, asset)."""
+    values: dict[str, Any] = {
+        "conversation_id": conversation_id,
+        "direction": Direction.OUTBOUND,
+        "author": author,
+        "type": asset.kind,
+        "text": caption[:1024] or None,
+        "media": {"asset_id": asset.id, "key": asset.key, "filename": asset.filename},
+        "status": DeliveryStatus.PENDING,
+        "operator_id": operator_id,
+        "send_attempts": 0,
+        "raw": raw,
+    }
+    if turn_id is None:
+        message = Message(**values)
+        session.add(message)
+        session.flush()
+        return message
+    seq = TURN_MEDIA_SEQ + asset.id
+    session.execute(
+        insert(Message)
+        .values(**values, turn_id=turn_id, seq=seq)
+        .on_conflict_do_nothing(constraint="uq_messages_turn_reply_part")
+    )
+    return session.scalars(
+        select(Message).where(
+            Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND, Message.seq == seq
+        )
+    ).one()
+
+
+def send_asset(
+    *, conversation_id: int, turn_id: int, asset_id: int, caption: str
+) -> tuple[DeliveryStatus, str | None]:
+    """The AI sends a library file now (before its text reply), only while in AI mode.
+
+    Returns the delivery status and, when it did not go out, why."""
+    from services.delivery.outbox import (
+        send_pending,  # delivery builds media sends with this module
+    )
+
+    with session_scope() as session:
+        asset = session.get(MediaAsset, asset_id)
+        if asset is None:
+            raise MediaUnavailable(f"media asset {asset_id} was deleted from the library")
+        message = enqueue_asset(
+            session, conversation_id=conversation_id, asset=asset, caption=caption,
+            author=Author.AI, turn_id=turn_id,
+        )  # fmt: skip
+        message_id = message.id
+    status = send_pending(message_id, only_in_ai_mode=True)
+    with session_scope() as session:
+        detail = session.scalar(select(Message.error_detail).where(Message.id == message_id))
+    return status, detail
+
+
+def link_signature(asset_id: int, filename: str, sha256: str) -> str | None:
+    secret = get_settings().media_link_secret or get_settings().whatsapp_app_secret
+    if secret is None:
+        return None
+    message = f"{asset_id}/{filename}/{sha256}".encode()
+    return hmac.new(secret.get_secret_value().encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_link(asset: MediaAsset) -> str | None:
+    """A public URL of the file for WhatsApp to fetch, or None when links are not configured."""
+    base = get_settings().media_link_base_url
+    sig = link_signature(asset.id, asset.filename, asset.sha256)
+    if not base or sig is None:
+        return None
+    return f"{base.rstrip('/')}/media/{asset.id}/{quote(asset.filename)}?sig={sig}"
+
+
+def check_link(asset: MediaAsset, filename: str, sig: str) -> bool:
+    expected = link_signature(asset.id, asset.filename, asset.sha256)
+    return (
+        expected is not None
+        and filename == asset.filename
+        and hmac.compare_digest(expected.encode(), sig.encode())
+    )

@@ -1,0 +1,98 @@
+"""Making a turn's media understandable: fetched, stored, and voice notes transcribed.
+
+The model reads images (and, with Gemini, voice notes) as multimodal input for the turn
+in which they arrive; the conversation history keeps only text, so checkpoints stay small.
+Every voice note gets a transcript on its message, for operators and for models that
+cannot listen.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from observability.logs import get_logger
+from persistence.db import session_scope
+from persistence.models import Direction, Message
+from persistence.storage import get_storage
+from settings import get_settings
+
+log = get_logger(__name__)
+
+IMAGE_TYPES = frozenset({"image", "sticker"})
+PDF = "application/pdf"
+
+
+def base_mime(mime_type: str | None) -> str:
+    """`audio/ogg; codecs=opus` -> `audio/ogg` (providers want the bare type)."""
+    return (mime_type or "application/octet-stream").split(";")[0].strip().lower()
+
+
+def prepare_turn_media(turn_id: int) -> None:
+    """Fetch what is still pending and transcribe voice notes, before the model runs.
+    Failures are recorded on the message and never stop the turn."""
+    from services.media.fetch import fetch_inbound_media
+
+    with session_scope() as session:
+        pending = _turn_media(session, turn_id, statuses=("pending",))
+    for message_id in pending:
+        try:
+            fetch_inbound_media(message_id)
+        except Exception as exc:  # the message stays; the model is told it could not be read
+            log.warning("media.fetch.in_turn_failed", message_id=message_id, error=exc)
+    with session_scope() as session:
+        voice = [
+            m for m in _turn_messages(session, turn_id)
+            if m.type == "audio" and m.media_status == "stored" and m.transcript is None
+        ]  # fmt: skip
+        for message in voice:
+            message.transcript = transcribe_message(message)
+
+
+def transcribe_message(message: Message) -> str | None:
+    from services.media.transcription import TranscriptionFailed, transcribe
+
+    try:
+        audio = get_storage().get(message.media_key or "")
+        return transcribe(audio, base_mime((message.media or {}).get("mime_type")))
+    except TranscriptionFailed as exc:
+        log.warning("media.transcription.failed", message_id=message.id, error=exc)
+        return None
+
+
+def content_blocks(message_ids: list[int]) -> list[dict]:
+    """Multimodal blocks for the given inbound messages (images; audio and PDFs for Gemini)."""
+    settings = get_settings()
+    gemini_only = settings.llm_provider == "gemini" and settings.llm_fallback_provider in (
+        None,
+        "gemini",
+    )
+    blocks: list[dict] = []
+    with session_scope() as session:
+        rows = session.scalars(select(Message).where(Message.id.in_(message_ids))).all()
+        wanted = [(m.type, m.media_key, base_mime((m.media or {}).get("mime_type"))) for m in rows
+                  if m.media_status == "stored" and m.media_key]  # fmt: skip
+    for kind, key, mime in wanted:
+        if kind in IMAGE_TYPES and mime.startswith("image/"):
+            blocks.append(_block("image", key, mime))
+        elif gemini_only and kind == "audio":
+            blocks.append(_block("audio", key, mime))
+        elif gemini_only and kind == "document" and mime == PDF:
+            blocks.append(_block("file", key, mime))
+    return blocks
+
+
+def _block(kind: str, key: str, mime: str) -> dict:
+    data = base64.b64encode(get_storage().get(key)).decode()
+    return {"type": kind, "base64": data, "mime_type": mime}
+
+
+def _turn_messages(session: Session, turn_id: int) -> list[Message]:
+    stmt = select(Message).where(Message.turn_id == turn_id, Message.direction == Direction.INBOUND)
+    return list(session.scalars(stmt))
+
+
+def _turn_media(session: Session, turn_id: int, *, statuses: tuple[str, ...]) -> list[int]:
+    return [m.id for m in _turn_messages(session, turn_id) if m.media_status in statuses]

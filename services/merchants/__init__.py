@@ -1,0 +1,1 @@
+"""Merchants, their numbers, staff and operators."""

@@ -1,0 +1,1 @@
+"""Escalations to the merchant's staff: open, dispatch, answer, deliver."""

@@ -1,0 +1,317 @@
+"""Answering a notification, and getting the answer to the customer.
+
+`answer_notification` validates and records an answer under the notification's row lock,
+so of two staff members answering at once exactly one wins. Delivery runs after commit
+(tasks.notifications): the answer is localized by a small model, then, inside the 24-hour
+window (from the WhatsApp timestamp of the customer's last message), it becomes a note in
+the customer's conversation and the customer's graph runs to relay it in the
+conversation's tone; outside the window it goes out as the answer template. The other
+staff asked are told it is closed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import jsonschema
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from observability.logs import get_logger
+from observability.metrics import ESCALATION_ANSWER_SECONDS, ESCALATIONS_ANSWERED
+from persistence.db import session_scope
+from persistence.models import (
+    Author,
+    ConversationMode,
+    Customer,
+    Direction,
+    Merchant,
+    MerchantUser,
+    Message,
+    Notification,
+    NotificationRecipient,
+    NotificationStatus,
+)
+from services.conversations import audit
+from services.conversations.conversation import conversation_parties
+from services.delivery.outbox import enqueue_message
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.events import events
+from services.handoff.handoff import add_note, lock, within_service_window
+from services.notifications.kinds import NotificationType, kind_of
+from services.notifications.localization import localize
+from services.notifications.notifications import parse_ref, ref
+from services.templates import templates
+
+log = get_logger(__name__)
+
+CLOSED_NOTICE = "{ref} has been answered and is now closed."
+
+
+@dataclass(frozen=True)
+class Answerer:
+    """Who answers: a staff member from WhatsApp, or an operator through the API."""
+
+    name: str
+    merchant_user_id: int | None = None
+    operator_id: int | None = None
+
+
+def answer_notification(
+    session: Session,
+    *,
+    notification_id: int | str,
+    answer: str | dict[str, Any],
+    answerer: Answerer,
+    merchant_id: int | None = None,
+) -> Notification:
+    """Validate and record an answer. Delivery is the caller's to schedule after commit."""
+    number = parse_ref(notification_id)
+    notification = session.scalar(
+        select(Notification).where(Notification.id == number).with_for_update()
+    )
+    if notification is None or (
+        merchant_id is not None and notification.merchant_id != merchant_id
+    ):
+        raise NotFound(f"{ref(number)} does not exist")
+    kind = kind_of(notification.type)
+    if answerer.merchant_user_id is not None:
+        _check_asked(session, notification, answerer.merchant_user_id)
+    if (
+        notification.status == NotificationStatus.ANSWERED
+        and not notification.allow_multiple_answers
+    ):
+        by = f" by {notification.answered_by}" if notification.answered_by else ""
+        raise Conflict(f"{ref(number)} has already been answered{by} and is now closed.")
+    data = _parse(answer)
+    missing = [name for name in kind.answered_fields if not data.get(name)]
+    if missing:
+        raise InvalidInput(
+            f"the answer to {ref(number)} needs {', '.join(missing)} "
+            f"(required: {', '.join(kind.answered_fields)})"
+        )
+    _validate(notification.answer_schema, data, ref(number))
+    now = datetime.now(UTC)
+    notification.status = NotificationStatus.ANSWERED
+    notification.answer = data
+    notification.context = {**notification.context, **data}
+    notification.answered_at = now
+    notification.answered_by = answerer.name[:200]
+    notification.answered_by_user_id = answerer.merchant_user_id
+    notification.delivered_at = None
+    notification.delivery_method = None
+    if kind.type == NotificationType.USER_SUPPORT_REQUEST:
+        conversation = lock(session, notification.conversation_id)
+        conversation.needs_human = False  # handled: the AI may speak again
+        conversation.needs_human_since = None
+    audit.record(
+        session, conversation_id=notification.conversation_id, action="notification_answered",
+        detail={"notification_id": number, "by": answerer.name},
+    )  # fmt: skip
+    events.emit(
+        session, "notification_answered", conversation_id=notification.conversation_id,
+        notification_id=number, answered_by=answerer.name,
+    )  # fmt: skip
+    ESCALATIONS_ANSWERED.labels(kind.type.value).inc()
+    ESCALATION_ANSWER_SECONDS.labels(kind.type.value).observe(
+        (now - notification.created_at).total_seconds()
+    )
+    log.info("notification.answered", notification_id=number)
+    return notification
+
+
+def _check_asked(session: Session, notification: Notification, merchant_user_id: int) -> None:
+    """Staff answer what they were asked; admins of the merchant may answer anything."""
+    asked = exists().where(
+        NotificationRecipient.notification_id == notification.id,
+        NotificationRecipient.merchant_user_id == merchant_user_id,
+    )
+    admin = exists().where(
+        MerchantUser.id == merchant_user_id,
+        MerchantUser.merchant_id == notification.merchant_id,
+        MerchantUser.type == "admin",
+    )
+    if not session.scalar(select(or_(asked, admin))):
+        raise Forbidden(f"{ref(notification.id)} was not sent to you")
+
+
+def _parse(answer: str | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(answer, str):
+        try:
+            answer = json.loads(answer)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"answer_json is not valid JSON: {exc.msg} (at {exc.pos})") from None
+    if not isinstance(answer, dict):
+        raise InvalidInput('answer_json must be a JSON object, e.g. {"answer": "..."}')
+    return answer
+
+
+def _validate(schema: dict[str, Any], data: dict[str, Any], label: str) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "answer"
+        raise InvalidInput(
+            f"the answer to {label} does not match its schema: {where}: {error.message}"
+        )
+
+
+# --- delivery -------------------------------------------------------------------------
+
+
+@dataclass
+class AnswerDelivery:
+    send: list[int] = field(default_factory=list)  # outbox ids to send after commit
+    run_turn: int | None = None  # the customer conversation whose graph relays the answer
+    method: str | None = None
+
+
+def deliver_answer(notification_id: int) -> AnswerDelivery:
+    facts = _delivery_facts(notification_id)
+    if facts is None:
+        return AnswerDelivery()
+    localized = localize(
+        answer=facts.text, merchant_name=facts.merchant_name, customer_texts=facts.customer_texts,
+        fallback_language=facts.language, lead_in=facts.lead_in,
+    )  # fmt: skip
+    plan = AnswerDelivery()
+    with session_scope() as session:
+        notification = session.get(Notification, notification_id, with_for_update=True)
+        if notification is None or notification.delivered_at is not None:
+            return plan
+        kind = kind_of(notification.type)
+        conversation = lock(session, notification.conversation_id)
+        customer = session.get(Customer, conversation.customer_id)
+        assert customer is not None
+        if localized.by_model and not customer.language:
+            customer.language = localized.language
+        question = notification.context.get("question")
+        record = (
+            f"The team answered {ref(notification.id)} "
+            f"({kind.title}{': ' + question if question else ''}): {facts.text}"
+        )
+        if not within_service_window(conversation):
+            plan.send.append(
+                templates.enqueue_template(
+                    session,
+                    conversation_id=conversation.id,
+                    role=kind.answer_template,
+                    language=localized.language,
+                    merchant_id=notification.merchant_id,
+                    values={
+                        "merchant_name": facts.merchant_name,
+                        "question": question or "",
+                        "answer": localized.fragment,
+                    },
+                )  # fmt: skip
+            )
+            add_note(session, conversation.id, f"{record} It went to the customer as a "
+                     "template message: their 24-hour window was closed.")  # fmt: skip
+            plan.method = "template"
+        elif conversation.mode == ConversationMode.AI:
+            add_note(session, conversation.id, f"{record}\nSuggested wording: "
+                     f"{localized.sentence}\nPass this answer on to the customer now, "
+                     "in the conversation's language and tone.")  # fmt: skip
+            conversation.reply_requested = True
+            plan.run_turn, plan.method = conversation.id, "conversation"
+        else:
+            add_note(session, conversation.id, f"{record} An operator has this conversation: "
+                     "please pass the answer on.")  # fmt: skip
+            plan.method = "note"
+        notification.delivered_at = datetime.now(UTC)
+        notification.delivery_method = plan.method
+    log.info("notification.delivered", notification_id=notification_id, method=plan.method)
+    return plan
+
+
+@dataclass(frozen=True)
+class _Facts:
+    text: str
+    merchant_name: str
+    customer_texts: list[str]
+    language: str
+    lead_in: str
+
+
+def _delivery_facts(notification_id: int) -> _Facts | None:
+    with session_scope() as session:
+        notification = session.get(Notification, notification_id)
+        if (
+            notification is None
+            or notification.status != NotificationStatus.ANSWERED
+            or notification.delivered_at is not None
+        ):
+            return None
+        kind = kind_of(notification.type)
+        _, customer, phone = conversation_parties(session, notification.conversation_id)
+        merchant = session.get(Merchant, phone.merchant_id)
+        assert merchant is not None and notification.answer is not None
+        texts = session.scalars(
+            select(Message.text)
+            .where(
+                Message.conversation_id == notification.conversation_id,
+                Message.direction == Direction.INBOUND,
+                Message.text.is_not(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(5)
+        ).all()
+        question = notification.context.get("question")
+        return _Facts(
+            text=str(notification.answer[kind.customer_text_field]),
+            merchant_name=merchant.name,
+            customer_texts=list(reversed(texts)),
+            language=customer.language or merchant.default_language,
+            lead_in=f'About your question "{question}": ' if question
+            else "About your support request: ",
+        )  # fmt: skip
+
+
+def closure_notices(notification_id: int) -> list[int]:
+    """Tell the other staff asked that it is closed: a message inside their 24-hour
+    window, else a note their agent reads. Returns the outbox ids to send."""
+    send: list[int] = []
+    with session_scope() as session:
+        notification = session.get(Notification, notification_id)
+        if (
+            notification is None
+            or notification.status != NotificationStatus.ANSWERED
+            or notification.allow_multiple_answers
+        ):
+            return send
+        pending = session.scalars(
+            select(NotificationRecipient)
+            .where(
+                NotificationRecipient.notification_id == notification_id,
+                NotificationRecipient.closed_message_id.is_(None),
+            )
+            .with_for_update(skip_locked=True)
+        ).all()
+        text = CLOSED_NOTICE.format(ref=ref(notification_id))
+        for recipient in pending:
+            if recipient.merchant_user_id == notification.answered_by_user_id:
+                continue
+            conversation = lock(session, recipient.conversation_id)
+            if within_service_window(conversation):
+                message_id = enqueue_message(
+                    session, conversation_id=conversation.id, text=text, author=Author.SYSTEM
+                )
+                send.append(message_id)
+            else:
+                message_id = add_note(session, conversation.id, f"{text} (Not sent: their "
+                                      "24-hour window is closed.)").id  # fmt: skip
+            recipient.closed_message_id = message_id
+    return send
+
+
+def unfinished(session: Session, *, older_than: datetime) -> list[int]:
+    """For the sweeper: answered notifications whose delivery task was lost."""
+    stmt = select(Notification.id).where(
+        Notification.status == NotificationStatus.ANSWERED,
+        Notification.answered_at < older_than,
+        Notification.delivered_at.is_(None),
+    )
+    return list(session.scalars(stmt.order_by(Notification.id).limit(200)))

@@ -1,0 +1,217 @@
+"""Sending a notification to the merchant's staff on WhatsApp.
+
+Each target staff member gets the request template in their own conversation with the
+business number (created if needed) and an instruction note there for their agent: the
+prefixed id, what was asked, and the JSON answer format. Safe to run twice: recipients
+are unique per notification, and their request message is written once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from observability.logs import get_logger
+from persistence.db import session_scope
+from persistence.models import (
+    DeliveryStatus,
+    Merchant,
+    MerchantUser,
+    Message,
+    Notification,
+    NotificationRecipient,
+)
+from services.conversations.conversation import (
+    conversation_parties,
+    upsert_conversation,
+    upsert_customer,
+)
+from services.handoff.handoff import add_note
+from services.knowledge import knowledge
+from services.notifications.kinds import NotificationKind, NotificationType, kind_of
+from services.notifications.notifications import ref, summary
+from services.notifications.routing import ADMIN, Route, classify
+from services.templates import templates
+
+log = get_logger(__name__)
+
+
+def dispatch(notification_id: int) -> list[int]:
+    """Route and write the staff messages; return the outbox ids to send (after commit)."""
+    route = _route_if_needed(notification_id)
+    with session_scope() as session:
+        notification = session.get(Notification, notification_id, with_for_update=True)
+        if notification is None:
+            return []
+        if notification.dispatched_at is None:
+            _dispatch_locked(session, notification, route)
+        return unsent_requests(session, notification_id)
+
+
+def _route_if_needed(notification_id: int) -> Route | None:
+    """Classify a support request (a model call, made outside any transaction)."""
+    with session_scope() as session:
+        notification = session.get(Notification, notification_id)
+        if (
+            notification is None
+            or notification.dispatched_at is not None
+            or notification.target_user_type is not None
+            or kind_of(notification.type).type != NotificationType.USER_SUPPORT_REQUEST
+        ):
+            return None
+        reason = str(notification.context.get("support_request_reason", ""))
+        guides = [
+            (doc.title, doc.content)
+            for doc in knowledge.classification_documents(session, notification.merchant_id)
+        ]
+        staff_types = set(
+            session.scalars(
+                select(MerchantUser.type).where(
+                    MerchantUser.merchant_id == notification.merchant_id
+                )
+            )
+        )
+    return classify(reason, guides, staff_types)
+
+
+def _dispatch_locked(session: Session, notification: Notification, route: Route | None) -> None:
+    kind = kind_of(notification.type)
+    if route is not None:
+        notification.target_user_type = route.user_type
+        notification.context = {**notification.context, "support_request_type": route.request_type}
+    staff = staff_for(session, notification.merchant_id, notification.target_user_type or ADMIN)
+    conversation, _, phone = conversation_parties(session, notification.conversation_id)
+    merchant = session.get(Merchant, notification.merchant_id)
+    assert merchant is not None
+    for user in staff:
+        _ask(session, notification, kind, user, phone_id=phone.id, merchant=merchant)
+    if not staff:
+        notification.error = (
+            "no staff to notify: add merchant users (type admin, or the routed type) "
+            "or answer it from the console or POST /api/v1/notifications/{id}/answer"
+        )
+        log.warning("notification.no_staff", notification_id=notification.id)
+    notification.dispatched_at = datetime.now(UTC)
+    log.info(
+        "notification.dispatched",
+        notification_id=notification.id,
+        recipients=len(staff),
+        type=notification.target_user_type,
+    )
+
+
+def staff_for(session: Session, merchant_id: int, user_type: str) -> list[MerchantUser]:
+    """The merchant's users of that type; admins when nobody has it."""
+    for wanted in dict.fromkeys([user_type.lower(), ADMIN]):
+        users = list(
+            session.scalars(
+                select(MerchantUser)
+                .where(MerchantUser.merchant_id == merchant_id, MerchantUser.type == wanted)
+                .order_by(MerchantUser.id)
+            )
+        )
+        if users:
+            return users
+    return []
+
+
+def _ask(
+    session: Session,
+    notification: Notification,
+    kind: NotificationKind,
+    user: MerchantUser,
+    *,
+    phone_id: int,
+    merchant: Merchant,
+) -> None:
+    staff = upsert_customer(
+        session, merchant_id=merchant.id, wa_id=user.wa_id, user_id=user.user_id,
+        profile_name=user.name,
+    )  # fmt: skip
+    conversation = upsert_conversation(session, phone_id=phone_id, customer_id=staff.id)
+    session.execute(
+        insert(NotificationRecipient)
+        .values(
+            notification_id=notification.id,
+            merchant_user_id=user.id,
+            conversation_id=conversation.id,
+        )
+        .on_conflict_do_nothing(index_elements=["notification_id", "merchant_user_id"])
+    )
+    recipient = session.scalar(
+        select(NotificationRecipient).where(
+            NotificationRecipient.notification_id == notification.id,
+            NotificationRecipient.merchant_user_id == user.id,
+        )
+    )
+    assert recipient is not None
+    if recipient.request_message_id is not None:
+        return
+    recipient.request_message_id = templates.enqueue_template(
+        session,
+        conversation_id=conversation.id,
+        role=kind.request_template,
+        language=merchant.default_language,
+        values=_template_values(notification),
+        merchant_id=merchant.id,
+    )
+    add_note(session, conversation.id, instruction(notification, kind))
+
+
+def _template_values(notification: Notification) -> dict[str, str]:
+    data = notification.context
+    customer = " ".join(str(x) for x in (data.get("customer_name"), data.get("lead_phone")) if x)
+    return {
+        "notification_id": ref(notification.id),
+        "customer": customer or "a customer",
+        "question": str(data.get("question", "")),
+        "support_request_type": str(data.get("support_request_type") or "Support request"),
+        "support_request_reason": str(data.get("support_request_reason", "")),
+    }
+
+
+def instruction(notification: Notification, kind: NotificationKind) -> str:
+    """What the staff member's agent needs to turn their reply into an answer."""
+    schema = json.dumps(_compact(notification.answer_schema), ensure_ascii=False)
+    example = json.dumps({name: "..." for name in kind.answered_fields})
+    return (
+        f"New {kind.title} for this staff member: {summary(notification)}. "
+        f"They were sent it as a WhatsApp template and may reply to it. When their message "
+        f'answers it, call answer_notification with notification_id "{ref(notification.id)}" '
+        f"and answer_json, a JSON object matching this schema: {schema} "
+        f"(for example {example})."
+    )
+
+
+def _compact(schema: dict) -> dict:
+    """The schema without titles: shorter for the model, same meaning."""
+    properties = {
+        name: {k: v for k, v in spec.items() if k != "title"}
+        for name, spec in schema.get("properties", {}).items()
+    }
+    return {"type": "object", "properties": properties, "required": schema.get("required", [])}
+
+
+def unsent_requests(session: Session, notification_id: int) -> list[int]:
+    stmt = (
+        select(Message.id)
+        .join(NotificationRecipient, NotificationRecipient.request_message_id == Message.id)
+        .where(
+            NotificationRecipient.notification_id == notification_id,
+            Message.status == DeliveryStatus.PENDING,
+        )
+        .order_by(Message.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def undispatched(session: Session, *, older_than: datetime) -> list[int]:
+    """For the sweeper: notifications whose dispatch task was lost."""
+    stmt = select(Notification.id).where(
+        Notification.dispatched_at.is_(None), Notification.created_at < older_than
+    )
+    return list(session.scalars(stmt.order_by(Notification.id).limit(200)))

@@ -1,0 +1,1 @@
+"""The WhatsApp sandbox: its merchant, fake Graph API and simulated phones."""

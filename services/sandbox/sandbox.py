@@ -1,0 +1,156 @@
+"""The WhatsApp sandbox's merchant and people, and a local console login.
+
+The sandbox merchant has one business number whose Graph API is the sandbox's own fake;
+people play its customers or its admin (a merchant user, so theirs is an admin
+conversation). Nothing is created until the sandbox is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from persistence.models import Operator, PhoneNumber
+from services.access.auth import hash_token
+from services.errors import Conflict
+from services.merchants.merchant import (
+    add_merchant_user,
+    add_phone_number,
+    create_merchant,
+    find_merchant_user,
+    find_phone_number,
+)
+from services.merchants.operator import create_operator
+from services.sandbox import phone as sandbox_phone
+from services.sandbox.phone import Persona
+
+log = logging.getLogger(__name__)
+
+PHONE_NUMBER_ID = "100000000000001"
+DISPLAY_PHONE_NUMBER = "15550100000"
+MERCHANT_NAME = "Sandbox Running Co."
+MERCHANT_DESCRIPTION = (
+    "A demo shop in the WhatsApp sandbox. We sell running shoes (sizes 36 to 47) and "
+    "accessories; shipping takes 2 to 4 working days; returns are free within 30 days."
+)
+DEFAULT_CUSTOMER = Persona(wa_id="15550100001", name="Ana Customer", role="customer")
+ADMIN = Persona(wa_id="15550100099", name="Sam Admin", role="admin")
+LOCAL_OPERATOR_NAME = "Local console"
+
+
+@dataclass(frozen=True)
+class SandboxNumber:
+    merchant_id: int
+    phone_id: int
+    phone_number_id: str
+    display_phone_number: str
+    access_token: str
+
+
+def ensure_sandbox(session: Session) -> SandboxNumber:
+    """The sandbox merchant, its number and its admin: created once, on first use."""
+    phone = find_phone_number(session, PHONE_NUMBER_ID) or _create(session)
+    _ensure_admin(session, phone.merchant_id)
+    return _number(phone)
+
+
+def _ensure_admin(session: Session, merchant_id: int) -> None:
+    if find_merchant_user(session, merchant_id=merchant_id, wa_id=ADMIN.wa_id, user_id=None):
+        return
+    with contextlib.suppress(Conflict):  # a concurrent first visit added them
+        add_merchant_user(
+            session, merchant_id=merchant_id, name=ADMIN.name, wa_id=ADMIN.wa_id, type="admin"
+        )
+
+
+def _create(session: Session) -> PhoneNumber:
+    try:
+        with session.begin_nested():
+            merchant = create_merchant(
+                session, name=MERCHANT_NAME, description=MERCHANT_DESCRIPTION
+            )
+            phone = add_phone_number(
+                session,
+                merchant_id=merchant.id,
+                phone_number_id=PHONE_NUMBER_ID,
+                access_token="sandbox-" + secrets.token_urlsafe(24),
+                display_phone_number=DISPLAY_PHONE_NUMBER,
+            )
+            session.flush()
+    except Conflict:  # a concurrent first visit created it
+        found = find_phone_number(session, PHONE_NUMBER_ID)
+        assert found is not None
+        return found
+    log.info("sandbox.created merchant_id=%s", merchant.id)
+    return phone
+
+
+def _number(phone: PhoneNumber) -> SandboxNumber:
+    return SandboxNumber(
+        merchant_id=phone.merchant_id,
+        phone_id=phone.id,
+        phone_number_id=phone.phone_number_id,
+        display_phone_number=phone.display_phone_number or DISPLAY_PHONE_NUMBER,
+        access_token=phone.access_token,
+    )
+
+
+def people(client: redis.Redis, number: SandboxNumber) -> list[Persona]:
+    """Who can be played: the admin, the default customer and any customer added."""
+    added = [
+        p for p in sandbox_phone.personas(client, number.phone_number_id)
+        if p.wa_id not in (ADMIN.wa_id, DEFAULT_CUSTOMER.wa_id)
+    ]  # fmt: skip
+    return [DEFAULT_CUSTOMER, *added, ADMIN]
+
+
+def find_person(client: redis.Redis, number: SandboxNumber, wa_id: str) -> Persona | None:
+    return next((p for p in people(client, number) if p.wa_id == wa_id), None)
+
+
+def add_customer(client: redis.Redis, number: SandboxNumber, name: str) -> Persona:
+    """A new customer with a fresh test number (555-01xx-xxxx: never a real phone)."""
+    taken = {p.wa_id for p in people(client, number)}
+    while True:
+        wa_id = f"155501{secrets.randbelow(10**5):05d}"
+        if wa_id not in taken:
+            break
+    persona = Persona(wa_id=wa_id, name=name.strip()[:60] or "New customer", role="customer")
+    sandbox_phone.save_persona(client, number.phone_number_id, persona)
+    return persona
+
+
+def token_owner(session: Session, phone_number_id: str | None, token: str) -> PhoneNumber | None:
+    """The business number a Graph API bearer token belongs to (any, when not named)."""
+    stmt = select(PhoneNumber).where(PhoneNumber.access_token == token)
+    if phone_number_id:
+        stmt = stmt.where(PhoneNumber.phone_number_id == phone_number_id)
+    return session.scalars(stmt.limit(1)).first()
+
+
+def ensure_local_operator(session: Session, token_file: Path) -> Path:
+    """An admin operator for signing in to the local console, its token in `token_file`
+    (readable by this user only); kept across restarts while it stays valid."""
+    if token_file.exists():
+        token = token_file.read_text().strip()
+        valid = session.scalar(
+            select(Operator.id).where(
+                Operator.token_hash == hash_token(token), Operator.revoked_at.is_(None)
+            )
+        )
+        if valid is not None:
+            return token_file
+    _, token = create_operator(session, name=LOCAL_OPERATOR_NAME, is_admin=True)
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(token + "\n")
+    return token_file

@@ -1,0 +1,1 @@
+"""WhatsApp message templates: the ones we ship, filling, and Meta's copy."""

@@ -1,0 +1,339 @@
+"""A turn: one graph run over one burst of a conversation's inbound messages.
+
+Two turns of one conversation never overlap: a PostgreSQL advisory lock, held on its own
+connection for the whole turn, is released by the server even if the worker dies. The
+burst is bound to a `turns` row before the graph runs, so a redone turn sees the same
+input, and its replies go through the outbox keyed by (turn, part): never sent twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import exists, func, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from graph.context import TurnContext
+from observability.logs import get_logger
+from observability.metrics import BURST_MESSAGES, TURNS
+from persistence.db import get_engine, session_scope
+from persistence.models import Conversation, DeliveryStatus, Direction, Merchant, Message, Turn
+from services.conversations.conversation import conversation_parties
+from services.delivery.outbox import enqueue_reply, reconcile, send_pending
+from services.handoff.handoff import escalate_after_failure, request_human
+from services.ingest.ingest import QUIET_TYPES
+from services.media.library import library_summary
+from services.merchants import merchant as merchants
+from services.notifications.notifications import open_for_staff
+from settings import get_settings
+
+log = get_logger(__name__)
+
+_TURN_LOCK_NAMESPACE = 1
+OUTSIDE_WINDOW = 131047
+# a turn redone this many times (each run killed its worker or hit the hard time limit)
+# goes to a person instead of running again
+MAX_TURN_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    status: str  # busy | idle | replied | silent | needs_human | no_reply | unsent
+    turn_id: int | None = None
+    sent: int = 0
+
+
+@contextmanager
+def conversation_lock(conversation_id: int) -> Iterator[bool]:
+    """Try to take the conversation's turn lock; yields whether we hold it."""
+    with get_engine().connect() as conn:
+        got = conn.execute(
+            text("SELECT pg_try_advisory_lock(:ns, :id)"),
+            {"ns": _TURN_LOCK_NAMESPACE, "id": conversation_id},
+        ).scalar()
+        conn.commit()
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:ns, :id)"),
+                    {"ns": _TURN_LOCK_NAMESPACE, "id": conversation_id},
+                )
+                conn.commit()
+
+
+def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
+    """The unfinished turn (a crashed run to redo), or a new one owning the pending burst."""
+    turn = session.scalar(
+        select(Turn).where(Turn.conversation_id == conversation_id, Turn.finished_at.is_(None))
+    )
+    if turn is None:
+        requested = session.scalar(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.reply_requested.is_(True))
+            .values(reply_requested=False)
+            .returning(Conversation.id)
+        )
+        pending = has_pending(session, conversation_id)
+        if requested is None and not pending:
+            return None
+        if not pending and not _reply_still_due(session, conversation_id):
+            return None  # a turn that raced the handback has answered already
+        turn = Turn(conversation_id=conversation_id, attempts=0)
+        session.add(turn)
+        session.flush()
+        session.execute(
+            update(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == Direction.INBOUND,
+                Message.turn_id.is_(None),
+            )
+            .values(turn_id=turn.id)
+        )
+    turn.attempts += 1
+    return turn
+
+
+def _reply_still_due(session: Session, conversation_id: int) -> bool:
+    """A requested reply (handback, a staff answer to relay) is due while the conversation's
+    last message, notes included, is not already an answer to the customer."""
+    last = session.scalar(
+        select(Message.direction)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.status != DeliveryStatus.DROPPED,
+            Message.type != "reaction",
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return last != Direction.OUTBOUND
+
+
+def has_pending(session: Session, conversation_id: int) -> bool:
+    """Whether an inbound message (or a handback) waits for a turn."""
+    waiting = exists().where(
+        Message.conversation_id == conversation_id,
+        Message.direction == Direction.INBOUND,
+        Message.turn_id.is_(None),
+        Message.type.not_in(QUIET_TYPES),
+    )
+    requested = exists().where(
+        Conversation.id == conversation_id, Conversation.reply_requested.is_(True)
+    )
+    return bool(session.scalar(select(or_(waiting, requested))))
+
+
+def turn_context(
+    session: Session, conversation_id: int, turn_id: int, attempt: int = 1
+) -> TurnContext:
+    conversation, customer, phone = conversation_parties(session, conversation_id)
+    merchant = session.get(Merchant, phone.merchant_id)
+    assert merchant is not None
+    staff = merchants.find_merchant_user(
+        session, merchant_id=merchant.id, wa_id=customer.wa_id, user_id=customer.user_id
+    )
+    return TurnContext(
+        conversation_id=conversation.id,
+        turn_id=turn_id,
+        merchant_id=merchant.id,
+        merchant_name=merchant.name,
+        merchant_description=merchant.description,
+        tone=merchant.tone,
+        default_language=merchant.default_language,
+        customer_name=staff.name if staff else customer.profile_name,
+        customer_language=customer.language,
+        role="admin" if staff else "customer",
+        attempt=attempt,
+        staff_type=staff.type if staff else None,
+        staff_user_id=staff.id if staff else None,
+        open_requests=tuple(r.summary for r in open_for_staff(session, staff.id)) if staff else (),
+        media_library=tuple(library_summary(session, merchant.id)),
+    )
+
+
+def run_turn(
+    conversation_id: int,
+    *,
+    run_graph: Callable[[TurnContext], tuple[str | None, str]],
+    presence: Callable[[TurnContext], AbstractContextManager[object]] | None = None,
+) -> TurnOutcome:
+    """Run the conversation's next turn if no other is running.
+
+    `run_graph` returns the reply (None: nothing to send) and the graph's outcome."""
+    started = time.monotonic()
+    with structlog.contextvars.bound_contextvars(conversation_id=conversation_id):
+        outcome = _run_turn(conversation_id, run_graph, presence)
+    TURNS.labels(outcome.status).observe(time.monotonic() - started)
+    return outcome
+
+
+def _run_turn(
+    conversation_id: int,
+    run_graph: Callable[[TurnContext], tuple[str | None, str]],
+    presence: Callable[[TurnContext], AbstractContextManager[object]] | None,
+) -> TurnOutcome:
+    with conversation_lock(conversation_id) as locked:
+        if not locked:
+            log.info("turn.busy")
+            return TurnOutcome("busy")
+        with session_scope() as session:
+            turn = open_or_start_turn(session, conversation_id)
+            if turn is None:
+                return TurnOutcome("idle")
+            if turn.attempts > MAX_TURN_ATTEMPTS:  # it crashed its worker every time
+                turn_id = turn.id
+            else:
+                turn_id = None
+                context = turn_context(session, conversation_id, turn.id, turn.attempts)
+                burst = burst_size(session, turn.id)
+        if turn_id is not None:
+            return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")
+        with structlog.contextvars.bound_contextvars(turn_id=turn.id):
+            if turn.attempts == 1 and burst:
+                BURST_MESSAGES.observe(burst)
+            with presence(context) if presence else nullcontext():
+                reply, outcome = run_graph(context)
+            sent = _deliver(conversation_id, turn.id, reply)
+            if reply and not sent:
+                outcome = "unsent"  # dropped by a takeover, or failed at the Graph API
+                _escalate_if_window_closed(conversation_id, turn.id)
+            _finish(turn.id, outcome)
+            log.info("turn.finished", outcome=outcome, attempt=turn.attempts, messages=burst)
+            return TurnOutcome(outcome, turn.id, sent)
+
+
+def burst_size(session: Session, turn_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Message.turn_id == turn_id, Message.direction == Direction.INBOUND
+            )
+        )
+        or 0
+    )
+
+
+def abandon_turn(conversation_id: int, *, reason: str) -> TurnOutcome:
+    """End the open turn without the AI (stuck past its time limit): a person is flagged
+    and the customer told once. Safe to repeat: the holding message is the turn's reply."""
+    with conversation_lock(conversation_id) as locked:
+        if not locked:
+            return TurnOutcome("busy")
+        with session_scope() as session:
+            turn_id = session.scalar(
+                select(Turn.id).where(
+                    Turn.conversation_id == conversation_id, Turn.finished_at.is_(None)
+                )
+            )
+        if turn_id is None:
+            return TurnOutcome("idle")
+        return _abandon(conversation_id, turn_id, reason)
+
+
+def _abandon(conversation_id: int, turn_id: int, reason: str) -> TurnOutcome:
+    """Under the conversation lock."""
+    with session_scope() as session:
+        holding = escalate_after_failure(session, conversation_id, reason)
+    sent = _deliver(conversation_id, turn_id, holding)
+    _finish(turn_id, "abandoned")
+    log.warning("turn.abandoned", turn_id=turn_id, reason=reason)
+    return TurnOutcome("abandoned", turn_id, sent)
+
+
+def _escalate_if_window_closed(conversation_id: int, turn_id: int) -> None:
+    """WhatsApp refused the reply because the 24-hour window is closed (131047): only a
+    template or a person can reach the customer now."""
+    with session_scope() as session:
+        closed = session.scalar(
+            select(exists().where(
+                Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND,
+                Message.error_code == OUTSIDE_WINDOW,
+            ))
+        )  # fmt: skip
+        if closed:
+            request_human(
+                session, conversation_id,
+                "The reply could not be sent: the customer's 24-hour window is closed "
+                "(WhatsApp 131047). Answer with a template or wait for the customer.",
+            )  # fmt: skip
+
+
+_DELIVERED = (
+    DeliveryStatus.ACCEPTED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ,
+)  # fmt: skip
+
+
+def _deliver(conversation_id: int, turn_id: int, reply: str | None) -> int:
+    if not reply:
+        return 0
+    with session_scope() as session:
+        ids = enqueue_reply(session, conversation_id=conversation_id, turn_id=turn_id, text=reply)
+        parts = session.execute(
+            select(Message.id, Message.status)
+            .where(Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND)
+            .order_by(Message.seq)
+        ).all()
+    statuses = {message_id: send_pending(message_id, only_in_ai_mode=True) for message_id in ids}
+    for message_id, status in parts:
+        if message_id not in statuses:
+            statuses[message_id] = _settle(message_id, DeliveryStatus(status))
+    return sum(1 for status in statuses.values() if status in _DELIVERED)
+
+
+def _settle(message_id: int, status: DeliveryStatus) -> DeliveryStatus:
+    """A part a crashed attempt of this turn left in flight (sending, unknown): wait, still
+    holding the conversation's lock, for WhatsApp's status webhook; without one, reconcile
+    (resend once) now. The next turn's reply can then never overtake this one."""
+    if status not in (DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN):
+        return status
+    deadline = time.monotonic() + get_settings().send_status_grace_seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        with session_scope() as session:
+            status = DeliveryStatus(
+                session.scalar(select(Message.status).where(Message.id == message_id))
+            )
+        if status not in (DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN):
+            return status
+    log.warning("turn.reply_in_flight.reconciled", message_id=message_id)
+    return reconcile(message_id)
+
+
+def _finish(turn_id: int, outcome: str) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Turn)
+            .where(Turn.id == turn_id)
+            .values(finished_at=datetime.now(UTC), outcome=outcome)
+        )
+
+
+def conversations_needing_turns(session: Session, *, older_than: datetime) -> list[int]:
+    """For the sweeper: pending messages that waited past their window, and turns left open."""
+    pending = (
+        select(Message.conversation_id)
+        .where(
+            Message.direction == Direction.INBOUND,
+            Message.turn_id.is_(None),
+            Message.type.not_in(QUIET_TYPES),
+        )
+        .group_by(Message.conversation_id)
+        .having(func.min(Message.created_at) < older_than)
+    )
+    stale_turns = select(Turn.conversation_id).where(
+        Turn.finished_at.is_(None), Turn.started_at < older_than
+    )
+    requested = select(Conversation.id).where(
+        Conversation.reply_requested.is_(True), Conversation.updated_at < older_than
+    )
+    ids = set(session.scalars(pending)) | set(session.scalars(stale_turns))
+    ids |= set(session.scalars(requested))
+    return sorted(ids)
