@@ -23,26 +23,25 @@ from api import (
 from api.console import install as install_console
 from api.errors import install_error_handlers
 from api.sandbox import install as install_sandbox
+from persistence import jobs
+from persistence.buffer import process_buffer
+from services.ingest.intake import default_scheduler
 
 log = logging.getLogger(__name__)
 
 
 def _worker_count() -> int:
-    from tasks import app as celery_app
-
     try:
-        return len(celery_app.control.ping(timeout=0.5) or [])
+        return len(jobs.celery_client().control.ping(timeout=0.5) or [])
     except Exception:  # a broker outage must not break /health
         return 0
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from tasks import runtime
-
-    app.state.scheduler = webhook.celery_scheduler()
-    app.state.buffer = runtime.buffer
-    app.state.redis = lambda: runtime.buffer().client
+    app.state.scheduler = default_scheduler()
+    app.state.buffer = process_buffer
+    app.state.redis = lambda: process_buffer().client
     app.state.worker_count = _worker_count
     yield
 

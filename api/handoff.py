@@ -69,11 +69,5 @@ def handback(
 ) -> ConversationRead:
     """Give the conversation back to the AI. If the customer's last message is unanswered,
     the AI answers it now with the whole history (and the optional note) in context."""
-    conversation, answer_now = handoff.handback(session, _ref(body), principal, note=body.note)
-    result = ConversationRead.model_validate(conversation)
-    session.commit()
-    if answer_now:
-        from tasks.turn import request_turn
-
-        request_turn(conversation.id)
-    return result
+    conversation, _ = handoff.handback(session, _ref(body), principal, note=body.note)
+    return ConversationRead.model_validate(conversation)

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from persistence.db import get_sessionmaker
-from services import monitoring
+from services.monitoring import health as monitoring
 
 router = APIRouter(tags=["monitoring"])
 

@@ -12,8 +12,8 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as http_metrics
 
 from observability.metrics import exposition
-from observability.state import StateCollector
 from services.errors import Unauthorized
+from services.monitoring.collector import StateCollector
 from settings import get_settings
 
 router = APIRouter(tags=["monitoring"])

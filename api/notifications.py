@@ -131,12 +131,7 @@ def open_notification(
         session, conversation_id=body.conversation_id,
         notification_type=body.notification_type, context=body.context,
     )  # fmt: skip
-    result = _read(session, notification.id)
-    session.commit()
-    from tasks.notifications import schedule_dispatch
-
-    schedule_dispatch(notification.id)
-    return result
+    return _read(session, notification.id)
 
 
 @router.post("/notifications/{notification_id}/answer", responses={404: {}, 409: {}, 422: {}})
@@ -151,9 +146,4 @@ def answer(
         answer=body.answer if body.answer is not None else body.answer_json or "",
         answerer=Answerer(name=principal.name, operator_id=principal.operator_id),
     )  # fmt: skip
-    result = _read(session, notification_id)
-    session.commit()
-    from tasks.notifications import schedule_delivery
-
-    schedule_delivery(notification_id)
-    return result
+    return _read(session, notification_id)

@@ -11,11 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import OperationalError
 
-from channels.webhook import InvalidNotification, Notification, parse_notification, verify_signature
+from channels.webhook import InvalidNotification, parse_notification, verify_signature
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_REQUESTS
 from services import failpoints
-from services.ingest.intake import Scheduler, intake
+from services.ingest.intake import intake
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -83,23 +83,3 @@ def _refuse(status: int, reason: str, outcome: str) -> JSONResponse:
     WEBHOOK_REQUESTS.labels(outcome).inc()
     log.warning("whatsapp.webhook.rejected", status=status, reason=reason)
     return JSONResponse({"detail": reason}, status_code=status)
-
-
-def celery_scheduler() -> Scheduler:
-    """Production scheduling through Redis and Celery (imported lazily: the app stays light)."""
-    from tasks import runtime
-    from tasks.media import fetch as fetch_media_task
-    from tasks.status import apply as apply_status_task
-    from tasks.status import apply_statuses, status_to_json
-    from tasks.turn import schedule_flush
-
-    def later(notification: Notification) -> None:
-        apply_status_task.delay([status_to_json(s) for s in notification.statuses])
-
-    def now(notification: Notification) -> int:
-        return apply_statuses(list(notification.statuses))
-
-    def fetch_media(message_id: int) -> None:
-        fetch_media_task.delay(message_id)
-
-    return Scheduler(runtime.buffer, schedule_flush, later, now, fetch_media)

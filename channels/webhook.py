@@ -11,8 +11,9 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 WABA_OBJECT = "whatsapp_business_account"
 SIGNATURE_PREFIX = "sha256="
@@ -437,3 +438,20 @@ def _timestamp(value: object) -> datetime | None:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+# Statuses cross to the `status` queue as JSON.
+def status_to_json(status: StatusUpdate) -> dict[str, Any]:
+    data = asdict(status)
+    data["timestamp"] = status.timestamp.isoformat()
+    return data
+
+
+def status_from_json(data: dict[str, Any]) -> StatusUpdate:
+    return StatusUpdate(
+        **{
+            **data,
+            "timestamp": datetime.fromisoformat(data["timestamp"]),
+            "errors": tuple(StatusError(**e) for e in data.get("errors") or ()),
+        }
+    )

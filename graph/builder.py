@@ -17,8 +17,9 @@ from langgraph.prebuilt import ToolNode
 
 from graph.context import Role, TurnContext
 from graph.nodes.agent import AgentModel, after_agent, make_agent_node, make_finish_node
-from graph.nodes.load import load_turn
+from graph.nodes.load import make_load_node
 from graph.nodes.route import route_turn, silent
+from graph.ports import TurnServices
 from graph.state import ConversationState
 
 
@@ -26,13 +27,14 @@ def build_graph(
     checkpointer: BaseCheckpointSaver | None,
     model_for: Callable[[TurnContext], AgentModel | None],
     tools_for: Callable[[Role], Sequence[BaseTool]],
+    services: TurnServices,
     *,
     max_prompt_tokens: int = 6000,
     history_max_messages: int = 200,
 ) -> CompiledStateGraph:
     builder = StateGraph(ConversationState, context_schema=TurnContext)
-    builder.add_node("load", load_turn)
-    builder.add_node("agent", make_agent_node(model_for, max_prompt_tokens))
+    builder.add_node("load", make_load_node(services))
+    builder.add_node("agent", make_agent_node(model_for, services, max_prompt_tokens))
     builder.add_node(
         "customer_tools", ToolNode(list(tools_for("customer")), handle_tool_errors=True)
     )

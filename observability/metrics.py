@@ -3,7 +3,7 @@
 
 Counters and histograms only: they add up across processes. Figures that describe the
 current state (conversations by mode, buffer depth, queue depths, open escalations) are
-read from PostgreSQL and Redis when /metrics is scraped (observability.state).
+read from PostgreSQL and Redis when /metrics is scraped (services.monitoring.collector).
 """
 
 from __future__ import annotations

@@ -8,8 +8,11 @@ the sweeper recovers any burst whose Redis state was lost.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import redis
+
+from settings import get_settings
 
 DUE_KEY = "buffer:due"
 _KEY = "buffer:{}"
@@ -97,3 +100,11 @@ class Buffer:
         seconds, micros = self.client.time()
         now = seconds + micros / 1_000_000
         return [int(c) for c in self.client.zrangebyscore(DUE_KEY, "-inf", now - grace)]
+
+
+@lru_cache
+def process_buffer() -> Buffer:
+    """This process's buffer (made after fork in workers: see tasks.runtime.reset)."""
+    settings = get_settings()
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
+    return Buffer(client, quiet=settings.buffer_seconds, max_wait=settings.buffer_max_seconds)

@@ -2,8 +2,11 @@
 
 from celery import Celery
 
+from persistence import jobs
+
 app = Celery("switchboard")
 app.config_from_object("celeryconfig")
+jobs.use_app(app)  # work scheduled after commit goes out through the worker's own app
 
 from tasks import (  # noqa: E402,F401
     delivery,

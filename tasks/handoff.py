@@ -14,7 +14,6 @@ from services.handoff import handoff
 from services.turns.followup import follow_up_text
 from settings import get_settings
 from tasks import app
-from tasks.turn import schedule_flush
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +56,4 @@ def hand_back_idle(conversation_id: int) -> str:
     idle = get_settings().operator_idle_seconds
     with session_scope() as session:
         answer_now = handoff.hand_back_if_idle(session, conversation_id, idle_seconds=idle)
-    if answer_now:
-        schedule_flush(conversation_id)
     return "active" if answer_now is None else "handed_back"

@@ -7,11 +7,10 @@ from sqlalchemy.exc import OperationalError
 
 from observability.logs import get_logger
 from services.delivery.outbox import send_pending
-from services.knowledge import drafts as knowledge_drafts
 from services.notifications import answers as notification_answers
 from services.notifications import dispatch as notification_dispatch
+from services.notifications import drafts as knowledge_drafts
 from tasks import app
-from tasks.scheduling import best_effort
 
 log = get_logger(__name__)
 
@@ -38,10 +37,6 @@ def deliver_answer(notification_id: int) -> str | None:
     plan = notification_answers.deliver_answer(notification_id)
     for message_id in plan.send:
         send_pending(message_id, only_in_ai_mode=False)
-    if plan.run_turn is not None:
-        from tasks.turn import schedule_flush
-
-        schedule_flush(plan.run_turn)
     return plan.method
 
 
@@ -49,12 +44,3 @@ def deliver_answer(notification_id: int) -> str | None:
 def draft_knowledge(notification_id: int) -> int | None:
     return knowledge_drafts.draft_from_answer(notification_id)
 
-
-def schedule_dispatch(notification_id: int) -> None:
-    best_effort(dispatch, notification_id)
-
-
-def schedule_delivery(notification_id: int) -> None:
-    """After an answer: deliver it to its customer, and draft any public facts it holds."""
-    best_effort(deliver_answer, notification_id)
-    best_effort(draft_knowledge, notification_id)

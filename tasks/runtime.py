@@ -16,8 +16,9 @@ from graph.context import Role, TurnContext
 from graph.llm import LLMNotConfigured, build_agent_model
 from graph.nodes.agent import AgentModel
 from persistence import db, storage
-from persistence.buffer import Buffer
-from services.delivery import clients as whatsapp_clients
+from persistence.buffer import process_buffer as buffer
+from services.merchants import clients as whatsapp_clients
+from services.turns.graph_services import GraphServices
 from settings import get_settings
 from tools import tools_for
 
@@ -60,18 +61,10 @@ def conversation_graph() -> CompiledStateGraph:
         checkpointer(),
         model_for,
         tools_for,
+        GraphServices(),
         max_prompt_tokens=settings.context_max_tokens,
         history_max_messages=settings.history_max_messages,
     )
-
-
-@lru_cache
-def buffer() -> Buffer:
-    import redis
-
-    settings = get_settings()
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
-    return Buffer(client, quiet=settings.buffer_seconds, max_wait=settings.buffer_max_seconds)
 
 
 def reset() -> None:

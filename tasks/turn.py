@@ -10,7 +10,6 @@ from sqlalchemy.exc import OperationalError
 from observability.logs import get_logger
 from tasks import app
 from tasks import runner as conversation_turn
-from tasks.scheduling import best_effort
 
 log = get_logger(__name__)
 
@@ -39,11 +38,6 @@ def flush(conversation_id: int) -> str:
     if outcome.status != "busy":
         follow_up(conversation_id)
     return outcome.status
-
-
-def request_turn(conversation_id: int) -> None:
-    """For the API, after a commit: run the conversation's turn now."""
-    best_effort(flush, conversation_id)
 
 
 def schedule_flush(conversation_id: int, countdown: float = 0.0) -> None:

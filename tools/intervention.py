@@ -29,10 +29,7 @@ def request_intervention(reason: str, runtime: ToolRuntime[TurnContext]) -> str:
     """
     ctx = runtime.context
     with session_scope() as session:
-        notification_id = request_support(
+        request_support(
             session, conversation_id=ctx.conversation_id, reason=reason, turn_id=ctx.turn_id
-        ).id
-    from tasks.notifications import schedule_dispatch
-
-    schedule_dispatch(notification_id)
+        )
     return "A human colleague has been notified and will follow up in this chat."

@@ -7,9 +7,9 @@ from pydantic import BaseModel, Field
 from graph.context import TurnContext
 from persistence.db import session_scope
 from persistence.models import DeliveryStatus
+from services.delivery.flows import send_asset
 from services.errors import DomainError
 from services.media.library import get_asset_by_key, library_summary
-from services.media.send import send_asset
 
 _SENT = {
     DeliveryStatus.ACCEPTED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ,

@@ -58,9 +58,6 @@ def request_notification(
             notification_id = notification.id
     except DomainError as exc:
         return f"Error: {exc.message}"
-    from tasks.notifications import schedule_dispatch
-
-    schedule_dispatch(notification_id)
     return (
         f"The team has been asked ({notifications.ref(notification_id)}). Their answer will "
         "reach the customer in this chat."
@@ -108,9 +105,6 @@ def answer_notification(
             )  # fmt: skip
     except DomainError as exc:
         return f"Error: {exc.message}"
-    from tasks.notifications import schedule_delivery
-
-    schedule_delivery(number)
     return (
         f"{notifications.ref(number)} is answered and now closed; the customer will get the "
         "answer in their language. Confirm this to the staff member in one short sentence."

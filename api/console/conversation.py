@@ -149,14 +149,8 @@ def handback(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     ref = handoff.ConversationRef(conversation_id)
-    outcome: list[bool] = []
-
-    def give_back() -> None:
-        _, answer_now = handoff.handback(db, ref, user.principal, note=note.strip() or None)
-        outcome.append(answer_now)
-
-    if _act(db, user, give_back, "Handed back to the AI.") and outcome[0]:
-        from tasks.turn import request_turn
-
-        request_turn(conversation_id)
+    _act(
+        db, user, lambda: handoff.handback(db, ref, user.principal, note=note.strip() or None),
+        "Handed back to the AI.",
+    )  # fmt: skip
     return RedirectResponse(_page_url(conversation_id), status_code=303)

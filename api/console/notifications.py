@@ -146,10 +146,6 @@ def answer(
         code = exc.status_code
         return _detail(request, db, user, notification_id, typed=typed, error=exc.message,
                        status_code=code)  # fmt: skip
-    db.commit()
-    from tasks.notifications import schedule_delivery
-
-    schedule_delivery(notification_id)
     ref = notifications.ref(notification_id)
     user.flash(f"{ref} answered: the answer is on its way to the customer.", "ok")
     return RedirectResponse(f"/console/notifications/{notification_id}", status_code=303)

@@ -15,8 +15,8 @@ from api.console import charts
 from api.console.auth import ConsoleUserDep, redis_of
 from api.console.templating import render
 from api.deps import SessionDep
-from services import monitoring
 from services.console import stats as console_stats
+from services.monitoring import health as monitoring
 
 router = APIRouter(prefix="/console/stats", include_in_schema=False)
 

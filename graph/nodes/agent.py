@@ -19,12 +19,10 @@ from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.llm import LLMNotConfigured, LLMUnavailable, invoke_agent_model
+from graph.ports import TurnServices
 from graph.prompts import system_prompt
 from graph.state import ConversationState
 from observability.logs import get_logger
-from persistence.db import session_scope
-from services.handoff.handoff import escalate_after_failure
-from services.media.understanding import content_blocks
 
 log = get_logger(__name__)
 
@@ -44,12 +42,15 @@ def budgeted_history(messages: list[AnyMessage], max_tokens: int) -> list[BaseMe
 
 
 def make_agent_node(
-    model_for: Callable[[TurnContext], AgentModel | None], max_tokens: int
+    model_for: Callable[[TurnContext], AgentModel | None],
+    services: TurnServices,
+    max_tokens: int,
 ) -> Callable[[ConversationState, Runtime[TurnContext]], dict]:
     def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
         ctx = runtime.context
         history = budgeted_history(state.get("messages", []), max_tokens)
-        prompt = [SystemMessage(system_prompt(ctx)), *with_turn_media(history, ctx.turn_id)]
+        media = with_turn_media(history, ctx.turn_id, services)
+        prompt = [SystemMessage(system_prompt(ctx)), *media]
         try:
             model = model_for(ctx)
             if model is None:
@@ -57,23 +58,24 @@ def make_agent_node(
             reply = invoke_agent_model(model, prompt)
         except (LLMNotConfigured, LLMUnavailable) as exc:
             log.warning("turn.llm.failed", error=type(exc).__name__)
-            with session_scope() as session:
-                holding = escalate_after_failure(
-                    session, ctx.conversation_id, f"The AI could not answer: {exc}"
-                )
+            holding = services.escalate_after_failure(
+                ctx.conversation_id, f"The AI could not answer: {exc}"
+            )
             return {"reply": None, "holding": holding, "outcome": "needs_human"}
         return {"messages": [reply], "reply": "", "outcome": "replied"}
 
     return agent
 
 
-def with_turn_media(history: list[BaseMessage], turn_id: int) -> list[BaseMessage]:
+def with_turn_media(
+    history: list[BaseMessage], turn_id: int, services: TurnServices
+) -> list[BaseMessage]:
     """Attach this turn's images (and audio/PDF where the provider takes them) to the prompt."""
     result: list[BaseMessage] = []
     for message in history:
         extra = message.additional_kwargs if isinstance(message, HumanMessage) else {}
         if extra.get("turn_id") == turn_id and extra.get("media_ids"):
-            blocks = content_blocks(extra["media_ids"])
+            blocks = services.media_blocks(extra["media_ids"])
             if blocks:
                 text = {"type": "text", "text": message.text}
                 message = HumanMessage(content=[text, *blocks], id=message.id)

@@ -3,34 +3,38 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.ports import TurnServices
 from graph.state import ConversationState
-from persistence.db import session_scope
 from persistence.models import Author, Direction, Message
-from services.notifications import notifications
-from services.turns import input as turn_input
+
+LoadNode = Callable[[ConversationState, Runtime[TurnContext]], dict]
 
 
-def load_turn(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
-    ctx = runtime.context
-    with session_scope() as session:
-        inbound = turn_input.inbound_of_turn(session, ctx.turn_id)
-        notes = turn_input.notes_since(session, ctx.conversation_id, state.get("last_note_id", 0))
-        quoted = {m.context_wamid for m in inbound if m.context_wamid}
-        replies = notifications.replied_requests(session, quoted)
-        new = _in_order(inbound, notes, ctx.turn_id, replies)
-    update: dict = {"messages": new, "turn_id": ctx.turn_id, "reply": None}
-    if notes:
-        update["last_note_id"] = max(n.id for n in notes)
-    return update
+def make_load_node(services: TurnServices) -> LoadNode:
+    def load_turn(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
+        ctx = runtime.context
+        reading = services.read_turn(
+            conversation_id=ctx.conversation_id,
+            turn_id=ctx.turn_id,
+            after_note_id=state.get("last_note_id", 0),
+        )
+        new = _in_order(reading.inbound, reading.notes, ctx.turn_id, reading.quoted_requests)
+        update: dict = {"messages": new, "turn_id": ctx.turn_id, "reply": None}
+        if reading.notes:
+            update["last_note_id"] = max(n.id for n in reading.notes)
+        return update
+
+    return load_turn
 
 
 def _in_order(
-    inbound: list[Message], notes: list[Message], turn_id: int, replies: dict[str, int]
+    inbound: list[Message], notes: list[Message], turn_id: int, replies: dict[str, str]
 ) -> list[AnyMessage]:
     """Operator messages and notes interleaved with the customer's burst as they happened;
     consecutive customer messages become one human turn."""
@@ -51,11 +55,11 @@ def _in_order(
 
 
 def _customer_messages(
-    inbound: list[Message], turn_id: int, replies: dict[str, int]
+    inbound: list[Message], turn_id: int, replies: dict[str, str]
 ) -> list[AnyMessage]:
     """One human turn. The media stay out of the state (only text is checkpointed); the
     agent attaches them to the prompt of the turn they arrived in."""
-    lines = [_quoting(m, replies) + turn_input.render_inbound(m) for m in inbound]
+    lines = [_quoting(m, replies) + render_inbound(m) for m in inbound]
     lines = [line for line in lines if line]
     if not lines:
         return []
@@ -66,10 +70,10 @@ def _customer_messages(
     ]
 
 
-def _quoting(message: Message, replies: dict[str, int]) -> str:
+def _quoting(message: Message, replies: dict[str, str]) -> str:
     """A WhatsApp reply to a notification's request message says which request it answers."""
-    notification_id = replies.get(message.context_wamid or "")
-    return f"[In reply to {notifications.ref(notification_id)}] " if notification_id else ""
+    request = replies.get(message.context_wamid or "")
+    return f"[In reply to {request}] " if request else ""
 
 
 def _note_message(message: Message) -> AnyMessage:
@@ -79,3 +83,20 @@ def _note_message(message: Message) -> AnyMessage:
     if message.direction == Direction.OUTBOUND:  # what the business number sent (templates...)
         return AIMessage(content=message.text or "", id=f"sys-{message.id}")
     return HumanMessage(content=f"[Note] {message.text or ''}", id=f"note-{message.id}")
+
+
+def render_inbound(message: Message) -> str:
+    """One line of text the model reads for an inbound message of any type."""
+    text = (message.text or "").strip()
+    if message.type == "text":
+        return text
+    media = message.media or {}
+    kind = "voice note" if media.get("voice") else message.type
+    label = f"[{kind}: {media['filename']}]" if media.get("filename") else f"[{kind}]"
+    if media.get("mime_type") and message.type == "document":
+        label = f"{label[:-1]}, {media['mime_type'].split(';')[0]}]"
+    if message.transcript:
+        text = f"{text} (transcript: {message.transcript})".strip()
+    if message.media_status == "failed":
+        text = f"{text} (the file could not be loaded: {message.media_error})".strip()
+    return f"{label} {text}".strip()

@@ -24,7 +24,7 @@ from persistence.models import (
 from persistence.storage import StorageError, get_storage
 from services.conversations import audit, history
 from services.conversations.conversation import conversation_parties
-from services.handoff.handoff import SERVICE_WINDOW, within_service_window
+from services.conversations.window import SERVICE_WINDOW, within_service_window
 from services.media.library import read_asset
 from services.merchants.merchant import find_merchant_user
 

@@ -33,9 +33,9 @@ from persistence.models import (
     PhoneNumber,
 )
 from services import failpoints
-from services.delivery.clients import client_for
 from services.media import send as media_send
 from services.media.send import MediaRef
+from services.merchants.clients import client_for
 
 log = get_logger(__name__)
 

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from observability.logs import get_logger
+from persistence import jobs
 from persistence.db import session_scope
 from persistence.models import OutgoingEvent
 from settings import get_settings
@@ -34,7 +34,6 @@ EVENT_TYPES = (
     "notification_requested",
     "notification_answered",
 )
-_PENDING = "switchboard.events"
 
 
 class EventDeliveryFailed(Exception):
@@ -54,7 +53,7 @@ def emit(session: Session, event_type: str, *, conversation_id: int, **data: Any
     session.add(event)
     session.flush()
     event.payload = {**event.payload, "id": event.id, "occurred_at": _now_iso()}
-    session.info.setdefault(_PENDING, []).append(event.id)
+    jobs.enqueue(session, "switchboard.events.deliver", event.id)
     return event.id
 
 
@@ -121,25 +120,3 @@ def undelivered(session: Session, *, older_than: datetime, max_attempts: int) ->
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _dispatch_after_commit(session: Session) -> None:
-    """Hand committed events to a worker; the sweeper covers a broker that is down."""
-    if session.in_nested_transaction():  # a SAVEPOINT was released: not durable yet
-        return
-    ids = session.info.pop(_PENDING, [])
-    if not ids:
-        return
-    try:
-        from tasks.events import deliver_event
-
-        for event_id in ids:
-            deliver_event.delay(event_id)
-    except Exception as exc:  # never fail a committed change because the broker is away
-        log.warning("events.dispatch.deferred", count=len(ids), error=exc)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from observability.metrics import ESCALATIONS_OPENED
+from persistence import jobs
 from persistence.models import (
     Author,
     Conversation,
@@ -31,12 +32,11 @@ from persistence.models import (
 from services.access.auth import Principal
 from services.conversations import audit
 from services.conversations.conversation import find_conversation
+from services.conversations.window import within_service_window
 from services.errors import Conflict, NotFound
 from services.events import events
 from services.media.library import get_asset_by_key, library_summary
 from services.media.send import enqueue_asset
-
-SERVICE_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def handback(
     reason: str = "handback",
 ) -> tuple[Conversation, bool]:
     """Return the conversation to the AI. True when the customer's last message waits for
-    an answer: the caller then schedules a turn (after commit)."""
+    an answer: a turn then runs once this commits."""
     conversation = lock(session, locate(session, ref))
     if conversation.mode != ConversationMode.OPERATOR:
         raise Conflict(
@@ -111,6 +111,8 @@ def handback(
         add_note(session, conversation.id, f"Note from {_who(principal)} at handback: {note}")
     answer_now = customer_waiting(session, conversation.id)
     conversation.reply_requested = answer_now
+    if answer_now:
+        jobs.enqueue(session, "switchboard.turn.flush", conversation.id)
     audit.record(
         session,
         conversation_id=conversation.id,
@@ -155,11 +157,6 @@ def customer_waiting(session: Session, conversation_id: int) -> bool:
         .limit(1)
     )
     return last == Direction.INBOUND
-
-
-def within_service_window(conversation: Conversation, now: datetime | None = None) -> bool:
-    last = conversation.last_inbound_at
-    return last is not None and (now or datetime.now(UTC)) - last < SERVICE_WINDOW
 
 
 def prepare_operator_message(

@@ -24,7 +24,7 @@ from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import Conversation, Direction, Message, PhoneNumber
 from persistence.storage import StorageError, get_storage
-from services.delivery.clients import client_for
+from services.merchants.clients import client_for
 from settings import get_settings
 
 log = get_logger(__name__)

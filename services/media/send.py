@@ -32,9 +32,9 @@ from persistence.models import (
     PhoneNumber,
 )
 from persistence.storage import StorageError
-from services.delivery.clients import client_for
 from services.errors import DomainError
 from services.media.library import KINDS, read_asset
+from services.merchants.clients import client_for
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -173,31 +173,6 @@ def enqueue_asset(
             Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND, Message.seq == seq
         )
     ).one()
-
-
-def send_asset(
-    *, conversation_id: int, turn_id: int, asset_id: int, caption: str
-) -> tuple[DeliveryStatus, str | None]:
-    """The AI sends a library file now (before its text reply), only while in AI mode.
-
-    Returns the delivery status and, when it did not go out, why."""
-    from services.delivery.outbox import (
-        send_pending,  # delivery builds media sends with this module
-    )
-
-    with session_scope() as session:
-        asset = session.get(MediaAsset, asset_id)
-        if asset is None:
-            raise MediaUnavailable(f"media asset {asset_id} was deleted from the library")
-        message = enqueue_asset(
-            session, conversation_id=conversation_id, asset=asset, caption=caption,
-            author=Author.AI, turn_id=turn_id,
-        )  # fmt: skip
-        message_id = message.id
-    status = send_pending(message_id, only_in_ai_mode=True)
-    with session_scope() as session:
-        detail = session.scalar(select(Message.error_detail).where(Message.id == message_id))
-    return status, detail
 
 
 def link_signature(asset_id: int, filename: str, sha256: str) -> str | None:

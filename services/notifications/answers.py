@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from observability.logs import get_logger
 from observability.metrics import ESCALATION_ANSWER_SECONDS, ESCALATIONS_ANSWERED
+from persistence import jobs
 from persistence.db import session_scope
 from persistence.models import (
     Author,
@@ -37,10 +38,11 @@ from persistence.models import (
 )
 from services.conversations import audit
 from services.conversations.conversation import conversation_parties
+from services.conversations.window import within_service_window
 from services.delivery.outbox import enqueue_message
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.events import events
-from services.handoff.handoff import add_note, lock, within_service_window
+from services.handoff.handoff import add_note, lock
 from services.notifications.kinds import NotificationType, kind_of
 from services.notifications.localization import localize
 from services.notifications.notifications import parse_ref, ref
@@ -115,6 +117,8 @@ def answer_notification(
         session, "notification_answered", conversation_id=notification.conversation_id,
         notification_id=number, answered_by=answerer.name,
     )  # fmt: skip
+    jobs.enqueue(session, "switchboard.notifications.deliver_answer", number)
+    jobs.enqueue(session, "switchboard.notifications.draft_knowledge", number)
     ESCALATIONS_ANSWERED.labels(kind.type.value).inc()
     ESCALATION_ANSWER_SECONDS.labels(kind.type.value).observe(
         (now - notification.created_at).total_seconds()
@@ -216,6 +220,7 @@ def deliver_answer(notification_id: int) -> AnswerDelivery:
                      f"{localized.sentence}\nPass this answer on to the customer now, "
                      "in the conversation's language and tone.")  # fmt: skip
             conversation.reply_requested = True
+            jobs.enqueue(session, "switchboard.turn.flush", conversation.id)
             plan.run_turn, plan.method = conversation.id, "conversation"
         else:
             add_note(session, conversation.id, f"{record} An operator has this conversation: "

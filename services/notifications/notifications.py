@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from observability.metrics import ESCALATIONS_OPENED
+from persistence import jobs
 from persistence.models import (
     Merchant,
     MerchantUser,
@@ -117,6 +118,7 @@ def open_notification(
         if existing is None:
             raise
         return existing
+    jobs.enqueue(session, "switchboard.notifications.dispatch", notification.id)
     ESCALATIONS_OPENED.labels(kind.type.value).inc()
     audit.record(
         session, conversation_id=conversation.id, action="notification_requested",

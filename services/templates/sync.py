@@ -14,9 +14,9 @@ from channels.errors import WhatsAppError
 from channels.whatsapp import RemoteTemplate, TemplateExists, WhatsAppClient
 from observability.logs import get_logger
 from persistence.models import Merchant, MessageTemplate
-from services.delivery.clients import client_for
 from services.errors import Conflict, DomainError
 from services.merchants import merchant as merchants
+from services.merchants.clients import client_for
 from services.templates.defaults import (
     SHIPPED,
     SHIPPED_LANGUAGES,

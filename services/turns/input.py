@@ -31,20 +31,3 @@ def notes_since(session: Session, conversation_id: int, after_id: int) -> list[M
         .order_by(Message.id)
     )
     return list(session.scalars(stmt))
-
-
-def render_inbound(message: Message) -> str:
-    """One line of text the model reads for an inbound message of any type."""
-    text = (message.text or "").strip()
-    if message.type == "text":
-        return text
-    media = message.media or {}
-    kind = "voice note" if media.get("voice") else message.type
-    label = f"[{kind}: {media['filename']}]" if media.get("filename") else f"[{kind}]"
-    if media.get("mime_type") and message.type == "document":
-        label = f"{label[:-1]}, {media['mime_type'].split(';')[0]}]"
-    if message.transcript:
-        text = f"{text} (transcript: {message.transcript})".strip()
-    if message.media_status == "failed":
-        text = f"{text} (the file could not be loaded: {message.media_error})".strip()
-    return f"{label} {text}".strip()

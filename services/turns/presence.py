@@ -14,7 +14,7 @@ from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import ConversationMode, Direction, Message
 from services.conversations.conversation import conversation_parties
-from services.delivery.clients import client_for
+from services.merchants.clients import client_for
 
 log = get_logger(__name__)
 

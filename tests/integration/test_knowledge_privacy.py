@@ -14,9 +14,9 @@ from persistence.migrate import alembic_config
 from persistence.models import Document, Notification
 from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.knowledge import knowledge
-from services.knowledge.drafts import draft_from_answer
 from services.knowledge.personal_data import find_personal_data
 from services.notifications.answers import Answerer, answer_notification
+from services.notifications.drafts import draft_from_answer
 from services.notifications.notifications import open_notification
 
 pytestmark = pytest.mark.integration

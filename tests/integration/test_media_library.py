@@ -280,7 +280,7 @@ def test_when_upload_fails_without_links_the_send_fails(stack, client, merchant,
 
 
 def test_a_redone_turn_does_not_send_the_file_twice(stack, client, merchant, fakes):
-    from services.media.send import send_asset
+    from services.delivery.flows import send_asset
 
     assert _upload(client, merchant).status_code == 201
     _ask_for_the_shoe(client, merchant, fakes)

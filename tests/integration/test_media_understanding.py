@@ -146,8 +146,8 @@ def _stored_messages(files: list[tuple[str, str, bytes]]) -> list[int]:
 
 
 def test_media_that_could_not_be_loaded_is_described_to_the_model(clean):
+    from graph.nodes.load import render_inbound
     from persistence.models import Message
-    from services.turns.input import render_inbound
 
     failed = Message(
         type="image", text="look", media={"mime_type": "image/jpeg"}, media_status="failed",

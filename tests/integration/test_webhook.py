@@ -30,7 +30,7 @@ from persistence.models import (
     RejectedWebhook,
 )
 from services.conversations.conversation import upsert_conversation, upsert_customer
-from tasks.status import apply_statuses
+from services.delivery.statuses import apply_statuses
 from tests.conftest import APP_SECRET, VERIFY_TOKEN
 from tests.helpers import eventually, messages_in_db, post_webhook
 from tests.webhooks import load_payload, new_wamid, sign, status_payload, text_message_payload

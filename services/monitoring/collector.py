@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import Conversation, Notification, NotificationStatus
-from services.monitoring import queue_depths
+from services.monitoring.health import queue_depths
 
 log = get_logger(__name__)
 

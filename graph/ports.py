@@ -1,0 +1,37 @@
+"""What the graph asks of the rest of Switchboard, and nothing more.
+
+The graph decides; the services own the records. A worker hands `build_graph` an object with
+these three abilities (services.turns.graph_services), so the graph imports no service and a
+test can hand it its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from persistence.models import Message
+
+
+@dataclass(frozen=True)
+class TurnReading:
+    """A turn's input: its burst in WhatsApp order, the notes the model has not seen, and
+    which request each quoted message answers (quoted wamid -> "NOTIF_12")."""
+
+    inbound: list[Message]
+    notes: list[Message]
+    quoted_requests: dict[str, str] = field(default_factory=dict)
+
+
+class TurnServices(Protocol):
+    def read_turn(self, *, conversation_id: int, turn_id: int, after_note_id: int) -> TurnReading:
+        """The turn's new input."""
+        ...
+
+    def media_blocks(self, message_ids: list[int]) -> list[dict[str, Any]]:
+        """Multimodal prompt blocks for these inbound messages' stored media."""
+        ...
+
+    def escalate_after_failure(self, conversation_id: int, reason: str) -> str | None:
+        """The AI cannot answer: flag a person; the holding text to send, if any."""
+        ...

@@ -1,0 +1,1 @@
+"""Health, figures and scrape-time state for /health, /stats and /metrics."""

@@ -1,0 +1,29 @@
+"""The services the conversation graph reads and calls, behind graph.ports.TurnServices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.ports import TurnReading
+from persistence.db import session_scope
+from services.handoff import handoff
+from services.media.understanding import content_blocks
+from services.notifications.notifications import ref, replied_requests
+from services.turns.input import inbound_of_turn, notes_since
+
+
+class GraphServices:
+    def read_turn(self, *, conversation_id: int, turn_id: int, after_note_id: int) -> TurnReading:
+        with session_scope() as session:
+            inbound = inbound_of_turn(session, turn_id)
+            notes = notes_since(session, conversation_id, after_note_id)
+            quoted = {m.context_wamid for m in inbound if m.context_wamid}
+            replies = replied_requests(session, quoted)
+        return TurnReading(inbound, notes, {wamid: ref(n) for wamid, n in replies.items()})
+
+    def media_blocks(self, message_ids: list[int]) -> list[dict[str, Any]]:
+        return content_blocks(message_ids)
+
+    def escalate_after_failure(self, conversation_id: int, reason: str) -> str | None:
+        with session_scope() as session:
+            return handoff.escalate_after_failure(session, conversation_id, reason)
