@@ -14,11 +14,10 @@ from api.schemas import (
     OperatorMessageCreate,
     OperatorMessageResult,
 )
-from persistence.db import session_scope
 from persistence.models import DeliveryStatus, Message
 from services.conversations.conversation import get_conversation
-from services.delivery.outbox import send_pending
 from services.handoff import handoff
+from services.handoff.flows import send_operator_message
 
 router = APIRouter(prefix="/api/v1", tags=["operators"])
 
@@ -44,19 +43,17 @@ def operator_message(
     """Send a WhatsApp message to the customer as the operator (after takeover, within
     the 24-hour customer service window): `text`, or a library file by `media_key` with
     `text` as its caption."""
-    message = handoff.prepare_operator_message(
-        session, _ref(body), principal, body.text, media_key=body.media_key
+    message_id, status = send_operator_message(
+        _ref(body), principal, body.text, media_key=body.media_key
     )
-    session.commit()  # the outbox row is durable before the Graph API call
-    status = send_pending(message.id, only_in_ai_mode=False)
-    with session_scope() as fresh:
-        sent = fresh.get(Message, message.id)
-        result = OperatorMessageResult(
-            conversation=ConversationRead.model_validate(
-                get_conversation(fresh, sent.conversation_id)
-            ),
-            message=MessageRead.model_validate(sent),
-        )
+    sent = session.get(Message, message_id)
+    assert sent is not None  # written and committed by send_operator_message
+    result = OperatorMessageResult(
+        conversation=ConversationRead.model_validate(
+            get_conversation(session, sent.conversation_id)
+        ),
+        message=MessageRead.model_validate(sent),
+    )
     if status == DeliveryStatus.FAILED:
         detail = f"WhatsApp refused the message: {result.message.error_detail}"
         return JSONResponse({"detail": detail, **result.model_dump(mode="json")}, status_code=502)

@@ -114,6 +114,11 @@ _BY_CODE: dict[int, type[WhatsAppError]] = {
 }
 
 
+def codes_of(error: type[WhatsAppError]) -> tuple[int, ...]:
+    """WhatsApp's error codes that mean `error`, for matching codes stored on messages."""
+    return tuple(code for code, cls in _BY_CODE.items() if cls is error)
+
+
 def _class_for(code: int | None, http_status: int | None) -> type[WhatsAppError]:
     if code is not None and code in _BY_CODE:
         return _BY_CODE[code]

@@ -41,10 +41,6 @@ def start_postgres(data_dir: Path, *, database: str = DATABASE_NAME) -> tuple[ob
     return server, url
 
 
-def stop_postgres(server: object) -> None:
-    server.cleanup()  # type: ignore[attr-defined]
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -13,16 +13,16 @@ from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
 from api.console.files import file_response
 from api.console.templating import render
 from api.deps import SessionDep
-from persistence.models import DeliveryStatus
+from persistence.models import DeliveryStatus, Message
 from services.conversations.view import (
     ConversationView,
     conversation_view,
     message_file,
     message_of,
 )
-from services.delivery.outbox import send_pending
 from services.errors import DomainError, NotFound
 from services.handoff import handoff
+from services.handoff.flows import send_operator_message
 from services.media import library as media_library
 
 router = APIRouter(prefix="/console/conversations", include_in_schema=False)
@@ -95,7 +95,6 @@ def _act(db: Session, user: ConsoleUser, action: Any, done: str) -> bool:
         db.rollback()
         user.flash(exc.message, "error")
         return False
-    db.commit()
     user.flash(done, "ok")
     return True
 
@@ -127,17 +126,16 @@ def send(
         return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
     ref = handoff.ConversationRef(conversation_id)
     try:
-        message = handoff.prepare_operator_message(
-            db, ref, user.principal, text or None, media_key=media_key or None
+        message_id, status = send_operator_message(
+            ref, user.principal, text or None, media_key=media_key or None
         )
     except DomainError as exc:
-        db.rollback()
         user.flash(exc.message, "error")
         return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
-    db.commit()  # the outbox row is durable before the Graph API call
-    if send_pending(message.id, only_in_ai_mode=False) == DeliveryStatus.FAILED:
-        db.refresh(message)
-        user.flash(f"WhatsApp refused the message: {message.error_detail}", "error")
+    if status == DeliveryStatus.FAILED:
+        message = db.get(Message, message_id)
+        detail = message.error_detail if message else None
+        user.flash(f"WhatsApp refused the message: {detail}", "error")
     return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
 
 

@@ -177,7 +177,6 @@ def create(
         db.rollback()
         user.flash(exc.message, "error")
         return RedirectResponse(_list_url(None), status_code=303)
-    db.commit()
     user.flash(f"Added “{document.title}”: the AI can find it now.", "ok")
     return RedirectResponse(_list_url(merchant_id), status_code=303)
 
@@ -207,7 +206,6 @@ def update(
         db.rollback()
         return _edit_page(request, db, user, document_id, draft=draft, error=exc.message,
                           status_code=exc.status_code)  # fmt: skip
-    db.commit()
     user.flash(f"Saved “{document.title}”.", "ok")
     return RedirectResponse(_list_url(document.merchant_id), status_code=303)
 
@@ -222,7 +220,6 @@ def publish(
         db.rollback()
         return _edit_page(request, db, user, document_id, error=exc.message,
                           status_code=exc.status_code)  # fmt: skip
-    db.commit()
     user.flash(f"Published “{document.title}”: the AI can find it now.", "ok")
     return RedirectResponse(
         _list_url(document.merchant_id, status=DocumentStatus.DRAFT), status_code=303
@@ -239,6 +236,5 @@ def delete(document_id: DocumentId, db: SessionDep, user: FormUserDep) -> Respon
         db.rollback()
         user.flash(exc.message, "error")
         return RedirectResponse(_list_url(None), status_code=303)
-    db.commit()
     user.flash(f"Deleted “{title}”: the AI no longer finds it.", "ok")
     return RedirectResponse(_list_url(merchant_id), status_code=303)

@@ -62,7 +62,6 @@ def upload(
         db.rollback()
         user.flash(getattr(exc, "message", None) or str(exc), "error")
         return _back(merchant_id)
-    db.commit()
     user.flash(f"Added {asset.key!r}: the AI can send it now.", "ok")
     return _back(merchant_id)
 
@@ -77,7 +76,6 @@ def delete(asset_id: int, db: SessionDep, user: FormUserDep) -> Response:
         db.rollback()
         user.flash(getattr(exc, "message", None) or str(exc), "error")
         return _back(None)
-    db.commit()
     user.flash(f"Deleted {key!r}.", "ok")
     return _back(merchant_id)
 

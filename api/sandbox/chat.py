@@ -37,7 +37,7 @@ MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 
 def _setup(db: Session) -> SandboxNumber:
     number = sandbox.ensure_sandbox(db)
-    db.commit()
+    db.commit()  # the sandbox's own webhooks (other requests) must find its number at once
     return number
 
 

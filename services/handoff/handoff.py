@@ -26,7 +26,6 @@ from persistence.models import (
     Direction,
     MediaAsset,
     Message,
-    Operator,
     PhoneNumber,
 )
 from services.access.auth import Principal
@@ -321,9 +320,3 @@ def _is_assignee(conversation: Conversation, principal: Principal) -> bool:
 def _who(principal: Principal | None) -> str:
     return principal.name if principal else "the system"
 
-
-def operator_name(session: Session, operator_id: int | None) -> str | None:
-    if operator_id is None:
-        return None
-    operator = session.get(Operator, operator_id)
-    return operator.name if operator else None

@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy import exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from channels.errors import OutsideServiceWindow, codes_of
 from graph.context import TurnContext
 from observability.logs import get_logger
 from observability.metrics import BURST_MESSAGES, TURNS
@@ -35,7 +36,6 @@ from settings import get_settings
 log = get_logger(__name__)
 
 _TURN_LOCK_NAMESPACE = 1
-OUTSIDE_WINDOW = 131047
 # a turn redone this many times (each run killed its worker or hit the hard time limit)
 # goes to a person instead of running again
 MAX_TURN_ATTEMPTS = 3
@@ -255,7 +255,7 @@ def _escalate_if_window_closed(conversation_id: int, turn_id: int) -> None:
         closed = session.scalar(
             select(exists().where(
                 Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND,
-                Message.error_code == OUTSIDE_WINDOW,
+                Message.error_code.in_(codes_of(OutsideServiceWindow)),
             ))
         )  # fmt: skip
         if closed:

@@ -1,0 +1,22 @@
+"""Handoff workflows that own their transactions: an operator's message to the customer."""
+
+from __future__ import annotations
+
+from persistence.db import session_scope
+from persistence.models import DeliveryStatus
+from services.access.auth import Principal
+from services.delivery.outbox import send_pending
+from services.handoff.handoff import ConversationRef, prepare_operator_message
+
+
+def send_operator_message(
+    ref: ConversationRef, principal: Principal, text: str | None, *, media_key: str | None
+) -> tuple[int, DeliveryStatus]:
+    """Write the message to the outbox and commit (durable before the Graph API call), then
+    send it now. The message's id and how the send went; domain errors come before any
+    write."""
+    with session_scope() as session:
+        message_id = prepare_operator_message(
+            session, ref, principal, text, media_key=media_key
+        ).id
+    return message_id, send_pending(message_id, only_in_ai_mode=False)
