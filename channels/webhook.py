@@ -92,6 +92,36 @@ class OtherChange:
 
 
 @dataclass(frozen=True)
+class TemplateStatusUpdate:
+    """A `message_template_status_update`: Meta reviewed, paused or disabled a template."""
+
+    waba_id: str | None
+    template_id: str | None
+    name: str | None
+    language: str | None
+    event: str  # APPROVED, REJECTED, PAUSED, DISABLED, REINSTATED, LOCKED...
+    reason: str | None
+
+
+TEMPLATE_STATUS_FIELD = "message_template_status_update"
+
+
+def template_status_of(change: OtherChange) -> TemplateStatusUpdate | None:
+    """The template status a change reports, if it is one."""
+    if change.field != TEMPLATE_STATUS_FIELD:
+        return None
+    value = change.value
+    return TemplateStatusUpdate(
+        waba_id=change.entry_id,
+        template_id=_text(value.get("message_template_id")),
+        name=_text(value.get("message_template_name")),
+        language=_text(value.get("message_template_language")),
+        event=(_text(value.get("event")) or "").upper(),
+        reason=_text(value.get("reason")),
+    )
+
+
+@dataclass(frozen=True)
 class Notification:
     messages: tuple[InboundMessage, ...]
     statuses: tuple[StatusUpdate, ...]
@@ -409,6 +439,13 @@ def _status_error(error: dict) -> StatusError:
 
 
 # --- small readers --------------------------------------------------------------------
+
+
+def _text(value: object) -> str | None:
+    """A string or number as trimmed text (Meta sends template ids as numbers)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value).strip() or None
 
 
 def _str(value: object) -> str | None:

@@ -1,4 +1,5 @@
-"""A small synchronous client for the WhatsApp Cloud API messages endpoint."""
+"""The WhatsApp Cloud API channel: a small synchronous client for one business number
+(messages, read receipts, media, message templates)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from channels.base import OutboundMessage, OutboundText, Recipient
 from channels.errors import (
     DeliveryOutcomeUnknown,
     InvalidRequest,
@@ -20,6 +22,7 @@ from channels.errors import (
     WhatsAppError,
     error_from_response,
 )
+from channels.whatsapp_messages import CAPABILITIES, addressing, message_object
 from observability.logs import get_logger
 
 log = get_logger(__name__)
@@ -42,23 +45,6 @@ T = TypeVar("T")
 class TemplateExists(InvalidRequest):
     """Creating a template whose name already has content in that language: read its
     status instead (GET message_templates?name=...)."""
-
-
-@dataclass(frozen=True)
-class Recipient:
-    wa_id: str | None = None
-    user_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.wa_id and not self.user_id:
-            raise ValueError("a recipient needs a wa_id or a user_id")
-
-    def fields(self) -> dict[str, str]:
-        """The addressing fields of a send: `to` for a phone, `recipient` for a user id."""
-        if self.wa_id:
-            return {"to": self.wa_id}
-        assert self.user_id is not None
-        return {"recipient": self.user_id}
 
 
 @dataclass(frozen=True)
@@ -85,6 +71,10 @@ class RemoteTemplate:
 
 
 class WhatsAppClient:
+    """A `channels.base.Channel` for one WhatsApp business number."""
+
+    capabilities = CAPABILITIES
+
     def __init__(
         self,
         *,
@@ -109,6 +99,16 @@ class WhatsAppClient:
     def __repr__(self) -> str:  # never show the token
         return f"WhatsAppClient(phone_number_id={self._phone_number_id!r})"
 
+    def send_message(
+        self, recipient: Recipient, message: OutboundMessage, *, callback_data: str | None = None
+    ) -> str:
+        """Send one of our outbound messages and return its wamid. `callback_data` comes
+        back on the message's status webhooks (biz_opaque_callback_data)."""
+        payload = {**addressing(recipient), **message_object(message)}
+        if callback_data is not None:
+            payload["biz_opaque_callback_data"] = callback_data
+        return self.send(payload)
+
     def send_text(
         self,
         recipient: Recipient,
@@ -118,19 +118,12 @@ class WhatsAppClient:
         callback_data: str | None = None,
         preview_url: bool = False,
     ) -> str:
-        payload: dict[str, Any] = {
-            **recipient.fields(),
-            "type": "text",
-            "text": {"body": text, "preview_url": preview_url},
-        }
-        if reply_to:
-            payload["context"] = {"message_id": reply_to}
-        if callback_data is not None:
-            payload["biz_opaque_callback_data"] = callback_data
-        return self.send(payload)
+        text_message = OutboundText(text, reply_to=reply_to, preview_url=preview_url)
+        return self.send_message(recipient, text_message, callback_data=callback_data)
 
     def send(self, payload: dict[str, Any]) -> str:
-        """Send any message object (addressing fields included) and return its wamid."""
+        """Send a raw Cloud API message object (addressing fields included) and return its
+        wamid. Callers outside channels/ use send_message."""
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
         data = self._post(body, event="whatsapp.send", idempotent=False)
         try:
@@ -187,6 +180,25 @@ class WhatsAppClient:
         if not media_id:
             raise TransientError(f"media upload answered without an id: {answer!r}")
         return str(media_id)
+
+    def submit_template(
+        self,
+        waba_id: str,
+        *,
+        name: str,
+        language: str,
+        category: str,
+        body: str,
+        example: list[str] | None = None,
+    ) -> RemoteTemplate:
+        """Submit a body-only template for review; `example`: one value per placeholder,
+        which Meta requires to review a template with parameters."""
+        component: dict[str, Any] = {"type": "BODY", "text": body}
+        if example:
+            component["example"] = {"body_text": [example]}
+        return self.create_template(
+            waba_id, name=name, language=language, category=category, components=[component]
+        )
 
     def create_template(
         self,

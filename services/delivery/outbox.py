@@ -9,16 +9,15 @@ A send whose outcome is unknown is reconciled from status webhooks, never blindl
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from channels.base import OutboundMessage, OutboundText, Recipient
 from channels.errors import DeliveryOutcomeUnknown, WhatsAppError
 from channels.text import split_message
 from channels.webhook import StatusUpdate
-from channels.whatsapp import Recipient
 from observability.logs import get_logger
 from observability.metrics import SENDS
 from persistence.db import session_scope
@@ -36,6 +35,7 @@ from services import failpoints
 from services.media import send as media_send
 from services.media.send import MediaRef
 from services.merchants.clients import client_for
+from services.templates.templates import stored_template
 
 log = get_logger(__name__)
 
@@ -155,14 +155,12 @@ def _send_locked(
             log.info("whatsapp.send.dropped", message_id=message_id)
             return message.status, False
         recipient = Recipient(wa_id=customer.wa_id, user_id=customer.user_id)
-        payload = {
-            **recipient.fields(),
-            **message_payload(message, media),
-            "biz_opaque_callback_data": f"{CALLBACK_PREFIX}{message.id}",
-        }
+        outbound = outbound_message(message, media)
         try:
             failpoints.hit("delivery.before_send")  # claimed (`sending`), never sent
-            wamid = client_for(phone).send(payload)
+            wamid = client_for(phone).send_message(
+                recipient, outbound, callback_data=f"{CALLBACK_PREFIX}{message.id}"
+            )
         except DeliveryOutcomeUnknown as exc:
             SENDS.labels("unknown", str(exc.code or "")).inc()
             _record_error(message, DeliveryStatus.UNKNOWN, exc)
@@ -185,14 +183,13 @@ def _send_locked(
         return message.status, False
 
 
-def message_payload(message: Message, media: MediaRef | None) -> dict[str, Any]:
-    """The message object of a send, without addressing: text, a template (its object is
-    kept in `raw["template"]`, see services.templates.templates), or a library file."""
+def outbound_message(message: Message, media: MediaRef | None) -> OutboundMessage:
+    """What a row sends: a template (kept in raw["template"]), a library file, or text."""
     if message.type == "template":
-        return {"type": "template", "template": (message.raw or {})["template"]}
+        return stored_template(message.raw or {})
     if media is None:
-        return {"type": "text", "text": {"body": message.text or "", "preview_url": False}}
-    return {"type": media.kind, media.kind: media.content(message.text)}
+        return OutboundText(message.text or "")
+    return media.outbound(message.text)
 
 
 def _fail_unsendable(message_id: int, reason: str) -> DeliveryStatus:

@@ -9,7 +9,13 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from channels.webhook import InboundMessage, Notification, OtherChange
+from channels.webhook import (
+    InboundMessage,
+    Notification,
+    OtherChange,
+    TemplateStatusUpdate,
+    template_status_of,
+)
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_MESSAGES
 from persistence.models import (
@@ -30,7 +36,6 @@ log = get_logger(__name__)
 
 # Types that never start a turn by themselves; they join the next turn as context.
 QUIET_TYPES = frozenset({"reaction"})
-TEMPLATE_STATUS_FIELD = "message_template_status_update"
 
 
 @dataclass
@@ -49,22 +54,24 @@ def record_notification(session: Session, notification: Notification) -> IngestR
     for message in notification.messages:
         _record_message(session, message, result)
     for other in notification.others:
-        if other.field == TEMPLATE_STATUS_FIELD:
-            _record_template_status(session, other)
+        if (update := template_status_of(other)) is not None:
+            _record_template_status(session, update, other)
             continue
         reason = other.field if other.field.startswith("invalid") else f"unhandled:{other.field}"
         _reject(session, reason=reason[:64], phone_number_id=None, payload=_as_dict(other))
     return result
 
 
-def _record_template_status(session: Session, change: OtherChange) -> None:
-    if templates.apply_status_update(session, waba_id=change.entry_id, value=change.value):
+def _record_template_status(
+    session: Session, update: TemplateStatusUpdate, change: OtherChange
+) -> None:
+    if templates.apply_status_update(session, update):
         return
     log.warning(
         "whatsapp.template_status.unknown",
-        waba_id=change.entry_id,
-        name=change.value.get("message_template_name"),
-        language=change.value.get("message_template_language"),
+        waba_id=update.waba_id,
+        name=update.name,
+        language=update.language,
     )
     payload = {**_as_dict(change), "entry_id": change.entry_id}
     _reject(session, reason="unknown_template", phone_number_id=None, payload=payload)

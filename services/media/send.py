@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from channels.base import OutboundMedia
 from channels.errors import InvalidRequest, MediaRejected, WhatsAppError
 from observability.logs import get_logger
 from persistence.db import session_scope
@@ -60,13 +61,8 @@ class MediaRef:
     media_id: str | None = None
     link: str | None = None
 
-    def content(self, caption: str | None) -> dict[str, Any]:
-        obj: dict[str, Any] = {"id": self.media_id} if self.media_id else {"link": self.link}
-        if caption and self.kind != "audio":  # WhatsApp takes no caption on audio
-            obj["caption"] = caption
-        if self.kind == "document":
-            obj["filename"] = self.filename
-        return obj
+    def outbound(self, caption: str | None) -> OutboundMedia:
+        return OutboundMedia(self.kind, self.filename, self.media_id, self.link, caption or None)
 
 
 def whatsapp_media_id(

@@ -4,13 +4,13 @@ message_templates endpoint, statuses read back or received from
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.errors import WhatsAppError
+from channels.webhook import TemplateStatusUpdate
 from channels.whatsapp import RemoteTemplate, TemplateExists, WhatsAppClient
 from observability.logs import get_logger
 from persistence.models import Merchant, MessageTemplate
@@ -160,9 +160,11 @@ def _submit(api: WhatsAppClient, waba_id: str, definition: TemplateDefinition) -
     label = f"{definition.name} ({definition.language})"
     try:
         try:
-            return api.create_template(
+            return api.submit_template(
                 waba_id, name=definition.name, language=definition.language,
-                category=definition.category, components=[_body_component(definition)],
+                category=definition.category, body=definition.body,
+                example=example_values(definition.parameters, definition.language)
+                if definition.parameters else None,
             )  # fmt: skip
         except TemplateExists:
             existing = api.list_templates(waba_id, name=definition.name)
@@ -172,14 +174,6 @@ def _submit(api: WhatsAppClient, waba_id: str, definition: TemplateDefinition) -
     if found is None:
         raise TemplateSubmissionFailed(f"{label} exists but is not in the template list")
     return found
-
-
-def _body_component(definition: TemplateDefinition) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": "BODY", "text": definition.body}
-    if definition.parameters:
-        example = example_values(definition.parameters, definition.language)
-        body["example"] = {"body_text": [example]}
-    return body
 
 
 def _find(remote: list[RemoteTemplate], name: str, language: str) -> RemoteTemplate | None:
@@ -226,53 +220,43 @@ def _reason(value: object) -> str | None:
 # --- status webhooks ------------------------------------------------------------------
 
 
-def apply_status_update(session: Session, *, waba_id: str | None, value: Mapping[str, Any]) -> bool:
-    """A `message_template_status_update` change: update the matching rows (by Meta's
-    template id, else by business account, name and language); False if none matched."""
-    event = str(value.get("event") or "").strip().upper()
-    rows = _rows_for_update(session, waba_id, value) if event else []
-    template_id = _text(value.get("message_template_id"))
+def apply_status_update(session: Session, update: TemplateStatusUpdate) -> bool:
+    """Meta's review of a template: update the matching rows (by Meta's template id, else by
+    business account, name and language); False if none matched."""
+    rows = _rows_for_update(session, update) if update.event else []
     for row in rows:
-        if event in _NOT_A_STATUS:
+        if update.event in _NOT_A_STATUS:
             continue
-        _set_status(row, _EVENT_STATUS.get(event, event), value.get("reason"), template_id)
+        _set_status(
+            row, _EVENT_STATUS.get(update.event, update.event), update.reason, update.template_id
+        )
     log.info(
         "templates.status_update",
-        status_event=event,
-        name=value.get("message_template_name"),
-        language=value.get("message_template_language"),
+        status_event=update.event,
+        name=update.name,
+        language=update.language,
         matched=len(rows),
     )
     return bool(rows)
 
 
-def _rows_for_update(
-    session: Session, waba_id: str | None, value: Mapping[str, Any]
-) -> list[MessageTemplate]:
-    template_id = _text(value.get("message_template_id"))
-    if template_id:
-        by_id = select(MessageTemplate).where(MessageTemplate.meta_template_id == template_id)
+def _rows_for_update(session: Session, update: TemplateStatusUpdate) -> list[MessageTemplate]:
+    if update.template_id:
+        by_id = select(MessageTemplate).where(
+            MessageTemplate.meta_template_id == update.template_id
+        )
         rows = list(session.scalars(by_id))
         if rows:
             return rows
-    name = _text(value.get("message_template_name"))
-    language = _text(value.get("message_template_language"))
-    if not (waba_id and name and language):
+    if not (update.waba_id and update.name and update.language):
         return []
     stmt = (
         select(MessageTemplate)
         .join(Merchant, Merchant.id == MessageTemplate.merchant_id)
         .where(
-            Merchant.whatsapp_business_account_id == waba_id,
-            MessageTemplate.name == name,
-            MessageTemplate.language == language,
+            Merchant.whatsapp_business_account_id == update.waba_id,
+            MessageTemplate.name == update.name,
+            MessageTemplate.language == update.language,
         )
     )
     return list(session.scalars(stmt))
-
-
-def _text(value: object) -> str | None:
-    """A string or number from a webhook as text (Meta sends template ids as numbers)."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
-    return str(value).strip() or None

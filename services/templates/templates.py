@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.base import OutboundTemplate
 from observability.logs import get_logger
 from persistence.models import Author, DeliveryStatus, Direction, Message, MessageTemplate
 from services.merchants import merchant as merchants
@@ -58,7 +59,7 @@ class ResolvedTemplate:
 
 @dataclass(frozen=True)
 class TemplateMessage:
-    payload: dict[str, Any]  # the Cloud API "template" object of a send
+    template: OutboundTemplate  # what goes out (stored in the message's raw["template"])
     text: str  # the body as the recipient reads it: for our records and the console
 
 
@@ -122,7 +123,7 @@ def _resolved(template: MessageTemplate | TemplateDefinition) -> ResolvedTemplat
 
 
 def build(template: ResolvedTemplate, values: Mapping[str, Any]) -> TemplateMessage:
-    """The send payload and the rendered text; parameters cleaned as WhatsApp requires
+    """The template to send and the rendered text; parameters cleaned as WhatsApp requires
     (no newline, tab or run of spaces, never empty) and shortened so the body fits 1024."""
     missing = [name for name in template.parameters if values.get(name) is None]
     if missing:
@@ -132,12 +133,14 @@ def build(template: ResolvedTemplate, values: Mapping[str, Any]) -> TemplateMess
         raise ValueError(f"template {template.name!r} has more placeholders than parameters")
     budget = BODY_LIMIT - len(PLACEHOLDER.sub("", template.body))
     texts = _fit([clean_parameter(str(values[name])) for name in template.parameters], budget)
-    payload: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
-    if texts:
-        parameters = [{"type": "text", "text": text} for text in texts]
-        payload["components"] = [{"type": "body", "parameters": parameters}]
     text = PLACEHOLDER.sub(lambda match: texts[int(match.group(1)) - 1], template.body)
-    return TemplateMessage(payload=payload, text=text)
+    return TemplateMessage(OutboundTemplate(template.name, template.language, tuple(texts)), text)
+
+
+def stored_template(raw: Mapping[str, Any]) -> OutboundTemplate:
+    """The template a message row holds in raw["template"] (written by enqueue_template)."""
+    stored = raw["template"]
+    return OutboundTemplate(stored["name"], stored["language"], tuple(stored["parameters"]))
 
 
 def clean_parameter(value: str) -> str:
@@ -192,7 +195,7 @@ def enqueue_template(
         author=author,
         type="template",
         text=message.text,
-        raw={"template": message.payload, "role": role.value},
+        raw={"template": asdict(message.template), "role": role.value},
         status=DeliveryStatus.PENDING,
         send_attempts=0,
     )

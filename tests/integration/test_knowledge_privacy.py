@@ -7,10 +7,9 @@ of lasting public facts, and the migration withdrew what the old flow had publis
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from persistence.db import session_scope
-from persistence.migrate import alembic_config
 from persistence.models import Document, Notification
 from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.knowledge import knowledge
@@ -149,35 +148,3 @@ def test_the_guard_knows_the_customers_name():
         "the customer's name"
     ]
     assert find_personal_data("Bananas are in stock.", names=["Ana Lopez"]) == []
-
-
-def test_the_migration_withdraws_what_staff_answers_had_published(servers):
-    """Upgrade a database holding the old flow's documents from 0002 to 0003."""
-    admin = create_engine(servers["DATABASE_URL"], isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS migration_0003"))
-        conn.execute(text("CREATE DATABASE migration_0003"))
-    url = admin.url.set(database="migration_0003").render_as_string(hide_password=False)
-    admin.dispose()
-    from alembic import command
-
-    command.upgrade(alembic_config(url), "0002")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO merchants (id, name, description, tone, default_language) "
-            "VALUES (1, 'Shop', '', 'kind', 'en')"
-        ))
-        conn.execute(text(
-            "INSERT INTO documents (id, merchant_id, category, title, content, language) VALUES "
-            "(1, 1, 'general', 'Opening hours', 'Mon-Fri 9-18', 'en'), "
-            "(2, 1, 'user_question', 'Has order #4411 shipped?', 'Yes, DHL 1Z999AA1', 'en'), "
-            "(3, 1, 'user_question', 'Is my parcel lost?', '', 'en')"
-        ))  # fmt: skip
-    command.upgrade(alembic_config(url), "0003")
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT id, status, review_note IS NOT NULL FROM documents ORDER BY id")
-        ).all()
-    engine.dispose()
-    assert [tuple(row) for row in rows] == [(1, "published", False), (2, "draft", True)]

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from channels.base import OutboundTemplate
 from services.templates.defaults import (
     BODY_LIMIT,
     EXAMPLES,
@@ -33,22 +34,11 @@ VALUES = {"merchant_name": "Acme Shoes", "question": "Canada?", "answer": "yes, 
 # --- build ----------------------------------------------------------------------------
 
 
-def test_build_gives_the_cloud_api_template_object_with_body_parameters_in_order() -> None:
+def test_build_gives_the_template_with_its_body_parameters_in_order() -> None:
     message = build(QUESTION, VALUES)
-    assert message.payload == {
-        "name": "switchboard_question_answer",
-        "language": {"code": "en"},
-        "components": [
-            {
-                "type": "body",
-                "parameters": [
-                    {"type": "text", "text": "Acme Shoes"},
-                    {"type": "text", "text": "Canada?"},
-                    {"type": "text", "text": "yes, in 5 days."},
-                ],
-            }
-        ],
-    }
+    assert message.template == OutboundTemplate(
+        "switchboard_question_answer", "en", ("Acme Shoes", "Canada?", "yes, in 5 days.")
+    )
 
 
 def test_build_renders_the_body_with_the_values() -> None:
@@ -83,21 +73,20 @@ def test_a_none_value_counts_as_missing() -> None:
 )
 def test_parameters_are_cleaned_as_whatsapp_requires(raw: str, clean: str) -> None:
     assert clean_parameter(raw) == clean
-    parameters = build(QUESTION, {**VALUES, "answer": raw}).payload["components"][0]["parameters"]
-    assert parameters[2]["text"] == clean
+    parameters = build(QUESTION, {**VALUES, "answer": raw}).template.parameters
+    assert parameters[2] == clean
 
 
 def test_every_parameter_obeys_the_text_rules() -> None:
     values = {"merchant_name": "A\tB", "question": "x\n\ny", "answer": "   "}
-    for parameter in build(QUESTION, values).payload["components"][0]["parameters"]:
-        text = parameter["text"]
+    for text in build(QUESTION, values).template.parameters:
         assert text.strip() and "\n" not in text and "\t" not in text and "     " not in text
 
 
 def test_long_values_are_shortened_so_the_body_fits_1024_characters() -> None:
     values = {**VALUES, "question": "q" * 900, "answer": "a" * 2000}
     message = build(QUESTION, values)
-    texts = [p["text"] for p in message.payload["components"][0]["parameters"]]
+    texts = message.template.parameters
     assert len(message.text) <= BODY_LIMIT
     assert texts[0] == "Acme Shoes"  # the short one is untouched
     assert texts[1].endswith("…") and texts[2].endswith("…")
@@ -107,20 +96,20 @@ def test_long_values_are_shortened_so_the_body_fits_1024_characters() -> None:
 def test_values_that_fit_are_never_shortened() -> None:
     values = {**VALUES, "answer": "a" * 900}
     message = build(QUESTION, values)
-    assert message.payload["components"][0]["parameters"][2]["text"] == "a" * 900
+    assert message.template.parameters[2] == "a" * 900
     assert len(message.text) <= BODY_LIMIT
 
 
-def test_a_template_without_parameters_has_no_components() -> None:
+def test_a_template_without_parameters_has_none() -> None:
     plain = ResolvedTemplate(name="hello", language="en", body="Hello there.", parameters=())
     message = build(plain, {})
-    assert message.payload == {"name": "hello", "language": {"code": "en"}}
+    assert message.template == OutboundTemplate("hello", "en")
     assert message.text == "Hello there."
 
 
 def test_extra_values_are_ignored() -> None:
     message = build(QUESTION, {**VALUES, "notification_id": "NOTIF_1"})
-    assert len(message.payload["components"][0]["parameters"]) == 3
+    assert len(message.template.parameters) == 3
 
 
 # --- shipped defaults -----------------------------------------------------------------

@@ -20,6 +20,7 @@ from channels.errors import (
     error_from_status_errors,
 )
 from channels.whatsapp import Recipient, WhatsAppClient
+from channels.whatsapp_messages import addressing
 
 ROOT = "https://graph.test/v23.0"
 URL = f"{ROOT}/123456/messages"
@@ -96,7 +97,7 @@ def test_user_id_only_recipient_is_sent_as_recipient(api, client) -> None:
 
 
 def test_wa_id_preferred_when_both_known() -> None:
-    assert Recipient(wa_id="52155", user_id="US.1").fields() == {"to": "52155"}
+    assert addressing(Recipient(wa_id="52155", user_id="US.1")) == {"to": "52155"}
 
 
 def test_recipient_needs_an_id() -> None:

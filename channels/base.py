@@ -1,0 +1,117 @@
+"""The channel interface: what Switchboard says to a messaging provider, in our own words.
+
+Services speak of a recipient and an outbound message (text, a media file, a template, an
+interactive message); a `Channel` turns them into the provider's wire format and back, and
+raises the typed errors of `channels.errors`. Inbound webhooks are verified and parsed into
+our own events by each provider's webhook module (`channels.webhook` for WhatsApp Cloud).
+Nothing outside `channels/` builds or reads a provider payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a message goes to: a phone number (`wa_id`) or a business-scoped user id."""
+
+    wa_id: str | None = None
+    user_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.wa_id and not self.user_id:
+            raise ValueError("a recipient needs a wa_id or a user_id")
+
+
+@dataclass(frozen=True)
+class OutboundText:
+    text: str
+    reply_to: str | None = None  # the provider's id of the message this answers
+    preview_url: bool = False  # show a preview of the first link
+
+
+@dataclass(frozen=True)
+class OutboundMedia:
+    """A file, by the provider's media id (uploaded before) or by a link it fetches."""
+
+    kind: str  # image, video, audio, document, sticker
+    filename: str
+    media_id: str | None = None
+    link: str | None = None
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundTemplate:
+    """A pre-approved template: the only thing that reaches a customer outside the window."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReplyButton:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ListRow:
+    id: str
+    title: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundInteractive:
+    """Reply buttons, a list, or a call-to-action URL button, with a body text."""
+
+    body: str
+    buttons: tuple[ReplyButton, ...] = ()
+    list_button: str | None = None  # the label that opens the list
+    rows: tuple[ListRow, ...] = ()
+    url: str | None = None
+    url_label: str | None = None
+    header: str | None = None
+    footer: str | None = None
+
+
+OutboundMessage = OutboundText | OutboundMedia | OutboundTemplate | OutboundInteractive
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can carry, so callers choose a fallback instead of failing."""
+
+    interactive: bool
+    templates: bool
+    typing_indicator: bool
+    max_text_chars: int
+    media_kinds: frozenset[str]
+    # free-form messages reach a customer only this long after their last message
+    service_window: timedelta | None
+
+    def within_window(self, last_inbound_at: datetime | None, now: datetime) -> bool:
+        if self.service_window is None:
+            return True
+        return last_inbound_at is not None and now - last_inbound_at < self.service_window
+
+
+class Channel(Protocol):
+    """One business account on one provider (a WhatsApp number, say)."""
+
+    capabilities: Capabilities
+
+    def send_message(
+        self, recipient: Recipient, message: OutboundMessage, *, callback_data: str | None = None
+    ) -> str:
+        """Send and return the provider's message id; raises channels.errors classes."""
+        ...
+
+    def mark_read(self, message_id: str, *, typing: bool = True) -> None:
+        """Mark an inbound message read, showing a typing indicator where supported."""
+        ...

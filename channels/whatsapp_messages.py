@@ -1,0 +1,142 @@
+"""Our outbound messages in the WhatsApp Cloud API's wire format, checked against its limits.
+
+A message that WhatsApp would refuse for its shape (four reply buttons, a 30-character
+button title) is refused here with the reason, before any request: the caller can fall
+back to plain text instead of learning it from error 131009 after a round trip.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from channels.base import (
+    Capabilities,
+    OutboundInteractive,
+    OutboundMedia,
+    OutboundMessage,
+    OutboundTemplate,
+    OutboundText,
+    Recipient,
+)
+
+TEXT_LIMIT = 4096
+INTERACTIVE_BODY_LIMIT = 1024
+MAX_BUTTONS = 3
+BUTTON_TITLE_LIMIT = 20
+MAX_ROWS = 10
+ROW_TITLE_LIMIT = 24
+ROW_DESCRIPTION_LIMIT = 72
+HEADER_LIMIT = 60
+FOOTER_LIMIT = 60
+ID_LIMIT = 256
+
+CAPABILITIES = Capabilities(
+    interactive=True,
+    templates=True,
+    typing_indicator=True,
+    max_text_chars=TEXT_LIMIT,
+    media_kinds=frozenset({"image", "video", "audio", "document", "sticker"}),
+    service_window=timedelta(hours=24),
+)
+
+
+def addressing(recipient: Recipient) -> dict[str, str]:
+    """`to` for a phone, `recipient` for a business-scoped user id."""
+    if recipient.wa_id:
+        return {"to": recipient.wa_id}
+    assert recipient.user_id is not None  # Recipient refuses to exist without one
+    return {"recipient": recipient.user_id}
+
+
+def message_object(message: OutboundMessage) -> dict[str, Any]:
+    """The message part of a send, without addressing."""
+    if isinstance(message, OutboundText):
+        body: dict[str, Any] = {
+            "type": "text",
+            "text": {"body": message.text, "preview_url": message.preview_url},
+        }
+        if message.reply_to:
+            body["context"] = {"message_id": message.reply_to}
+        return body
+    if isinstance(message, OutboundMedia):
+        return {"type": message.kind, message.kind: _media(message)}
+    if isinstance(message, OutboundTemplate):
+        return {"type": "template", "template": _template(message)}
+    return {"type": "interactive", "interactive": _interactive(message)}
+
+
+def _media(message: OutboundMedia) -> dict[str, Any]:
+    _check(message.media_id or message.link, "a media message needs a media id or a link")
+    obj: dict[str, Any] = {"id": message.media_id} if message.media_id else {"link": message.link}
+    if message.caption and message.kind != "audio":  # WhatsApp takes no caption on audio
+        obj["caption"] = message.caption
+    if message.kind == "document":
+        obj["filename"] = message.filename
+    return obj
+
+
+def _template(message: OutboundTemplate) -> dict[str, Any]:
+    obj: dict[str, Any] = {"name": message.name, "language": {"code": message.language}}
+    if message.parameters:
+        parameters = [{"type": "text", "text": text} for text in message.parameters]
+        obj["components"] = [{"type": "body", "parameters": parameters}]
+    return obj
+
+
+def _interactive(message: OutboundInteractive) -> dict[str, Any]:
+    kinds = [bool(message.buttons), bool(message.rows), bool(message.url)]
+    _check(sum(kinds) == 1, "an interactive message has buttons, a list or a URL button")
+    _check(0 < len(message.body) <= INTERACTIVE_BODY_LIMIT, "body: 1 to 1024 characters")
+    obj: dict[str, Any] = {"body": {"text": message.body}}
+    if message.header:
+        _check(len(message.header) <= HEADER_LIMIT, "header: at most 60 characters")
+        obj["header"] = {"type": "text", "text": message.header}
+    if message.footer:
+        _check(len(message.footer) <= FOOTER_LIMIT, "footer: at most 60 characters")
+        obj["footer"] = {"text": message.footer}
+    if message.buttons:
+        return {**obj, "type": "button", "action": _buttons(message)}
+    if message.rows:
+        return {**obj, "type": "list", "action": _list(message)}
+    label = message.url_label or ""
+    _check(0 < len(label) <= BUTTON_TITLE_LIMIT, "URL button label: 1 to 20 characters")
+    action = {"name": "cta_url", "parameters": {"display_text": label, "url": message.url}}
+    return {**obj, "type": "cta_url", "action": action}
+
+
+def _buttons(message: OutboundInteractive) -> dict[str, Any]:
+    _check(len(message.buttons) <= MAX_BUTTONS, "at most 3 reply buttons")
+    _unique([b.id for b in message.buttons], "button ids")
+    _unique([b.title for b in message.buttons], "button titles")
+    for button in message.buttons:
+        _check(0 < len(button.title) <= BUTTON_TITLE_LIMIT, "button title: 1 to 20 characters")
+        _check(0 < len(button.id) <= ID_LIMIT, "button id: 1 to 256 characters")
+    buttons = [{"type": "reply", "reply": {"id": b.id, "title": b.title}} for b in message.buttons]
+    return {"buttons": buttons}
+
+
+def _list(message: OutboundInteractive) -> dict[str, Any]:
+    label = message.list_button or ""
+    _check(0 < len(label) <= BUTTON_TITLE_LIMIT, "list button label: 1 to 20 characters")
+    _check(len(message.rows) <= MAX_ROWS, "at most 10 list rows")
+    _unique([r.id for r in message.rows], "row ids")
+    rows = []
+    for row in message.rows:
+        _check(0 < len(row.title) <= ROW_TITLE_LIMIT, "row title: 1 to 24 characters")
+        _check(0 < len(row.id) <= ID_LIMIT, "row id: 1 to 256 characters")
+        entry = {"id": row.id, "title": row.title}
+        if row.description:
+            _check(len(row.description) <= ROW_DESCRIPTION_LIMIT, "row description: 72 max")
+            entry["description"] = row.description
+        rows.append(entry)
+    return {"button": label, "sections": [{"rows": rows}]}
+
+
+def _unique(values: list[str], what: str) -> None:
+    _check(len(set(values)) == len(values), f"{what} must be unique")
+
+
+def _check(condition: object, reason: str) -> None:
+    if not condition:
+        raise ValueError(f"WhatsApp would refuse this message: {reason}")

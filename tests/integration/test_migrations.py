@@ -1,0 +1,99 @@
+"""Data migrations on a scratch database: rows written by the old code come out right."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, create_engine, text
+
+from persistence.migrate import alembic_config
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def scratch(servers) -> Iterator[tuple[str, Engine]]:
+    """An empty database of its own, migrated step by step by the test."""
+    admin = create_engine(servers["DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS migration_scratch"))
+        conn.execute(text("CREATE DATABASE migration_scratch"))
+    url = admin.url.set(database="migration_scratch").render_as_string(hide_password=False)
+    engine = create_engine(url)
+    yield url, engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS migration_scratch WITH (FORCE)"))
+    admin.dispose()
+
+
+def _insert(engine: Engine, *statements: str) -> None:
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def _rows(engine: Engine, query: str) -> list[Any]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(query))]
+
+
+MERCHANT = (
+    "INSERT INTO merchants (id, name, description, tone, default_language) "
+    "VALUES (1, 'Shop', '', 'kind', 'en')"
+)
+
+
+def test_0003_withdraws_what_staff_answers_had_published(scratch):
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0002")
+    _insert(
+        engine, MERCHANT,
+        "INSERT INTO documents (id, merchant_id, category, title, content, language) VALUES "
+        "(1, 1, 'general', 'Opening hours', 'Mon-Fri 9-18', 'en'), "
+        "(2, 1, 'user_question', 'Has order #4411 shipped?', 'Yes, DHL 1Z999AA1', 'en'), "
+        "(3, 1, 'user_question', 'Is my parcel lost?', '', 'en')",
+    )  # fmt: skip
+    command.upgrade(alembic_config(url), "0003")
+    query = "SELECT id, status, review_note IS NOT NULL FROM documents ORDER BY id"
+    assert _rows(engine, query) == [(1, "published", False), (2, "draft", True)]
+
+
+OLD_TEMPLATE = (
+    '{"role": "merchant_user_question_answer", "template": {"name": "switchboard_question_answer",'
+    ' "language": {"code": "es"}, "components": [{"type": "body", "parameters": ['
+    '{"type": "text", "text": "Shop"}, {"type": "text", "text": "¿Envían?"},'
+    ' {"type": "text", "text": "sí, en 5 días"}]}]}}'
+)
+
+
+def test_0004_keeps_templates_in_our_own_shape_and_back(scratch):
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0003")
+    _insert(
+        engine, MERCHANT,
+        "INSERT INTO phone_numbers (id, merchant_id, phone_number_id, access_token) "
+        "VALUES (1, 1, '1065', 'token')",
+        "INSERT INTO customers (id, merchant_id, wa_id) VALUES (1, 1, '155512')",
+        "INSERT INTO conversations (id, phone_number_id, customer_id, mode, needs_human) "
+        "VALUES (1, 1, 1, 'ai', false)",
+        "INSERT INTO messages (id, conversation_id, direction, author, type, text, raw, status) "
+        f"VALUES (1, 1, 'out', 'system', 'template', 'Shop: sí', '{OLD_TEMPLATE}', 'pending'),"
+        " (2, 1, 'out', 'ai', 'text', 'hola', '{\"x\": 1}', 'accepted')",
+    )  # fmt: skip
+    command.upgrade(alembic_config(url), "0004")
+    query = "SELECT id, raw FROM messages ORDER BY id"
+    assert _rows(engine, query) == [
+        (1, {"role": "merchant_user_question_answer", "template": {
+            "name": "switchboard_question_answer", "language": "es",
+            "parameters": ["Shop", "¿Envían?", "sí, en 5 días"]}}),
+        (2, {"x": 1}),
+    ]  # fmt: skip
+    command.downgrade(alembic_config(url), "0003")
+    (_, raw), _ = _rows(engine, query)
+    assert raw["template"]["language"] == {"code": "es"}
+    (body,) = raw["template"]["components"]
+    assert body["parameters"][2] == {"type": "text", "text": "sí, en 5 días"}
