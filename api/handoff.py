@@ -18,6 +18,7 @@ from persistence.db import session_scope
 from persistence.models import DeliveryStatus, Message
 from services.conversations.conversation import get_conversation
 from services.delivery.outbox import send_pending
+from services.errors import NotFound
 from services.handoff import handoff
 
 router = APIRouter(prefix="/api/v1", tags=["operators"])
@@ -37,10 +38,14 @@ def takeover(
     return ConversationRead.model_validate(conversation)
 
 
-@router.post("/operator-message", responses={404: {}, 409: {}, 502: {}})
+@router.post(
+    "/operator-message",
+    response_model=OperatorMessageResult,
+    responses={404: {}, 409: {}, 502: {}},
+)
 def operator_message(
     body: OperatorMessageCreate, session: SessionDep, principal: PrincipalDep
-) -> OperatorMessageResult:
+) -> OperatorMessageResult | JSONResponse:
     """Send a WhatsApp message to the customer as the operator (after takeover, within
     the 24-hour customer service window): `text`, or a library file by `media_key` with
     `text` as its caption."""
@@ -51,6 +56,8 @@ def operator_message(
     status = send_pending(message.id, only_in_ai_mode=False)
     with session_scope() as fresh:
         sent = fresh.get(Message, message.id)
+        if sent is None:  # its conversation was deleted meanwhile
+            raise NotFound(f"message {message.id} no longer exists")
         result = OperatorMessageResult(
             conversation=ConversationRead.model_validate(
                 get_conversation(fresh, sent.conversation_id)

@@ -333,14 +333,16 @@ def _location_text(body: dict) -> str | None:
 
 
 def _contacts_text(cards: object) -> str | None:
-    lines = []
+    lines: list[str] = []
     for card in _list(cards):
         card = _dict(card)
         name = _str(_dict(card.get("name")).get("formatted_name"))
         phones = [_str(_dict(p).get("phone")) for p in _list(card.get("phones"))]
         phone_text = ", ".join(p for p in phones if p)
-        if name or phone_text:
-            lines.append(f"{name or 'Contact'} ({phone_text})" if phone_text else name)
+        if phone_text:
+            lines.append(f"{name or 'Contact'} ({phone_text})")
+        elif name:
+            lines.append(name)
     return "Contacts: " + "; ".join(lines) if lines else None
 
 
