@@ -16,6 +16,7 @@ from api.schemas import (
 )
 from persistence.models import DeliveryStatus, Message
 from services.conversations.conversation import get_conversation
+from services.errors import NotFound
 from services.handoff import handoff
 from services.handoff.flows import send_operator_message
 
@@ -36,10 +37,14 @@ def takeover(
     return ConversationRead.model_validate(conversation)
 
 
-@router.post("/operator-message", responses={404: {}, 409: {}, 502: {}})
+@router.post(
+    "/operator-message",
+    response_model=OperatorMessageResult,
+    responses={404: {}, 409: {}, 502: {}},
+)
 def operator_message(
     body: OperatorMessageCreate, session: SessionDep, principal: PrincipalDep
-) -> OperatorMessageResult:
+) -> OperatorMessageResult | JSONResponse:
     """Send a WhatsApp message to the customer as the operator (after takeover, within
     the 24-hour customer service window): `text`, or a library file by `media_key` with
     `text` as its caption."""
@@ -47,7 +52,8 @@ def operator_message(
         _ref(body), principal, body.text, media_key=body.media_key
     )
     sent = session.get(Message, message_id)
-    assert sent is not None  # written and committed by send_operator_message
+    if sent is None:  # its conversation was deleted meanwhile
+        raise NotFound(f"message {message_id} no longer exists")
     result = OperatorMessageResult(
         conversation=ConversationRead.model_validate(
             get_conversation(session, sent.conversation_id)

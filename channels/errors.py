@@ -63,8 +63,8 @@ class PairRateLimited(RateLimited):
 
     PAIR_INTERVAL = 6.0
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         if self.retry_after is None:
             self.retry_after = self.PAIR_INTERVAL
 

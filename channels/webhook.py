@@ -113,11 +113,11 @@ def template_status_of(change: OtherChange) -> TemplateStatusUpdate | None:
     value = change.value
     return TemplateStatusUpdate(
         waba_id=change.entry_id,
-        template_id=_text(value.get("message_template_id")),
-        name=_text(value.get("message_template_name")),
-        language=_text(value.get("message_template_language")),
-        event=(_text(value.get("event")) or "").upper(),
-        reason=_text(value.get("reason")),
+        template_id=_scalar_text(value.get("message_template_id")),
+        name=_scalar_text(value.get("message_template_name")),
+        language=_scalar_text(value.get("message_template_language")),
+        event=(_scalar_text(value.get("event")) or "").upper(),
+        reason=_scalar_text(value.get("reason")),
     )
 
 
@@ -363,14 +363,16 @@ def _location_text(body: dict) -> str | None:
 
 
 def _contacts_text(cards: object) -> str | None:
-    lines = []
+    lines: list[str] = []
     for card in _list(cards):
         card = _dict(card)
         name = _str(_dict(card.get("name")).get("formatted_name"))
         phones = [_str(_dict(p).get("phone")) for p in _list(card.get("phones"))]
         phone_text = ", ".join(p for p in phones if p)
-        if name or phone_text:
-            lines.append(f"{name or 'Contact'} ({phone_text})" if phone_text else name)
+        if phone_text:
+            lines.append(f"{name or 'Contact'} ({phone_text})")
+        elif name:
+            lines.append(name)
     return "Contacts: " + "; ".join(lines) if lines else None
 
 
@@ -441,7 +443,7 @@ def _status_error(error: dict) -> StatusError:
 # --- small readers --------------------------------------------------------------------
 
 
-def _text(value: object) -> str | None:
+def _scalar_text(value: object) -> str | None:
     """A string or number as trimmed text (Meta sends template ids as numbers)."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None

@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -240,10 +241,12 @@ class WhatsAppClient:
         found: list[RemoteTemplate] = []
         for _ in range(_TEMPLATE_PAGES):
             page = self._with_retries(
-                lambda p=dict(params): self._get_json(url, p), event="whatsapp.template_list"
+                partial(self._get_json, url, dict(params)), event="whatsapp.template_list"
             )
             found += [_remote_template(t) for t in page.get("data") or [] if isinstance(t, dict)]
-            paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
+            paging = page.get("paging")
+            if not isinstance(paging, dict):
+                paging = {}
             after = (paging.get("cursors") or {}).get("after")
             if not paging.get("next") or not after:
                 break

@@ -22,6 +22,10 @@ from graph.nodes.route import route_turn, silent
 from graph.ports import TurnServices
 from graph.state import ConversationState
 
+ConversationGraph = CompiledStateGraph[
+    ConversationState, TurnContext, ConversationState, ConversationState
+]
+
 
 def build_graph(
     checkpointer: BaseCheckpointSaver | None,
@@ -31,7 +35,7 @@ def build_graph(
     *,
     max_prompt_tokens: int = 6000,
     history_max_messages: int = 200,
-) -> CompiledStateGraph:
+) -> ConversationGraph:
     builder = StateGraph(ConversationState, context_schema=TurnContext)
     builder.add_node("load", make_load_node(services))
     builder.add_node("agent", make_agent_node(model_for, services, max_prompt_tokens))

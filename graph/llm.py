@@ -8,7 +8,7 @@ a short exponential backoff; anything else falls straight through to the fallbac
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from langchain_core.outputs import LLMResult
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.retry import ExponentialJitterParams
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from observability.metrics import LLM_CALLS, LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
 from settings import Settings
@@ -121,7 +121,7 @@ def make_chat_model(provider: str, settings: Settings, *, light: bool = False) -
 
         return ChatOpenAI(
             model=settings.openai_light_model if light else settings.openai_model,
-            api_key=api_key,
+            api_key=SecretStr(api_key),
             base_url=settings.openai_base_url or None,
             timeout=settings.llm_timeout_seconds,
             temperature=TEMPERATURE,
@@ -202,13 +202,14 @@ _PROVIDER_NAMES = {"google_genai": "gemini", "openai": "openai"}
 
 def usage_of(message: AIMessage) -> dict[str, Any]:
     """Token usage and the provider/model that answered; zeros when unknown."""
-    usage = message.usage_metadata or {}
+    usage: Mapping[str, Any] = message.usage_metadata or {}
     metadata = message.response_metadata or {}
-    raw_provider = metadata.get("model_provider")
+    raw_provider: str | None = metadata.get("model_provider")
+    provider = _PROVIDER_NAMES.get(raw_provider, raw_provider) if raw_provider else raw_provider
     return {
         "input_tokens": int(usage.get("input_tokens") or 0),
         "output_tokens": int(usage.get("output_tokens") or 0),
-        "provider": _PROVIDER_NAMES.get(raw_provider, raw_provider),
+        "provider": provider,
         "model": metadata.get("model_name") or metadata.get("model"),
     }
 

@@ -1,9 +1,12 @@
 """What the checkpointer keeps per conversation."""
 
-from typing import Annotated, TypedDict
+from typing import Annotated, Protocol, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from langgraph.runtime import Runtime
+
+from graph.context import TurnContext
 
 
 class ConversationState(TypedDict, total=False):
@@ -17,3 +20,13 @@ class ConversationState(TypedDict, total=False):
     # when the AI failed: what to tell the customer instead (once per escalation), or None
     holding: str | None
     outcome: str  # replied | silent | needs_human | no_reply
+
+
+# The node signatures LangGraph's `add_node` accepts: it matches parameters by name (`state`,
+# and `runtime` by keyword), which a plain `Callable[[...], dict]` does not promise.
+class StateNode(Protocol):
+    def __call__(self, state: ConversationState) -> dict: ...
+
+
+class RuntimeNode(Protocol):
+    def __call__(self, state: ConversationState, *, runtime: Runtime[TurnContext]) -> dict: ...

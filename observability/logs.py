@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import structlog
+from structlog.typing import EventDict
 
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|api_?key|signature", re.I)
 # Inside text: query parameters with secret-looking names (uvicorn's access lines carry the
@@ -30,14 +31,14 @@ def get_logger(name: str) -> Any:
     return structlog.get_logger(name)
 
 
-def _key_values(_: Any, __: str, event: dict[str, Any]) -> str:
+def _key_values(_: Any, __: str, event: EventDict) -> str:
     """`event key=value ...`: the message stdlib handlers see until configure() runs (and
     what tests read from caplog)."""
     message = str(event.pop("event", ""))
     return " ".join([message, *(f"{key}={value}" for key, value in event.items())])
 
 
-def redact_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
     for key, value in event.items():
         if _SECRET_KEY.search(key) and value not in (None, ""):
             event[key] = "[redacted]"

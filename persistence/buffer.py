@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import redis
 
@@ -99,12 +100,16 @@ class Buffer:
         """Conversations whose burst should have closed more than `grace` seconds ago."""
         seconds, micros = self.client.time()
         now = seconds + micros / 1_000_000
-        return [int(c) for c in self.client.zrangebyscore(DUE_KEY, "-inf", now - grace)]
+        # Without withscores, a plain list of members.
+        due = cast(list[bytes | str], self.client.zrangebyscore(DUE_KEY, "-inf", now - grace))
+        return [int(c) for c in due]
 
 
 @lru_cache
 def process_buffer() -> Buffer:
     """This process's buffer (made after fork in workers: see tasks.runtime.reset)."""
     settings = get_settings()
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set (run_server.py sets it for embedded Redis)")
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
     return Buffer(client, quiet=settings.buffer_seconds, max_wait=settings.buffer_max_seconds)

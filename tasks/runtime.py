@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import cast
 
 from celery.signals import worker_process_init, worker_process_shutdown
 from langgraph.checkpoint.postgres import PostgresSaver
-from langgraph.graph.state import CompiledStateGraph
-from psycopg.rows import dict_row
+from psycopg import Connection
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
-from graph.builder import build_graph
+from graph.builder import ConversationGraph, build_graph
 from graph.context import Role, TurnContext
 from graph.llm import LLMNotConfigured, build_agent_model
 from graph.nodes.agent import AgentModel
@@ -26,8 +27,8 @@ log = logging.getLogger(__name__)
 
 
 @lru_cache
-def checkpoint_pool() -> ConnectionPool:
-    return ConnectionPool(
+def checkpoint_pool() -> ConnectionPool[Connection[DictRow]]:
+    pool = ConnectionPool(
         db.libpq_url(db.database_url()),
         min_size=1,
         max_size=4,
@@ -35,6 +36,8 @@ def checkpoint_pool() -> ConnectionPool:
         check=ConnectionPool.check_connection,  # after a PostgreSQL restart: reconnect
         open=True,
     )
+    # The row factory is passed through `kwargs`, which the pool's type does not see.
+    return cast(ConnectionPool[Connection[DictRow]], pool)
 
 
 @lru_cache
@@ -55,7 +58,7 @@ def model_for(context: TurnContext) -> AgentModel | None:
 
 
 @lru_cache
-def conversation_graph() -> CompiledStateGraph:
+def conversation_graph() -> ConversationGraph:
     settings = get_settings()
     return build_graph(
         checkpointer(),

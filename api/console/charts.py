@@ -34,7 +34,7 @@ def hourly_bars(buckets: Sequence[HourBucket], *, width: int = 720, height: int 
     ]
     for i, bucket in enumerate(buckets):
         x = left + i * (bar_w + gap)
-        y = height - bottom
+        y: float = height - bottom
         for value, s in zip((bucket.customer, bucket.ai, bucket.operator), series, strict=True):
             if not value:
                 continue

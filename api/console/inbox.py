@@ -20,7 +20,7 @@ VIEW_LABELS = {"all": "All", "needs_human": "Needs human", "operator": "Operator
 
 
 def _context(db: Session, view: str, merchant_id: int | None) -> dict[str, Any]:
-    chosen: InboxView = view if view in VIEWS else "all"  # type: ignore[assignment]
+    chosen: InboxView = view if view in VIEWS else "all"
     return {
         "view": chosen,
         "views": [(v, VIEW_LABELS[v]) for v in VIEWS],

@@ -21,7 +21,7 @@ from graph.context import TurnContext
 from graph.llm import LLMNotConfigured, LLMUnavailable, invoke_agent_model
 from graph.ports import TurnServices
 from graph.prompts import system_prompt
-from graph.state import ConversationState
+from graph.state import ConversationState, RuntimeNode, StateNode
 from observability.logs import get_logger
 
 log = get_logger(__name__)
@@ -45,7 +45,7 @@ def make_agent_node(
     model_for: Callable[[TurnContext], AgentModel | None],
     services: TurnServices,
     max_tokens: int,
-) -> Callable[[ConversationState, Runtime[TurnContext]], dict]:
+) -> RuntimeNode:
     def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
         ctx = runtime.context
         history = budgeted_history(state.get("messages", []), max_tokens)
@@ -94,7 +94,7 @@ def after_agent(
     return "admin_tools" if runtime.context.role == "admin" else "customer_tools"
 
 
-def make_finish_node(history_max_messages: int) -> Callable[[ConversationState], dict]:
+def make_finish_node(history_max_messages: int) -> StateNode:
     def finish(state: ConversationState) -> dict:
         messages = state.get("messages", [])
         last = messages[-1] if messages else None

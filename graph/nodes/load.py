@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.ports import TurnServices
-from graph.state import ConversationState
+from graph.state import ConversationState, RuntimeNode
 from persistence.models import Author, Direction, Message
 
-LoadNode = Callable[[ConversationState, Runtime[TurnContext]], dict]
 
-
-def make_load_node(services: TurnServices) -> LoadNode:
+def make_load_node(services: TurnServices) -> RuntimeNode:
     def load_turn(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
         ctx = runtime.context
         reading = services.read_turn(

@@ -18,6 +18,8 @@ def route_turn(
 ) -> Literal["agent", "silent"]:
     with session_scope() as session:
         conversation = session.get(Conversation, runtime.context.conversation_id)
+        if conversation is None:  # deleted while its turn ran
+            raise LookupError(f"conversation {runtime.context.conversation_id} no longer exists")
         mode, waiting = conversation.mode, conversation.needs_human
     if mode != ConversationMode.AI:
         return "silent"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from persistence.models import Conversation, Customer, PhoneNumber
 from services.errors import NotFound
@@ -63,7 +63,9 @@ def _find_customer(
     return session.scalars(stmt).first()
 
 
-def _taken(session: Session, merchant_id: int, column: object, value: str) -> bool:
+def _taken(
+    session: Session, merchant_id: int, column: InstrumentedAttribute[str | None], value: str
+) -> bool:
     stmt = select(Customer.id).where(Customer.merchant_id == merchant_id, column == value)
     return session.scalar(stmt) is not None
 

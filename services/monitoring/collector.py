@@ -52,8 +52,8 @@ class StateCollector(Collector):
         for mode, needs_human, count in modes:
             counts[str(mode)] = counts.get(str(mode), 0) + count
             waiting += count if needs_human else 0
-        for mode in ("ai", "operator"):
-            by_mode.add_metric([mode], counts.get(mode, 0))
+        for label in ("ai", "operator"):
+            by_mode.add_metric([label], counts.get(label, 0))
         yield by_mode
         yield GaugeMetricFamily(
             "switchboard_conversations_needing_human",

@@ -105,7 +105,7 @@ def answer_notification(
     notification.answered_by_user_id = answerer.merchant_user_id
     notification.delivered_at = None
     notification.delivery_method = None
-    if kind.type == NotificationType.USER_SUPPORT_REQUEST:
+    if kind.notification_type == NotificationType.USER_SUPPORT_REQUEST:
         conversation = lock(session, notification.conversation_id)
         conversation.needs_human = False  # handled: the AI may speak again
         conversation.needs_human_since = None
@@ -119,8 +119,8 @@ def answer_notification(
     )  # fmt: skip
     jobs.enqueue(session, "switchboard.notifications.deliver_answer", number)
     jobs.enqueue(session, "switchboard.notifications.draft_knowledge", number)
-    ESCALATIONS_ANSWERED.labels(kind.type.value).inc()
-    ESCALATION_ANSWER_SECONDS.labels(kind.type.value).observe(
+    ESCALATIONS_ANSWERED.labels(kind.notification_type.value).inc()
+    ESCALATION_ANSWER_SECONDS.labels(kind.notification_type.value).observe(
         (now - notification.created_at).total_seconds()
     )
     log.info("notification.answered", notification_id=number)
@@ -268,7 +268,7 @@ def _delivery_facts(notification_id: int) -> _Facts | None:
         return _Facts(
             text=str(notification.answer[kind.customer_text_field]),
             merchant_name=merchant.name,
-            customer_texts=list(reversed(texts)),
+            customer_texts=[t for t in reversed(texts) if t is not None],
             language=customer.language or merchant.default_language,
             lead_in=f'About your question "{question}": ' if question
             else "About your support request: ",

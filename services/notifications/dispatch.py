@@ -60,7 +60,7 @@ def _route_if_needed(notification_id: int) -> Route | None:
             notification is None
             or notification.dispatched_at is not None
             or notification.target_user_type is not None
-            or kind_of(notification.type).type != NotificationType.USER_SUPPORT_REQUEST
+            or kind_of(notification.type).notification_type != NotificationType.USER_SUPPORT_REQUEST
         ):
             return None
         reason = str(notification.context.get("support_request_reason", ""))

@@ -112,7 +112,7 @@ def status_counts(
     if merchant_id is not None:
         stmt = stmt.where(Notification.merchant_id == merchant_id)
     if notification_type:
-        stmt = stmt.where(Notification.type == kind_of(notification_type).type.value)
+        stmt = stmt.where(Notification.type == kind_of(notification_type).notification_type.value)
     counts = {str(status): n for status, n in session.execute(stmt).tuples()}
     return {s.value: counts.get(s.value, 0) for s in NotificationStatus}
 
@@ -161,7 +161,7 @@ def _row(
     return NotificationRow(
         id=notification.id,
         ref=ref(notification.id),
-        type=kind.type.value,
+        type=kind.notification_type.value,
         title=kind.title,
         status=str(notification.status),
         asked=" ".join(str(context.get(name, "")) for name in kind.requested_fields).strip(),

@@ -53,7 +53,7 @@ class UserSupportRequestAnswer(BaseModel):
 
 @dataclass(frozen=True)
 class NotificationKind:
-    type: NotificationType
+    notification_type: NotificationType
     title: str  # how people read it: "question", "support request"
     request_schema: type[BaseModel]
     requested_fields: tuple[str, ...]
@@ -72,7 +72,7 @@ class NotificationKind:
 
 REGISTRY: dict[NotificationType, NotificationKind] = {
     NotificationType.USER_QUESTION_REQUEST: NotificationKind(
-        type=NotificationType.USER_QUESTION_REQUEST,
+        notification_type=NotificationType.USER_QUESTION_REQUEST,
         title="question",
         request_schema=UserQuestionRequest,
         requested_fields=("question",),
@@ -83,7 +83,7 @@ REGISTRY: dict[NotificationType, NotificationKind] = {
         customer_text_field="answer",
     ),
     NotificationType.USER_SUPPORT_REQUEST: NotificationKind(
-        type=NotificationType.USER_SUPPORT_REQUEST,
+        notification_type=NotificationType.USER_SUPPORT_REQUEST,
         title="support request",
         request_schema=UserSupportRequest,
         requested_fields=("support_request_reason",),

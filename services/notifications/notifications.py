@@ -81,7 +81,7 @@ def open_notification(
     missing = [name for name in kind.requested_fields if not context.get(name)]
     if missing:
         raise InvalidInput(
-            f"a {kind.type.value} needs {', '.join(missing)} in its context "
+            f"a {kind.notification_type.value} needs {', '.join(missing)} in its context "
             f"(required: {', '.join(kind.requested_fields)})"
         )
     try:
@@ -89,8 +89,12 @@ def open_notification(
             {name: context[name] for name in kind.request_schema.model_fields if name in context}
         )
     except ValidationError as exc:
-        raise InvalidInput(f"invalid {kind.type.value} context: {_first_error(exc)}") from None
-    if turn_id is not None and (existing := _opened_in_turn(session, turn_id, kind.type)):
+        raise InvalidInput(
+            f"invalid {kind.notification_type.value} context: {_first_error(exc)}"
+        ) from None
+    if turn_id is not None and (
+        existing := _opened_in_turn(session, turn_id, kind.notification_type)
+    ):
         return existing
     conversation, customer, phone = conversation_parties(session, conversation_id)
     merchant = session.get(Merchant, phone.merchant_id)
@@ -104,7 +108,7 @@ def open_notification(
         merchant_id=merchant.id,
         conversation_id=conversation.id,
         turn_id=turn_id,
-        type=kind.type.value,
+        type=kind.notification_type.value,
         status=NotificationStatus.REQUESTED,
         context=data,
         answer_schema=kind.answer_json_schema(),
@@ -114,19 +118,19 @@ def open_notification(
         with session.begin_nested():
             session.add(notification)
     except IntegrityError:  # the same turn, run twice at once
-        existing = _opened_in_turn(session, turn_id or 0, kind.type)
+        existing = _opened_in_turn(session, turn_id or 0, kind.notification_type)
         if existing is None:
             raise
         return existing
     jobs.enqueue(session, "switchboard.notifications.dispatch", notification.id)
-    ESCALATIONS_OPENED.labels(kind.type.value).inc()
+    ESCALATIONS_OPENED.labels(kind.notification_type.value).inc()
     audit.record(
         session, conversation_id=conversation.id, action="notification_requested",
-        detail={"notification_id": notification.id, "type": kind.type.value},
+        detail={"notification_id": notification.id, "type": kind.notification_type.value},
     )  # fmt: skip
     events.emit(
         session, "notification_requested", conversation_id=conversation.id,
-        notification_id=notification.id, notification_type=kind.type.value,
+        notification_id=notification.id, notification_type=kind.notification_type.value,
     )  # fmt: skip
     return notification
 
@@ -185,7 +189,7 @@ def list_notifications(
     if status:
         stmt = stmt.where(Notification.status == NotificationStatus(status))
     if notification_type:
-        stmt = stmt.where(Notification.type == kind_of(notification_type).type.value)
+        stmt = stmt.where(Notification.type == kind_of(notification_type).notification_type.value)
     if conversation_id is not None:
         stmt = stmt.where(Notification.conversation_id == conversation_id)
     stmt = stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)
@@ -299,4 +303,5 @@ def replied_requests(session: Session, wamids: set[str]) -> dict[str, int]:
         .join(NotificationRecipient, NotificationRecipient.request_message_id == Message.id)
         .where(Message.wamid.in_(wamids))
     )
-    return {wamid: notification_id for wamid, notification_id in session.execute(stmt)}
+    rows = session.execute(stmt)
+    return {wamid: notification_id for wamid, notification_id in rows if wamid is not None}

@@ -59,6 +59,11 @@ def _require(condition: bool, details: str) -> None:
         raise GraphError(100, f"Invalid parameter: {details}")
 
 
+def _required_object(value: Any, details: str) -> dict[str, Any]:
+    _require(isinstance(value, dict), details)
+    return value
+
+
 def _nonempty(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
@@ -82,8 +87,7 @@ def bubble_of(body: dict[str, Any], wamid: str) -> Bubble:
     """The message as the person's phone shows it; GraphError when Meta would refuse it."""
     kind = body.get("type", "text")
     _require(kind in SEND_TYPES, f"unsupported message type {kind!r}")
-    content = body.get(kind)
-    _require(isinstance(content, dict), f"{kind} object is required")
+    content = _required_object(body.get(kind), f"{kind} object is required")
     bubble = Bubble(id=wamid, mine=False, kind=kind, callback=body.get("biz_opaque_callback_data"))
     if kind == "text":
         text = content.get("body")
@@ -106,12 +110,9 @@ def bubble_of(body: dict[str, Any], wamid: str) -> Bubble:
 
 
 def _template(content: dict[str, Any]) -> dict[str, Any]:
-    language = content.get("language")
     _require(_nonempty(content.get("name")), "template.name is required")
-    _require(
-        isinstance(language, dict) and _nonempty(language.get("code")),
-        "template.language.code is required",
-    )
+    language = _required_object(content.get("language"), "template.language.code is required")
+    _require(_nonempty(language.get("code")), "template.language.code is required")
     params: dict[str, list[str]] = {}
     buttons: list[str] = []
     for component in content.get("components") or []:
@@ -145,8 +146,7 @@ def _parameter_text(parameter: Any) -> str:
 
 def _interactive(content: dict[str, Any]) -> tuple[str, list[str]]:
     _require(_nonempty(content.get("type")), "interactive.type is required")
-    action = content.get("action")
-    _require(isinstance(action, dict), "interactive.action is required")
+    action = _required_object(content.get("action"), "interactive.action is required")
     body = content.get("body") or {}
     titles = [
         str((b.get("reply") or {}).get("title") or b.get("title") or "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -48,6 +48,12 @@ def _chat(pnid: str, chat: str) -> str:
     return f"sandbox:{pnid}:{chat}"
 
 
+def _text(reply: bytes | str) -> str:
+    """A Redis reply as text: our clients return bytes (no decode_responses), though
+    redis-py's types allow str too."""
+    return reply if isinstance(reply, str) else reply.decode()
+
+
 def _touch(pipe: Any, *keys: str) -> None:
     for key in keys:
         pipe.expire(key, TTL_SECONDS)
@@ -76,7 +82,7 @@ def thread(client: redis.Redis, pnid: str, chat: str) -> list[Bubble]:
     bubbles = []
     for item in raw:
         data = json.loads(item)
-        status = statuses.get(data["id"].encode(), b"sent").decode()
+        status = _text(statuses.get(data["id"].encode(), b"sent"))
         bubbles.append(Bubble(**data, status=status))
     return bubbles
 
@@ -86,7 +92,7 @@ def locate(client: redis.Redis, wamid: str) -> tuple[str, str] | None:
     found = client.get(f"sandbox:wamid:{wamid}")
     if found is None:
         return None
-    pnid, _, chat = found.decode().partition("|")
+    pnid, _, chat = _text(found).partition("|")
     return pnid, chat
 
 
@@ -96,7 +102,7 @@ def set_status(client: redis.Redis, pnid: str, chat: str, wamid: str, status: st
     current = client.hget(key, wamid)
     if current is None:
         return False
-    if _RANK.get(status, -1) <= _RANK.get(current.decode(), -1):
+    if _RANK.get(status, -1) <= _RANK.get(_text(current), -1):
         return False
     client.hset(key, wamid, status)
     return True
@@ -112,7 +118,9 @@ def is_typing(client: redis.Redis, pnid: str, chat: str) -> bool:
 
 def chats(client: redis.Redis, pnid: str) -> list[str]:
     """Chats with any message, the most recent first."""
-    return [c.decode() for c in client.zrevrange(f"sandbox:{pnid}:chats", 0, 99)]
+    # Without withscores, a plain list of members.
+    found = cast(list[bytes | str], client.zrevrange(f"sandbox:{pnid}:chats", 0, 99))
+    return [_text(c) for c in found]
 
 
 def save_persona(client: redis.Redis, pnid: str, persona: Persona) -> None:
@@ -142,7 +150,7 @@ def issue_media_url(client: redis.Redis, media_id: str, token: str) -> None:
 
 def media_for_url(client: redis.Redis, token: str) -> str | None:
     found = client.get(f"sandbox:media-url:{token}")
-    return found.decode() if found else None
+    return _text(found) if found else None
 
 
 def save_template(client: redis.Redis, waba_id: str, template: dict[str, Any]) -> bool:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import select
 
 from channels.errors import WhatsAppError
+from channels.whatsapp import WhatsAppClient
 from graph.context import TurnContext
 from observability.logs import get_logger
 from persistence.db import session_scope
@@ -49,7 +50,7 @@ def typing_indicator(context: TurnContext, refresh: float = REFRESH_SECONDS) -> 
         stop.set()
 
 
-def _last_inbound(context: TurnContext) -> tuple[object, str] | None:
+def _last_inbound(context: TurnContext) -> tuple[WhatsAppClient, str] | None:
     with session_scope() as session:
         conversation, _, phone = conversation_parties(session, context.conversation_id)
         if conversation.mode != ConversationMode.AI:

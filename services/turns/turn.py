@@ -298,9 +298,10 @@ def _settle(message_id: int, status: DeliveryStatus) -> DeliveryStatus:
     while time.monotonic() < deadline:
         time.sleep(0.5)
         with session_scope() as session:
-            status = DeliveryStatus(
-                session.scalar(select(Message.status).where(Message.id == message_id))
-            )
+            current = session.scalar(select(Message.status).where(Message.id == message_id))
+        if current is None:  # its conversation was deleted meanwhile
+            raise LookupError(f"message {message_id} no longer exists")
+        status = DeliveryStatus(current)
         if status not in (DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN):
             return status
     log.warning("turn.reply_in_flight.reconciled", message_id=message_id)

@@ -12,6 +12,7 @@ from persistence.db import session_scope
 from persistence.models import Document, DocumentStatus
 from services.knowledge import knowledge
 from services.merchants.operator import create_operator
+from tests.factories import make_document
 from tests.integration.console_helpers import csrf_token, login, submit
 
 pytestmark = pytest.mark.integration
@@ -40,14 +41,9 @@ def library(merchant) -> dict[str, int]:
     }  # fmt: skip
     with session_scope() as session:
         return {
-            key: knowledge.create_document(
-                session,
-                merchant_id=merchant["id"],
-                category=category,
-                title=title,
-                content=content,
-                status=status,
-                review_note=NOTE if status == draft else None,
+            key: make_document(
+                session, merchant_id=merchant["id"], category=category, title=title,
+                content=content, status=status, review_note=NOTE if status == draft else None,
             ).id  # fmt: skip
             for key, (category, title, content, status) in made.items()
         }

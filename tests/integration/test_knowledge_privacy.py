@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from persistence.db import session_scope
 from persistence.models import Document, Notification
-from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.knowledge import knowledge
 from services.knowledge.personal_data import find_personal_data
 from services.notifications.answers import Answerer, answer_notification
 from services.notifications.drafts import draft_from_answer
 from services.notifications.notifications import open_notification
+from tests.factories import make_conversation
 
 pytestmark = pytest.mark.integration
 LEAKY_QUESTION = "Has my order #4411 to 12 Baker Street shipped?"
@@ -26,13 +26,10 @@ LEAKY_ANSWER = "Yes, Ana: it left on Monday with DHL, tracking 1Z999AA1012345678
 @pytest.fixture
 def asked(merchant: dict) -> dict:
     with session_scope() as session:
-        customer = upsert_customer(
-            session, merchant_id=merchant["id"], wa_id="15551234567", user_id=None,
+        conversation = make_conversation(
+            session, merchant_id=merchant["id"], phone_id=merchant["phone_id"],
             profile_name="Ana Lopez",
         )  # fmt: skip
-        conversation = upsert_conversation(
-            session, phone_id=merchant["phone_id"], customer_id=customer.id
-        )
     return {**merchant, "conversation": conversation.id}
 
 

@@ -29,9 +29,9 @@ from persistence.models import (
     Message,
     RejectedWebhook,
 )
-from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.delivery.statuses import apply_statuses
 from tests.conftest import APP_SECRET, VERIFY_TOKEN
+from tests.factories import make_conversation, make_message
 from tests.helpers import eventually, messages_in_db, post_webhook
 from tests.webhooks import load_payload, new_wamid, sign, status_payload, text_message_payload
 
@@ -88,23 +88,12 @@ def assert_nothing_stored() -> None:
 def outbound_message(merchant: dict, *, wamid: str | None, status: DeliveryStatus) -> int:
     """An AI reply already handed to the Graph API, as the outbox would have left it."""
     with session_scope() as session:
-        customer = upsert_customer(session, merchant_id=merchant["id"], wa_id=PHONE, user_id=None)
-        conversation = upsert_conversation(
-            session, phone_id=merchant["phone_id"], customer_id=customer.id
+        conversation = make_conversation(
+            session, merchant_id=merchant["id"], phone_id=merchant["phone_id"], wa_id=PHONE
         )
-        message = Message(
-            conversation_id=conversation.id,
-            direction=Direction.OUTBOUND,
-            author=Author.AI,
-            wamid=wamid,
-            type="text",
-            text="Your order ships today.",
-            status=status,
-            send_attempts=1,
-        )
-        session.add(message)
-        session.flush()
-        return message.id
+        return make_message(
+            session, conversation_id=conversation.id, wamid=wamid, status=status
+        ).id
 
 
 def apply(payload: dict) -> int:
