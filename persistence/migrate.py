@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 
 from observability.logs import get_logger
 from persistence.db import libpq_url, sqlalchemy_url
+from settings import get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = get_logger(__name__)
@@ -42,6 +43,4 @@ def upgrade(url: str) -> None:
 
 
 if __name__ == "__main__":
-    from settings import get_settings
-
     upgrade(get_settings().database_url or "")

@@ -61,6 +61,33 @@ class Author(enum.StrEnum):
     SYSTEM = "system"
 
 
+class TurnResult(enum.StrEnum):
+    """How a turn ended (turns.outcome)."""
+
+    REPLIED = "replied"
+    SILENT = "silent"  # operator mode: recorded, not answered
+    NEEDS_HUMAN = "needs_human"
+    NO_REPLY = "no_reply"
+    UNSENT = "unsent"  # dropped by a takeover, or refused by the provider
+    ABANDONED = "abandoned"  # redone too often: handed to a person
+
+
+class MediaStatus(enum.StrEnum):
+    """Where an inbound message's file is (messages.media_status)."""
+
+    PENDING = "pending"
+    STORED = "stored"
+    FAILED = "failed"
+
+
+class DeliveryMethod(enum.StrEnum):
+    """How a staff answer reached the customer (notifications.delivery_method)."""
+
+    CONVERSATION = "conversation"  # relayed by the customer's graph inside the window
+    TEMPLATE = "template"  # the answer template, outside the window
+    NOTE = "note"  # left for the operator who holds the conversation
+
+
 class DeliveryStatus(enum.StrEnum):
     """Outbound message life cycle. The order of RANK is the only way a status may move."""
 

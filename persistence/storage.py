@@ -142,7 +142,7 @@ class S3Storage:
 
 @contextmanager
 def _s3_errors(key: str) -> Iterator[None]:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError  # S3 deployments only
 
     try:
         yield

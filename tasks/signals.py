@@ -13,8 +13,10 @@ from typing import Any
 import psutil
 import structlog
 from celery.signals import celeryd_init, setup_logging, task_postrun, task_prerun, worker_init
+from prometheus_client import start_http_server
 
 from observability.logs import configure
+from observability.metrics import process_registry
 from settings import get_settings
 
 
@@ -75,8 +77,4 @@ def _metrics_port(**_: Any) -> None:
     port = get_settings().worker_metrics_port
     if port is None:
         return
-    from prometheus_client import start_http_server
-
-    from observability.metrics import process_registry
-
     start_http_server(port, registry=process_registry())

@@ -10,7 +10,7 @@ from langgraph.runtime import Runtime
 from graph.context import TurnContext
 from graph.ports import TurnServices
 from graph.state import ConversationState, RuntimeNode
-from persistence.models import Author, Direction, Message
+from persistence.models import Author, Direction, MediaStatus, Message
 
 
 def make_load_node(services: TurnServices) -> RuntimeNode:
@@ -60,7 +60,7 @@ def _customer_messages(
     lines = [line for line in lines if line]
     if not lines:
         return []
-    media = [m.id for m in inbound if m.media_status == "stored"]
+    media = [m.id for m in inbound if m.media_status == MediaStatus.STORED]
     extra = {"turn_id": turn_id, "media_ids": media} if media else {}
     return [
         HumanMessage(content="\n".join(lines), id=f"in-{inbound[0].id}", additional_kwargs=extra)
@@ -94,6 +94,6 @@ def render_inbound(message: Message) -> str:
         label = f"{label[:-1]}, {media['mime_type'].split(';')[0]}]"
     if message.transcript:
         text = f"{text} (transcript: {message.transcript})".strip()
-    if message.media_status == "failed":
+    if message.media_status == MediaStatus.FAILED:
         text = f"{text} (the file could not be loaded: {message.media_error})".strip()
     return f"{label} {text}".strip()

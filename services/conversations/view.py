@@ -15,6 +15,7 @@ from persistence.models import (
     Customer,
     Direction,
     MediaAsset,
+    MediaStatus,
     Merchant,
     MerchantUser,
     Message,
@@ -100,7 +101,7 @@ def message_file(session: Session, message: Message) -> tuple[bytes, str, str] |
     media = message.media or {}
     try:
         if message.direction == Direction.INBOUND:
-            if message.media_status != "stored" or not message.media_key:
+            if message.media_status != MediaStatus.STORED or not message.media_key:
                 return None
             mime = str(media.get("mime_type") or "application/octet-stream")
             name = str(media.get("filename") or message.media_key.rsplit("/", 1)[-1])

@@ -24,6 +24,7 @@ from persistence.models import (
     ConversationMode,
     DeliveryStatus,
     Direction,
+    MediaStatus,
     Message,
     RejectedWebhook,
 )
@@ -161,7 +162,7 @@ def store_inbound(session: Session, *, conversation_id: int, message: InboundMes
             type=message.type[:32],
             text=message.text,
             media=asdict(message.media) if message.media else None,
-            media_status="pending" if message.media else None,
+            media_status=MediaStatus.PENDING if message.media else None,
             context_wamid=message.context_wamid,
             raw=message.raw,
             wa_timestamp=message.timestamp,

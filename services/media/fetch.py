@@ -22,14 +22,14 @@ from channels.errors import MediaTooLarge, MediaUrlExpired, WhatsAppError
 from channels.whatsapp import MediaInfo, WhatsAppClient
 from observability.logs import get_logger
 from persistence.db import session_scope
-from persistence.models import Conversation, Direction, Message, PhoneNumber
+from persistence.models import Conversation, Direction, MediaStatus, Message, PhoneNumber
 from persistence.storage import StorageError, get_storage
 from services.merchants.clients import client_for
 from settings import get_settings
 
 log = get_logger(__name__)
 
-PENDING, STORED, FAILED = "pending", "stored", "failed"
+PENDING, STORED, FAILED = MediaStatus.PENDING, MediaStatus.STORED, MediaStatus.FAILED
 
 
 class MediaFetchRetry(Exception):

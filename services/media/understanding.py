@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from observability.logs import get_logger
 from persistence.db import session_scope
-from persistence.models import Direction, Message
+from persistence.models import Direction, MediaStatus, Message
 from persistence.storage import get_storage
+from services.media.fetch import fetch_inbound_media
+from services.media.transcription import TranscriptionFailed, transcribe
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -33,10 +35,8 @@ def base_mime(mime_type: str | None) -> str:
 def prepare_turn_media(turn_id: int) -> None:
     """Fetch what is still pending and transcribe voice notes, before the model runs.
     Failures are recorded on the message and never stop the turn."""
-    from services.media.fetch import fetch_inbound_media
-
     with session_scope() as session:
-        pending = _turn_media(session, turn_id, statuses=("pending",))
+        pending = _turn_media(session, turn_id, statuses=(MediaStatus.PENDING,))
     for message_id in pending:
         try:
             fetch_inbound_media(message_id)
@@ -45,15 +45,13 @@ def prepare_turn_media(turn_id: int) -> None:
     with session_scope() as session:
         voice = [
             m for m in _turn_messages(session, turn_id)
-            if m.type == "audio" and m.media_status == "stored" and m.transcript is None
+            if m.type == "audio" and m.media_status == MediaStatus.STORED and m.transcript is None
         ]  # fmt: skip
         for message in voice:
             message.transcript = transcribe_message(message)
 
 
 def transcribe_message(message: Message) -> str | None:
-    from services.media.transcription import TranscriptionFailed, transcribe
-
     try:
         audio = get_storage().get(message.media_key or "")
         return transcribe(audio, base_mime((message.media or {}).get("mime_type")))
@@ -73,7 +71,7 @@ def content_blocks(message_ids: list[int]) -> list[dict]:
     with session_scope() as session:
         rows = session.scalars(select(Message).where(Message.id.in_(message_ids))).all()
         wanted = [(m.type, m.media_key, base_mime((m.media or {}).get("mime_type"))) for m in rows
-                  if m.media_status == "stored" and m.media_key]  # fmt: skip
+                  if m.media_status == MediaStatus.STORED and m.media_key]  # fmt: skip
     for kind, key, mime in wanted:
         if kind in IMAGE_TYPES and mime.startswith("image/"):
             blocks.append(_block("image", key, mime))

@@ -28,6 +28,7 @@ from persistence.models import (
     Author,
     ConversationMode,
     Customer,
+    DeliveryMethod,
     Direction,
     Merchant,
     MerchantUser,
@@ -170,7 +171,7 @@ def _validate(schema: dict[str, Any], data: dict[str, Any], label: str) -> None:
 class AnswerDelivery:
     send: list[int] = field(default_factory=list)  # outbox ids to send after commit
     run_turn: int | None = None  # the customer conversation whose graph relays the answer
-    method: str | None = None
+    method: DeliveryMethod | None = None
 
 
 def deliver_answer(notification_id: int) -> AnswerDelivery:
@@ -214,18 +215,18 @@ def deliver_answer(notification_id: int) -> AnswerDelivery:
             )
             add_note(session, conversation.id, f"{record} It went to the customer as a "
                      "template message: their 24-hour window was closed.")  # fmt: skip
-            plan.method = "template"
+            plan.method = DeliveryMethod.TEMPLATE
         elif conversation.mode == ConversationMode.AI:
             add_note(session, conversation.id, f"{record}\nSuggested wording: "
                      f"{localized.sentence}\nPass this answer on to the customer now, "
                      "in the conversation's language and tone.")  # fmt: skip
             conversation.reply_requested = True
             jobs.enqueue(session, "switchboard.turn.flush", conversation.id)
-            plan.run_turn, plan.method = conversation.id, "conversation"
+            plan.run_turn, plan.method = conversation.id, DeliveryMethod.CONVERSATION
         else:
             add_note(session, conversation.id, f"{record} An operator has this conversation: "
                      "please pass the answer on.")  # fmt: skip
-            plan.method = "note"
+            plan.method = DeliveryMethod.NOTE
         notification.delivered_at = datetime.now(UTC)
         notification.delivery_method = plan.method
     log.info("notification.delivered", notification_id=notification_id, method=plan.method)

@@ -23,7 +23,15 @@ from graph.context import TurnContext
 from observability.logs import get_logger
 from observability.metrics import BURST_MESSAGES, TURNS
 from persistence.db import get_engine, session_scope
-from persistence.models import Conversation, DeliveryStatus, Direction, Merchant, Message, Turn
+from persistence.models import (
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    Merchant,
+    Message,
+    Turn,
+    TurnResult,
+)
 from services.conversations.conversation import conversation_parties
 from services.delivery.outbox import enqueue_reply, reconcile, send_pending
 from services.handoff.handoff import escalate_after_failure, request_human
@@ -203,7 +211,7 @@ def _run_turn(
                 reply, outcome = run_graph(context)
             sent = _deliver(conversation_id, turn.id, reply)
             if reply and not sent:
-                outcome = "unsent"  # dropped by a takeover, or failed at the Graph API
+                outcome = TurnResult.UNSENT  # dropped by a takeover, or failed at the Graph API
                 _escalate_if_window_closed(conversation_id, turn.id)
             _finish(turn.id, outcome)
             log.info("turn.finished", outcome=outcome, attempt=turn.attempts, messages=burst)
@@ -243,7 +251,7 @@ def _abandon(conversation_id: int, turn_id: int, reason: str) -> TurnOutcome:
     with session_scope() as session:
         holding = escalate_after_failure(session, conversation_id, reason)
     sent = _deliver(conversation_id, turn_id, holding)
-    _finish(turn_id, "abandoned")
+    _finish(turn_id, TurnResult.ABANDONED)
     log.warning("turn.abandoned", turn_id=turn_id, reason=reason)
     return TurnOutcome("abandoned", turn_id, sent)
 
@@ -309,6 +317,7 @@ def _settle(message_id: int, status: DeliveryStatus) -> DeliveryStatus:
 
 
 def _finish(turn_id: int, outcome: str) -> None:
+    outcome = TurnResult(outcome)
     with session_scope() as session:
         session.execute(
             update(Turn)
