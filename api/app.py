@@ -25,7 +25,7 @@ from api.errors import install_error_handlers
 from api.sandbox import install as install_sandbox
 from persistence import jobs
 from persistence.buffer import process_buffer
-from services.ingest.intake import default_scheduler
+from services.ingest.flows import default_scheduler
 
 log = logging.getLogger(__name__)
 

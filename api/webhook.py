@@ -15,7 +15,7 @@ from channels.webhook import InvalidNotification, parse_notification, verify_sig
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_REQUESTS
 from services import failpoints
-from services.ingest.intake import intake
+from services.ingest.flows import intake
 from settings import get_settings
 
 log = get_logger(__name__)

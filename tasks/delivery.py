@@ -2,7 +2,7 @@
 
 from sqlalchemy.exc import OperationalError
 
-from services.delivery.outbox import reconcile as reconcile_send
+from services.delivery.flows import reconcile as reconcile_send
 from tasks import app
 
 

@@ -1,6 +1,7 @@
 """Delivery of outgoing conversation events, retried with backoff."""
 
-from services.events.events import EventDeliveryFailed, deliver
+from services.events.events import EventDeliveryFailed
+from services.events.flows import deliver
 from tasks import app
 
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from persistence.db import session_scope
 from persistence.models import Author
-from services.delivery.outbox import enqueue_message, send_pending
+from services.delivery.flows import send_pending
+from services.delivery.outbox import enqueue_message
 from services.handoff import handoff
 from services.turns.followup import follow_up_text
 from settings import get_settings

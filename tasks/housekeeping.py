@@ -10,10 +10,10 @@ from observability.logs import get_logger
 from persistence.db import session_scope
 from services.delivery.outbox import unresolved_sends
 from services.events.events import undelivered
-from services.media.fetch import pending_media
+from services.media.flows import pending_media
 from services.notifications.answers import unfinished
 from services.notifications.dispatch import undispatched
-from services.turns.turn import conversations_needing_turns
+from services.turns.flows import conversations_needing_turns
 from settings import get_settings
 from tasks import app, runtime
 from tasks.delivery import reconcile

@@ -7,7 +7,7 @@ from typing import Any
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
-from services.media.fetch import MediaFetchRetry, fetch_inbound_media, give_up
+from services.media.flows import MediaFetchRetry, fetch_inbound_media, give_up
 from tasks import app
 
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 from sqlalchemy.exc import OperationalError
 
 from observability.logs import get_logger
-from services.delivery.outbox import send_pending
-from services.notifications import answers as notification_answers
-from services.notifications import dispatch as notification_dispatch
-from services.notifications import drafts as knowledge_drafts
+from services.delivery.flows import send_pending
+from services.notifications import flows as escalations
 from tasks import app
 
 log = get_logger(__name__)
@@ -24,7 +22,7 @@ _RETRY = {
 
 @app.task(name="switchboard.notifications.dispatch", **_RETRY)
 def dispatch(notification_id: int) -> int:
-    ids = notification_dispatch.dispatch(notification_id)
+    ids = escalations.dispatch(notification_id)
     for message_id in ids:
         send_pending(message_id, only_in_ai_mode=False)
     return len(ids)
@@ -32,9 +30,9 @@ def dispatch(notification_id: int) -> int:
 
 @app.task(name="switchboard.notifications.deliver_answer", **_RETRY)
 def deliver_answer(notification_id: int) -> str | None:
-    for message_id in notification_answers.closure_notices(notification_id):
+    for message_id in escalations.closure_notices(notification_id):
         send_pending(message_id, only_in_ai_mode=False)
-    plan = notification_answers.deliver_answer(notification_id)
+    plan = escalations.deliver_answer(notification_id)
     for message_id in plan.send:
         send_pending(message_id, only_in_ai_mode=False)
     return plan.method
@@ -42,5 +40,5 @@ def deliver_answer(notification_id: int) -> str | None:
 
 @app.task(name="switchboard.notifications.draft_knowledge", **_RETRY)
 def draft_knowledge(notification_id: int) -> int | None:
-    return knowledge_drafts.draft_from_answer(notification_id)
+    return escalations.draft_from_answer(notification_id)
 

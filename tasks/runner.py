@@ -10,8 +10,8 @@ from graph.context import TurnContext
 from observability.logs import get_logger
 from persistence.db import session_scope
 from services.handoff.handoff import escalate_after_failure
-from services.media.understanding import prepare_turn_media
-from services.turns import turn as turns
+from services.media.flows import prepare_turn_media
+from services.turns import flows as turns
 from services.turns.presence import typing_indicator
 from tasks import runtime
 

@@ -8,34 +8,21 @@ A send whose outcome is unknown is reconciled from status webhooks, never blindl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from channels.base import OutboundMessage, OutboundText, Recipient
-from channels.errors import DeliveryOutcomeUnknown, WhatsAppError
 from channels.text import split_message
 from channels.webhook import StatusUpdate
 from observability.logs import get_logger
-from observability.metrics import SENDS
-from persistence.db import session_scope
 from persistence.models import (
     Author,
-    Conversation,
-    ConversationMode,
-    Customer,
     DeliveryStatus,
     Direction,
     Message,
-    PhoneNumber,
 )
-from services import failpoints
-from services.media import send as media_send
-from services.media.send import MediaRef
-from services.merchants.clients import client_for
-from services.templates.templates import stored_template
 
 log = get_logger(__name__)
 
@@ -102,132 +89,6 @@ def enqueue_message(session: Session, *, conversation_id: int, text: str, author
     session.add(message)
     session.flush()
     return message.id
-
-
-def send_pending(message_id: int, *, only_in_ai_mode: bool) -> DeliveryStatus:
-    """Send one outbox message. Each step commits on its own; see the module docstring."""
-    with session_scope() as session:
-        claimed = session.execute(
-            update(Message)
-            .where(Message.id == message_id, Message.status == DeliveryStatus.PENDING)
-            .values(
-                status=DeliveryStatus.SENDING,
-                status_at=datetime.now(UTC),
-                send_attempts=Message.send_attempts + 1,
-            )
-            .returning(Message.id)
-        ).scalar()
-    if claimed is None:
-        return _status_of(message_id)
-    return _send_claimed(message_id, only_in_ai_mode=only_in_ai_mode)
-
-
-def _send_claimed(message_id: int, *, only_in_ai_mode: bool) -> DeliveryStatus:
-    try:
-        media = media_send.resolve_media(message_id)
-    except media_send.MediaUnavailable as exc:
-        return _fail_unsendable(message_id, exc.message)
-    status, rejected = _send_locked(message_id, media, only_in_ai_mode, retry_media=True)
-    if not rejected:
-        return status
-    # WhatsApp no longer knows the cached media id: upload the file again, send once more.
-    try:
-        media = media_send.resolve_media(message_id, refresh=True)
-    except media_send.MediaUnavailable as exc:
-        return _fail_unsendable(message_id, exc.message)
-    status, _ = _send_locked(message_id, media, only_in_ai_mode, retry_media=False)
-    return status
-
-
-def _send_locked(
-    message_id: int, media: MediaRef | None, only_in_ai_mode: bool, *, retry_media: bool
-) -> tuple[DeliveryStatus, bool]:
-    """One send under the conversation's FOR KEY SHARE lock; True when its media id was
-    refused and the caller may upload again (the row then stays `sending`)."""
-    with session_scope() as session:
-        message = session.get(Message, message_id)
-        assert message is not None
-        conversation, customer, phone = _parties_locked(session, message.conversation_id)
-        if only_in_ai_mode and conversation.mode != ConversationMode.AI:
-            message.status = DeliveryStatus.DROPPED
-            message.error_detail = "an operator took over before it was sent"
-            SENDS.labels("dropped", "").inc()
-            log.info("whatsapp.send.dropped", message_id=message_id)
-            return message.status, False
-        recipient = Recipient(wa_id=customer.wa_id, user_id=customer.user_id)
-        outbound = outbound_message(message, media)
-        try:
-            failpoints.hit("delivery.before_send")  # claimed (`sending`), never sent
-            wamid = client_for(phone).send_message(
-                recipient, outbound, callback_data=f"{CALLBACK_PREFIX}{message.id}"
-            )
-        except DeliveryOutcomeUnknown as exc:
-            SENDS.labels("unknown", str(exc.code or "")).inc()
-            _record_error(message, DeliveryStatus.UNKNOWN, exc)
-            log.warning("whatsapp.send.unknown", message_id=message_id)
-            return message.status, False
-        except WhatsAppError as exc:
-            if retry_media and media and media.media_id and media_send.media_id_rejected(exc):
-                log.info("whatsapp.send.media_rejected", message_id=message_id, code=exc.code)
-                return message.status, True
-            SENDS.labels("failed", str(exc.code or "")).inc()
-            _record_error(message, DeliveryStatus.FAILED, exc)
-            log.warning("whatsapp.send.failed", message_id=message_id, code=exc.code)
-            return message.status, False
-        failpoints.hit("delivery.after_send")  # sent at Meta, not yet recorded here
-        SENDS.labels("accepted", "").inc()
-        message.wamid = wamid
-        message.status = DeliveryStatus.ACCEPTED
-        message.status_at = datetime.now(UTC)
-        log.info("whatsapp.send.accepted", message_id=message_id)
-        return message.status, False
-
-
-def outbound_message(message: Message, media: MediaRef | None) -> OutboundMessage:
-    """What a row sends: a template (kept in raw["template"]), a library file, or text."""
-    if message.type == "template":
-        return stored_template(message.raw or {})
-    if media is None:
-        return OutboundText(message.text or "")
-    return media.outbound(message.text)
-
-
-def _fail_unsendable(message_id: int, reason: str) -> DeliveryStatus:
-    with session_scope() as session:
-        message = session.get(Message, message_id)
-        assert message is not None
-        message.status = DeliveryStatus.FAILED
-        message.status_at = datetime.now(UTC)
-        message.error_detail = reason[:2000]
-    log.warning("whatsapp.send.failed", message_id=message_id, reason="media")
-    return DeliveryStatus.FAILED
-
-
-def _parties_locked(
-    session: Session, conversation_id: int
-) -> tuple[Conversation, Customer, PhoneNumber]:
-    stmt = (
-        select(Conversation, Customer, PhoneNumber)
-        .join(Customer, Customer.id == Conversation.customer_id)
-        .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)
-        .where(Conversation.id == conversation_id)
-        .with_for_update(key_share=True, of=Conversation)
-    )
-    conversation, customer, phone = session.execute(stmt).one()
-    return conversation, customer, phone
-
-
-def _record_error(message: Message, status: DeliveryStatus, exc: WhatsAppError) -> None:
-    message.status = status
-    message.status_at = datetime.now(UTC)
-    message.error_code = exc.code
-    message.error_detail = str(exc)[:2000]
-
-
-def _status_of(message_id: int) -> DeliveryStatus:
-    with session_scope() as session:
-        status = session.scalar(select(Message.status).where(Message.id == message_id))
-        return DeliveryStatus(status) if status else DeliveryStatus.FAILED
 
 
 def apply_status(session: Session, status: StatusUpdate) -> bool:
@@ -308,22 +169,3 @@ def unresolved_sends(session: Session, *, older_than: datetime) -> list[int]:
     return list(session.scalars(stmt.order_by(Message.id).limit(500)))
 
 
-def reconcile(message_id: int, *, max_attempts: int = 2) -> DeliveryStatus:
-    """No status webhook came for a send: the Graph API never got it. Resend, within limits."""
-    with session_scope() as session:
-        message = session.get(Message, message_id, with_for_update=True)
-        if message is None or message.status not in (
-            DeliveryStatus.PENDING,
-            DeliveryStatus.SENDING,
-            DeliveryStatus.UNKNOWN,
-        ):
-            return DeliveryStatus(message.status) if message else DeliveryStatus.FAILED
-        if message.send_attempts >= max_attempts:
-            message.status = DeliveryStatus.FAILED
-            message.error_detail = (
-                "no delivery status from WhatsApp after retrying; not resent again"
-            )
-            return message.status
-        message.status = DeliveryStatus.PENDING
-        only_ai = message.author == Author.AI
-    return send_pending(message_id, only_in_ai_mode=only_ai)

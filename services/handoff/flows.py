@@ -5,7 +5,7 @@ from __future__ import annotations
 from persistence.db import session_scope
 from persistence.models import DeliveryStatus
 from services.access.auth import Principal
-from services.delivery.outbox import send_pending
+from services.delivery.flows import send_pending
 from services.handoff.handoff import ConversationRef, prepare_operator_message
 
 

@@ -21,10 +21,8 @@ from sqlalchemy.orm import Session
 from channels.base import OutboundMedia
 from channels.errors import InvalidRequest, MediaRejected, WhatsAppError
 from observability.logs import get_logger
-from persistence.db import session_scope
 from persistence.models import (
     Author,
-    Conversation,
     DeliveryStatus,
     Direction,
     MediaAsset,
@@ -32,9 +30,8 @@ from persistence.models import (
     Message,
     PhoneNumber,
 )
-from persistence.storage import StorageError
 from services.errors import DomainError
-from services.media.library import KINDS, read_asset
+from services.media.library import read_asset
 from services.merchants.clients import client_for
 from settings import get_settings
 
@@ -97,36 +94,6 @@ def media_id_rejected(exc: WhatsAppError) -> bool:
         return True
     text = f"{exc.message} {exc.details or ''}".lower()
     return isinstance(exc, InvalidRequest) and "media" in text and "id" in text
-
-
-def resolve_media(message_id: int, *, refresh: bool = False) -> MediaRef | None:
-    """The media a queued message sends (None for text), uploading it if needed.
-
-    Runs outside the conversation lock: an upload can take a while."""
-    with session_scope() as session:
-        message = session.get(Message, message_id)
-        if message is None or message.type not in KINDS or not message.media:
-            return None
-        asset = session.get(MediaAsset, message.media.get("asset_id"))
-        if asset is None:
-            key = message.media.get("key")
-            raise MediaUnavailable(f"media {key!r} was deleted from the library")
-        phone = session.scalar(
-            select(PhoneNumber)
-            .join(Conversation, Conversation.phone_number_id == PhoneNumber.id)
-            .where(Conversation.id == message.conversation_id)
-        )
-        assert phone is not None
-        try:
-            media_id = whatsapp_media_id(session, asset, phone, refresh=refresh)
-        except (WhatsAppError, StorageError) as exc:
-            link = signed_link(asset)
-            if link is None:
-                reason = f"could not upload {asset.key!r} to WhatsApp: {exc}"
-                raise MediaUnavailable(reason) from exc
-            log.warning("whatsapp.media.link_fallback", asset_id=asset.id, error=exc)
-            return MediaRef(kind=asset.kind, filename=asset.filename, link=link)
-        return MediaRef(kind=asset.kind, filename=asset.filename, media_id=media_id)
 
 
 def enqueue_asset(

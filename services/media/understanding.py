@@ -14,10 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from observability.logs import get_logger
-from persistence.db import session_scope
 from persistence.models import Direction, MediaStatus, Message
 from persistence.storage import get_storage
-from services.media.fetch import fetch_inbound_media
 from services.media.transcription import TranscriptionFailed, transcribe
 from settings import get_settings
 
@@ -32,25 +30,6 @@ def base_mime(mime_type: str | None) -> str:
     return (mime_type or "application/octet-stream").split(";")[0].strip().lower()
 
 
-def prepare_turn_media(turn_id: int) -> None:
-    """Fetch what is still pending and transcribe voice notes, before the model runs.
-    Failures are recorded on the message and never stop the turn."""
-    with session_scope() as session:
-        pending = _turn_media(session, turn_id, statuses=(MediaStatus.PENDING,))
-    for message_id in pending:
-        try:
-            fetch_inbound_media(message_id)
-        except Exception as exc:  # the message stays; the model is told it could not be read
-            log.warning("media.fetch.in_turn_failed", message_id=message_id, error=exc)
-    with session_scope() as session:
-        voice = [
-            m for m in _turn_messages(session, turn_id)
-            if m.type == "audio" and m.media_status == MediaStatus.STORED and m.transcript is None
-        ]  # fmt: skip
-        for message in voice:
-            message.transcript = transcribe_message(message)
-
-
 def transcribe_message(message: Message) -> str | None:
     try:
         audio = get_storage().get(message.media_key or "")
@@ -60,7 +39,7 @@ def transcribe_message(message: Message) -> str | None:
         return None
 
 
-def content_blocks(message_ids: list[int]) -> list[dict]:
+def content_blocks(session: Session, message_ids: list[int]) -> list[dict]:
     """Multimodal blocks for the given inbound messages (images; audio and PDFs for Gemini)."""
     settings = get_settings()
     gemini_only = settings.llm_provider == "gemini" and settings.llm_fallback_provider in (
@@ -68,10 +47,9 @@ def content_blocks(message_ids: list[int]) -> list[dict]:
         "gemini",
     )
     blocks: list[dict] = []
-    with session_scope() as session:
-        rows = session.scalars(select(Message).where(Message.id.in_(message_ids))).all()
-        wanted = [(m.type, m.media_key, base_mime((m.media or {}).get("mime_type"))) for m in rows
-                  if m.media_status == MediaStatus.STORED and m.media_key]  # fmt: skip
+    rows = session.scalars(select(Message).where(Message.id.in_(message_ids))).all()
+    wanted = [(m.type, m.media_key, base_mime((m.media or {}).get("mime_type"))) for m in rows
+              if m.media_status == MediaStatus.STORED and m.media_key]  # fmt: skip
     for kind, key, mime in wanted:
         if kind in IMAGE_TYPES and mime.startswith("image/"):
             blocks.append(_block("image", key, mime))
@@ -87,10 +65,10 @@ def _block(kind: str, key: str, mime: str) -> dict:
     return {"type": kind, "base64": data, "mime_type": mime}
 
 
-def _turn_messages(session: Session, turn_id: int) -> list[Message]:
+def turn_messages(session: Session, turn_id: int) -> list[Message]:
     stmt = select(Message).where(Message.turn_id == turn_id, Message.direction == Direction.INBOUND)
     return list(session.scalars(stmt))
 
 
-def _turn_media(session: Session, turn_id: int, *, statuses: tuple[str, ...]) -> list[int]:
-    return [m.id for m in _turn_messages(session, turn_id) if m.media_status in statuses]
+def turn_media(session: Session, turn_id: int, *, statuses: tuple[str, ...]) -> list[int]:
+    return [m.id for m in turn_messages(session, turn_id) if m.media_status in statuses]

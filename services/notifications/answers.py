@@ -12,7 +12,7 @@ staff asked are told it is closed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,35 +23,20 @@ from sqlalchemy.orm import Session
 from observability.logs import get_logger
 from observability.metrics import ESCALATION_ANSWER_SECONDS, ESCALATIONS_ANSWERED
 from persistence import jobs
-from persistence.db import session_scope
 from persistence.models import (
-    Author,
-    ConversationMode,
-    Customer,
-    DeliveryMethod,
-    Direction,
-    Merchant,
     MerchantUser,
-    Message,
     Notification,
     NotificationRecipient,
     NotificationStatus,
 )
 from services.conversations import audit
-from services.conversations.conversation import conversation_parties
-from services.conversations.window import within_service_window
-from services.delivery.outbox import enqueue_message
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.events import events
-from services.handoff.handoff import add_note, lock
+from services.handoff.handoff import lock
 from services.notifications.kinds import NotificationType, kind_of
-from services.notifications.localization import localize
 from services.notifications.notifications import parse_ref, ref
-from services.templates import templates
 
 log = get_logger(__name__)
-
-CLOSED_NOTICE = "{ref} has been answered and is now closed."
 
 
 @dataclass(frozen=True)
@@ -165,152 +150,6 @@ def _validate(schema: dict[str, Any], data: dict[str, Any], label: str) -> None:
 
 
 # --- delivery -------------------------------------------------------------------------
-
-
-@dataclass
-class AnswerDelivery:
-    send: list[int] = field(default_factory=list)  # outbox ids to send after commit
-    run_turn: int | None = None  # the customer conversation whose graph relays the answer
-    method: DeliveryMethod | None = None
-
-
-def deliver_answer(notification_id: int) -> AnswerDelivery:
-    facts = _delivery_facts(notification_id)
-    if facts is None:
-        return AnswerDelivery()
-    localized = localize(
-        answer=facts.text, merchant_name=facts.merchant_name, customer_texts=facts.customer_texts,
-        fallback_language=facts.language, lead_in=facts.lead_in,
-    )  # fmt: skip
-    plan = AnswerDelivery()
-    with session_scope() as session:
-        notification = session.get(Notification, notification_id, with_for_update=True)
-        if notification is None or notification.delivered_at is not None:
-            return plan
-        kind = kind_of(notification.type)
-        conversation = lock(session, notification.conversation_id)
-        customer = session.get(Customer, conversation.customer_id)
-        assert customer is not None
-        if localized.by_model and not customer.language:
-            customer.language = localized.language
-        question = notification.context.get("question")
-        record = (
-            f"The team answered {ref(notification.id)} "
-            f"({kind.title}{': ' + question if question else ''}): {facts.text}"
-        )
-        if not within_service_window(conversation):
-            plan.send.append(
-                templates.enqueue_template(
-                    session,
-                    conversation_id=conversation.id,
-                    role=kind.answer_template,
-                    language=localized.language,
-                    merchant_id=notification.merchant_id,
-                    values={
-                        "merchant_name": facts.merchant_name,
-                        "question": question or "",
-                        "answer": localized.fragment,
-                    },
-                )  # fmt: skip
-            )
-            add_note(session, conversation.id, f"{record} It went to the customer as a "
-                     "template message: their 24-hour window was closed.")  # fmt: skip
-            plan.method = DeliveryMethod.TEMPLATE
-        elif conversation.mode == ConversationMode.AI:
-            add_note(session, conversation.id, f"{record}\nSuggested wording: "
-                     f"{localized.sentence}\nPass this answer on to the customer now, "
-                     "in the conversation's language and tone.")  # fmt: skip
-            conversation.reply_requested = True
-            jobs.enqueue(session, "switchboard.turn.flush", conversation.id)
-            plan.run_turn, plan.method = conversation.id, DeliveryMethod.CONVERSATION
-        else:
-            add_note(session, conversation.id, f"{record} An operator has this conversation: "
-                     "please pass the answer on.")  # fmt: skip
-            plan.method = DeliveryMethod.NOTE
-        notification.delivered_at = datetime.now(UTC)
-        notification.delivery_method = plan.method
-    log.info("notification.delivered", notification_id=notification_id, method=plan.method)
-    return plan
-
-
-@dataclass(frozen=True)
-class _Facts:
-    text: str
-    merchant_name: str
-    customer_texts: list[str]
-    language: str
-    lead_in: str
-
-
-def _delivery_facts(notification_id: int) -> _Facts | None:
-    with session_scope() as session:
-        notification = session.get(Notification, notification_id)
-        if (
-            notification is None
-            or notification.status != NotificationStatus.ANSWERED
-            or notification.delivered_at is not None
-        ):
-            return None
-        kind = kind_of(notification.type)
-        _, customer, phone = conversation_parties(session, notification.conversation_id)
-        merchant = session.get(Merchant, phone.merchant_id)
-        assert merchant is not None and notification.answer is not None
-        texts = session.scalars(
-            select(Message.text)
-            .where(
-                Message.conversation_id == notification.conversation_id,
-                Message.direction == Direction.INBOUND,
-                Message.text.is_not(None),
-            )
-            .order_by(Message.id.desc())
-            .limit(5)
-        ).all()
-        question = notification.context.get("question")
-        return _Facts(
-            text=str(notification.answer[kind.customer_text_field]),
-            merchant_name=merchant.name,
-            customer_texts=[t for t in reversed(texts) if t is not None],
-            language=customer.language or merchant.default_language,
-            lead_in=f'About your question "{question}": ' if question
-            else "About your support request: ",
-        )  # fmt: skip
-
-
-def closure_notices(notification_id: int) -> list[int]:
-    """Tell the other staff asked that it is closed: a message inside their 24-hour
-    window, else a note their agent reads. Returns the outbox ids to send."""
-    send: list[int] = []
-    with session_scope() as session:
-        notification = session.get(Notification, notification_id)
-        if (
-            notification is None
-            or notification.status != NotificationStatus.ANSWERED
-            or notification.allow_multiple_answers
-        ):
-            return send
-        pending = session.scalars(
-            select(NotificationRecipient)
-            .where(
-                NotificationRecipient.notification_id == notification_id,
-                NotificationRecipient.closed_message_id.is_(None),
-            )
-            .with_for_update(skip_locked=True)
-        ).all()
-        text = CLOSED_NOTICE.format(ref=ref(notification_id))
-        for recipient in pending:
-            if recipient.merchant_user_id == notification.answered_by_user_id:
-                continue
-            conversation = lock(session, recipient.conversation_id)
-            if within_service_window(conversation):
-                message_id = enqueue_message(
-                    session, conversation_id=conversation.id, text=text, author=Author.SYSTEM
-                )
-                send.append(message_id)
-            else:
-                message_id = add_note(session, conversation.id, f"{text} (Not sent: their "
-                                      "24-hour window is closed.)").id  # fmt: skip
-            recipient.closed_message_id = message_id
-    return send
 
 
 def unfinished(session: Session, *, older_than: datetime) -> list[int]:

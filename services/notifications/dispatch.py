@@ -16,7 +16,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from observability.logs import get_logger
-from persistence.db import session_scope
 from persistence.models import (
     DeliveryStatus,
     Merchant,
@@ -31,54 +30,15 @@ from services.conversations.conversation import (
     upsert_customer,
 )
 from services.handoff.handoff import add_note
-from services.knowledge import knowledge
-from services.notifications.kinds import NotificationKind, NotificationType, kind_of
+from services.notifications.kinds import NotificationKind, kind_of
 from services.notifications.notifications import ref, summary
-from services.notifications.routing import ADMIN, Route, classify
+from services.notifications.routing import ADMIN, Route
 from services.templates import templates
 
 log = get_logger(__name__)
 
 
-def dispatch(notification_id: int) -> list[int]:
-    """Route and write the staff messages; return the outbox ids to send (after commit)."""
-    route = _route_if_needed(notification_id)
-    with session_scope() as session:
-        notification = session.get(Notification, notification_id, with_for_update=True)
-        if notification is None:
-            return []
-        if notification.dispatched_at is None:
-            _dispatch_locked(session, notification, route)
-        return unsent_requests(session, notification_id)
-
-
-def _route_if_needed(notification_id: int) -> Route | None:
-    """Classify a support request (a model call, made outside any transaction)."""
-    with session_scope() as session:
-        notification = session.get(Notification, notification_id)
-        if (
-            notification is None
-            or notification.dispatched_at is not None
-            or notification.target_user_type is not None
-            or kind_of(notification.type).notification_type != NotificationType.USER_SUPPORT_REQUEST
-        ):
-            return None
-        reason = str(notification.context.get("support_request_reason", ""))
-        guides = [
-            (doc.title, doc.content)
-            for doc in knowledge.classification_documents(session, notification.merchant_id)
-        ]
-        staff_types = set(
-            session.scalars(
-                select(MerchantUser.type).where(
-                    MerchantUser.merchant_id == notification.merchant_id
-                )
-            )
-        )
-    return classify(reason, guides, staff_types)
-
-
-def _dispatch_locked(session: Session, notification: Notification, route: Route | None) -> None:
+def dispatch_locked(session: Session, notification: Notification, route: Route | None) -> None:
     kind = kind_of(notification.type)
     if route is not None:
         notification.target_user_type = route.user_type

@@ -22,7 +22,8 @@ class GraphServices:
         return TurnReading(inbound, notes, {wamid: ref(n) for wamid, n in replies.items()})
 
     def media_blocks(self, message_ids: list[int]) -> list[dict[str, Any]]:
-        return content_blocks(message_ids)
+        with session_scope() as session:
+            return content_blocks(session, message_ids)
 
     def escalate_after_failure(self, conversation_id: int, reason: str) -> str | None:
         with session_scope() as session:

@@ -117,10 +117,23 @@ def pg_ctl(*args: str) -> None:
 # --- the ledger ---------------------------------------------------------------------
 
 
-def ledger(graph, *, expect_inbound: int) -> dict:
+def _all_answered() -> bool:
+    with session_scope() as session:
+        inbound = session.scalars(
+            select(Message.turn_id).where(Message.direction == Direction.INBOUND)
+        ).all()
+        finished = set(session.scalars(select(Turn.id).where(Turn.finished_at.is_not(None))))
+    return all(turn_id in finished for turn_id in inbound)
+
+
+def ledger(graph, *, expect_inbound: int, settle: float = 15.0) -> dict:
     """What every fault test asserts at the end: each inbound message was answered by a
     finished turn, each turn's reply reached WhatsApp once, no two turns of a conversation
-    overlapped."""
+    overlapped. A turn records that it finished just after its reply went out: give the
+    last one `settle` seconds to do so."""
+    deadline = time.monotonic() + settle
+    while not _all_answered() and time.monotonic() < deadline:
+        time.sleep(0.2)
     with session_scope() as session:
         inbound = session.scalars(
             select(Message).where(Message.direction == Direction.INBOUND)

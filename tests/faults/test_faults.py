@@ -291,7 +291,7 @@ def test_a_turn_that_keeps_killing_its_worker_goes_to_a_person(workers, client, 
     """A turn redone MAX_TURN_ATTEMPTS times (its worker died each time: OOM, hard time
     limit) is not run again."""
     from persistence.models import Turn
-    from services.turns.turn import MAX_TURN_ATTEMPTS
+    from services.turns.flows import MAX_TURN_ATTEMPTS
 
     gemini = fakes["gemini"]
     gemini.delay = 3

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from persistence.db import session_scope
 from persistence.models import Conversation, Customer, Notification
-from services.delivery.outbox import send_pending
+from services.delivery.flows import send_pending
 from services.knowledge import knowledge
 from services.merchants.merchant import add_merchant_user
 from services.merchants.operator import create_operator
-from services.notifications import dispatch as notification_dispatch
+from services.notifications import flows as escalations
 from services.notifications import notifications
 from services.notifications.answers import Answerer, answer_notification
 from tests.helpers import post_webhook
@@ -65,7 +65,7 @@ def _open(conversation_id: int, notification_type: str, context: dict) -> int:
             session, conversation_id=conversation_id, notification_type=notification_type,
             context=context,
         ).id  # fmt: skip
-    for message_id in notification_dispatch.dispatch(notification_id):
+    for message_id in escalations.dispatch(notification_id):
         send_pending(message_id, only_in_ai_mode=False)
     return notification_id
 

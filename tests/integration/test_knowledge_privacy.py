@@ -14,7 +14,7 @@ from persistence.models import Document, Notification
 from services.knowledge import knowledge
 from services.knowledge.personal_data import find_personal_data
 from services.notifications.answers import Answerer, answer_notification
-from services.notifications.drafts import draft_from_answer
+from services.notifications.flows import draft_from_answer
 from services.notifications.notifications import open_notification
 from tests.factories import make_conversation
 

@@ -55,7 +55,7 @@ def stored_file(key: str) -> bytes:
 
 
 def test_an_image_is_stored_with_its_exact_bytes(client, merchant, fakes, scheduled):
-    from services.media.fetch import fetch_inbound_media
+    from services.media.flows import fetch_inbound_media
 
     data = tiny_jpeg()
     message_id = receive_image(client, merchant, fakes, data)
@@ -73,7 +73,7 @@ def test_an_image_is_stored_with_its_exact_bytes(client, merchant, fakes, schedu
 
 
 def test_a_stored_file_is_not_fetched_again(client, merchant, fakes, scheduled):
-    from services.media.fetch import fetch_inbound_media
+    from services.media.flows import fetch_inbound_media
 
     message_id = receive_image(client, merchant, fakes, tiny_jpeg())
     fetch_inbound_media(message_id)
@@ -85,7 +85,7 @@ def test_an_expired_url_is_replaced_by_a_fresh_one_on_retry(
     client, merchant, fakes, scheduled, monkeypatch
 ):
     from channels.whatsapp import WhatsAppClient
-    from services.media.fetch import MediaFetchRetry, fetch_inbound_media
+    from services.media.flows import MediaFetchRetry, fetch_inbound_media
 
     data = tiny_jpeg()
     message_id = receive_image(client, merchant, fakes, data)
@@ -114,7 +114,7 @@ def test_an_expired_url_is_replaced_by_a_fresh_one_on_retry(
 
 
 def test_oversized_media_is_refused_without_downloading(client, merchant, fakes, scheduled):
-    from services.media.fetch import fetch_inbound_media
+    from services.media.flows import fetch_inbound_media
 
     message_id = receive_image(client, merchant, fakes, tiny_jpeg(), file_size=120_000_000)
     assert fetch_inbound_media(message_id) == "failed"
@@ -126,7 +126,7 @@ def test_oversized_media_is_refused_without_downloading(client, merchant, fakes,
 
 
 def test_a_sha256_mismatch_is_recorded_and_retried(client, merchant, fakes, scheduled):
-    from services.media.fetch import MediaFetchRetry, fetch_inbound_media, give_up
+    from services.media.flows import MediaFetchRetry, fetch_inbound_media, give_up
 
     message_id = receive_image(client, merchant, fakes, tiny_jpeg(), sha256="ab" * 32)
     with pytest.raises(MediaFetchRetry):
@@ -144,7 +144,7 @@ def test_a_sha256_mismatch_is_recorded_and_retried(client, merchant, fakes, sche
 
 def test_a_failing_metadata_call_is_retried_later(client, merchant, fakes, scheduled, monkeypatch):
     from channels import whatsapp
-    from services.media.fetch import MediaFetchRetry, fetch_inbound_media
+    from services.media.flows import MediaFetchRetry, fetch_inbound_media
 
     monkeypatch.setattr(whatsapp, "_sleep", lambda _: None)
     message_id = receive_image(client, merchant, fakes, tiny_jpeg())
@@ -166,7 +166,7 @@ def test_media_left_pending_when_the_broker_is_down_is_found_by_the_sweeper(
 
     from persistence.db import session_scope
     from persistence.models import Message
-    from services.media.fetch import pending_media
+    from services.media.flows import pending_media
 
     def broker_down(message_id: int) -> None:
         raise OperationalError("Error 111 connecting to redis")

@@ -96,6 +96,7 @@ def test_with_openai_a_voice_note_goes_to_the_transcription_endpoint(servers, fa
 
 
 def test_with_gemini_alone_voice_notes_and_pdfs_are_attached_as_media(clean, monkeypatch):
+    from persistence.db import session_scope
     from persistence.storage import get_storage
     from services.media.understanding import content_blocks
     from settings import get_settings
@@ -108,12 +109,14 @@ def test_with_gemini_alone_voice_notes_and_pdfs_are_attached_as_media(clean, mon
             ("image", "image/png", b"\x89PNG"),
         ]  # fmt: skip
     )
-    blocks = content_blocks(ids)
+    with session_scope() as session:
+        blocks = content_blocks(session, ids)
     assert [(b["type"], b["mime_type"]) for b in blocks] == [
         ("audio", "audio/ogg"), ("file", "application/pdf"), ("image", "image/png"),
     ]  # fmt: skip
     monkeypatch.setattr(get_settings(), "llm_fallback_provider", "openai")
-    assert [b["type"] for b in content_blocks(ids)] == ["image"]  # OpenAI reads the transcript
+    with session_scope() as session:  # OpenAI reads the transcript instead of the audio
+        assert [b["type"] for b in content_blocks(session, ids)] == ["image"]
     assert get_storage().get("test/0") == b"OggS..."
 
 

@@ -22,7 +22,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.knowledge import knowledge
 from services.merchants.merchant import add_merchant_user
 from services.notifications.answers import Answerer, answer_notification
-from services.notifications.dispatch import dispatch
+from services.notifications.flows import dispatch
 from services.notifications.notifications import (
     ambiguity,
     mentioned_ids,

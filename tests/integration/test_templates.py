@@ -18,7 +18,7 @@ from persistence.db import session_scope
 from persistence.models import DeliveryStatus, Merchant, Message, MessageTemplate, RejectedWebhook
 from scripts import manage
 from services.conversations.conversation import upsert_conversation, upsert_customer
-from services.delivery.outbox import send_pending
+from services.delivery.flows import send_pending
 from services.errors import Conflict, DomainError
 from services.merchants import merchant as merchants
 from services.templates import templates

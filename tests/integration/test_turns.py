@@ -12,10 +12,10 @@ from channels.webhook import parse_notification
 from persistence.db import get_engine, session_scope
 from persistence.models import Conversation, ConversationMode, DeliveryStatus, Turn
 from services.delivery import outbox as delivery
-from services.delivery.statuses import apply_statuses
+from services.delivery.flows import apply_statuses
 from services.handoff.handoff import HOLDING_TEXT
 from services.ingest import ingest
-from services.turns import turn as turns
+from services.turns import flows as turns
 from tasks import runner, runtime
 from tests.helpers import messages_in_db
 from tests.webhooks import status_payload, text_message_payload

@@ -29,7 +29,7 @@ from persistence.models import (
     Message,
     RejectedWebhook,
 )
-from services.delivery.statuses import apply_statuses
+from services.delivery.flows import apply_statuses
 from tests.conftest import APP_SECRET, VERIFY_TOKEN
 from tests.factories import make_conversation, make_message
 from tests.helpers import eventually, messages_in_db, post_webhook

@@ -1,4 +1,8 @@
-"""Inbound media: copy a customer's file from WhatsApp into our storage, verified, once.
+"""Media workflows that own their transactions: inbound files copied from WhatsApp into our
+storage (verified, once), a turn's media made ready for the model, and a library file
+resolved to what a send names (uploaded if needed).
+
+Inbound media: copy a customer's file from WhatsApp into our storage, verified, once.
 
 WhatsApp keeps a file behind a URL that lives about five minutes, so every attempt asks
 for fresh media info. Refusals (too large, media gone) are final; anything a later attempt
@@ -22,8 +26,18 @@ from channels.errors import MediaTooLarge, MediaUrlExpired, WhatsAppError
 from channels.whatsapp import MediaInfo, WhatsAppClient
 from observability.logs import get_logger
 from persistence.db import session_scope
-from persistence.models import Conversation, Direction, MediaStatus, Message, PhoneNumber
+from persistence.models import (
+    Conversation,
+    Direction,
+    MediaAsset,
+    MediaStatus,
+    Message,
+    PhoneNumber,
+)
 from persistence.storage import StorageError, get_storage
+from services.media.library import KINDS
+from services.media.send import MediaRef, MediaUnavailable, signed_link, whatsapp_media_id
+from services.media.understanding import transcribe_message, turn_media, turn_messages
 from services.merchants.clients import client_for
 from settings import get_settings
 
@@ -204,3 +218,52 @@ def _size(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
     return f"{n} bytes"
+
+
+def resolve_media(message_id: int, *, refresh: bool = False) -> MediaRef | None:
+    """The media a queued message sends (None for text), uploading it if needed.
+
+    Runs outside the conversation lock: an upload can take a while."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.type not in KINDS or not message.media:
+            return None
+        asset = session.get(MediaAsset, message.media.get("asset_id"))
+        if asset is None:
+            key = message.media.get("key")
+            raise MediaUnavailable(f"media {key!r} was deleted from the library")
+        phone = session.scalar(
+            select(PhoneNumber)
+            .join(Conversation, Conversation.phone_number_id == PhoneNumber.id)
+            .where(Conversation.id == message.conversation_id)
+        )
+        assert phone is not None
+        try:
+            media_id = whatsapp_media_id(session, asset, phone, refresh=refresh)
+        except (WhatsAppError, StorageError) as exc:
+            link = signed_link(asset)
+            if link is None:
+                reason = f"could not upload {asset.key!r} to WhatsApp: {exc}"
+                raise MediaUnavailable(reason) from exc
+            log.warning("whatsapp.media.link_fallback", asset_id=asset.id, error=exc)
+            return MediaRef(kind=asset.kind, filename=asset.filename, link=link)
+        return MediaRef(kind=asset.kind, filename=asset.filename, media_id=media_id)
+
+
+def prepare_turn_media(turn_id: int) -> None:
+    """Fetch what is still pending and transcribe voice notes, before the model runs.
+    Failures are recorded on the message and never stop the turn."""
+    with session_scope() as session:
+        pending = turn_media(session, turn_id, statuses=(MediaStatus.PENDING,))
+    for message_id in pending:
+        try:
+            fetch_inbound_media(message_id)
+        except Exception as exc:  # the message stays; the model is told it could not be read
+            log.warning("media.fetch.in_turn_failed", message_id=message_id, error=exc)
+    with session_scope() as session:
+        voice = [
+            m for m in turn_messages(session, turn_id)
+            if m.type == "audio" and m.media_status == MediaStatus.STORED and m.transcript is None
+        ]  # fmt: skip
+        for message in voice:
+            message.transcript = transcribe_message(message)

@@ -33,7 +33,8 @@ from persistence.models import (
     TurnResult,
 )
 from services.conversations.conversation import conversation_parties
-from services.delivery.outbox import enqueue_reply, reconcile, send_pending
+from services.delivery.flows import reconcile, send_pending
+from services.delivery.outbox import enqueue_reply
 from services.handoff.handoff import escalate_after_failure, request_human
 from services.ingest.ingest import QUIET_TYPES
 from services.media.library import library_summary

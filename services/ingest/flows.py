@@ -18,7 +18,7 @@ from observability.logs import get_logger
 from persistence import jobs
 from persistence.buffer import Buffer, process_buffer
 from persistence.db import session_scope
-from services.delivery.statuses import apply_statuses
+from services.delivery.flows import apply_statuses
 from services.ingest.ingest import IngestResult, record_notification
 
 log = get_logger(__name__)
