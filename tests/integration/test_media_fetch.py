@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from persistence import jobs
 from tests.helpers import eventually, messages_in_db, post_webhook
 from tests.webhooks import message_payload
 
@@ -34,10 +34,17 @@ def image_payload(merchant: dict, media_id: str, data: bytes) -> dict:
 
 
 @pytest.fixture
-def scheduled(client) -> list[int]:
-    """Fetches the webhook scheduled, instead of queueing them (no worker in these tests)."""
+def scheduled(client, monkeypatch) -> list[int]:
+    """Fetches the webhook scheduled after its commit, instead of queueing them (no worker
+    in these tests)."""
     calls: list[int] = []
-    client.app.state.scheduler = replace(client.app.state.scheduler, fetch_media=calls.append)
+
+    def record(job: jobs.Job) -> bool:
+        if job.task == "switchboard.media.fetch":
+            calls.extend(job.args)
+        return True
+
+    monkeypatch.setattr(jobs, "send", record)
     return calls
 
 
@@ -157,7 +164,7 @@ def test_a_failing_metadata_call_is_retried_later(client, merchant, fakes, sched
 
 
 def test_media_left_pending_when_the_broker_is_down_is_found_by_the_sweeper(
-    client, merchant, fakes
+    client, merchant, fakes, monkeypatch
 ):
     from datetime import UTC, datetime
 
@@ -168,10 +175,11 @@ def test_media_left_pending_when_the_broker_is_down_is_found_by_the_sweeper(
     from persistence.models import Message
     from services.media.flows import pending_media
 
-    def broker_down(message_id: int) -> None:
-        raise OperationalError("Error 111 connecting to redis")
+    class BrokerDown:
+        def send_task(self, *args: object, **kwargs: object) -> None:
+            raise OperationalError("Error 111 connecting to redis")
 
-    client.app.state.scheduler = replace(client.app.state.scheduler, fetch_media=broker_down)
+    monkeypatch.setattr(jobs, "celery_client", BrokerDown)
     message_id = receive_image(client, merchant, fakes, tiny_jpeg())  # still a 200
 
     def pending() -> list[int]:

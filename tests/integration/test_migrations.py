@@ -78,11 +78,11 @@ def test_0004_keeps_templates_in_our_own_shape_and_back(scratch):
         "INSERT INTO phone_numbers (id, merchant_id, phone_number_id, access_token) "
         "VALUES (1, 1, '1065', 'token')",
         "INSERT INTO customers (id, merchant_id, wa_id) VALUES (1, 1, '155512')",
-        "INSERT INTO conversations (id, phone_number_id, customer_id, mode, needs_human) "
-        "VALUES (1, 1, 1, 'ai', false)",
-        "INSERT INTO messages (id, conversation_id, direction, author, type, text, raw, status) "
-        f"VALUES (1, 1, 'out', 'system', 'template', 'Shop: sí', '{OLD_TEMPLATE}', 'pending'),"
-        " (2, 1, 'out', 'ai', 'text', 'hola', '{\"x\": 1}', 'accepted')",
+        "INSERT INTO conversations (id, phone_number_id, customer_id, mode, needs_human, "
+        "reply_requested) VALUES (1, 1, 1, 'ai', false, false)",
+        "INSERT INTO messages (id, conversation_id, direction, author, type, text, raw, status, "
+        f"send_attempts) VALUES (1, 1, 'out', 'system', 'template', 'Shop: sí', '{OLD_TEMPLATE}',"
+        " 'pending', 0), (2, 1, 'out', 'ai', 'text', 'hola', '{\"x\": 1}', 'accepted', 1)",
     )  # fmt: skip
     command.upgrade(alembic_config(url), "0004")
     query = "SELECT id, raw FROM messages ORDER BY id"

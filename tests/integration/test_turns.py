@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text, update
 from channels.webhook import parse_notification
 from persistence.db import get_engine, session_scope
 from persistence.models import Conversation, ConversationMode, DeliveryStatus, Turn
+from services.delivery import flows as outbox_flows
 from services.delivery import outbox as delivery
 from services.delivery.flows import apply_statuses
 from services.handoff.handoff import HOLDING_TEXT
@@ -103,7 +104,7 @@ def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
                 session, conversation_id=conversation_id, turn_id=turn_id, text="Hello!"
             )
         for message_id in ids:
-            delivery.send_pending(message_id, only_in_ai_mode=True)
+            outbox_flows.send_pending(message_id, only_in_ai_mode=True)
     assert len(fakes["graph"].sent) == 1
     assert len(messages_in_db(direction="out")) == 1
 
@@ -116,7 +117,7 @@ def test_a_takeover_before_the_send_drops_the_ai_reply(merchant, fakes):
             session, conversation_id=conversation_id, turn_id=turn_id, text="AI reply"
         )
     _set_mode(conversation_id, ConversationMode.OPERATOR)
-    assert delivery.send_pending(message_id, only_in_ai_mode=True) == DeliveryStatus.DROPPED
+    assert outbox_flows.send_pending(message_id, only_in_ai_mode=True) == DeliveryStatus.DROPPED
     assert fakes["graph"].sent == []
 
 
@@ -133,7 +134,7 @@ def _outbound(merchant: dict, text_body: str = "reply") -> int:
 def test_a_send_with_unknown_outcome_is_reconciled_from_the_status_webhook(merchant, fakes):
     message_id = _outbound(merchant)
     fakes["graph"].accept_then_drop_next()  # Meta got it, we never heard back
-    assert delivery.send_pending(message_id, only_in_ai_mode=True) == DeliveryStatus.UNKNOWN
+    assert outbox_flows.send_pending(message_id, only_in_ai_mode=True) == DeliveryStatus.UNKNOWN
     (sent,) = fakes["graph"].sent
     assert sent["biz_opaque_callback_data"] == f"sb:{message_id}"
     payload = status_payload(
@@ -145,26 +146,26 @@ def test_a_send_with_unknown_outcome_is_reconciled_from_the_status_webhook(merch
     apply_statuses(list(parse_notification(payload).statuses))
     (message,) = messages_in_db(direction="out")
     assert message.status == DeliveryStatus.SENT and message.wamid == sent["_wamid"]
-    assert delivery.reconcile(message_id) == DeliveryStatus.SENT  # nothing to resend
+    assert outbox_flows.reconcile(message_id) == DeliveryStatus.SENT  # nothing to resend
     assert len(fakes["graph"].sent) == 1
 
 
 def test_a_send_that_never_got_a_status_is_resent_once_by_the_reconciler(merchant, fakes):
     message_id = _outbound(merchant)
     fakes["graph"].accept_then_drop_next()
-    delivery.send_pending(message_id, only_in_ai_mode=True)
+    outbox_flows.send_pending(message_id, only_in_ai_mode=True)
     later = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
     with session_scope() as session:
         assert delivery.unresolved_sends(session, older_than=later) == [message_id]
-    assert delivery.reconcile(message_id) == DeliveryStatus.ACCEPTED
-    assert delivery.reconcile(message_id) == DeliveryStatus.ACCEPTED  # settled: no third send
+    assert outbox_flows.reconcile(message_id) == DeliveryStatus.ACCEPTED
+    assert outbox_flows.reconcile(message_id) == DeliveryStatus.ACCEPTED  # settled: no third send
     assert len(fakes["graph"].sent) == 2
 
 
 def test_outside_the_service_window_the_send_fails_with_its_code(merchant, fakes):
     message_id = _outbound(merchant)
     fakes["graph"].fail_next(code=131047)
-    assert delivery.send_pending(message_id, only_in_ai_mode=True) == DeliveryStatus.FAILED
+    assert outbox_flows.send_pending(message_id, only_in_ai_mode=True) == DeliveryStatus.FAILED
     (message,) = messages_in_db(direction="out")
     assert message.error_code == 131047 and "131047" in message.error_detail
 

@@ -563,7 +563,8 @@ def test_postgresql_unreachable_is_a_fast_503(merchant, monkeypatch, reset_cache
         monkeypatch.undo()
         reset_caches()
     assert response.status_code == 503
-    assert elapsed < 1.0
+    # no waiting on a connect timeout (10 s and more); a busy CI machine may take a second
+    assert elapsed < 5.0
     assert messages_in_db() == []
 
 
