@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
+from channels.simulators.webhooks import message_payload
 from tests.helpers import eventually, messages_in_db, post_webhook
-from tests.webhooks import message_payload
 
 pytestmark = pytest.mark.integration
 
