@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -33,11 +32,23 @@ def image_payload(merchant: dict, media_id: str, data: bytes) -> dict:
     )
 
 
+def intercept_fetches(monkeypatch, fetch) -> None:
+    """Media fetch jobs go to `fetch(message_id)` instead of the broker; other jobs pass."""
+    from persistence import jobs
+
+    send = jobs.send
+
+    def routed(job: jobs.Job) -> bool:
+        return fetch(*job.args) if job.task == "switchboard.media.fetch" else send(job)
+
+    monkeypatch.setattr(jobs, "send", routed)
+
+
 @pytest.fixture
-def scheduled(client) -> list[int]:
+def scheduled(client, monkeypatch) -> list[int]:
     """Fetches the webhook scheduled, instead of queueing them (no worker in these tests)."""
     calls: list[int] = []
-    client.app.state.scheduler = replace(client.app.state.scheduler, fetch_media=calls.append)
+    intercept_fetches(monkeypatch, lambda message_id: calls.append(message_id) or True)
     return calls
 
 
@@ -157,21 +168,17 @@ def test_a_failing_metadata_call_is_retried_later(client, merchant, fakes, sched
 
 
 def test_media_left_pending_when_the_broker_is_down_is_found_by_the_sweeper(
-    client, merchant, fakes
+    client, merchant, fakes, monkeypatch
 ):
     from datetime import UTC, datetime
 
-    from kombu.exceptions import OperationalError
     from sqlalchemy import update
 
     from persistence.db import session_scope
     from persistence.models import Message
     from services.media.fetch import pending_media
 
-    def broker_down(message_id: int) -> None:
-        raise OperationalError("Error 111 connecting to redis")
-
-    client.app.state.scheduler = replace(client.app.state.scheduler, fetch_media=broker_down)
+    intercept_fetches(monkeypatch, lambda message_id: False)  # the broker would not take it
     message_id = receive_image(client, merchant, fakes, tiny_jpeg())  # still a 200
 
     def pending() -> list[int]:
