@@ -53,14 +53,15 @@ def _base_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[dict]:
+    from channels.simulators.graph import GraphSimulator
+    from channels.simulators.llm_gemini import GeminiSimulator
+    from channels.simulators.llm_openai import OpenAISimulator
     from tests.fakes.events_receiver import FakeEventsReceiver
-    from tests.fakes.graph_api import FakeGraphAPI
-    from tests.fakes.llm import FakeGemini, FakeOpenAI
 
     started = {
-        "graph": FakeGraphAPI(version="v23.0").start(),
-        "gemini": FakeGemini(api_key=GEMINI_KEY).start(),
-        "openai": FakeOpenAI(api_key=OPENAI_KEY).start(),
+        "graph": GraphSimulator(version="v23.0").start(),
+        "gemini": GeminiSimulator(api_key=GEMINI_KEY).start(),
+        "openai": OpenAISimulator(api_key=OPENAI_KEY).start(),
         "events": FakeEventsReceiver().start(),
     }
     yield started

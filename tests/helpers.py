@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
+from channels.simulators.webhooks import sign
 from tests.conftest import APP_SECRET
-from tests.webhooks import sign
 
 T = TypeVar("T")
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def load_payload(name: str) -> dict:
+    """A recorded webhook payload from tests/data (name with or without ".json")."""
+    filename = name if name.endswith(".json") else f"{name}.json"
+    return json.loads((DATA_DIR / filename).read_text(encoding="utf-8"))
 
 
 def post_webhook(client: Any, payload: dict | bytes, *, secret: str = APP_SECRET) -> Any:

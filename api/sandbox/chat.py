@@ -18,16 +18,17 @@ from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep, redis_of
 from api.console.files import file_response
 from api.console.templating import clock, make_templates, page
 from api.deps import SessionDep
-from api.sandbox.graph import store_media
+from api.sandbox.graph import simulator
 from api.sandbox.webhooks import SandboxNotConfigured, post_webhook, report_read
-from persistence.storage import StorageError, get_storage
+from channels.simulators.graph import GraphSimulator
+from channels.simulators.webhooks import media_message, message_payload, new_wamid, text_message
 from services.conversations.conversation import find_conversation
 from services.errors import NotFound
 from services.sandbox import phone as sandbox_phone
 from services.sandbox import sandbox
 from services.sandbox.phone import Bubble, Persona
 from services.sandbox.sandbox import SandboxNumber
-from services.sandbox.wire import media_message, message_webhook, new_wamid, text_message
+from services.sandbox.simulator import RedisMedia
 
 router = APIRouter(prefix="/sandbox", include_in_schema=False)
 templates = make_templates(Path(__file__).parent / "templates")
@@ -120,11 +121,13 @@ def _kind(mime_type: str) -> str:
     return "document"
 
 
-def _message(client: Any, text: str, upload: tuple[bytes, str, str] | None) -> dict[str, Any]:
+def _message(
+    graph: GraphSimulator, text: str, upload: tuple[bytes, str, str] | None
+) -> dict[str, Any]:
     if upload is None:
         return text_message(text)
     data, mime_type, filename = upload
-    media_id = store_media(client, data, mime_type, filename)
+    media_id = graph.add_media(data, mime_type, filename=filename)  # as Meta keeps it
     return media_message(
         _kind(mime_type), media_id=media_id, mime_type=mime_type,
         sha256=hashlib.sha256(data).hexdigest(), caption=text, filename=filename,
@@ -165,13 +168,13 @@ async def send(
     if person is None or not (text.strip() or upload):
         return back
     client = redis_of(request)
-    message = await run_in_threadpool(_message, client, text.strip(), upload)
+    message = await run_in_threadpool(_message, simulator(request), text.strip(), upload)
     message["id"] = new_wamid(person.wa_id)
     bubble = _bubble(message["id"], message)
     sandbox_phone.add_bubble(client, number.phone_number_id, person.wa_id, bubble)
-    payload = message_webhook(
+    payload = message_payload(
         phone_number_id=number.phone_number_id, display_phone_number=number.display_phone_number,
-        wa_id=person.wa_id, profile_name=person.name, message=message,
+        waba_id=sandbox.WABA_ID, wa_id=person.wa_id, profile_name=person.name, message=message,
     )  # fmt: skip
     try:
         answer = await post_webhook(request.app, payload)
@@ -186,11 +189,8 @@ async def send(
 
 @router.get("/media/{media_id}")
 def media(request: Request, media_id: str, user: ConsoleUserDep) -> Response:
-    meta = sandbox_phone.media(redis_of(request), media_id)
-    if meta is None:
+    store = RedisMedia(redis_of(request))
+    found, data = store.get(media_id), store.read(media_id)
+    if found is None or data is None:
         return Response("no such media", status_code=404, media_type="text/plain")
-    try:
-        data = get_storage().get(meta["storage_key"])
-    except StorageError:
-        return Response("no such media", status_code=404, media_type="text/plain")
-    return file_response(data, meta["mime_type"], meta.get("filename") or media_id)
+    return file_response(data, found.mime_type, found.filename or media_id)

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from channels.simulators.webhooks import sign, status_payload
 from services.sandbox import phone as sandbox_phone
-from services.sandbox.sandbox import SandboxNumber
-from services.sandbox.wire import signature, status_webhook
+from services.sandbox.sandbox import WABA_ID, SandboxNumber
 from settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ async def post_webhook(app: FastAPI, payload: dict[str, Any]) -> httpx.Response:
     body = json.dumps(payload).encode()
     headers = {
         "Content-Type": "application/json",
-        "X-Hub-Signature-256": signature(body, secret.get_secret_value()),
+        "X-Hub-Signature-256": sign(body, secret.get_secret_value()),
     }
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.internal") as client:
@@ -58,9 +58,9 @@ async def report_status(
     """Tell the business what happened to its message, once per status and in order."""
     if not sandbox_phone.set_status(client, phone_number_id, chat, wamid, status):
         return
-    payload = status_webhook(
+    payload = status_payload(
         phone_number_id=phone_number_id, display_phone_number=display_phone_number,
-        wamid=wamid, status=status, recipient_id=chat, callback_data=callback,
+        waba_id=WABA_ID, wamid=wamid, status=status, recipient_id=chat, callback_data=callback,
     )  # fmt: skip
     await post_webhook(app, payload)
 

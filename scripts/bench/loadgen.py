@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from channels.simulators.webhooks import sign, text_message_payload
 from scripts.bench.common import percentiles
-from tests.webhooks import sign, text_message_payload
 
 
 class Connection:

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from channels.simulators.webhooks import new_wamid
 from scripts.bench import db
 from scripts.bench.common import Deadline, TimedOut, loadgen, text_of, wait_until
 from scripts.bench.cpu import CpuMeter
 from scripts.bench.stack import APP_SECRET, Stack
-from tests.webhooks import new_wamid
 
 TAG = re.compile(r"#(\d+)\.(\d+)")
 BURST_SIZES = (1, 1, 1, 1, 2, 2, 3, 5)  # most customers write once, some in bursts

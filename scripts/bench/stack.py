@@ -142,12 +142,12 @@ class Stack:
         self.redis_server = start_redis(self.data / "redis", persistent=False, port=port)
 
     def _fakes(self) -> None:
-        from tests.fakes.graph_api import FakeGraphAPI
-        from tests.fakes.llm import FakeGemini
+        from channels.simulators.graph import GraphSimulator
+        from channels.simulators.llm_gemini import GeminiSimulator
 
-        self.graph = FakeGraphAPI(version=GRAPH_VERSION).start()
+        self.graph = GraphSimulator(version=GRAPH_VERSION).start()
         self.exit.callback(self.graph.stop)
-        self.gemini = FakeGemini(api_key=GEMINI_KEY).start()
+        self.gemini = GeminiSimulator(api_key=GEMINI_KEY).start()
         self.exit.callback(self.gemini.stop)
 
     def reset_fakes(self) -> None:
@@ -341,7 +341,7 @@ class Stack:
             return {"id": phone.id, "phone_number_id": phone_number_id, "section": section}
 
     def post(self, client: httpx.Client, url: str, payload: dict[str, Any]) -> httpx.Response:
-        from tests.webhooks import sign
+        from channels.simulators.webhooks import sign
 
         body = json.dumps(payload).encode()
         headers = {

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
+from channels.simulators.webhooks import sign, status_payload
 from scripts.bench.stack import APP_SECRET, Stack
-from tests.webhooks import sign, status_payload
 
 
 class StatusEcho:

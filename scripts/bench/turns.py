@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 
+from channels.simulators.llm import estimate_tokens
+from channels.simulators.webhooks import text_message_payload
 from scripts.bench import db
 from scripts.bench.common import Deadline, percentiles, post_all, text_of, wait_until
 from scripts.bench.cpu import CpuMeter
 from scripts.bench.stack import Stack
-from tests.fakes.llm import estimate_tokens
-from tests.webhooks import text_message_payload
 
 TAG = re.compile(r"\[(\d+)\]")
 

@@ -132,35 +132,3 @@ def save_persona(client: redis.Redis, pnid: str, persona: Persona) -> None:
 def personas(client: redis.Redis, pnid: str) -> list[Persona]:
     raw = client.hgetall(f"sandbox:{pnid}:personas")
     return sorted((Persona(**json.loads(v)) for v in raw.values()), key=lambda p: p.wa_id)
-
-
-def save_media(client: redis.Redis, media_id: str, meta: dict[str, Any]) -> None:
-    client.set(f"sandbox:media:{media_id}", json.dumps(meta), ex=TTL_SECONDS)
-
-
-def media(client: redis.Redis, media_id: str) -> dict[str, Any] | None:
-    raw = client.get(f"sandbox:media:{media_id}")
-    return json.loads(raw) if raw else None
-
-
-def issue_media_url(client: redis.Redis, media_id: str, token: str) -> None:
-    """Download URLs live five minutes, as Meta's do."""
-    client.set(f"sandbox:media-url:{token}", media_id, ex=300)
-
-
-def media_for_url(client: redis.Redis, token: str) -> str | None:
-    found = client.get(f"sandbox:media-url:{token}")
-    return _text(found) if found else None
-
-
-def save_template(client: redis.Redis, waba_id: str, template: dict[str, Any]) -> bool:
-    """Keep a new template; False when the name already has this language."""
-    key = f"sandbox:templates:{waba_id}"
-    added = client.hsetnx(key, f"{template['name']}|{template['language']}", json.dumps(template))
-    client.expire(key, TTL_SECONDS)
-    return bool(added)
-
-
-def templates(client: redis.Redis, waba_id: str) -> list[dict[str, Any]]:
-    raw = client.hgetall(f"sandbox:templates:{waba_id}")
-    return sorted((json.loads(v) for v in raw.values()), key=lambda t: (t["name"], t["language"]))

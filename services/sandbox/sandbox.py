@@ -35,6 +35,7 @@ from services.sandbox.phone import Persona
 log = logging.getLogger(__name__)
 
 PHONE_NUMBER_ID = "100000000000001"
+WABA_ID = "100000000000999"
 DISPLAY_PHONE_NUMBER = "15550100000"
 MERCHANT_NAME = "Sandbox Running Co."
 MERCHANT_DESCRIPTION = (

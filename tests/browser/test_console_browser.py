@@ -140,7 +140,7 @@ ANSWER_SENTENCE = "Good news: we ship to Canada, and it takes about 5 days."
 def _script_question_escalation(gemini) -> None:
     """The customer's agent finds nothing, asks the staff, and later relays their answer
     with the wording the light model suggested (only the note carries that wording)."""
-    from tests.fakes.llm import echo, fill_schema
+    from channels.simulators.llm import echo, fill_schema
 
     gemini.reset()
     gemini.call_tool("search_knowledge_base", {"query": "shipping to Canada"})

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.fakes.server import FakeServer, Request, Response
+from channels.simulators.http import LoopbackServer, Request, Response
 
 
-class FakeEventsReceiver(FakeServer):
+class FakeEventsReceiver(LoopbackServer):
     def __init__(self) -> None:
         super().__init__()
         self.received: list[Request] = []

@@ -117,35 +117,19 @@ def pg_ctl(*args: str) -> None:
 # --- the ledger ---------------------------------------------------------------------
 
 
-def _all_answered() -> bool:
-    with session_scope() as session:
-        inbound = session.scalars(
-            select(Message.turn_id).where(Message.direction == Direction.INBOUND)
-        ).all()
-        finished = set(session.scalars(select(Turn.id).where(Turn.finished_at.is_not(None))))
-    return all(turn_id in finished for turn_id in inbound)
-
-
-def ledger(graph, *, expect_inbound: int, settle: float = 15.0) -> dict:
+def ledger(graph, *, expect_inbound: int, settle_seconds: float = 10.0) -> dict:
     """What every fault test asserts at the end: each inbound message was answered by a
     finished turn, each turn's reply reached WhatsApp once, no two turns of a conversation
-    overlapped. A turn records that it finished just after its reply went out: give the
-    last one `settle` seconds to do so."""
-    deadline = time.monotonic() + settle
-    while not _all_answered() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    with session_scope() as session:
-        inbound = session.scalars(
-            select(Message).where(Message.direction == Direction.INBOUND)
-        ).all()
-        turns = session.scalars(select(Turn).order_by(Turn.conversation_id, Turn.started_at)).all()
-        replies = session.scalars(
-            select(Message).where(
-                Message.direction == Direction.OUTBOUND, Message.author == Author.AI
-            )
-        ).all()
+    overlapped. A turn records that it finished just after its last send, so the ledger
+    gives turns still finishing `settle_seconds` before it counts."""
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        inbound, turns, replies = _ledger_rows()
+        finished = {t.id for t in turns if t.finished_at is not None}
+        if all(m.turn_id in finished for m in inbound) or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
     assert len(inbound) == expect_inbound, "an inbound message is missing or doubled"
-    finished = {t.id for t in turns if t.finished_at is not None}
     assert all(m.turn_id in finished for m in inbound), "an inbound message was never answered"
     per_turn: dict[tuple[int, int], int] = {}
     for reply in replies:
@@ -163,3 +147,17 @@ def ledger(graph, *, expect_inbound: int, settle: float = 15.0) -> dict:
             )
     sent_replies = [r for r in replies if r.status not in (DeliveryStatus.DROPPED,)]
     return {"turns": turns, "replies": sent_replies, "inbound": inbound}
+
+
+def _ledger_rows() -> tuple[list[Message], list[Turn], list[Message]]:
+    with session_scope() as session:
+        inbound = session.scalars(
+            select(Message).where(Message.direction == Direction.INBOUND)
+        ).all()
+        turns = session.scalars(select(Turn).order_by(Turn.conversation_id, Turn.started_at)).all()
+        replies = session.scalars(
+            select(Message).where(
+                Message.direction == Direction.OUTBOUND, Message.author == Author.AI
+            )
+        ).all()
+    return list(inbound), list(turns), list(replies)

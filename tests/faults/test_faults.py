@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from channels.simulators.webhooks import DEFAULT_WA_ID, sign, status_payload, text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation, Message
 from services.handoff.handoff import HOLDING_TEXT
@@ -25,7 +26,6 @@ from tests.faults.conftest import (
     stop_redis,
 )
 from tests.helpers import eventually, post_webhook
-from tests.webhooks import DEFAULT_WA_ID, sign, status_payload, text_message_payload
 
 pytestmark = pytest.mark.integration
 

@@ -8,11 +8,11 @@ import json
 import pytest
 from sqlalchemy import select
 
+from channels.simulators.webhooks import message_payload, text_message_payload
 from persistence.db import session_scope
 from persistence.models import Message, RejectedWebhook
 from tests.conftest import PHONE_NUMBER_ID
-from tests.helpers import eventually, post_webhook
-from tests.webhooks import load_payload, message_payload, text_message_payload
+from tests.helpers import eventually, load_payload, post_webhook
 
 pytestmark = pytest.mark.integration
 

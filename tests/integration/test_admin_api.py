@@ -102,8 +102,8 @@ def test_health_says_when_the_llm_is_not_configured(client, clean, monkeypatch):
 
 
 def test_stats_count_conversations_messages_and_queues(client, merchant):
+    from channels.simulators.webhooks import text_message_payload
     from tests.helpers import post_webhook
-    from tests.webhooks import text_message_payload
 
     post_webhook(client, text_message_payload(phone_number_id=merchant["phone_number_id"]))
     stats = client.get("/stats").json()

@@ -7,13 +7,13 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation
 from services.merchants.operator import create_operator, revoke_operator
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import post_webhook
 from tests.integration.console_helpers import csrf_token, login, submit
-from tests.webhooks import text_message_payload
 
 pytestmark = pytest.mark.integration
 

@@ -10,6 +10,7 @@ import pytest
 import redis
 from sqlalchemy import select
 
+from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation, Customer, Notification
 from services.delivery.flows import send_pending
@@ -21,7 +22,6 @@ from services.notifications import notifications
 from services.notifications.answers import Answerer, answer_notification
 from tests.helpers import post_webhook
 from tests.integration.console_helpers import csrf_token, login, submit
-from tests.webhooks import text_message_payload
 
 pytestmark = pytest.mark.integration
 

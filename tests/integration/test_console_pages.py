@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import (
     Author,
@@ -23,7 +24,6 @@ from services.handoff import handoff
 from services.merchants.operator import create_operator
 from tests.helpers import post_webhook
 from tests.integration.console_helpers import login, submit
-from tests.webhooks import text_message_payload
 
 pytestmark = pytest.mark.integration
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

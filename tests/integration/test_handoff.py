@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation, DeliveryStatus
 from tests.conftest import ADMIN_TOKEN, EVENTS_SECRET
 from tests.helpers import eventually, messages_in_db, post_webhook
-from tests.webhooks import text_message_payload
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation
 from tests.conftest import ADMIN_TOKEN, Stack, wipe
 from tests.helpers import eventually, messages_in_db, post_webhook
-from tests.webhooks import text_message_payload
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

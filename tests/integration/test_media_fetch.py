@@ -9,9 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from persistence import jobs
+from channels.simulators.webhooks import message_payload
 from tests.helpers import eventually, messages_in_db, post_webhook
-from tests.webhooks import message_payload
 
 pytestmark = pytest.mark.integration
 
@@ -33,18 +32,23 @@ def image_payload(merchant: dict, media_id: str, data: bytes) -> dict:
     )
 
 
+def intercept_fetches(monkeypatch, fetch) -> None:
+    """Media fetch jobs go to `fetch(message_id)` instead of the broker; other jobs pass."""
+    from persistence import jobs
+
+    send = jobs.send
+
+    def routed(job: jobs.Job) -> bool:
+        return fetch(*job.args) if job.task == "switchboard.media.fetch" else send(job)
+
+    monkeypatch.setattr(jobs, "send", routed)
+
+
 @pytest.fixture
 def scheduled(client, monkeypatch) -> list[int]:
-    """Fetches the webhook scheduled after its commit, instead of queueing them (no worker
-    in these tests)."""
+    """Fetches the webhook scheduled, instead of queueing them (no worker in these tests)."""
     calls: list[int] = []
-
-    def record(job: jobs.Job) -> bool:
-        if job.task == "switchboard.media.fetch":
-            calls.extend(job.args)
-        return True
-
-    monkeypatch.setattr(jobs, "send", record)
+    intercept_fetches(monkeypatch, lambda message_id: calls.append(message_id) or True)
     return calls
 
 
@@ -168,18 +172,13 @@ def test_media_left_pending_when_the_broker_is_down_is_found_by_the_sweeper(
 ):
     from datetime import UTC, datetime
 
-    from kombu.exceptions import OperationalError
     from sqlalchemy import update
 
     from persistence.db import session_scope
     from persistence.models import Message
     from services.media.flows import pending_media
 
-    class BrokerDown:
-        def send_task(self, *args: object, **kwargs: object) -> None:
-            raise OperationalError("Error 111 connecting to redis")
-
-    monkeypatch.setattr(jobs, "celery_client", BrokerDown)
+    intercept_fetches(monkeypatch, lambda message_id: False)  # the broker would not take it
     message_id = receive_image(client, merchant, fakes, tiny_jpeg())  # still a 200
 
     def pending() -> list[int]:

@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation, MediaUpload
 from persistence.storage import get_storage
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import eventually, messages_in_db, post_webhook
-from tests.webhooks import text_message_payload
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -8,9 +8,9 @@ import io
 
 import pytest
 
+from channels.simulators.webhooks import message_payload
 from tests.helpers import eventually, messages_in_db, post_webhook
 from tests.integration.test_media_fetch import tiny_jpeg
-from tests.webhooks import message_payload
 
 pytestmark = pytest.mark.integration
 

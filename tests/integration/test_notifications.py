@@ -12,13 +12,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from channels.simulators.webhooks import DEFAULT_WA_ID, text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation, Customer, Notification
 from services.knowledge import knowledge
 from services.merchants.merchant import add_merchant_user
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import eventually, post_webhook
-from tests.webhooks import DEFAULT_WA_ID, text_message_payload
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from channels.simulators.webhooks import text_message_payload
 from persistence.embedded import free_port
 from settings import get_settings
 from tests.conftest import ACCESS_TOKEN, ADMIN_TOKEN, GEMINI_KEY, ROOT
 from tests.helpers import eventually, post_webhook
-from tests.webhooks import text_message_payload
 
 pytestmark = pytest.mark.integration
 SECRET_TEXT = "my card number is 4111 1111 1111 1111"

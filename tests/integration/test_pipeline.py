@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from channels.simulators.webhooks import new_wamid, text_message_payload
 from services.handoff.handoff import HOLDING_TEXT
 from tests.helpers import eventually, messages_in_db, post_webhook
-from tests.webhooks import new_wamid, text_message_payload
 
 pytestmark = pytest.mark.integration
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -196,18 +197,61 @@ def test_the_fake_graph_api_refuses_what_meta_refuses(sandbox_client):
     assert re.search(r"wa-empty", _thread(sandbox_client))
 
 
+TEMPLATES_URL = f"/sandbox/graph/v23.0/{sandbox.WABA_ID}/message_templates"
+
+
+def _auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {_number().access_token}"}
+
+
+def _submit_template(client: TestClient, name: str, text: str, *samples: str) -> httpx.Response:
+    body: dict = {"type": "BODY", "text": text}
+    if samples:
+        body["example"] = {"body_text": [list(samples)]}
+    template = {"name": name, "language": "en", "category": "UTILITY", "components": [body]}
+    return client.post(TEMPLATES_URL, json=template, headers=_auth())
+
+
 def test_template_submissions_are_approved_at_once(sandbox_client):
     sandbox_client.get("/sandbox")
-    headers = {"Authorization": f"Bearer {_number().access_token}"}
-    url = "/sandbox/graph/v23.0/100000000000999/message_templates"
-    body = {"name": "question_request", "language": "en", "category": "utility",
-            "components": [{"type": "BODY", "text": "New question: {{1}}"}]}  # fmt: skip
-    created = sandbox_client.post(url, json=body, headers=headers)
+    question = ("question_request", "New question: {{1}}. Reply here.", "Size 44?")
+    created = _submit_template(sandbox_client, *question)
     assert created.status_code == 200 and created.json()["status"] == "APPROVED"
-    again = sandbox_client.post(url, json=body, headers=headers)
+    again = _submit_template(sandbox_client, *question)
     assert again.status_code == 400 and again.json()["error"]["error_subcode"] == 2388024
-    listed = sandbox_client.get(url, params={"name": "question_request"}, headers=headers)
+    listed = sandbox_client.get(TEMPLATES_URL, params={"name": "question_request"}, headers=_auth())
     assert [(t["name"], t["language"], t["status"]) for t in listed.json()["data"]] == [
         ("question_request", "en", "APPROVED")
     ]
-    assert sandbox_client.get(url).status_code == 401
+    assert sandbox_client.get(TEMPLATES_URL).status_code == 401
+
+
+def test_template_submissions_meta_would_refuse_are_refused(sandbox_client):
+    sandbox_client.get("/sandbox")
+    refused = _submit_template(sandbox_client, "question_request", "New question: {{1}}")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["error_user_title"] == "Variables can't be at the start or end"
+
+
+def test_a_template_send_is_checked_against_the_approved_template(sandbox_client):
+    sandbox_client.get("/sandbox")
+    created = _submit_template(sandbox_client, "order_ready", "Order {{1}} is ready.", "A-1")
+    assert created.status_code == 200
+    template = {"name": "order_ready", "language": {"code": "en"}, "components": []}
+    with pytest.raises(WhatsAppError) as refused:
+        _graph(sandbox_client).send({"to": ANA, "type": "template", "template": template})
+    assert refused.value.code == 132000
+
+
+def test_reading_a_message_the_number_never_received_is_refused(sandbox_client):
+    sandbox_client.get("/sandbox")
+    with pytest.raises(WhatsAppError) as refused:
+        _graph(sandbox_client).mark_read("wamid.UNKNOWN", typing=False)
+    assert refused.value.code == 100
+
+
+def test_unknown_graph_paths_answer_metas_unsupported_request(sandbox_client):
+    sandbox_client.get("/sandbox")
+    answer = sandbox_client.get("/sandbox/graph/v23.0/123/nothing", headers=_auth())
+    assert answer.status_code == 400
+    assert (answer.json()["error"]["code"], answer.json()["error"]["error_subcode"]) == (100, 33)

@@ -24,8 +24,7 @@ from services.merchants import merchant as merchants
 from services.templates import templates
 from services.templates.defaults import EXAMPLES, SHIPPED, TemplateRole
 from tests.conftest import ACCESS_TOKEN, ADMIN_TOKEN, ROOT
-from tests.helpers import post_webhook
-from tests.webhooks import load_payload
+from tests.helpers import load_payload, post_webhook
 
 pytestmark = pytest.mark.integration
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text, update
 
+from channels.simulators.webhooks import status_payload, text_message_payload
 from channels.webhook import parse_notification
 from persistence.db import get_engine, session_scope
 from persistence.models import Conversation, ConversationMode, DeliveryStatus, Turn
@@ -19,7 +20,6 @@ from services.ingest import ingest
 from services.turns import flows as turns
 from tasks import runner, runtime
 from tests.helpers import messages_in_db
-from tests.webhooks import status_payload, text_message_payload
 
 pytestmark = pytest.mark.integration
 

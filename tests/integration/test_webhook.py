@@ -18,6 +18,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from channels.simulators.webhooks import new_wamid, sign, status_payload, text_message_payload
 from channels.webhook import parse_notification
 from persistence.db import session_scope
 from persistence.models import (
@@ -32,8 +33,7 @@ from persistence.models import (
 from services.delivery.flows import apply_statuses
 from tests.conftest import APP_SECRET, VERIFY_TOKEN
 from tests.factories import make_conversation, make_message
-from tests.helpers import eventually, messages_in_db, post_webhook
-from tests.webhooks import load_payload, new_wamid, sign, status_payload, text_message_payload
+from tests.helpers import eventually, load_payload, messages_in_db, post_webhook
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kombu.exceptions import OperationalError
 
+from channels.simulators.webhooks import text_message_payload
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import post_webhook
-from tests.webhooks import text_message_payload
 
 pytestmark = pytest.mark.integration
 

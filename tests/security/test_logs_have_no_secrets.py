@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from channels.simulators.webhooks import sign, text_message_payload
 from persistence.embedded import free_port
 from tests.conftest import (
     ADMIN_TOKEN,
@@ -34,7 +35,6 @@ from tests.conftest import (
 )
 from tests.helpers import eventually
 from tests.integration.console_helpers import LOGIN_CSRF
-from tests.webhooks import sign, text_message_payload
 
 pytestmark = pytest.mark.integration
 

@@ -7,12 +7,12 @@ import time
 import pytest
 import redis
 
+from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from services.merchants.operator import create_operator
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import post_webhook
 from tests.integration.console_helpers import login
-from tests.webhooks import text_message_payload
 
 pytestmark = pytest.mark.integration
 

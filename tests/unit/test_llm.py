@@ -9,6 +9,8 @@ from google.genai import errors as genai_errors
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 
+from channels.simulators.llm_gemini import GeminiSimulator
+from channels.simulators.llm_openai import OpenAISimulator
 from graph import llm
 from graph.llm import (
     LLMNotConfigured,
@@ -19,7 +21,6 @@ from graph.llm import (
     usage_of,
 )
 from settings import Settings
-from tests.fakes.llm import FakeGemini, FakeOpenAI
 
 
 @tool
@@ -34,35 +35,35 @@ def tiny_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def gemini_server() -> Iterator[FakeGemini]:
-    fake = FakeGemini()
+def gemini_server() -> Iterator[GeminiSimulator]:
+    fake = GeminiSimulator()
     fake.start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture(scope="module")
-def openai_server() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
+def openai_server() -> Iterator[OpenAISimulator]:
+    fake = OpenAISimulator()
     fake.start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def gemini(gemini_server: FakeGemini) -> FakeGemini:
+def gemini(gemini_server: GeminiSimulator) -> GeminiSimulator:
     gemini_server.reset()
     return gemini_server
 
 
 @pytest.fixture
-def openai_fake(openai_server: FakeOpenAI) -> FakeOpenAI:
+def openai_fake(openai_server: OpenAISimulator) -> OpenAISimulator:
     openai_server.reset()
     return openai_server
 
 
 def make_settings(
-    gemini: FakeGemini | None = None, openai: FakeOpenAI | None = None, **overrides: Any
+    gemini: GeminiSimulator | None = None, openai: OpenAISimulator | None = None, **overrides: Any
 ) -> Settings:
     values: dict[str, Any] = {
         "google_api_key": gemini.api_key if gemini else None,
@@ -81,7 +82,7 @@ def ask(settings: Settings, *messages: Any, tools: tuple = ()) -> AIMessage:
     return invoke_agent_model(build_agent_model(settings, tools), list(messages))
 
 
-def test_gemini_text_reply_comes_back_as_ai_message_text(gemini: FakeGemini) -> None:
+def test_gemini_text_reply_comes_back_as_ai_message_text(gemini: GeminiSimulator) -> None:
     gemini.reply("Hello from Gemini")
 
     answer = ask(make_settings(gemini), HumanMessage("hi"))
@@ -91,13 +92,13 @@ def test_gemini_text_reply_comes_back_as_ai_message_text(gemini: FakeGemini) -> 
     assert gemini.user_texts(gemini.last_request) == ["hi"]
 
 
-def test_default_reply_echoes_the_last_user_turn(gemini: FakeGemini) -> None:
+def test_default_reply_echoes_the_last_user_turn(gemini: GeminiSimulator) -> None:
     answer = ask(make_settings(gemini), HumanMessage("first"), HumanMessage("second"))
 
     assert answer.text == "Echo: second"
 
 
-def test_gemini_tool_call_round_trip(gemini: FakeGemini) -> None:
+def test_gemini_tool_call_round_trip(gemini: GeminiSimulator) -> None:
     gemini.call_tool("search_knowledge_base", {"query": "opening hours"}).reply("9 to 5")
     model = build_agent_model(make_settings(gemini), [search_knowledge_base])
     question = HumanMessage("when are you open?")
@@ -118,7 +119,7 @@ def test_gemini_tool_call_round_trip(gemini: FakeGemini) -> None:
     assert "Mon-Fri 9-17" in str(responses[0]["response"])
 
 
-def test_openai_tool_call_comes_back_as_tool_calls(openai_fake: FakeOpenAI) -> None:
+def test_openai_tool_call_comes_back_as_tool_calls(openai_fake: OpenAISimulator) -> None:
     openai_fake.call_tool("search_knowledge_base", {"query": "price"})
     settings = make_settings(openai=openai_fake, llm_provider="openai")
 
@@ -130,14 +131,14 @@ def test_openai_tool_call_comes_back_as_tool_calls(openai_fake: FakeOpenAI) -> N
     assert openai_fake.tool_names(openai_fake.last_request) == ["search_knowledge_base"]
 
 
-def test_system_prompt_reaches_the_system_instruction(gemini: FakeGemini) -> None:
+def test_system_prompt_reaches_the_system_instruction(gemini: GeminiSimulator) -> None:
     ask(make_settings(gemini), SystemMessage("You are Switchboard."), HumanMessage("hi"))
 
     assert gemini.system_text(gemini.last_request) == "You are Switchboard."
     assert gemini.last_request["systemInstruction"]["parts"] == [{"text": "You are Switchboard."}]
 
 
-def test_rate_limit_is_retried(gemini: FakeGemini) -> None:
+def test_rate_limit_is_retried(gemini: GeminiSimulator) -> None:
     gemini.fail(429).reply("after the limit")
 
     answer = ask(make_settings(gemini), HumanMessage("hi"))
@@ -146,7 +147,7 @@ def test_rate_limit_is_retried(gemini: FakeGemini) -> None:
     assert len(gemini.requests) == 2
 
 
-def test_timeout_is_retried(gemini: FakeGemini) -> None:
+def test_timeout_is_retried(gemini: GeminiSimulator) -> None:
     gemini.hang(2).reply("in time")
 
     answer = ask(make_settings(gemini, llm_timeout_seconds=0.3), HumanMessage("hi"))
@@ -156,7 +157,7 @@ def test_timeout_is_retried(gemini: FakeGemini) -> None:
 
 
 def test_server_errors_exhaust_retries_then_openai_answers(
-    gemini: FakeGemini, openai_fake: FakeOpenAI
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
 ) -> None:
     gemini.fail(500, times=3)
     openai_fake.reply("OpenAI here")
@@ -169,7 +170,7 @@ def test_server_errors_exhaust_retries_then_openai_answers(
 
 
 def test_bad_request_is_not_retried_but_falls_back(
-    gemini: FakeGemini, openai_fake: FakeOpenAI
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
 ) -> None:
     gemini.fail(400)
 
@@ -181,7 +182,7 @@ def test_bad_request_is_not_retried_but_falls_back(
 
 
 def test_wrong_gemini_key_is_not_retried_but_falls_back(
-    gemini: FakeGemini, openai_fake: FakeOpenAI
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
 ) -> None:
     settings = make_settings(gemini, openai_fake, google_api_key="wrong-key")
 
@@ -192,7 +193,7 @@ def test_wrong_gemini_key_is_not_retried_but_falls_back(
 
 
 def test_all_providers_failing_raises_llm_unavailable(
-    gemini: FakeGemini, openai_fake: FakeOpenAI
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
 ) -> None:
     gemini.fail(503, times=3)
     openai_fake.fail(500, times=3)
@@ -223,7 +224,7 @@ def test_configured_providers_keeps_keyed_primary_then_fallback() -> None:
 
 
 def test_usage_of_reports_tokens_provider_and_model(
-    gemini: FakeGemini, openai_fake: FakeOpenAI
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
 ) -> None:
     gemini_usage = usage_of(ask(make_settings(gemini), HumanMessage("x" * 400)))
     openai_settings = make_settings(openai=openai_fake, llm_provider="openai")
@@ -267,7 +268,7 @@ def test_default_gemini_url_is_generative_language_v1beta() -> None:
     assert route.calls.last.request.headers["x-goog-api-key"] == "k"
 
 
-def test_nothing_uses_aiohttp(gemini: FakeGemini) -> None:
+def test_nothing_uses_aiohttp(gemini: GeminiSimulator) -> None:
     ask(make_settings(gemini), HumanMessage("hi"))
 
     assert "aiohttp" not in sys.modules

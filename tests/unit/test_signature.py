@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from channels.simulators.webhooks import sign
 from channels.webhook import verify_signature
-from tests.webhooks import load_payload, sign
+from tests.helpers import load_payload
 
 SECRET = "app-secret-0123456789abcdef"
 BODY = json.dumps(load_payload("message_text"), ensure_ascii=False).encode()

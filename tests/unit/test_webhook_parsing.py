@@ -5,6 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from channels.simulators.webhooks import (
+    message_payload,
+    new_wamid,
+    status_payload,
+    text_message_payload,
+)
 from channels.webhook import (
     InboundMessage,
     InvalidNotification,
@@ -14,13 +20,7 @@ from channels.webhook import (
     StatusError,
     parse_notification,
 )
-from tests.webhooks import (
-    load_payload,
-    message_payload,
-    new_wamid,
-    status_payload,
-    text_message_payload,
-)
+from tests.helpers import load_payload
 
 PNID = "106540352242922"
 PHONE = "16505551234"
@@ -466,3 +466,12 @@ def test_bodies_that_are_not_whatsapp_notifications_are_rejected(body: object) -
 def test_invalid_notification_is_a_value_error_that_says_why() -> None:
     with pytest.raises(ValueError, match="entry must be a list"):
         parse_notification({"object": "whatsapp_business_account", "entry": "x"})
+
+
+@pytest.mark.parametrize("status", ["sent", "delivered", "read"])
+def test_built_statuses_have_the_recorded_shape(status: str) -> None:
+    recorded = load_payload(f"status_{status}")["entry"][0]["changes"][0]["value"]["statuses"][0]
+    built = status_payload(phone_number_id=PNID, wamid="wamid.A", status=status)
+    entry = built["entry"][0]["changes"][0]["value"]["statuses"][0]
+    assert set(entry) == set(recorded) - {"recipient_user_id"}
+    assert set(entry.get("conversation", {})) == set(recorded.get("conversation", {}))

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from channels.errors import AuthError, InvalidRequest
+from channels.simulators.graph import GraphSimulator
 from channels.whatsapp import TEMPLATE_EXISTS_SUBCODE, TemplateExists, WhatsAppClient
-from tests.fakes.graph_api import FakeGraphAPI
 
 PHONE_ID = "106540352242922"
 TOKEN = "EAAG-fake"
@@ -21,20 +21,20 @@ COMPONENTS = [{"type": "BODY", "text": BODY, "example": {"body_text": [["Ana", "
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[FakeGraphAPI]:
-    with FakeGraphAPI(tokens={PHONE_ID: TOKEN}) as started:
-        assert isinstance(started, FakeGraphAPI)
+def server() -> Iterator[GraphSimulator]:
+    with GraphSimulator(tokens={PHONE_ID: TOKEN}) as started:
+        assert isinstance(started, GraphSimulator)
         yield started
 
 
 @pytest.fixture
-def fake(server: FakeGraphAPI) -> FakeGraphAPI:
+def fake(server: GraphSimulator) -> GraphSimulator:
     server.reset()
     return server
 
 
 @pytest.fixture
-def client(fake: FakeGraphAPI) -> Iterator[WhatsAppClient]:
+def client(fake: GraphSimulator) -> Iterator[WhatsAppClient]:
     with WhatsAppClient(
         api_root=fake.api_root,
         access_token=TOKEN,

@@ -1,27 +1,33 @@
-"""Message templates for the fake Graph API: the WhatsApp Business Account's
+"""Message templates for the Graph API simulator: the WhatsApp Business Account's
 `message_templates` edge (create, list) and the checks Meta makes when one is sent.
 
 - POST /{waba-id}/message_templates validates like Meta's review intake (name, category,
   one BODY of at most 1024 characters, placeholders {{1}}..{{n}} in order, not at the start
   or end, not side by side, `example.body_text` with n samples) and answers
   {"id", "status", "category"}; the same name and language again answers error 100 with
-  subcode 2388024 ("Content in This Language Already Exists").
+  subcode 2388024 ("Content in This Language Already Exists"). New templates get
+  `status_on_create`: PENDING in tests (review is scripted with `set_status`), APPROVED in
+  the sandbox (it has no review queue).
 - GET /{waba-id}/message_templates answers {"data": [...], "paging": {...}} with cursors;
   `name` matches as a substring (as Meta's filter does not promise an exact match).
 - Sends: body parameters must be non-empty text without newline, tab or more than four
-  consecutive spaces (132018). A template this fake knows (created or `add`ed) must be
+  consecutive spaces (132018). A template the store knows (created or `add`ed) must be
   APPROVED in that language (132001) and get its number of parameters (132000) within
   1024 characters once filled (132005); unknown templates are refused only when `strict`.
+
+Templates live in a `TemplateRecords`: a list in memory for tests, Redis for the sandbox.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
-import secrets
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from channels.simulators.graph_wire import GraphError, new_media_id, require
 
 NAME = re.compile(r"[a-z0-9_]{1,512}")
 PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
@@ -37,18 +43,6 @@ _LANGUAGE_NAMES = {
     "pt_BR": "Portuguese (BR)",
     "pt_PT": "Portuguese (POR)",
 }
-
-
-@dataclass
-class TemplateError(Exception):
-    """A Graph error to answer: rendered by the fake's `graph_error`."""
-
-    code: int
-    message: str | None = None
-    details: str | None = None
-    subcode: int | None = None
-    user_title: str | None = None
-    user_msg: str | None = None
 
 
 @dataclass
@@ -79,19 +73,73 @@ class StoredTemplate:
             "id": self.id,
         }
 
+    def record(self) -> dict[str, Any]:
+        """Everything needed to rebuild it (`StoredTemplate.from_record`)."""
+        data = dataclasses.asdict(self)
+        del data["body"]
+        return data
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> StoredTemplate:
+        return cls(**data)
+
+
+class TemplateRecords(Protocol):
+    def all(self) -> list[StoredTemplate]:
+        """Every business account's templates, in a stable order."""
+
+    def insert(self, template: StoredTemplate) -> bool:
+        """Keep a new template; False when its account has the name in that language."""
+
+    def save(self, template: StoredTemplate) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+class MemoryTemplates:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._templates: list[StoredTemplate] = []
+
+    def all(self) -> list[StoredTemplate]:
+        with self._lock:
+            return list(self._templates)
+
+    def insert(self, template: StoredTemplate) -> bool:
+        with self._lock:
+            if any(_same(t, template) for t in self._templates):
+                return False
+            self._templates.append(template)
+            return True
+
+    def save(self, template: StoredTemplate) -> None:
+        with self._lock:
+            self._templates = [template if _same(t, template) else t for t in self._templates]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._templates.clear()
+
+
+def _same(a: StoredTemplate, b: StoredTemplate) -> bool:
+    return (a.waba_id, a.name, a.language) == (b.waba_id, b.name, b.language)
+
 
 class TemplateStore:
-    def __init__(self, lock: threading.RLock) -> None:
-        self.lock = lock
-        self.templates: list[StoredTemplate] = []
-        self.status_on_create = "PENDING"
-        self.strict = False
+    def __init__(
+        self,
+        records: TemplateRecords | None = None,
+        *,
+        status_on_create: str = "PENDING",
+        strict: bool = False,
+    ) -> None:
+        self.records: TemplateRecords = records if records is not None else MemoryTemplates()
+        self._defaults = (status_on_create, strict)
+        self.status_on_create, self.strict = self._defaults
 
     def reset(self) -> None:
-        with self.lock:
-            self.templates.clear()
-            self.status_on_create = "PENDING"
-            self.strict = False
+        self.records.clear()
+        self.status_on_create, self.strict = self._defaults
 
     # Scripting
 
@@ -107,62 +155,53 @@ class TemplateStore:
     ) -> StoredTemplate:
         """A template as if created in WhatsApp Manager."""
         stored = StoredTemplate(
-            waba_id=waba_id,
-            id=_new_id(),
-            name=name,
-            language=language,
-            category=category,
-            status=status,
-            components=[{"type": "BODY", "text": body}],
-        )
-        with self.lock:
-            self.templates.append(stored)
+            waba_id=waba_id, id=new_media_id(), name=name, language=language,
+            category=category, status=status, components=[{"type": "BODY", "text": body}],
+        )  # fmt: skip
+        assert self.records.insert(stored), f"{name} ({language}) already exists"
         return stored
 
     def set_status(
         self, name: str, language: str, status: str, *, reason: str = "NONE"
     ) -> StoredTemplate:
-        with self.lock:
-            stored = self._find(None, name, language)
-            assert stored is not None, f"no template {name} ({language})"
-            stored.status, stored.rejected_reason = status, reason
-            return stored
+        stored = self.get(name, language)
+        assert stored is not None, f"no template {name} ({language})"
+        stored.status, stored.rejected_reason = status, reason
+        self.records.save(stored)
+        return stored
 
     def get(self, name: str, language: str) -> StoredTemplate | None:
-        with self.lock:
-            return self._find(None, name, language)
+        return next(
+            (t for t in self.records.all() if t.name == name and t.language == language), None
+        )
 
     # Wire
 
     def create(self, waba_id: str, body: object) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise TemplateError(100, details="request body must be a JSON object")
+        require(isinstance(body, dict), "request body must be a JSON object")
+        assert isinstance(body, dict)
         name, language = body.get("name"), body.get("language")
         category, components = body.get("category"), body.get("components")
-        _require(
+        require(
             isinstance(name, str) and NAME.fullmatch(name) is not None,
             "name must be lowercase letters, digits and underscores (at most 512)",
         )
-        _require(isinstance(language, str) and bool(language), "language is required")
-        _require(category in CATEGORIES, f"category must be one of {', '.join(CATEGORIES)}")
-        _require(
+        require(isinstance(language, str) and bool(language), "language is required")
+        require(category in CATEGORIES, f"category must be one of {', '.join(CATEGORIES)}")
+        require(
             isinstance(components, list) and all(isinstance(c, dict) for c in components),
             "components must be a list of objects",
         )
+        # checked above; the asserts tell the type checker what `require` established
+        assert isinstance(name, str) and isinstance(language, str)
+        assert isinstance(category, str) and isinstance(components, list)
         _check_body(components)
-        with self.lock:
-            if self._find(waba_id, name, language) is not None:
-                raise _exists(language)
-            stored = StoredTemplate(
-                waba_id=waba_id,
-                id=_new_id(),
-                name=name,
-                language=language,
-                category=category,
-                status=self.status_on_create,
-                components=components,
-            )
-            self.templates.append(stored)
+        stored = StoredTemplate(
+            waba_id=waba_id, id=new_media_id(), name=name, language=language,
+            category=category, status=self.status_on_create, components=components,
+        )  # fmt: skip
+        if not self.records.insert(stored):
+            raise _exists(language)
         return {"id": stored.id, "status": stored.status, "category": stored.category}
 
     def list(self, waba_id: str, query: dict[str, list[str]], url: str) -> dict[str, Any]:
@@ -170,13 +209,11 @@ class TemplateStore:
         fields = [f for f in (_first(query, "fields") or "").split(",") if f]
         limit = max(1, min(int(_first(query, "limit") or 25), 1000))
         start = _decode_cursor(_first(query, "after"))
-        with self.lock:
-            matching = [
-                t for t in self.templates if t.waba_id == waba_id and (not name or name in t.name)
-            ]
+        matching = [
+            t for t in self.records.all() if t.waba_id == waba_id and (not name or name in t.name)
+        ]
         page = matching[start : start + limit]
-        data = [_only(t.as_json(), fields) for t in page]
-        answer: dict[str, Any] = {"data": data}
+        answer: dict[str, Any] = {"data": [_only(t.as_json(), fields) for t in page]}
         if page:
             before, after = _cursor(start), _cursor(start + len(page))
             answer["paging"] = {"cursors": {"before": before, "after": after}}
@@ -185,63 +222,42 @@ class TemplateStore:
         return answer
 
     def check_send(self, content: dict[str, Any]) -> None:
-        """Raise the Graph error Meta answers for this template object, if any."""
+        """Raise the Graph error Meta answers for this (well-formed) template object, if any."""
         parameters = _body_parameters(content.get("components"))
         name, language = content["name"], content["language"]["code"]
-        with self.lock:
-            stored = self._find(None, name, language)
-            known_name = any(t.name == name for t in self.templates)
-        if stored is None:
-            if self.strict or known_name:
-                raise TemplateError(
-                    132001,
-                    message="(#132001) Template name does not exist in the translation",
-                    details=f"template name ({name}) does not exist in {language}",
-                )
-            return
-        if stored.status != "APPROVED":
-            raise TemplateError(
-                132001,
-                message="(#132001) Template name does not exist in the translation",
-                details=f"template name ({name}) does not exist in {language}",
-            )
-        _check_fill(stored.body, parameters)
-
-    def _find(self, waba_id: str | None, name: str, language: str) -> StoredTemplate | None:
-        return next(
-            (
-                t
-                for t in self.templates
-                if t.name == name
-                and t.language == language
-                and (waba_id is None or t.waba_id == waba_id)
-            ),
-            None,
-        )
+        templates = self.records.all()
+        stored = next((t for t in templates if t.name == name and t.language == language), None)
+        known_name = any(t.name == name for t in templates)
+        if (stored is None and (self.strict or known_name)) or (
+            stored is not None and stored.status != "APPROVED"
+        ):
+            raise GraphError(132001, details=f"template name ({name}) does not exist in {language}")
+        if stored is not None:
+            _check_fill(stored.body, parameters)
 
 
 def _check_body(components: list[dict[str, Any]]) -> None:
     bodies = [c for c in components if str(c.get("type")).upper() == "BODY"]
-    _require(len(bodies) == 1, "exactly one BODY component is required")
+    require(len(bodies) == 1, "exactly one BODY component is required")
     text = bodies[0].get("text")
-    _require(isinstance(text, str) and bool(text.strip()), "BODY text is required")
+    require(isinstance(text, str) and bool(text.strip()), "BODY text is required")
     assert isinstance(text, str)
-    _require(len(text) <= BODY_LIMIT, f"BODY text must be at most {BODY_LIMIT} characters")
+    require(len(text) <= BODY_LIMIT, f"BODY text must be at most {BODY_LIMIT} characters")
     numbers = [int(n) for n in PLACEHOLDER.findall(text)]
-    _require(
+    require(
         sorted(set(numbers)) == list(range(1, len(set(numbers)) + 1)),
         "variables must be sequential: {{1}}, {{2}}...",
     )
     stripped = text.strip()
     if PLACEHOLDER.match(stripped) or re.search(r"\{\{\d+\}\}$", stripped):
-        raise TemplateError(
+        raise GraphError(
             100,
             message="Invalid parameter",
             user_title="Variables can't be at the start or end",
             user_msg="Variables can't be at the start or end of the template.",
         )
     if re.search(r"\}\}\s*\{\{", text):
-        raise TemplateError(
+        raise GraphError(
             100,
             message="Invalid parameter",
             user_title="Variables can't be next to each other",
@@ -251,7 +267,7 @@ def _check_body(components: list[dict[str, Any]]) -> None:
         example = bodies[0].get("example")
         samples = example.get("body_text") if isinstance(example, dict) else None
         valid = isinstance(samples, list) and len(samples) == 1 and isinstance(samples[0], list)
-        _require(
+        require(
             valid
             and len(samples[0]) == len(set(numbers))  # type: ignore[index]
             and all(isinstance(s, str) and s for s in samples[0]),  # type: ignore[index]
@@ -259,31 +275,20 @@ def _check_body(components: list[dict[str, Any]]) -> None:
         )
 
 
-def _body_parameters(components: object) -> list[str]:
-    if components is None:
-        return []
-    _require(isinstance(components, list), "template.components must be a list")
-    assert isinstance(components, list)
+def _body_parameters(components: list[dict[str, Any]] | None) -> list[str]:
     texts: list[str] = []
-    for component in components:
-        _require(
-            isinstance(component, dict) and isinstance(component.get("type"), str),
-            "each template component needs a type",
-        )
+    for component in components or []:
         if component["type"].lower() != "body":
             continue
         for parameter in component.get("parameters") or []:
-            _require(
-                isinstance(parameter, dict)
-                and parameter.get("type") == "text"
-                and isinstance(parameter.get("text"), str),
+            require(
+                parameter.get("type") == "text" and isinstance(parameter.get("text"), str),
                 "body parameters must be {type: text, text: string}",
             )
             text = parameter["text"]
             if not text.strip() or _BAD_PARAM.search(text):
-                raise TemplateError(
+                raise GraphError(
                     132018,
-                    message="(#132018) There was an issue with the parameters in your template.",
                     details="Param text cannot have new-line/tab characters or more "
                     "than 4 consecutive spaces",
                 )
@@ -294,24 +299,19 @@ def _body_parameters(components: object) -> list[str]:
 def _check_fill(body: str, parameters: list[str]) -> None:
     expected = len(set(PLACEHOLDER.findall(body)))
     if len(parameters) != expected:
-        raise TemplateError(
+        raise GraphError(
             132000,
-            message="(#132000) Number of parameters does not match the expected number of params",
             details=f"body: number of localizable_params ({len(parameters)}) does "
             f"not match the expected number of params ({expected})",
         )
     filled = PLACEHOLDER.sub(lambda m: parameters[int(m.group(1)) - 1], body)
     if len(filled) > BODY_LIMIT:
-        raise TemplateError(
-            132005,
-            message="(#132005) Translated text too long",
-            details="Translated text is too long.",
-        )
+        raise GraphError(132005, details="Translated text is too long.")
 
 
-def _exists(language: str) -> TemplateError:
+def _exists(language: str) -> GraphError:
     name = _LANGUAGE_NAMES.get(language, language)
-    return TemplateError(
+    return GraphError(
         100,
         message="Invalid parameter",
         subcode=EXISTS_SUBCODE,
@@ -319,11 +319,6 @@ def _exists(language: str) -> TemplateError:
         user_msg=f"There is already {name} content for this template. You can create a new "
         "template and try again.",
     )
-
-
-def _require(condition: bool, details: str) -> None:
-    if not condition:
-        raise TemplateError(100, details=details)
 
 
 def _first(query: dict[str, list[str]], key: str) -> str | None:
@@ -348,7 +343,3 @@ def _decode_cursor(cursor: str | None) -> int:
         return int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except ValueError:
         return 0
-
-
-def _new_id() -> str:
-    return str(secrets.randbelow(9 * 10**15) + 10**15)

@@ -1,30 +1,34 @@
+import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from channels.errors import AuthError, DeliveryOutcomeUnknown, InvalidRequest, RateLimited
+from channels.simulators.graph import GraphSimulator
+from channels.simulators.graph_sends import Delivery
+from channels.simulators.graph_wire import GraphError
+from channels.simulators.http import Request
 from channels.whatsapp import Recipient, WhatsAppClient
-from tests.fakes.graph_api import FakeGraphAPI
 
 PHONE_ID = "106540352242922"
 TOKEN = "EAAG-fake"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[FakeGraphAPI]:
-    with FakeGraphAPI(tokens={PHONE_ID: TOKEN}) as started:
-        assert isinstance(started, FakeGraphAPI)
+def server() -> Iterator[GraphSimulator]:
+    with GraphSimulator(tokens={PHONE_ID: TOKEN}) as started:
+        assert isinstance(started, GraphSimulator)
         yield started
 
 
 @pytest.fixture
-def fake(server: FakeGraphAPI) -> FakeGraphAPI:
+def fake(server: GraphSimulator) -> GraphSimulator:
     server.reset()
     return server
 
 
-def make_client(fake: FakeGraphAPI, **kwargs: object) -> WhatsAppClient:
+def make_client(fake: GraphSimulator, **kwargs: object) -> WhatsAppClient:
     options: dict = {"backoff_base": 0.001, "timeout": 2.0, **kwargs}
     options.setdefault("access_token", TOKEN)
     return WhatsAppClient(api_root=fake.api_root, phone_number_id=PHONE_ID, **options)
@@ -140,3 +144,89 @@ def test_reset_clears_records_and_scripts(fake) -> None:
     with make_client(fake) as client:
         client.send_text(Recipient(wa_id="1"), "hi")
     assert len(fake.requests) == 1
+
+
+# --- hosted by another server (the sandbox): handle() called directly ----------------
+
+
+def wire(method: str, path: str, body: object = None, token: str = TOKEN, **query: str) -> Request:
+    return Request(
+        method=method,
+        path=path,
+        query={k: [v] for k, v in query.items()},
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+        body=json.dumps(body).encode() if body is not None else b"",
+    )
+
+
+def test_a_hosted_simulator_tells_its_host_about_each_accepted_send() -> None:
+    seen: list[Delivery] = []
+    graph = GraphSimulator(version=None, tokens={PHONE_ID: TOKEN}, on_send=seen.append)
+    body = {
+        "messaging_product": "whatsapp", "to": "+1555", "type": "image",
+        "image": {"id": "77", "caption": "Red"}, "biz_opaque_callback_data": "c:1",
+    }  # fmt: skip
+    answer = graph.handle(wire("POST", f"/v99.0/{PHONE_ID}/messages", body))
+    assert answer.status == 200
+    wamid = json.loads(answer.body)["messages"][0]["id"]
+    assert seen == [
+        Delivery(
+            phone_number_id=PHONE_ID, recipient="1555", wamid=wamid, kind="image", text="Red",
+            media_id="77", callback="c:1",
+        )
+    ]  # fmt: skip
+    refused = graph.handle(wire("POST", f"/v99.0/{PHONE_ID}/messages", {**body, "image": {}}))
+    assert refused.status == 400 and len(seen) == 1
+
+
+def test_a_fixed_version_refuses_other_versions_as_unsupported(fake) -> None:
+    body = {"messaging_product": "whatsapp", "to": "1", "text": {"body": "hi"}}
+    response = httpx.post(
+        f"{fake.url}/v1.0/{PHONE_ID}/messages",
+        json=body,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    error = response.json()["error"]
+    assert (response.status_code, error["code"], error["error_subcode"]) == (400, 100, 33)
+    assert fake.sent == []
+
+
+def test_the_host_can_refuse_a_read_receipt() -> None:
+    def unknown(phone_number_id: str, message_id: str, typing: bool) -> None:
+        raise GraphError(100, details=f"message {message_id} does not exist")
+
+    graph = GraphSimulator(version=None, on_read=unknown)
+    read = {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.X"}
+    answer = graph.handle(wire("POST", f"/v23.0/{PHONE_ID}/messages", read))
+    assert answer.status == 400
+    assert (
+        json.loads(answer.body)["error"]["error_data"]["details"]
+        == "message wamid.X does not exist"
+    )
+    assert graph.reads == []
+
+
+def test_media_urls_point_at_the_public_url_and_info_is_scoped_to_the_named_number() -> None:
+    graph = GraphSimulator(tokens={PHONE_ID: TOKEN, "222": "other"}, public_url="http://h/sb/graph")
+    media_id = graph.add_media(b"jpeg", "image/jpeg")
+    info = graph.handle(wire("GET", f"/v23.0/{media_id}", phone_number_id=PHONE_ID))
+    assert json.loads(info.body)["url"].startswith(f"http://h/sb/graph/media-download/{media_id}?")
+    assert json.loads(info.body)["file_size"] == "4"
+    wrong = graph.handle(wire("GET", f"/v23.0/{media_id}", token="other", phone_number_id=PHONE_ID))
+    assert wrong.status == 401 and json.loads(wrong.body)["error"]["code"] == 190
+    assert graph.handle(wire("GET", f"/v23.0/{media_id}", token="other")).status == 200
+
+
+def test_an_upload_needs_metas_form_fields(fake) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    url = f"{fake.api_root}/{PHONE_ID}/media"
+    files = {"file": ("a.png", b"png", "image/png")}
+    no_type = httpx.post(url, data={"messaging_product": "whatsapp"}, files=files, headers=headers)
+    assert no_type.status_code == 400 and "type" in no_type.json()["error"]["error_data"]["details"]
+    ok = httpx.post(
+        url,
+        data={"messaging_product": "whatsapp", "type": "image/png"},
+        files=files,
+        headers=headers,
+    )
+    assert ok.status_code == 200 and fake.uploads[0]["data"] == b"png"

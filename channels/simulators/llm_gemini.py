@@ -1,0 +1,139 @@
+"""A simulator of the Gemini API (generativelanguage.googleapis.com, v1beta):
+`POST /v1beta/models/{model}:generateContent`, scripted as `llm.LLMSimulator` describes."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from channels.simulators.http import Request, Response
+from channels.simulators.llm import JSON, Answer, LLMSimulator, estimate_tokens
+
+GOOGLE_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    408: "DEADLINE_EXCEEDED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+GOOGLE_MESSAGE = {
+    400: "Request contains an invalid argument.",
+    401: "Request had invalid authentication credentials.",
+    403: "The caller does not have permission",
+    429: "You exceeded your current quota, please check your plan and billing details.",
+    500: "An internal error has occurred. Please retry or report in "
+    "https://developers.generativeai.google/guide/troubleshooting",
+    503: "The model is overloaded. Please try again later.",
+}
+GEMINI_PATH = re.compile(r"^/v1beta/models/(?P<model>[^/:]+):generateContent$")
+
+
+def _parts_text(parts: list[JSON]) -> str:
+    return "\n".join(part["text"] for part in parts if "text" in part and not part.get("thought"))
+
+
+class GeminiSimulator(LLMSimulator):
+    """`POST /v1beta/models/{model}:generateContent` with `x-goog-api-key`."""
+
+    @property
+    def base_url(self) -> str:
+        return self.url  # the SDK appends /v1beta/models/...
+
+    def response_schema(self, body: JSON) -> JSON | None:
+        config = body.get("generationConfig") or {}
+        if config.get("responseMimeType") != "application/json":
+            return None
+        return config.get("responseJsonSchema") or config.get("responseSchema") or {}
+
+    def route(self, request: Request) -> str | None:
+        match = GEMINI_PATH.match(request.path)
+        return match["model"] if match and request.method == "POST" else None
+
+    def check_key(self, request: Request) -> Response | None:
+        key = request.headers.get("x-goog-api-key") or next(iter(request.query.get("key") or []), None)
+        if not key:
+            return self.error(
+                403,
+                "Method doesn't allow unregistered callers (callers without established "
+                "identity). Please use API Key or other form of API consumer identity "
+                "to call this API.",
+            )
+        if key != self.api_key:
+            response = self.error(400, "API key not valid. Please pass a valid API key.")
+            payload = json.loads(response.body)
+            payload["error"]["details"] = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                    "metadata": {"service": "generativelanguage.googleapis.com"},
+                }
+            ]
+            return Response.json(payload, status=400)
+        return None
+
+    def error(self, status: int, message: str | None) -> Response:
+        text = message or GOOGLE_MESSAGE.get(status, "Internal error encountered.")
+        payload = {
+            "error": {
+                "code": status,
+                "message": text,
+                "status": GOOGLE_STATUS.get(status, "UNKNOWN"),
+            }
+        }
+        return Response.json(payload, status=status)
+
+    def answer(self, model: str, body: JSON, answer: Answer) -> Response:
+        if answer.tool_name is not None:
+            part: JSON = {"functionCall": {"name": answer.tool_name, "args": answer.tool_args}}
+        else:
+            part = {"text": answer.text}
+        prompt = estimate_tokens(self.prompt_chars(body))
+        output = estimate_tokens(answer.size)
+        return Response.json(
+            {
+                "candidates": [
+                    {
+                        "content": {"parts": [part], "role": "model"},
+                        "finishReason": "STOP",
+                        "index": 0,
+                    }
+                ],
+                "usageMetadata": {
+                    "promptTokenCount": prompt,
+                    "candidatesTokenCount": output,
+                    "totalTokenCount": prompt + output,
+                    "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}],
+                },
+                "modelVersion": model,
+                "responseId": uuid.uuid4().hex[:22],
+            }
+        )
+
+    def user_texts(self, request: JSON) -> list[str]:
+        turns = [c for c in request.get("contents", []) if c.get("role", "user") == "user"]
+        texts = [_parts_text(turn.get("parts", [])) for turn in turns]
+        return [text for text in texts if text]
+
+    def system_text(self, request: JSON) -> str:
+        return _parts_text((request.get("systemInstruction") or {}).get("parts", []))
+
+    def tool_names(self, request: JSON) -> list[str]:
+        return [
+            declaration["name"]
+            for tool in request.get("tools") or []
+            for declaration in tool.get("functionDeclarations") or []
+        ]
+
+    def prompt_chars(self, request: JSON) -> int:
+        tools = request.get("tools")
+        chars = len(self.system_text(request)) + (len(json.dumps(tools)) if tools else 0)
+        for content in request.get("contents", []):
+            for part in content.get("parts", []):
+                chars += len(part["text"]) if "text" in part else len(json.dumps(part))
+        return chars
