@@ -55,7 +55,8 @@ class GeminiSimulator(LLMSimulator):
         return match["model"] if match and request.method == "POST" else None
 
     def check_key(self, request: Request) -> Response | None:
-        key = request.headers.get("x-goog-api-key") or next(iter(request.query.get("key") or []), None)
+        in_query = next(iter(request.query.get("key") or []), None)
+        key = request.headers.get("x-goog-api-key") or in_query
         if not key:
             return self.error(
                 403,
