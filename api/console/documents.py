@@ -28,7 +28,7 @@ PAGE_SIZE = 100
 # What each known category is for; any other category is allowed and searched like `general`.
 CATEGORIES = {
     knowledge.GENERAL: "General",
-    knowledge.USER_QUESTION: "Customer questions",
+    knowledge.USER_QUESTION: "From staff answers",
     knowledge.SUPPORT_CLASSIFICATION: "Support routing",
 }
 # Form fields are bounded well above the service's limits, so the service's message shows.

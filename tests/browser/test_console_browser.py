@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
 
@@ -134,6 +135,7 @@ def test_media_library_and_a_phone_sized_console(browser, live_server, operator_
 
 
 QUESTION = "Do you ship to Canada?"
+DRAFTED_FACT = "Orders to Canada arrive within 5 days."
 ANSWER_SENTENCE = "Good news: we ship to Canada, and it takes about 5 days."
 
 
@@ -151,10 +153,15 @@ def _script_question_escalation(gemini) -> None:
     gemini.reply("Good question! I have asked the team and will get back to you here.")
     localized = {"language": "en", "continuation_fragment": "we ship to Canada within 5 days",
                  "full_sentence": ANSWER_SENTENCE}  # fmt: skip
-    gemini.structured = lambda request, schema: (
-        localized if "full_sentence" in schema.get("properties", {})
-        else fill_schema(request, schema)
-    )  # fmt: skip
+    draft = {"reusable": True, "title": QUESTION, "content": DRAFTED_FACT}
+
+    def structured(request: dict, schema: dict) -> dict:
+        properties = schema.get("properties", {})
+        if "full_sentence" in properties:
+            return localized
+        return draft if "reusable" in properties else fill_schema(request, schema)
+
+    gemini.structured = structured
 
     def relay(request: dict) -> str:
         note = (gemini.user_texts(request) or [""])[-1]
@@ -207,11 +214,24 @@ def test_a_question_escalation_is_answered_in_the_console(
     _shot(phone, "15-sandbox-answer-relayed")
     _shot(console, "16-console-notification-answered")
 
-    # The answer is knowledge now: the next customer's search finds it.
+    # What the team told Carla is not knowledge: its lasting public fact waits as a draft
+    # until a person publishes it; then the next customer's search can find it.
+    draft_card = console.locator(".document", has_text=QUESTION)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the draft is written by a task after the answer
+        console.goto(f"{live_server}/console/documents?status=draft")
+        if draft_card.count():
+            break
+        time.sleep(0.5)
+    expect(draft_card).to_contain_text("draft to review")
+    expect(draft_card).to_contain_text(DRAFTED_FACT)
+    _shot(console, "17-console-knowledge-draft")
+    draft_card.locator("button:has-text('Publish')").click()
+    expect(console.locator(".flash-ok")).to_contain_text("Published")
     console.goto(f"{live_server}/console/documents")
     console.fill("#q", "canada")
     console.press("#q", "Enter")
     found = console.locator(".document", has_text=QUESTION)
-    expect(found).to_contain_text("customer question")
-    expect(found).to_contain_text("Yes, we ship to Canada; it takes 5 days.")
-    _shot(console, "17-console-knowledge")
+    expect(found).to_contain_text("from a staff answer")
+    expect(found).not_to_contain_text("draft to review")
+    _shot(console, "18-console-knowledge")
