@@ -42,8 +42,10 @@ def _unbind_task(**_: Any) -> None:
 # unacknowledged tasks) Celery shuts down warm, and with billiard 4.3 the pool processes can
 # block for ever writing their exit notice to a parent that no longer reads it: the worker
 # then neither works nor exits, and no supervisor starts it again. Give the warm shutdown
-# this long, then end the pool and the worker; acks_late redelivers what they held.
-UNRECOVERABLE_EXIT_SECONDS = 10.0
+# this long (a turn in flight usually ends within it), then end the pool and the worker:
+# acks_late redelivers what they held, and the outbox never sends a reply twice. Every
+# second here is a second without turns (measured with scripts/soak_faults.py --quick).
+UNRECOVERABLE_EXIT_SECONDS = 5.0
 
 
 class _ExitAfterUnrecoverableError(logging.Handler):
