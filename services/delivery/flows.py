@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from channels.base import OutboundMessage, OutboundText, Recipient
 from channels.errors import DeliveryOutcomeUnknown, WhatsAppError
@@ -17,15 +16,13 @@ from observability.metrics import SENDS
 from persistence.db import session_scope
 from persistence.models import (
     Author,
-    Conversation,
     ConversationMode,
-    Customer,
     DeliveryStatus,
     MediaAsset,
     Message,
-    PhoneNumber,
 )
 from services import failpoints
+from services.conversations.conversation import conversation_parties
 from services.delivery.outbox import CALLBACK_PREFIX, apply_status
 from services.media import send as media_send
 from services.media.flows import resolve_media
@@ -100,7 +97,9 @@ def _send_locked(
     with session_scope() as session:
         message = session.get(Message, message_id)
         assert message is not None
-        conversation, customer, phone = _parties_locked(session, message.conversation_id)
+        conversation, customer, phone = conversation_parties(
+            session, message.conversation_id, key_share_lock=True
+        )
         if only_in_ai_mode and conversation.mode != ConversationMode.AI:
             message.status = DeliveryStatus.DROPPED
             message.error_detail = "an operator took over before it was sent"
@@ -154,20 +153,6 @@ def _fail_unsendable(message_id: int, reason: str) -> DeliveryStatus:
         message.error_detail = reason[:2000]
     log.warning("whatsapp.send.failed", message_id=message_id, reason="media")
     return DeliveryStatus.FAILED
-
-
-def _parties_locked(
-    session: Session, conversation_id: int
-) -> tuple[Conversation, Customer, PhoneNumber]:
-    stmt = (
-        select(Conversation, Customer, PhoneNumber)
-        .join(Customer, Customer.id == Conversation.customer_id)
-        .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)
-        .where(Conversation.id == conversation_id)
-        .with_for_update(key_share=True, of=Conversation)
-    )
-    conversation, customer, phone = session.execute(stmt).one()
-    return conversation, customer, phone
 
 
 def _record_error(message: Message, status: DeliveryStatus, exc: WhatsAppError) -> None:
