@@ -18,9 +18,9 @@ from google.genai import errors as genai_errors
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.exceptions import ModelError
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
-from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.retry import ExponentialJitterParams
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, SecretStr
@@ -30,6 +30,9 @@ from settings import Settings
 
 PROVIDERS = ("gemini", "openai")
 TEMPERATURE = 0.3
+
+# An empty reply is asked again once, at once, before the fallback provider.
+EMPTY_REPLY_ATTEMPTS = 2
 
 # Passed to tenacity's wait_exponential_jitter; tests shrink these.
 RETRY_WAIT: ExponentialJitterParams = {"initial": 0.5, "max": 8.0, "exp_base": 2.0, "jitter": 0.5}
@@ -74,6 +77,15 @@ def is_transient(exc: BaseException) -> bool:
 
 class LLMNotConfigured(RuntimeError):
     """No LLM provider has an API key."""
+
+
+class EmptyReply(RuntimeError):
+    """The model answered a customer's message with neither text nor a tool call.
+
+    Models do this now and then (Gemini: a blocked candidate, or one with no parts). It is
+    retried once, then the fallback provider is asked, then the turn fails like any other
+    provider failure and a person is called in: silence is never an answer.
+    """
 
 
 class LLMUnavailable(RuntimeError):
@@ -148,17 +160,45 @@ def build_agent_model(
     for provider in providers:
         model = make_chat_model(provider, settings)
         bound: Runnable[Any, Any] = model.bind_tools(list(tools)) if tools else model
+        retried = bound.with_retry(
+            retry_if_exception_type=is_transient,
+            wait_exponential_jitter=True,
+            exponential_jitter_params=wait,
+            stop_after_attempt=settings.llm_max_retries + 1,
+        )
         runnables.append(
-            bound.with_retry(
-                retry_if_exception_type=is_transient,
-                wait_exponential_jitter=True,
-                exponential_jitter_params=wait,
-                stop_after_attempt=settings.llm_max_retries + 1,
+            _answer_required(retried).with_retry(
+                retry_if_exception_type=(EmptyReply,),
+                wait_exponential_jitter=False,
+                stop_after_attempt=EMPTY_REPLY_ATTEMPTS,
             )
         )
     primary, *fallbacks = runnables
     chain = primary.with_fallbacks(fallbacks) if fallbacks else primary
     return cast("Runnable[Sequence[BaseMessage], AIMessage]", chain)
+
+
+def _awaits_answer(messages: Sequence[BaseMessage]) -> bool:
+    """Whether the prompt ends on a person's words, not on a tool result. After a tool (a
+    media send, a question to the team) an empty reply is fine: the tool did the answering."""
+    return bool(messages) and isinstance(messages[-1], HumanMessage)
+
+
+def _answer_required(
+    model: Runnable[Sequence[BaseMessage], AIMessage],
+) -> Runnable[Sequence[BaseMessage], AIMessage]:
+    """`model`, raising EmptyReply when it leaves a person's message without an answer."""
+
+    def answer(messages: Sequence[BaseMessage], config: RunnableConfig) -> AIMessage:
+        reply = model.invoke(messages, config)
+        if _awaits_answer(messages) and not reply.tool_calls and not reply.text.strip():
+            finish = reply.response_metadata.get("finish_reason", "unknown")
+            usage = usage_of(reply)
+            LLM_ERRORS.labels(usage["provider"], usage["model"], EmptyReply.__name__).inc()
+            raise EmptyReply(f"the model returned an empty reply (finish reason {finish})")
+        return reply
+
+    return RunnableLambda(answer, name="answer_required")
 
 
 def build_structured_model(

@@ -28,7 +28,7 @@ JSON = dict[str, Any]
 
 @dataclass
 class Step:
-    kind: str  # "reply" | "tool" | "fail" | "hang"
+    kind: str  # "reply" | "tool" | "empty" | "fail" | "hang"
     text: str = ""
     name: str = ""
     args: JSON = field(default_factory=dict)
@@ -39,11 +39,13 @@ class Step:
 
 @dataclass
 class Answer:
-    """What the model says: text, or one tool call."""
+    """What the model says: text, or one tool call; neither, with `finish` saying why, is
+    the empty answer models give now and then (blocked, or nothing generated)."""
 
     text: str | None = None
     tool_name: str | None = None
     tool_args: JSON | None = None
+    finish: str | None = None
 
     @property
     def size(self) -> int:
@@ -93,6 +95,12 @@ class LLMSimulator(LoopbackServer):
 
     def call_tool(self, name: str, args: JSON) -> LLMSimulator:
         return self._queue(Step("tool", name=name, args=dict(args)))
+
+    def empty(self, finish: str = "STOP", times: int = 1) -> LLMSimulator:
+        """Answer with no text and no tool call. `finish` is Gemini's finishReason ("STOP":
+        nothing generated; "SAFETY": the candidate was blocked); the OpenAI simulator
+        maps it to its own finish_reason."""
+        return self._queue(*[Step("empty", message=finish)] * times)
 
     def fail(self, http_status: int, times: int = 1, message: str | None = None) -> LLMSimulator:
         return self._queue(*[Step("fail", status=http_status, message=message)] * times)
@@ -176,6 +184,8 @@ class LLMSimulator(LoopbackServer):
             time.sleep(step.seconds)
         if step is not None and step.kind == "tool":
             answer = Answer(tool_name=step.name, tool_args=step.args)
+        elif step is not None and step.kind == "empty":
+            answer = Answer(finish=step.message)
         else:
             text = step.text if step is not None and step.kind == "reply" else default(body)
             answer = Answer(text=text)

@@ -37,6 +37,18 @@ def _parts_text(parts: list[JSON]) -> str:
     return "\n".join(part["text"] for part in parts if "text" in part and not part.get("thought"))
 
 
+def _candidate(answer: Answer) -> JSON:
+    if answer.finish is not None:  # an empty answer
+        if answer.finish == "STOP":  # nothing generated: a content with no parts
+            return {"content": {"role": "model"}, "finishReason": "STOP", "index": 0}
+        return {"finishReason": answer.finish, "index": 0}  # blocked: no content at all
+    if answer.tool_name is not None:
+        part: JSON = {"functionCall": {"name": answer.tool_name, "args": answer.tool_args}}
+    else:
+        part = {"text": answer.text}
+    return {"content": {"parts": [part], "role": "model"}, "finishReason": "STOP", "index": 0}
+
+
 class GeminiSimulator(LLMSimulator):
     """`POST /v1beta/models/{model}:generateContent` with `x-goog-api-key`."""
 
@@ -90,21 +102,11 @@ class GeminiSimulator(LLMSimulator):
         return Response.json(payload, status=status)
 
     def answer(self, model: str, body: JSON, answer: Answer) -> Response:
-        if answer.tool_name is not None:
-            part: JSON = {"functionCall": {"name": answer.tool_name, "args": answer.tool_args}}
-        else:
-            part = {"text": answer.text}
         prompt = estimate_tokens(self.prompt_chars(body))
         output = estimate_tokens(answer.size)
         return Response.json(
             {
-                "candidates": [
-                    {
-                        "content": {"parts": [part], "role": "model"},
-                        "finishReason": "STOP",
-                        "index": 0,
-                    }
-                ],
+                "candidates": [_candidate(answer)],
                 "usageMetadata": {
                     "promptTokenCount": prompt,
                     "candidatesTokenCount": output,

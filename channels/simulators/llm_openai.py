@@ -99,7 +99,7 @@ class OpenAISimulator(LLMSimulator):
 
     def answer(self, model: str, body: JSON, answer: Answer) -> Response:
         message: JSON = {"role": "assistant", "content": answer.text, "refusal": None}
-        finish = "stop"
+        finish = "stop" if answer.finish in (None, "STOP") else "content_filter"
         if answer.tool_name is not None:
             function = {"name": answer.tool_name, "arguments": json.dumps(answer.tool_args)}
             call_id = f"call_{uuid.uuid4().hex[:24]}"

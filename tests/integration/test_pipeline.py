@@ -106,6 +106,17 @@ def test_all_providers_failing_flags_the_conversation_for_a_human(stack, client,
     assert [s["text"]["body"] for s in fakes["graph"].sent] == [HOLDING_TEXT]  # told once
 
 
+def test_empty_model_replies_are_never_silence(stack, client, merchant, fakes):
+    fakes["gemini"].empty("SAFETY", times=2)  # asked again once, then the fallback
+    fakes["openai"].empty(times=2)
+    post_webhook(client, text_message_payload(phone_number_id=merchant["phone_number_id"]))
+    conversation = eventually(lambda: (c := _conversation()).needs_human and c, timeout=30)
+    assert "empty reply" in conversation.needs_human_reason
+    assert len(fakes["gemini"].requests) == 2 and len(fakes["openai"].requests) == 2
+    sent = fakes["graph"].wait_for_sent(1, timeout=10)
+    assert [s["text"]["body"] for s in sent] == [HOLDING_TEXT]
+
+
 def test_the_model_can_hand_over_to_a_human(stack, client, merchant, fakes):
     fakes["gemini"].call_tool("request_intervention", {"reason": "Customer wants a refund"})
     fakes["gemini"].reply("A colleague will follow up with you here.")

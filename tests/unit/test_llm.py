@@ -208,6 +208,57 @@ def test_all_providers_failing_raises_llm_unavailable(
     assert raised.value.__cause__.code == 503
 
 
+@pytest.mark.parametrize("finish", ["STOP", "SAFETY"])
+def test_an_empty_reply_is_asked_again_once(gemini: GeminiSimulator, finish: str) -> None:
+    gemini.empty(finish).reply("Second try")
+
+    answer = ask(make_settings(gemini), HumanMessage("hi"))
+
+    assert answer.text == "Second try"
+    assert len(gemini.requests) == 2
+
+
+def test_two_empty_replies_fall_back_to_the_other_provider(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    gemini.empty(times=2)
+
+    answer = ask(make_settings(gemini, openai_fake), HumanMessage("hi"))
+
+    assert answer.text == "Echo: hi"
+    assert len(gemini.requests) == 2
+    assert len(openai_fake.requests) == 1
+
+
+def test_empty_replies_from_every_provider_are_a_failure_not_silence(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    gemini.empty(times=2)
+    openai_fake.empty("SAFETY", times=2)
+
+    with pytest.raises(LLMUnavailable) as raised:
+        ask(make_settings(gemini, openai_fake), HumanMessage("hi"))
+
+    assert isinstance(raised.value.__cause__, llm.EmptyReply)
+    assert len(openai_fake.requests) == 2
+
+
+def test_an_empty_reply_after_a_tool_result_is_accepted(gemini: GeminiSimulator) -> None:
+    """The tool (a media send, a question to the team) did the answering."""
+    gemini.empty()
+    call = {"name": "search_knowledge_base", "args": {"query": "x"}, "id": "call-1"}
+    history = [
+        HumanMessage("photo of the red one?"),
+        AIMessage("", tool_calls=[call]),
+        ToolMessage("sent", tool_call_id="call-1"),
+    ]
+
+    answer = ask(make_settings(gemini), *history, tools=(search_knowledge_base,))
+
+    assert answer.text == ""
+    assert len(gemini.requests) == 1
+
+
 def test_no_api_key_raises_llm_not_configured() -> None:
     with pytest.raises(LLMNotConfigured):
         build_agent_model(make_settings(llm_fallback_provider="openai"))
