@@ -178,10 +178,16 @@ def build_agent_model(
     return cast("Runnable[Sequence[BaseMessage], AIMessage]", chain)
 
 
+# A prompt may end on a cue of ours rather than a person's words (graph.nodes.agent): an
+# empty reply to it is allowed. Ids never reach the providers.
+CUE_ID_PREFIX = "cue-"
+
+
 def _awaits_answer(messages: Sequence[BaseMessage]) -> bool:
     """Whether the prompt ends on a person's words, not on a tool result. After a tool (a
     media send, a question to the team) an empty reply is fine: the tool did the answering."""
-    return bool(messages) and isinstance(messages[-1], HumanMessage)
+    last = messages[-1] if messages else None
+    return isinstance(last, HumanMessage) and not (last.id or "").startswith(CUE_ID_PREFIX)
 
 
 def _answer_required(

@@ -13,12 +13,26 @@ from graph.context import TurnContext
 GraphOutcome = Literal["replied", "silent", "needs_human", "no_reply"]
 
 
+class TeamNote(TypedDict):
+    """A note from the support team or the system: context the customer never sees and
+    cannot write. Kept out of `messages` (which hold what the customer and the business
+    said), so it reaches the model only in the system prompt."""
+
+    id: int
+    turn_id: int  # the turn it arrived in: "new" for that turn, earlier after
+    text: str
+
+
 class ConversationState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     # the last turn folded into `messages`: a redone turn must not add its input twice
     turn_id: int
     # operator and system messages are folded in by id, once
     last_note_id: int
+    # the latest notes, oldest first (graph.nodes.load.NOTES_KEPT)
+    team_notes: list[TeamNote]
+    # this turn brought new notes and no customer message (a staff answer to relay)
+    notes_only: bool
     # the reply this turn produced (None: nothing to send), and why
     reply: str | None
     # when the AI failed: what to tell the customer instead (once per escalation), or None

@@ -68,8 +68,14 @@ def fill_schema(request: JSON, schema: JSON) -> JSON:
 
 
 def echo(simulator: LLMSimulator, request: JSON) -> str:
+    """The last user turn; for a turn started by notes alone (Switchboard's bracketed cue),
+    the newest note in the system prompt, as a model relaying a staff answer would."""
     texts = simulator.user_texts(request)
-    return f"Echo: {texts[-1] if texts else ''}"
+    last = texts[-1] if texts else ""
+    if last.startswith("[No new message"):
+        notes = simulator.system_text(request).partition("New since your last answer:\n")[2]
+        last = notes.split("\nEarlier:")[0].strip().removeprefix("- ") or last
+    return f"Echo: {last}"
 
 
 class LLMSimulator(LoopbackServer):

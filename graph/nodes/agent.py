@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -12,21 +13,27 @@ from langchain_core.messages import (
     HumanMessage,
     RemoveMessage,
     SystemMessage,
+    ToolMessage,
 )
 from langchain_core.messages.utils import count_tokens_approximately, trim_messages
 from langchain_core.runnables import Runnable
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
-from graph.llm import LLMNotConfigured, LLMUnavailable, invoke_agent_model
+from graph.llm import CUE_ID_PREFIX, LLMNotConfigured, LLMUnavailable, invoke_agent_model
 from graph.ports import TurnServices
 from graph.prompts import system_prompt
-from graph.state import ConversationState, RuntimeNode, StateNode
+from graph.state import ConversationState, RuntimeNode
 from observability.logs import get_logger
 
 log = get_logger(__name__)
 
 AgentModel = Runnable[Sequence[BaseMessage], AIMessage]
+
+NOTES_CUE = (
+    "[No new message from the customer. New notes arrived; act on them now (relay an answer "
+    "they bring), or say nothing if they need no message.]"
+)
 
 
 def budgeted_history(messages: list[AnyMessage], max_tokens: int) -> list[BaseMessage]:
@@ -50,7 +57,9 @@ def make_agent_node(
         ctx = runtime.context
         history = budgeted_history(state.get("messages", []), max_tokens)
         media = with_turn_media(history, ctx.turn_id, services)
-        prompt = [SystemMessage(system_prompt(ctx)), *media]
+        notes = state.get("team_notes", [])
+        cue = _notes_cue(ctx) if state.get("notes_only") and _ends_on_us(media) else []
+        prompt = [SystemMessage(system_prompt(ctx, notes)), *media, *cue]
         try:
             model = model_for(ctx)
             if model is None:
@@ -65,6 +74,18 @@ def make_agent_node(
         return {"messages": [reply], "reply": "", "outcome": "replied"}
 
     return agent
+
+
+def _ends_on_us(history: list[BaseMessage]) -> bool:
+    """Whether the prompt ends on the business's side (no person's words, no tool result)."""
+    return not history or not isinstance(history[-1], (HumanMessage, ToolMessage))
+
+
+def _notes_cue(ctx: TurnContext) -> list[BaseMessage]:
+    """A turn started by new notes alone (a staff answer to relay) has no customer message
+    to end the prompt on; this says why the model is asked. Written in brackets, which
+    customer text never contains, and never kept in the state."""
+    return [HumanMessage(NOTES_CUE, id=f"{CUE_ID_PREFIX}{ctx.turn_id}")]
 
 
 def with_turn_media(
@@ -94,12 +115,23 @@ def after_agent(
     return "admin_tools" if runtime.context.role == "admin" else "customer_tools"
 
 
-def make_finish_node(history_max_messages: int) -> StateNode:
-    def finish(state: ConversationState) -> dict:
+# Internal references the customer must never see, whatever the model writes.
+_INTERNAL_REFERENCE = re.compile(r"\s*\[doc \d+\]|\bNOTIF_\d+\b")
+
+
+def without_internal_references(text: str) -> str:
+    text = re.sub(r"\(\s*\)", "", _INTERNAL_REFERENCE.sub("", text))  # "(NOTIF_4)"
+    return re.sub(r"[ \t]{2,}", " ", text).replace(" .", ".").strip()
+
+
+def make_finish_node(history_max_messages: int) -> RuntimeNode:
+    def finish(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
         messages = state.get("messages", [])
         last = messages[-1] if messages else None
         failed = state.get("reply", "") is None
         reply = "" if failed or not isinstance(last, AIMessage) else last.text.strip()
+        if runtime.context.role == "customer":  # staff answer requests by their NOTIF_ id
+            reply = without_internal_references(reply)
         if failed:
             reply = state.get("holding") or ""
         outcome = (

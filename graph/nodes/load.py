@@ -1,16 +1,29 @@
-"""Fold the turn's new messages (customer burst, operator and system notes) into the state."""
+"""Fold the turn's new messages (customer burst, operator messages, notes) into the state.
+
+Customer text is data, never markup: square brackets in it become parentheses, so only
+Switchboard writes the "[Operator ...]", "[In reply to ...]" or "[image: ...]" markers the
+model reads, and card numbers are masked before any model sees them.
+"""
 
 from __future__ import annotations
 
 import heapq
+import re
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.ports import TurnServices
-from graph.state import ConversationState, RuntimeNode
+from graph.state import ConversationState, RuntimeNode, TeamNote
 from persistence.models import Author, Direction, MediaStatus, Message
+
+# Notes shown to the model (in the system prompt): the newest few; older ones have been
+# acted on, and the conversation itself keeps what was passed on.
+NOTES_KEPT = 8
+
+# A card number as customers type it: 13 to 19 digits, spaces or dashes between groups.
+_CARD_NUMBER = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
 
 def make_load_node(services: TurnServices) -> RuntimeNode:
@@ -21,10 +34,20 @@ def make_load_node(services: TurnServices) -> RuntimeNode:
             turn_id=ctx.turn_id,
             after_note_id=state.get("last_note_id", 0),
         )
-        new = _in_order(reading.inbound, reading.notes, ctx.turn_id, reading.quoted_requests)
-        update: dict = {"messages": new, "turn_id": ctx.turn_id, "reply": None}
+        notes = [n for n in reading.notes if n.direction == Direction.NOTE]
+        said = [n for n in reading.notes if n.direction != Direction.NOTE]
+        new = _in_order(reading.inbound, said, ctx.turn_id, reading.quoted_requests)
+        update: dict = {
+            "messages": new,
+            "turn_id": ctx.turn_id,
+            "reply": None,
+            "notes_only": bool(notes) and not reading.inbound,
+        }
         if reading.notes:
             update["last_note_id"] = max(n.id for n in reading.notes)
+        if notes:
+            arrived = [TeamNote(id=n.id, turn_id=ctx.turn_id, text=n.text or "") for n in notes]
+            update["team_notes"] = [*state.get("team_notes", []), *arrived][-NOTES_KEPT:]
         return update
 
     return load_turn
@@ -33,8 +56,8 @@ def make_load_node(services: TurnServices) -> RuntimeNode:
 def _in_order(
     inbound: list[Message], notes: list[Message], turn_id: int, replies: dict[str, str]
 ) -> list[AnyMessage]:
-    """Operator messages and notes interleaved with the customer's burst as they happened;
-    consecutive customer messages become one human turn."""
+    """What operators and the business number said, interleaved with the customer's burst
+    as it happened; consecutive customer messages become one human turn."""
     merged = heapq.merge(
         ((m.created_at, 0, m) for m in inbound), ((n.created_at, 1, n) for n in notes),
         key=lambda item: item[0],
@@ -74,26 +97,49 @@ def _quoting(message: Message, replies: dict[str, str]) -> str:
 
 
 def _note_message(message: Message) -> AnyMessage:
+    """What the business said to the customer: the assistant's side of the conversation."""
     if message.author == Author.OPERATOR:
         name = (message.raw or {}).get("operator", "colleague")
         return AIMessage(content=f"[Operator {name}] {message.text or ''}", id=f"op-{message.id}")
-    if message.direction == Direction.OUTBOUND:  # what the business number sent (templates...)
-        return AIMessage(content=message.text or "", id=f"sys-{message.id}")
-    return HumanMessage(content=f"[Note] {message.text or ''}", id=f"note-{message.id}")
+    return AIMessage(content=message.text or "", id=f"sys-{message.id}")  # templates, notices
+
+
+def customer_text(text: str) -> str:
+    """Customer-written text as the model may read it: no markers, no card numbers."""
+    text = text.replace("[", "(").replace("]", ")")
+    return _CARD_NUMBER.sub(_mask_card, text)
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    return "(card number removed)" if _is_card_number(digits) else match.group()
+
+
+def _is_card_number(digits: str) -> bool:
+    """Luhn-valid, and too long for a phone number (E.164 has at most 15 digits) unless
+    it is a 15-digit American Express number."""
+    if not (len(digits) >= 16 or (len(digits) == 15 and digits[:2] in ("34", "37"))):
+        return False
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
 
 
 def render_inbound(message: Message) -> str:
     """One line of text the model reads for an inbound message of any type."""
-    text = (message.text or "").strip()
+    text = customer_text(message.text or "").strip()
     if message.type == "text":
         return text
     media = message.media or {}
     kind = "voice note" if media.get("voice") else message.type
-    label = f"[{kind}: {media['filename']}]" if media.get("filename") else f"[{kind}]"
+    filename = customer_text(media.get("filename") or "")
+    label = f"[{kind}: {filename}]" if filename else f"[{kind}]"
     if media.get("mime_type") and message.type == "document":
         label = f"{label[:-1]}, {media['mime_type'].split(';')[0]}]"
     if message.transcript:
-        text = f"{text} (transcript: {message.transcript})".strip()
+        text = f"{text} (transcript: {customer_text(message.transcript)})".strip()
     if message.media_status == MediaStatus.FAILED:
         text = f"{text} (the file could not be loaded: {message.media_error})".strip()
     return f"{label} {text}".strip()

@@ -130,8 +130,11 @@ def test_handback_answers_the_waiting_customer_with_the_note(
     assert back.status_code == 200
     sent = fakes["graph"].wait_for_sent(2, timeout=20)
     assert sent[-1]["text"]["body"] == "We open at 9."
-    contents = str(fakes["gemini"].requests[-1]["contents"])
-    assert "when do you open?" in contents and "Store hours are 9 to 18." in contents
+    request = fakes["gemini"].requests[-1]
+    assert "when do you open?" in str(request["contents"])
+    # the note travels in the system prompt, where no customer can write
+    assert "Store hours are 9 to 18." not in str(request["contents"])
+    assert "Store hours are 9 to 18." in fakes["gemini"].system_text(request)
     handed = fakes["events"].wait_for("handed_back")
     assert handed[0]["answering_now"] is True
 
