@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     port: int = 5000
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # /health says "starting" (not "degraded") this long after the API starts, until the
+    # first worker answers
+    startup_grace_seconds: float = 60.0
     # /metrics: open (for a scraper on a private network) unless a bearer token is set
     metrics_token: SecretStr | None = None
     # a Celery worker serves its processes' metrics on this port (when the API cannot read
@@ -60,6 +63,8 @@ class Settings(BaseSettings):
     llm_fallback_provider: LLMProvider | None = None
     llm_max_retries: int = 2
     llm_timeout_seconds: float = 60.0
+    # /health asks each provider for its model at most this often (no generation, no tokens)
+    llm_check_seconds: float = 300.0
     google_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None

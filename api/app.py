@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -44,6 +45,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.buffer = process_buffer
     app.state.redis = lambda: process_buffer().client
     app.state.worker_count = _worker_count
+    app.state.started_at = time.monotonic()  # /health says "starting" for a while
+    app.state.worker_seen = False
     yield
 
 
