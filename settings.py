@@ -1,5 +1,6 @@
 """The one settings object. Every other module reads configuration from here."""
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -140,6 +141,46 @@ def is_sandbox_graph_url(url: str) -> bool:
     return local and parts.path.rstrip("/") == SANDBOX_GRAPH_PATH
 
 
+# Where a running `run_server.py` wrote its embedded servers' URLs (persistence/embedded.py)
+RUNTIME_FILE = "runtime.json"
+
+
+def running_system(data_dir: Path) -> dict[str, object] | None:
+    """The runtime file in `data_dir` if the run_server.py that wrote it still runs."""
+    try:
+        runtime = json.loads((data_dir / RUNTIME_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(runtime, dict) or not _alive(runtime.get("pid"), runtime.get("started")):
+        return None  # left by a server that died without cleaning up
+    return runtime
+
+
+def _alive(pid: object, started: object) -> bool:
+    import psutil  # only when a runtime file is there
+
+    try:
+        process = psutil.Process(pid) if isinstance(pid, int) else None
+        # the same pid, but another process: the server died and the pid was reused
+        return process is not None and process.create_time() == started
+    except psutil.Error:
+        return False
+
+
+def _with_running_system(settings: Settings) -> Settings:
+    """DATABASE_URL and REDIS_URL, when unset, are those of the system that run_server.py
+    runs from DATA_DIR, if it runs: the shell tools find it without being told."""
+    if settings.database_url and settings.redis_url:
+        return settings
+    runtime = running_system(settings.data_dir) or {}
+    found = {
+        name: runtime[name]
+        for name in ("database_url", "redis_url")
+        if not getattr(settings, name) and isinstance(runtime.get(name), str)
+    }
+    return settings.model_copy(update=found) if found else settings
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return _with_running_system(Settings())

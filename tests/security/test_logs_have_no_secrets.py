@@ -158,6 +158,7 @@ def run(servers: dict[str, str], fakes: dict) -> Iterator[Run]:
             time.sleep(3)  # the turn after handback, status webhooks, events: let them log
     finally:
         _stop(process)
+    used["embedded Redis password"] = (data_dir / "redis" / "password").read_text().strip()
     yield Run(log=log_path.read_text(errors="replace"), secrets=used)
     shutil.rmtree(data_dir, ignore_errors=True)
 
