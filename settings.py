@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     # It only ever runs against its own fake Graph API (see sandbox_active).
     sandbox_enabled: bool | None = None
 
+    # run_server.py --flower: Flower's port, and its "user:password" (several, comma-separated;
+    # unset: generated into DATA_DIR/flower-auth). Flower itself reads both names too.
+    flower_port: int = 5555
+    flower_basic_auth: SecretStr | None = None
+
     @property
     def sandbox_active(self) -> bool:
         """The sandbox runs only when enabled AND every Graph API call goes to its own fake:

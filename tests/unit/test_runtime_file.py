@@ -67,3 +67,10 @@ def test_log_lines_show_a_redis_url_without_its_password():
     assert without_password("redis://:s3cret@127.0.0.1:6390/0") == "redis://:***@127.0.0.1:6390/0"
     assert without_password("redis://127.0.0.1:6390/0") == "redis://127.0.0.1:6390/0"
 
+
+def test_run_server_refuses_to_start_twice_on_one_data_dir(tmp_path, no_urls):
+    from run_server import refuse_a_second_start
+
+    with published(tmp_path, URLS), pytest.raises(SystemExit, match="already runs"):
+        refuse_a_second_start(Settings(data_dir=tmp_path))
+    refuse_a_second_start(Settings(data_dir=tmp_path))  # once it stopped: fine
