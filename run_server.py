@@ -1,11 +1,14 @@
 """Run Switchboard with one command.
 
     python run_server.py                # all: embedded PostgreSQL + Redis, API, worker, beat
+    python run_server.py --flower       # and Flower (Celery's monitor), behind basic auth
     python run_server.py --only api     # with DATABASE_URL/REDIS_URL set: the API (default)
     python run_server.py --only api,worker,beat
 
 Without DATABASE_URL/REDIS_URL it starts embedded servers under DATA_DIR (kept between
 runs) and every process; with them, only what `--only` names (default: the API).
+The embedded servers' URLs are in DATA_DIR/runtime.json while it runs, so that
+`python scripts/manage.py` and `celery -A tasks ...` started from the same directory find them.
 Ctrl-C stops everything it started.
 """
 
@@ -27,9 +30,9 @@ from pathlib import Path
 import uvicorn
 
 from observability.logs import configure as configure_logs
-from settings import SANDBOX_GRAPH_PATH, Settings, get_settings
+from settings import SANDBOX_GRAPH_PATH, Settings, get_settings, running_system
 
-ROLES = ("api", "worker", "beat")
+ROLES = ("api", "worker", "beat", "flower")
 log = logging.getLogger("switchboard")
 
 
@@ -43,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(default: all three with embedded servers, else api)",
     )
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--flower", action="store_true",
+        help="also run Flower on FLOWER_PORT, behind FLOWER_BASIC_AUTH "
+        "(default: a password generated into DATA_DIR/flower-auth)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -54,7 +62,19 @@ def roles_to_run(only: str | None, settings: Settings) -> list[str]:
             raise SystemExit(f"unknown process(es): {', '.join(unknown)}; choose from {ROLES}")
         return roles
     embedded = not settings.database_url or not settings.redis_url
-    return list(ROLES) if embedded else ["api"]
+    return ["api", "worker", "beat"] if embedded else ["api"]
+
+
+def refuse_a_second_start(settings: Settings) -> None:
+    """Two run_server.py on one DATA_DIR would share its servers' files."""
+    if settings.database_url and settings.redis_url:
+        return
+    running = running_system(settings.data_dir)
+    if running is not None:
+        raise SystemExit(
+            f"Switchboard already runs from {settings.data_dir} (pid {running['pid']}); "
+            "stop it first, or give this one another DATA_DIR"
+        )
 
 
 @contextmanager
@@ -62,7 +82,7 @@ def embedded_servers(settings: Settings) -> Iterator[dict[str, str]]:
     """Start the servers that have no URL configured; yield the URLs to use."""
     # run_server.py imports the rest of Switchboard only inside functions, after main() has
     # set PROMETHEUS_MULTIPROC_DIR: prometheus_client chooses its mode at import time
-    from persistence.embedded import start_postgres, start_redis
+    from persistence.embedded import published, start_postgres, start_redis
 
     env: dict[str, str] = {}
     with ExitStack() as stack:
@@ -74,6 +94,13 @@ def embedded_servers(settings: Settings) -> Iterator[dict[str, str]]:
             redis_server = start_redis(settings.data_dir / "redis")
             stack.callback(redis_server.stop)
             env["REDIS_URL"] = redis_server.url
+        if env:
+            urls = {name.lower(): url for name, url in env.items()}
+            runtime = stack.enter_context(
+                published(settings.data_dir, {**urls, "broker_url": env.get("REDIS_URL", "")})
+            )
+            log.info("switchboard.runtime %s: the servers' URLs for scripts/manage.py and "
+                     "celery -A tasks, while this runs", runtime)  # fmt: skip
         yield env
 
 
@@ -151,8 +178,27 @@ def metrics_environment(settings: Settings) -> dict[str, str]:
     return {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
 
 
+def flower_environment(settings: Settings) -> dict[str, str]:
+    """FLOWER_BASIC_AUTH (Flower reads it from its environment, so it stays off the command
+    line), or a password generated into DATA_DIR/flower-auth on the first start."""
+    where = f"http://{settings.host}:{settings.flower_port}"
+    if settings.flower_basic_auth is not None:
+        log.info("switchboard.flower %s (users and passwords: FLOWER_BASIC_AUTH)", where)
+        return {"FLOWER_BASIC_AUTH": settings.flower_basic_auth.get_secret_value()}
+    path = settings.data_dir / "flower-auth"
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(f"switchboard:{secrets.token_urlsafe(18)}\n")
+    log.info("switchboard.flower %s (user:password in %s)", where, path)
+    return {"FLOWER_BASIC_AUTH": path.read_text().strip()}
+
+
 def celery_command(role: str, concurrency: int, settings: Settings) -> list[str]:
     base = [sys.executable, "-m", "celery", "-A", "tasks", "--quiet"]  # no banner: JSON only
+    if role == "flower":  # `celery -A tasks flower`, logging JSON lines
+        return [sys.executable, "-m", "tasks.flower", f"--address={settings.host}",
+                f"--port={settings.flower_port}"]  # fmt: skip
     if role == "worker":
         return [
             *base, "worker", "-Q", "default,messages,state,status",
@@ -204,20 +250,30 @@ def stop_children(children: list[subprocess.Popen[bytes]]) -> None:
             child.kill()
 
 
+def _stop_as_on_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM (systemd, `kill`, a container stop) stops everything as Ctrl-C does; by
+    default it would end this process alone, leaving its servers and children running."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    settings = get_settings()
+    settings = Settings()  # not get_settings(): that would find a running system's URLs
     configure_logs(settings.log_level, settings.log_format)
+    refuse_a_second_start(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(metrics_environment(settings))
-    roles = roles_to_run(args.only, settings)
+    roles = roles_to_run(args.only, settings) + (["flower"] if args.flower else [])
     sandbox_env = sandbox_environment(settings)
+    signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)
     with embedded_servers(settings) as urls:
         os.environ.update({**urls, **sandbox_env})  # children and this process see the same
         get_settings.cache_clear()
         settings = get_settings()
         prepare(settings)
         announce_sandbox(settings)
+        if "flower" in roles:
+            os.environ.update(flower_environment(settings))
         supervisor = Supervisor(
             {role: celery_command(role, args.concurrency, settings)
              for role in roles if role != "api"}

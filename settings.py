@@ -1,5 +1,6 @@
 """The one settings object. Every other module reads configuration from here."""
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     port: int = 5000
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # /health says "starting" (not "degraded") this long after the API starts, until the
+    # first worker answers
+    startup_grace_seconds: float = 60.0
     # /metrics: open (for a scraper on a private network) unless a bearer token is set
     metrics_token: SecretStr | None = None
     # a Celery worker serves its processes' metrics on this port (when the API cannot read
@@ -60,6 +64,8 @@ class Settings(BaseSettings):
     llm_fallback_provider: LLMProvider | None = None
     llm_max_retries: int = 2
     llm_timeout_seconds: float = 60.0
+    # /health asks each provider for its model at most this often (no generation, no tokens)
+    llm_check_seconds: float = 300.0
     google_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None
@@ -114,6 +120,11 @@ class Settings(BaseSettings):
     # It only ever runs against its own fake Graph API (see sandbox_active).
     sandbox_enabled: bool | None = None
 
+    # run_server.py --flower: Flower's port, and its "user:password" (several, comma-separated;
+    # unset: generated into DATA_DIR/flower-auth). Flower itself reads both names too.
+    flower_port: int = 5555
+    flower_basic_auth: SecretStr | None = None
+
     @property
     def sandbox_active(self) -> bool:
         """The sandbox runs only when enabled AND every Graph API call goes to its own fake:
@@ -135,6 +146,46 @@ def is_sandbox_graph_url(url: str) -> bool:
     return local and parts.path.rstrip("/") == SANDBOX_GRAPH_PATH
 
 
+# Where a running `run_server.py` wrote its embedded servers' URLs (persistence/embedded.py)
+RUNTIME_FILE = "runtime.json"
+
+
+def running_system(data_dir: Path) -> dict[str, object] | None:
+    """The runtime file in `data_dir` if the run_server.py that wrote it still runs."""
+    try:
+        runtime = json.loads((data_dir / RUNTIME_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(runtime, dict) or not _alive(runtime.get("pid"), runtime.get("started")):
+        return None  # left by a server that died without cleaning up
+    return runtime
+
+
+def _alive(pid: object, started: object) -> bool:
+    import psutil  # only when a runtime file is there
+
+    try:
+        process = psutil.Process(pid) if isinstance(pid, int) else None
+        # the same pid, but another process: the server died and the pid was reused
+        return process is not None and process.create_time() == started
+    except psutil.Error:
+        return False
+
+
+def _with_running_system(settings: Settings) -> Settings:
+    """DATABASE_URL and REDIS_URL, when unset, are those of the system that run_server.py
+    runs from DATA_DIR, if it runs: the shell tools find it without being told."""
+    if settings.database_url and settings.redis_url:
+        return settings
+    runtime = running_system(settings.data_dir) or {}
+    found = {
+        name: runtime[name]
+        for name in ("database_url", "redis_url")
+        if not getattr(settings, name) and isinstance(runtime.get(name), str)
+    }
+    return settings.model_copy(update=found) if found else settings
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return _with_running_system(Settings())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from api import (
     admin,
     conversations,
+    docs,
     documents,
     handoff,
     health,
@@ -43,6 +45,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.buffer = process_buffer
     app.state.redis = lambda: process_buffer().client
     app.state.worker_count = _worker_count
+    app.state.started_at = time.monotonic()  # /health says "starting" for a while
+    app.state.worker_seen = False
     yield
 
 
@@ -51,12 +55,15 @@ def create_app() -> FastAPI:
         title="Switchboard",
         summary="AI customer service on WhatsApp Business, with humans one call away.",
         lifespan=_lifespan,
+        docs_url=None,  # served by api/docs.py from our own files, not a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     metrics.instrument(app)
     routers = (webhook, handoff, conversations, admin, operators, media, documents, notifications)
     for module in (*routers, health, metrics):
         app.include_router(module.router)
+    docs.install(app)  # /docs: Swagger UI, offline
     install_console(app)  # /console: operator pages
     install_sandbox(app)  # /sandbox: only when enabled, never next to a real Graph API
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from persistence.db import get_sessionmaker
 from services.monitoring import health as monitoring
+from settings import get_settings
 
 router = APIRouter(tags=["monitoring"])
 
@@ -29,13 +31,36 @@ def _check(request: Request) -> dict[str, Any]:
 
 @router.get("/health")
 async def health(request: Request) -> JSONResponse:
-    """200 when PostgreSQL and Redis answer; 503 otherwise. Workers and LLM are reported."""
+    """200 when PostgreSQL and Redis answer; 503 otherwise. Workers and LLM are reported:
+    `starting` until the first worker answers (within STARTUP_GRACE_SECONDS of the start),
+    `degraded` without a worker or with an LLM configured that does not answer."""
     state = await run_in_threadpool(_check, request)
     healthy = state["database"] == "ok" and state["redis"] == "ok"
-    if not state["llm"]["configured"]:
-        state["llm"]["detail"] = "LLM not configured: conversations are flagged for a human"
-    state["status"] = "ok" if healthy and state["workers"] else ("degraded" if healthy else "down")
+    llm = state["llm"]
+    if not llm["configured"]:
+        llm["detail"] = "LLM not configured: conversations are flagged for a human"
+    elif not llm["reachable"] and all(c["reachable"] is False for c in llm["checks"].values()):
+        llm["detail"] = "no LLM provider answers: conversations are flagged for a human"
+    state["status"] = _status(request, healthy=healthy, workers=state["workers"], llm=llm)
     return JSONResponse(state, status_code=200 if healthy else 503)
+
+
+def _status(request: Request, *, healthy: bool, workers: int, llm: dict[str, Any]) -> str:
+    if not healthy:
+        return "down"
+    if workers:
+        request.app.state.worker_seen = True
+    elif _starting(request):
+        return "starting"
+    llm_down = "detail" in llm and llm["configured"]
+    return "ok" if workers and not llm_down else "degraded"
+
+
+def _starting(request: Request) -> bool:
+    """No worker has answered yet since this API started, and it started moments ago."""
+    state = request.app.state
+    since = time.monotonic() - state.started_at
+    return not state.worker_seen and since < get_settings().startup_grace_seconds
 
 
 def _stats(request: Request) -> dict[str, Any]:

@@ -24,12 +24,13 @@ def libpq_url(url: str) -> str:
 
 
 def database_url() -> str:
-    url = get_settings().database_url
-    if not url:
+    settings = get_settings()
+    if not settings.database_url:
         raise RuntimeError(
-            "DATABASE_URL is not set (run_server.py sets it for embedded PostgreSQL)"
+            f"DATABASE_URL is not set, and no run_server.py runs from DATA_DIR "
+            f"{settings.data_dir} (it writes its embedded PostgreSQL's URL there while it runs)"
         )
-    return sqlalchemy_url(url)
+    return sqlalchemy_url(settings.database_url)
 
 
 @lru_cache

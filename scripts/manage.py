@@ -11,7 +11,8 @@
     python scripts/manage.py revoke-operator OPERATOR_ID
     python scripts/manage.py list
 
-Uses DATABASE_URL (the server run by run_server.py prints where its data lives).
+Uses DATABASE_URL; when it is unset, the embedded PostgreSQL of the run_server.py running
+from the same DATA_DIR (its URL is in DATA_DIR/runtime.json while it runs).
 """
 
 from __future__ import annotations

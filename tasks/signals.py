@@ -8,14 +8,23 @@ import logging
 import os
 import signal
 import threading
+from functools import partial
 from typing import Any
 
 import psutil
 import structlog
-from celery.signals import celeryd_init, setup_logging, task_postrun, task_prerun, worker_init
+from celery.apps import worker as celery_worker
+from celery.signals import (
+    celeryd_init,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_shutting_down,
+)
 from prometheus_client import start_http_server
 
-from observability.logs import configure
+from observability.logs import configure, get_logger
 from observability.metrics import process_registry
 from settings import get_settings
 
@@ -25,6 +34,32 @@ from settings import get_settings
 def _logs(**_: Any) -> None:
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
+
+
+log = get_logger(__name__)
+
+
+@celeryd_init.connect
+def _shutdown_in_json(**_: Any) -> None:
+    """Celery writes "worker: Warm shutdown (MainProcess)" straight to stdout when told to
+    stop, a line of text among our JSON ones: its signal handlers are installed without that
+    message (they run after this), and `_log_shutdown` says it as a log line instead."""
+    term = celery_worker.install_worker_term_handler
+    interrupt = celery_worker.install_worker_int_handler
+    celery_worker.install_worker_term_handler = partial(term, verbose=False)
+    celery_worker.install_worker_int_handler = partial(
+        interrupt, verbose=False, callback=_second_interrupt_is_cold
+    )
+
+
+def _second_interrupt_is_cold(worker: Any) -> None:
+    """Celery's own SIGINT behaviour (a second Ctrl-C stops at once), without its text."""
+    celery_worker.install_worker_term_hard_handler(worker, sig="SIGINT", verbose=False)
+
+
+@worker_shutting_down.connect
+def _log_shutdown(sig: str = "", how: str = "", **_: Any) -> None:
+    log.info("worker.shutdown", how=how.lower(), signal=sig)
 
 
 @task_prerun.connect

@@ -91,6 +91,7 @@ class LLMSimulator(LoopbackServer):
         self.structured: Callable[[JSON, JSON], JSON] = fill_schema
         self.structured_requests: list[JSON] = []
         self.structured_failures = 0  # the next n structured requests answer 503
+        self.model_lookups: list[str] = []  # models asked for by GET (health checks)
         self._script: deque[Step] = deque()
         self._conditional: list[tuple[Callable[[JSON], bool], Step]] = []
         self._arrived = threading.Condition(self.lock)
@@ -138,6 +139,7 @@ class LLMSimulator(LoopbackServer):
             self.structured = fill_schema
             self.structured_requests.clear()
             self.structured_failures = 0
+            self.model_lookups.clear()
             self.delay = 0.0
             self.default = lambda request: echo(self, request)
 
@@ -168,6 +170,8 @@ class LLMSimulator(LoopbackServer):
 
     # --- serving ---------------------------------------------------------------
     def handle(self, request: Request) -> Response:
+        if request.method == "GET" and (looked_up := self.model_path(request.path)):
+            return self._model(request, looked_up)
         model = self.route(request)
         if model is None:
             return self.error(404, f"no route for {request.method} {request.path}")
@@ -215,6 +219,21 @@ class LLMSimulator(LoopbackServer):
         if failing:
             return self.error(503, None)
         return self.answer(model, body, Answer(text=json.dumps(responder(body, schema))))
+
+    def _model(self, request: Request, model: str) -> Response:
+        """One model's description, as a health check asks for it (no generation)."""
+        with self.lock:
+            self.model_lookups.append(model)
+            if denied := self.check_key(request):
+                return denied
+        return self.model_description(model)
+
+    def model_path(self, path: str) -> str | None:  # pragma: no cover - abstract
+        """The model named by a GET of one model's description, None for any other path."""
+        raise NotImplementedError
+
+    def model_description(self, model: str) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def response_schema(self, body: JSON) -> JSON | None:  # pragma: no cover - abstract
         """The JSON schema a structured-output request asks for, None for a chat request."""

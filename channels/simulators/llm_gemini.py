@@ -31,6 +31,7 @@ GOOGLE_MESSAGE = {
     503: "The model is overloaded. Please try again later.",
 }
 GEMINI_PATH = re.compile(r"^/v1beta/models/(?P<model>[^/:]+):generateContent$")
+MODEL_PATH = re.compile(r"^/v1beta/models/(?P<model>[^/:]+)$")
 
 
 def _parts_text(parts: list[JSON]) -> str:
@@ -65,6 +66,22 @@ class GeminiSimulator(LLMSimulator):
     def route(self, request: Request) -> str | None:
         match = GEMINI_PATH.match(request.path)
         return match["model"] if match and request.method == "POST" else None
+
+    def model_path(self, path: str) -> str | None:
+        match = MODEL_PATH.match(path)
+        return match["model"] if match else None
+
+    def model_description(self, model: str) -> Response:
+        return Response.json(
+            {
+                "name": f"models/{model}",
+                "version": "001",
+                "displayName": model,
+                "inputTokenLimit": 1048576,
+                "outputTokenLimit": 65536,
+                "supportedGenerationMethods": ["generateContent", "countTokens"],
+            }
+        )
 
     def check_key(self, request: Request) -> Response | None:
         in_query = next(iter(request.query.get("key") or []), None)

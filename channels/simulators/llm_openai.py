@@ -74,6 +74,14 @@ class OpenAISimulator(LLMSimulator):
             return None
         return (response_format.get("json_schema") or {}).get("schema") or {}
 
+    def model_path(self, path: str) -> str | None:
+        prefix = "/v1/models/"
+        return path[len(prefix) :] if path.startswith(prefix) and len(path) > len(prefix) else None
+
+    def model_description(self, model: str) -> Response:
+        return Response.json({"id": model, "object": "model", "created": 1744316542,
+                              "owned_by": "system"})  # fmt: skip
+
     def route(self, request: Request) -> str | None:
         if request.method == "POST" and request.path == "/v1/chat/completions":
             return str((request.json() or {}).get("model", "unknown"))

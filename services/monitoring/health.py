@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -9,9 +13,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from graph.llm import configured_providers
+from graph.llm_check import provider_problem
 from persistence.buffer import Buffer
 from persistence.models import Conversation, Direction, Message, RejectedWebhook
-from settings import get_settings
+from settings import Settings, get_settings
 
 QUEUES = ("default", "messages", "state", "status")
 
@@ -32,8 +37,54 @@ def redis_ok(client: redis.Redis) -> bool:
 
 
 def llm_state() -> dict[str, Any]:
-    providers = configured_providers(get_settings())
-    return {"configured": bool(providers), "providers": providers}
+    """The configured providers and whether each answers, from a check at most
+    LLM_CHECK_SECONDS old: a health probe every few seconds must not become LLM traffic."""
+    settings = get_settings()
+    providers = configured_providers(settings)
+    checks = {provider: _checked(provider, settings) for provider in providers}
+    return {
+        "configured": bool(providers),
+        "providers": providers,
+        "reachable": any(check.problem is None for check in checks.values() if check.done),
+        "checks": {provider: check.shown() for provider, check in checks.items()},
+    }
+
+
+@dataclass(frozen=True)
+class _Check:
+    problem: str | None
+    at: float  # time.time()
+    done: bool = True
+
+    def shown(self) -> dict[str, Any]:
+        if not self.done:
+            return {"reachable": None, "detail": "being checked"}
+        shown: dict[str, Any] = {
+            "reachable": self.problem is None,
+            "checked_at": datetime.fromtimestamp(self.at, UTC).isoformat(timespec="seconds"),
+        }
+        return shown | ({"detail": self.problem} if self.problem else {})
+
+
+_checks: dict[tuple[str, ...], _Check] = {}
+_checking = threading.Lock()
+
+
+def _checked(provider: str, settings: Settings) -> _Check:
+    # keyed by what the check depends on, so changed settings are checked afresh
+    base_url = settings.gemini_base_url if provider == "gemini" else settings.openai_base_url
+    model = settings.gemini_model if provider == "gemini" else settings.openai_model
+    key = (provider, base_url or "", model)
+    cached = _checks.get(key)
+    if cached is not None and time.time() - cached.at < settings.llm_check_seconds:
+        return cached
+    if not _checking.acquire(blocking=False):  # another request is checking right now
+        return cached or _Check(problem=None, at=time.time(), done=False)
+    try:
+        _checks[key] = _Check(problem=provider_problem(provider, settings), at=time.time())
+    finally:
+        _checking.release()
+    return _checks[key]
 
 
 def queue_depths(client: redis.Redis) -> dict[str, int]:

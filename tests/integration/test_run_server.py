@@ -1,10 +1,13 @@
-"""`python run_server.py`: one command starts everything, Ctrl-C stops it, data survives."""
+"""`python run_server.py`: one command starts everything, Ctrl-C stops it, data survives,
+and the shell tools (scripts/manage.py, Flower) find what it runs."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -12,39 +15,50 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from persistence.embedded import free_port
 from tests.conftest import ROOT
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.integration
+URLS = ("DATABASE_URL", "REDIS_URL")
 
 
-def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
+    """This machine's environment without the test stack's servers, as in a new shell."""
     env = {
         k: v for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "GOOGLE_API_KEY", "OPENAI_API_KEY")
+        if k not in (*URLS, "GOOGLE_API_KEY", "OPENAI_API_KEY", "PROMETHEUS_MULTIPROC_DIR")
     }  # fmt: skip
-    env.update(
-        DATA_DIR=str(data_dir), PORT=str(port), ADMIN_API_TOKEN="adm",
-        WHATSAPP_PHONE_NUMBER_ID="4242", WHATSAPP_ACCESS_TOKEN="tok", PYTHONPATH=str(ROOT),
+    return {**env, "DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT), **extra}
+
+
+def _start(data_dir: Path, port: int, *args: str, **extra: str) -> subprocess.Popen[bytes]:
+    env = _environment(
+        data_dir, PORT=str(port), ADMIN_API_TOKEN="adm", WHATSAPP_PHONE_NUMBER_ID="4242",
+        WHATSAPP_ACCESS_TOKEN="tok", **extra,
     )  # fmt: skip
     return subprocess.Popen(
-        [sys.executable, "run_server.py"], cwd=ROOT, env=env, start_new_session=True,
+        [sys.executable, "run_server.py", *args], cwd=ROOT, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
 
-def _healthy(port: int, timeout: float = 90.0) -> dict:
+def _healthy(port: int, timeout: float = 90.0, seen: list[str] | None = None) -> dict:
+    """/health once a worker answers; `seen` collects each status said before."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             body = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).json()
+            if seen is not None:
+                seen.append(body["status"])
             if body.get("workers"):
                 return body
         except (httpx.HTTPError, ValueError):
             pass
-        time.sleep(0.5)
+        time.sleep(0.2)
     raise AssertionError("run_server.py did not become healthy with a worker")
 
 
@@ -60,17 +74,25 @@ def _survivors(data_dir: Path) -> list[str]:
 
 def test_one_command_runs_everything_and_ctrl_c_stops_it(servers):
     data_dir = Path(tempfile.mkdtemp(prefix="switchboard-run-"))
-    port = free_port()
+    port, flower_port = free_port(), free_port()
     try:
-        first = _start(data_dir, port)
+        first = _start(data_dir, port, "--flower", FLOWER_PORT=str(flower_port))
+        statuses: list[str] = []
         try:
-            health = _healthy(port)
+            health = _healthy(port, seen=statuses)
+            children = psutil.Process(first.pid).children(recursive=True)
+            _the_shell_tools_find_the_running_system(data_dir, flower_port)
         finally:
             _stop(first)
         assert health["database"] == "ok" and health["redis"] == "ok"
         assert health["llm"]["configured"] is False  # no key: it runs and says so
+        # before its worker answers it says it is starting, never that it is degraded
+        assert set(statuses[:-1]) <= {"starting"} and statuses[-1] == "ok"
         time.sleep(1)
         assert _survivors(data_dir) == []  # PostgreSQL, Redis, worker and beat are gone
+        assert not any(child.is_running() for child in children)  # Flower too
+        assert not (data_dir / "runtime.json").exists()
+        assert _manage("list", data_dir).returncode != 0  # nothing runs: nothing to find
         second = _start(data_dir, port)
         try:
             _healthy(port)
@@ -84,6 +106,44 @@ def test_one_command_runs_everything_and_ctrl_c_stops_it(servers):
         assert [m["phone_numbers"][0]["phone_number_id"] for m in merchants] == ["4242"]
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _manage(command: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "scripts/manage.py", command], cwd=ROOT, env=_environment(data_dir),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def _the_shell_tools_find_the_running_system(data_dir: Path, flower_port: int) -> None:
+    """With no DATABASE_URL or REDIS_URL, as in a second terminal: the tools read
+    DATA_DIR/runtime.json, which only its owner may read (the Redis password is in it)."""
+    runtime = data_dir / "runtime.json"
+    assert stat.S_IMODE(runtime.stat().st_mode) == 0o600
+    assert {"database_url", "redis_url", "broker_url"} <= set(json.loads(runtime.read_text()))
+    listed = _manage("list", data_dir)
+    assert listed.returncode == 0, listed.stderr
+    assert "number 4242" in listed.stdout  # the default merchant made at start
+    user, password = (data_dir / "flower-auth").read_text().strip().split(":", 1)
+    assert stat.S_IMODE((data_dir / "flower-auth").stat().st_mode) == 0o600
+    workers = f"http://127.0.0.1:{flower_port}/api/workers"
+    eventually(lambda: _answers(workers), timeout=60)
+    assert httpx.get(workers, timeout=5).status_code == 401
+    assert httpx.get(workers, auth=(user, "wrong"), timeout=5).status_code == 401
+
+    def a_worker() -> dict:
+        found = httpx.get(workers, auth=(user, password), params={"refresh": "1"}, timeout=10)
+        assert found.status_code == 200
+        return found.json()
+
+    assert eventually(a_worker, timeout=30)  # Flower watches our broker, and sees our worker
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code in (200, 401)
+    except httpx.HTTPError:
+        return False
 
 
 def _a_dead_worker_is_started_again(server: subprocess.Popen[bytes], port: int) -> None:
