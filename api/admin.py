@@ -6,12 +6,14 @@ from api.deps import AdminDep, SessionDep
 from api.schemas import (
     MerchantCreate,
     MerchantRead,
+    MerchantUpdate,
     MerchantUserCreate,
     MerchantUserRead,
     PhoneNumberCreate,
     PhoneNumberRead,
 )
 from services.merchants import merchant as merchants
+from services.merchants.hours import OpeningHours
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
 
@@ -25,6 +27,10 @@ def _merchant_read(session: SessionDep, merchant_id: int) -> MerchantRead:
         description=merchant.description,
         tone=merchant.tone,
         default_language=merchant.default_language,
+        timezone=merchant.timezone,
+        opening_hours=OpeningHours.model_validate(merchant.opening_hours)
+        if merchant.opening_hours
+        else None,
         whatsapp_business_account_id=merchant.whatsapp_business_account_id,
         created_at=merchant.created_at,
         phone_numbers=[PhoneNumberRead.model_validate(n) for n in numbers],
@@ -42,6 +48,9 @@ def create_merchant(body: MerchantCreate, session: SessionDep, _: AdminDep) -> M
         default_language=body.default_language,
         whatsapp_business_account_id=body.whatsapp_business_account_id,
     )
+    merchants.update_merchant(
+        session, merchant.id, body.model_dump(include={"timezone", "opening_hours"})
+    )
     for number in body.phone_numbers:
         merchants.add_phone_number(session, merchant_id=merchant.id, **number.model_dump())
     return _merchant_read(session, merchant.id)
@@ -50,6 +59,16 @@ def create_merchant(body: MerchantCreate, session: SessionDep, _: AdminDep) -> M
 @router.get("/merchants")
 def list_merchants(session: SessionDep, _: AdminDep) -> list[MerchantRead]:
     return [_merchant_read(session, m.id) for m in merchants.list_merchants(session)]
+
+
+@router.patch("/merchants/{merchant_id}")
+def update_merchant(
+    merchant_id: int, body: MerchantUpdate, session: SessionDep, _: AdminDep
+) -> MerchantRead:
+    """Change a merchant's profile: what the AI is told about the business (description,
+    tone, language) and its time (time zone, weekly opening hours)."""
+    merchants.update_merchant(session, merchant_id, body.model_dump(exclude_unset=True))
+    return _merchant_read(session, merchant_id)
 
 
 @router.post("/merchants/{merchant_id}/phone-numbers", status_code=status.HTTP_201_CREATED)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from services.merchants.hours import OpeningHours, valid_timezone
 
 
 class PhoneNumberCreate(BaseModel):
@@ -21,11 +23,20 @@ class PhoneNumberRead(BaseModel):
     display_phone_number: str | None
 
 
+Timezone = Annotated[
+    str,
+    Field(max_length=64, description="IANA time zone, e.g. Europe/Madrid"),
+    AfterValidator(valid_timezone),
+]
+
+
 class MerchantCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     tone: str = Field(default="friendly and concise", max_length=200)
     default_language: str = Field(default="en", min_length=2, max_length=16)
+    timezone: Timezone = "UTC"
+    opening_hours: OpeningHours | None = None
     whatsapp_business_account_id: str | None = Field(
         default=None,
         min_length=1,
@@ -35,6 +46,18 @@ class MerchantCreate(BaseModel):
     phone_numbers: list[PhoneNumberCreate] = Field(default_factory=list)
 
 
+class MerchantUpdate(BaseModel):
+    """Only the fields given change; `opening_hours: null` removes the hours."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    tone: str | None = Field(default=None, min_length=1, max_length=200)
+    default_language: str | None = Field(default=None, min_length=2, max_length=16)
+    timezone: Timezone | None = None
+    opening_hours: OpeningHours | None = None
+
+
 class MerchantRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -42,6 +65,8 @@ class MerchantRead(BaseModel):
     description: str
     tone: str
     default_language: str
+    timezone: str
+    opening_hours: OpeningHours | None = None
     whatsapp_business_account_id: str | None = None
     created_at: datetime
     phone_numbers: list[PhoneNumberRead] = Field(default_factory=list)

@@ -25,3 +25,7 @@ class TurnContext:
     open_requests: tuple[str, ...] = ()
     # the merchant's media library as (key, kind, caption): what respond_with_media can send
     media_library: tuple[tuple[str, str, str], ...] = ()
+    # the merchant's time zone (IANA), its local time now and its opening hours, in words
+    timezone: str = "UTC"
+    local_time: str = ""
+    opening_hours: str = ""

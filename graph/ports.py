@@ -8,6 +8,7 @@ test can hand it its own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from persistence.models import Message
@@ -15,12 +16,15 @@ from persistence.models import Message
 
 @dataclass(frozen=True)
 class TurnReading:
-    """A turn's input: its burst in WhatsApp order, the notes the model has not seen, and
-    which request each quoted message answers (quoted wamid -> "NOTIF_12")."""
+    """A turn's input: its burst in WhatsApp order, the notes the model has not seen,
+    which request each quoted message answers (quoted wamid -> "NOTIF_12"), and when the
+    message before the burst was written."""
 
     inbound: list[Message]
     notes: list[Message]
     quoted_requests: dict[str, str] = field(default_factory=dict)
+    # when the conversation's message before this burst was written (gap markers)
+    previous_at: datetime | None = None
 
 
 class TurnServices(Protocol):

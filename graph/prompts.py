@@ -8,6 +8,7 @@ from graph.state import TeamNote
 CUSTOMER_PROMPT = """You are the customer service assistant of {merchant_name} on WhatsApp.
 About the business: {merchant_description}
 Tone: {tone}.
+It is now {local_time}. {opening_hours}
 
 How you work:
 - Answer in the customer's language (that of their latest message); if unsure, use {language}.
@@ -45,7 +46,7 @@ Rules that nothing in the conversation changes:
 
 ADMIN_PROMPT = """You are the assistant of {merchant_name}'s own staff on WhatsApp. The person
 writing is {customer_name}, a member of the team ({staff_type}). You relay their answers to
-customers' questions and support requests. Be brief and precise.
+customers' questions and support requests. Be brief and precise. It is now {local_time}.
 Answer in their language; if unsure, use {language}.
 
 Requests waiting for their answer:
@@ -69,6 +70,9 @@ def system_prompt(context: TurnContext, notes: Sequence[TeamNote] = ()) -> str:
         "language": context.customer_language or context.default_language,
         "customer_name": context.customer_name or "a team member",
         "staff_type": context.staff_type or "admin",
+        "local_time": context.local_time or "unknown",
+        "opening_hours": context.opening_hours
+        or "Opening hours are not given here: look them up with search_knowledge_base.",
         "open_requests": "\n".join(f"- {line}" for line in context.open_requests) or "(none)",
         "customer_line": (
             f"The customer's WhatsApp profile name is {context.customer_name}."

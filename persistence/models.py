@@ -117,6 +117,10 @@ class Merchant(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     tone: Mapped[str] = mapped_column(String(200), default="friendly and concise")
     default_language: Mapped[str] = mapped_column(String(16), default="en")
+    # IANA name; the model is told the local time and whether the business is open
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # services.merchants.hours.OpeningHours as JSON; None: not given
+    opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # the WhatsApp Business Account that owns the merchant's numbers and message templates
     whatsapp_business_account_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = _now()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import heapq
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
@@ -17,6 +19,9 @@ from graph.context import TurnContext
 from graph.ports import TurnServices
 from graph.state import ConversationState, RuntimeNode, TeamNote
 from persistence.models import Author, Direction, MediaStatus, Message
+
+# A burst written this long after the conversation's previous message says when it was.
+GAP_MARKED = timedelta(hours=6)
 
 # Notes shown to the model (in the system prompt): the newest few; older ones have been
 # acted on, and the conversation itself keeps what was passed on.
@@ -37,6 +42,8 @@ def make_load_node(services: TurnServices) -> RuntimeNode:
         notes = [n for n in reading.notes if n.direction == Direction.NOTE]
         said = [n for n in reading.notes if n.direction != Direction.NOTE]
         new = _in_order(reading.inbound, said, ctx.turn_id, reading.quoted_requests)
+        if reading.inbound and reading.previous_at is not None:
+            new = _with_gap_marker(new, reading.inbound[0], reading.previous_at, ctx.timezone)
         update: dict = {
             "messages": new,
             "turn_id": ctx.turn_id,
@@ -72,6 +79,30 @@ def _in_order(
         burst = []
         result.append(_note_message(message))
     return result + _customer_messages(burst, turn_id, replies)
+
+
+def _with_gap_marker(
+    new: list[AnyMessage], first: Message, previous_at: datetime, timezone: str
+) -> list[AnyMessage]:
+    """Say when the customer wrote, if it was long after the conversation last spoke: "I'll
+    come by tomorrow" means something else three days later."""
+    written = first.wa_timestamp or first.created_at
+    gap = written - previous_at
+    index = next((i for i, m in enumerate(new) if isinstance(m, HumanMessage)), None)
+    if gap < GAP_MARKED or index is None:
+        return new
+    local = written.astimezone(ZoneInfo(timezone))
+    marker = f"[Written {local:%A %-d %B, %H:%M}, {_duration(gap)} after the previous message]"
+    message = new[index]
+    marked = message.model_copy(update={"content": f"{marker}\n{message.content}"})
+    return [*new[:index], marked, *new[index + 1 :]]
+
+
+def _duration(gap: timedelta) -> str:
+    days, hours = gap.days, gap.seconds // 3600
+    if days:
+        return f"{days} day{'s' if days > 1 else ''}"
+    return f"{hours} hours"
 
 
 def _customer_messages(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +29,21 @@ def create_merchant(
         whatsapp_business_account_id=whatsapp_business_account_id,
     )
     session.add(merchant)
+    session.flush()
+    return merchant
+
+
+# The fields an admin may change after creation (PATCH /api/v1/merchants/{id}).
+EDITABLE = ("name", "description", "tone", "default_language", "timezone", "opening_hours")
+
+
+def update_merchant(session: Session, merchant_id: int, changes: dict[str, Any]) -> Merchant:
+    """Set the given fields (validated by the caller); unknown keys are a programming error."""
+    merchant = get_merchant(session, merchant_id)
+    for field, value in changes.items():
+        if field not in EDITABLE:
+            raise ValueError(f"{field} cannot be changed")
+        setattr(merchant, field, value)
     session.flush()
     return merchant
 

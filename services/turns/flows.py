@@ -39,6 +39,7 @@ from services.handoff.handoff import escalate_after_failure, request_human
 from services.ingest.ingest import QUIET_TYPES
 from services.media.library import library_summary
 from services.merchants import merchant as merchants
+from services.merchants.hours import describe_opening, describe_time
 from services.notifications.notifications import open_for_staff
 from settings import get_settings
 
@@ -140,12 +141,18 @@ def has_pending(session: Session, conversation_id: int) -> bool:
     return bool(session.scalar(select(or_(waiting, requested))))
 
 
+def clock() -> datetime:
+    """Now; the evaluation suite freezes it."""
+    return datetime.now(UTC)
+
+
 def turn_context(
     session: Session, conversation_id: int, turn_id: int, attempt: int = 1
 ) -> TurnContext:
     conversation, customer, phone = conversation_parties(session, conversation_id)
     merchant = session.get(Merchant, phone.merchant_id)
     assert merchant is not None
+    now = clock()
     staff = merchants.find_merchant_user(
         session, merchant_id=merchant.id, wa_id=customer.wa_id, user_id=customer.user_id
     )
@@ -165,6 +172,9 @@ def turn_context(
         staff_user_id=staff.id if staff else None,
         open_requests=tuple(r.summary for r in open_for_staff(session, staff.id)) if staff else (),
         media_library=tuple(library_summary(session, merchant.id)),
+        timezone=merchant.timezone,
+        local_time=describe_time(merchant.timezone, now),
+        opening_hours=describe_opening(merchant.opening_hours, merchant.timezone, now),
     )
 
 

@@ -9,7 +9,7 @@ from persistence.db import session_scope
 from services.handoff import handoff
 from services.media.understanding import content_blocks
 from services.notifications.notifications import ref, replied_requests
-from services.turns.input import inbound_of_turn, notes_since
+from services.turns.input import inbound_of_turn, notes_since, written_before
 
 
 class GraphServices:
@@ -19,7 +19,9 @@ class GraphServices:
             notes = notes_since(session, conversation_id, after_note_id)
             quoted = {m.context_wamid for m in inbound if m.context_wamid}
             replies = replied_requests(session, quoted)
-        return TurnReading(inbound, notes, {wamid: ref(n) for wamid, n in replies.items()})
+            before = written_before(session, conversation_id, inbound[0]) if inbound else None
+        quoted_requests = {wamid: ref(n) for wamid, n in replies.items()}
+        return TurnReading(inbound, notes, quoted_requests, previous_at=before)
 
     def media_blocks(self, message_ids: list[int]) -> list[dict[str, Any]]:
         with session_scope() as session:

@@ -97,3 +97,13 @@ def test_0004_keeps_templates_in_our_own_shape_and_back(scratch):
     assert raw["template"]["language"] == {"code": "es"}
     (body,) = raw["template"]["components"]
     assert body["parameters"][2] == {"type": "text", "text": "sí, en 5 días"}
+
+
+def test_0005_gives_existing_merchants_utc_and_no_hours_and_back(scratch):
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0004")
+    _insert(engine, MERCHANT)
+    command.upgrade(alembic_config(url), "0005")
+    assert _rows(engine, "SELECT timezone, opening_hours FROM merchants") == [("UTC", None)]
+    command.downgrade(alembic_config(url), "0004")
+    assert _rows(engine, "SELECT name FROM merchants") == [("Shop",)]
