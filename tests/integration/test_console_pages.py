@@ -18,6 +18,7 @@ from persistence.models import (
     Direction,
     MediaAsset,
     Message,
+    Turn,
 )
 from persistence.storage import get_storage
 from services.access.auth import Principal
@@ -132,6 +133,29 @@ def test_take_over_send_and_hand_back_from_the_conversation_page(
     actions = re.findall(r"<strong>Olga</strong> ([a-z ]+)", state)
     assert actions == ["handback", "operator message", "takeover"]
     assert "promised delivery tomorrow" in state
+
+
+def test_handing_back_while_the_ai_fails_is_confirmed_and_keeps_the_flag(
+    client, merchant, fakes, signed_in
+):
+    conversation_id = _say(client, merchant, "where is my order?")
+    page = f"/console/conversations/{conversation_id}"
+    submit(client, f"{page}/takeover")
+    key_before = re.search(r'data-state-key="([^"]+)"', client.get(page).text).group(1)
+    assert "data-confirm" not in client.get(page).text  # the AI can answer
+    with session_scope() as session:  # the last turn that asked the model saw it fail
+        session.add(Turn(conversation_id=conversation_id, attempts=1, outcome="needs_human",
+                         finished_at=datetime.now(UTC)))  # fmt: skip
+    taken = client.get(page).text
+    confirm = re.search(r'data-confirm="([^"]+)"', taken).group(1)
+    assert "No AI can answer right now" in confirm and "nothing is sent" in confirm
+    state = client.get(f"{page}/state").text
+    assert re.search(r'data-state-key="([^"]+)"', state).group(1) != key_before  # reloads
+    submit(client, f"{page}/handback")
+    after = client.get(page).text
+    assert "Nothing was sent." in after and "This conversation needs a person" in after
+    assert "Needs a human" in client.get(f"{page}/state").text
+    assert fakes["graph"].sent == []
 
 
 def test_a_closed_service_window_is_shown_and_sending_is_refused(
