@@ -248,7 +248,8 @@ def test_the_stats_page_counts_open_escalations_and_draws_charts(client, merchan
         handoff.request_human(session, conversation_id, "angry customer")
     page = client.get("/console/stats").text
     assert re.search(r'<span class="big">1</span> escalations open', page)
-    assert page.count("<svg") == 3 and "Messages per hour" in page
+    assert page.count("<svg") == 5 and "Messages per hour" in page  # two drawn twice
+    assert page.count('class="chart-narrow"') == 2
     assert client.get("/console/stats/live").status_code == 200
 
 
