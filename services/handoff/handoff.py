@@ -31,7 +31,7 @@ from persistence.models import (
 from services.access.auth import Principal
 from services.conversations import audit
 from services.conversations.conversation import find_conversation
-from services.conversations.window import within_service_window
+from services.conversations.window import SERVICE_WINDOW, within_service_window
 from services.errors import Conflict, NotFound
 from services.events import events
 from services.handoff.availability import ai_availability
@@ -264,14 +264,15 @@ def escalate_after_failure(session: Session, conversation_id: int, reason: str) 
     if conversation.mode != ConversationMode.AI or not within_service_window(conversation):
         return None
     conversation.followed_up_at = datetime.now(UTC)
-    if _last_answered_by_a_person(session, conversation_id):
+    if _just_answered_by_a_person(session, conversation_id):
         return None  # they know a person is there; news of a technical problem would surprise
     return HOLDING_TEXT
 
 
-def _last_answered_by_a_person(session: Session, conversation_id: int) -> bool:
-    author = session.scalar(
-        select(Message.author)
+def _just_answered_by_a_person(session: Session, conversation_id: int) -> bool:
+    """Whether the last answer the customer got came from an operator, in this window."""
+    last = session.execute(
+        select(Message.author, Message.created_at)
         .where(
             Message.conversation_id == conversation_id,
             Message.direction == Direction.OUTBOUND,
@@ -279,8 +280,9 @@ def _last_answered_by_a_person(session: Session, conversation_id: int) -> bool:
         )
         .order_by(Message.id.desc())
         .limit(1)
-    )
-    return author == Author.OPERATOR
+    ).first()
+    recent = datetime.now(UTC) - SERVICE_WINDOW
+    return last is not None and last.author == Author.OPERATOR and last.created_at > recent
 
 
 def unclaimed_escalations(session: Session, *, older_than: datetime) -> list[int]:

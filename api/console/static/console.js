@@ -16,17 +16,24 @@
     return page ? page.getAttribute("data-state-key") : null;
   }
 
+  // what a reload must not lose: the message being written, the note for the AI
+  var DRAFTS = ["text", "note"];
+
   function saveDraft() {
-    var text = document.getElementById("text");
-    if (text && text.value) sessionStorage.setItem("draft:" + location.pathname, text.value);
+    DRAFTS.forEach(function (id) {
+      var area = document.getElementById(id);
+      if (area && area.value) sessionStorage.setItem("draft:" + id + ":" + location.pathname, area.value);
+    });
   }
 
   function restoreDraft() {
-    var text = document.getElementById("text");
-    var key = "draft:" + location.pathname;
-    var saved = sessionStorage.getItem(key);
-    if (text && saved) { text.value = saved; }
-    sessionStorage.removeItem(key);
+    DRAFTS.forEach(function (id) {
+      var area = document.getElementById(id);
+      var key = "draft:" + id + ":" + location.pathname;
+      var saved = sessionStorage.getItem(key);
+      if (area && saved) { area.value = saved; }
+      sessionStorage.removeItem(key);
+    });
   }
 
   // A thread (data-stick-bottom) follows its newest message while the reader is at the
