@@ -71,6 +71,8 @@ def handback(
     body: HandbackCreate, session: SessionDep, principal: PrincipalDep
 ) -> ConversationRead:
     """Give the conversation back to the AI. If the customer's last message is unanswered,
-    the AI answers it now with the whole history (and the optional note) in context."""
+    the AI answers it now with the whole history (and the optional note) in context.
+    When no AI can answer (no LLM configured, or its providers failing now) nothing is sent
+    to the customer: the conversation stays flagged `needs_human`, with the reason."""
     conversation, _ = handoff.handback(session, _ref(body), principal, note=body.note)
     return ConversationRead.model_validate(conversation)

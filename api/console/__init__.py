@@ -14,11 +14,20 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import conversation, documents, inbox, login, media, notifications, stats
+from api.console import (
+    conversation,
+    documents,
+    home,
+    inbox,
+    login,
+    media,
+    notifications,
+    stats,
+)
 from api.console.auth import CsrfRejected, LoginRequired, login_redirect
 from api.console.templating import SECURITY_HEADERS, STATIC
 
-PAGES = (login, inbox, conversation, notifications, documents, media, stats)
+PAGES = (home, login, inbox, conversation, notifications, documents, media, stats)
 
 
 def install(app: FastAPI) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from markupsafe import Markup
 
@@ -17,7 +18,22 @@ class Series:
     css_class: str  # colours live in console.css
 
 
-def hourly_bars(buckets: Sequence[HourBucket], *, width: int = 720, height: int = 220) -> Markup:
+# A chart scales to its box, its labels with it: drawn 720 wide they are unreadable on a
+# phone. Each chart is therefore drawn twice, wide and narrow, and console.css shows the
+# one that fits (.chart-wide, .chart-narrow).
+NARROW = 360
+
+
+def for_every_width(draw: Callable[..., Markup], *args: Any, **narrow: Any) -> Markup:
+    """`draw(*args)` at its default width and again `NARROW` wide (with `narrow` options)."""
+    wide = draw(*args)
+    small = draw(*args, width=NARROW, **narrow)
+    return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{small}</div>')
+
+
+def hourly_bars(
+    buckets: Sequence[HourBucket], *, width: int = 720, height: int = 220, label_every: int = 3
+) -> Markup:
     """Stacked bars per hour: customer, AI and operator messages."""
     series = (Series("customer", "s-customer"), Series("AI", "s-ai"), Series("operator", "s-op"))
     top = max((b.total for b in buckets), default=0) or 1
@@ -45,7 +61,7 @@ def hourly_bars(buckets: Sequence[HourBucket], *, width: int = 720, height: int 
                 f'height="{h:.1f}"><title>{bucket.start:%H:00} {escape(s.label)}: {value}</title>'
                 "</rect>"
             )
-        if i % 3 == 0:
+        if i % label_every == 0:
             parts.append(
                 f'<text class="axis" x="{x:.1f}" y="{height - 4}">{bucket.start:%H}h</text>'
             )
@@ -75,10 +91,12 @@ def share_bar(parts: Sequence[tuple[str, int, str]], *, width: int = 720) -> Mar
     return Markup("".join(svg))
 
 
-def level_bars(values: Sequence[tuple[str, int]], *, width: int = 720) -> Markup:
+def level_bars(
+    values: Sequence[tuple[str, int]], *, width: int = 720, label_w: int = 110
+) -> Markup:
     """Labelled horizontal bars, e.g. queue depths."""
     top = max((v for _, v in values), default=0) or 1
-    row, label_w = 26, 110
+    row = 26
     height = row * max(1, len(values))
     svg = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="Levels">']
     for i, (label, value) in enumerate(values):

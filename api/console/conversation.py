@@ -22,6 +22,7 @@ from services.conversations.view import (
 )
 from services.errors import DomainError, NotFound
 from services.handoff import handoff
+from services.handoff.availability import AiAvailability, ai_availability
 from services.handoff.flows import send_operator_message
 from services.media import library as media_library
 
@@ -32,10 +33,12 @@ def _page_url(conversation_id: int, anchor: str = "") -> str:
     return f"/console/conversations/{conversation_id}{anchor}"
 
 
-def _state_key(view: ConversationView) -> str:
-    """What the controls depend on: when it changes, the page reloads its controls."""
+def _state_key(view: ConversationView, ai: AiAvailability | None) -> str:
+    """Everything the parts of the page that are not polled show (the composer, its
+    prompt, the handback form and its warning): when it changes, the page reloads."""
     c = view.conversation
-    return f"{c.mode}|{c.assigned_operator_id}|{c.assigned_to}|{view.window.open}"
+    parts = (c.mode, c.needs_human, c.assigned_operator_id, c.assigned_to, view.window.open)
+    return "|".join(map(str, (*parts, ai.available if ai else "")))
 
 
 def _context(db: Session, conversation_id: int, user: ConsoleUser) -> dict[str, Any]:
@@ -46,7 +49,8 @@ def _context(db: Session, conversation_id: int, user: ConsoleUser) -> dict[str, 
         and c.assigned_operator_id == user.principal.operator_id
         and c.assigned_to == user.principal.name
     )
-    return {"user": user, "v": view, "mine": mine, "state_key": _state_key(view)}
+    ai = ai_availability(db) if mine else None  # only the handback form depends on it
+    return {"user": user, "v": view, "mine": mine, "ai": ai, "state_key": _state_key(view, ai)}
 
 
 @router.get("/{conversation_id}")
@@ -147,8 +151,14 @@ def handback(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     ref = handoff.ConversationRef(conversation_id)
-    _act(
-        db, user, lambda: handoff.handback(db, ref, user.principal, note=note.strip() or None),
-        "Handed back to the AI.",
-    )  # fmt: skip
+    try:
+        conversation, _ = handoff.handback(db, ref, user.principal, note=note.strip() or None)
+    except DomainError as exc:
+        db.rollback()
+        user.flash(exc.message, "error")
+    else:
+        if conversation.needs_human:  # no AI could answer: see handoff.handback
+            user.flash(f"{conversation.needs_human_reason}. Nothing was sent.", "error")
+        else:
+            user.flash("Handed back to the AI.", "ok")
     return RedirectResponse(_page_url(conversation_id), status_code=303)

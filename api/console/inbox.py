@@ -17,13 +17,22 @@ from services.merchants.merchant import list_merchants
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 VIEW_LABELS = {"all": "All", "needs_human": "Needs human", "operator": "Operator", "ai": "AI"}
+# What each tab holds; a row's badge names its tab (services.conversations.inbox.view_filter)
+VIEW_HELP = {
+    "all": "Every conversation: needing a person, with an operator, or with the AI.",
+    "needs_human": "Waiting for a person: the AI asked for one or could not answer, and "
+    "stays quiet until someone takes over.",
+    "operator": "Taken over by an operator: the AI stays silent until they hand back.",
+    "ai": "The AI is answering; take over any time.",
+}
 
 
 def _context(db: Session, view: str, merchant_id: int | None) -> dict[str, Any]:
     chosen: InboxView = view if view in VIEWS else "all"
     return {
         "view": chosen,
-        "views": [(v, VIEW_LABELS[v]) for v in VIEWS],
+        "views": [(v, VIEW_LABELS[v], VIEW_HELP[v]) for v in VIEWS],
+        "view_help": VIEW_HELP[chosen],
         "merchant_id": merchant_id,
         "rows": inbox(db, view=chosen, merchant_id=merchant_id),
         "counts": view_counts(db, merchant_id=merchant_id),

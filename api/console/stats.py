@@ -37,7 +37,7 @@ def _context(request: Request, db: Session) -> dict[str, Any]:
     ever = console_stats.answer_share(db)
     queues = _queues(request)
     return {
-        "hourly": charts.hourly_bars(hours),
+        "hourly": charts.for_every_width(charts.hourly_bars, hours, label_every=6),
         "messages_24h": sum(b.total for b in hours),
         "share_day": day,
         "share_day_chart": charts.share_bar(
@@ -48,7 +48,9 @@ def _context(request: Request, db: Session) -> dict[str, Any]:
         "open_notifications": console_stats.open_notifications(db),
         "taken_over": console_stats.taken_over(db),
         "queues": queues,
-        "queues_chart": charts.level_bars(queues) if queues else None,
+        "queues_chart": (
+            charts.for_every_width(charts.level_bars, queues, label_w=100) if queues else None
+        ),
     }
 
 

@@ -18,6 +18,7 @@ from persistence.models import (
     Notification,
     NotificationStatus,
 )
+from services.conversations.inbox import waiting_for_a_person
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def answer_share(session: Session, *, since: datetime | None = None) -> Share:
 
 
 def open_escalations(session: Session) -> int:
-    return session.scalar(select(func.count()).where(Conversation.needs_human.is_(True))) or 0
+    """Conversations waiting for a person to take over: the inbox's "Needs human" tab."""
+    return session.scalar(select(func.count()).where(waiting_for_a_person())) or 0
 
 
 def taken_over(session: Session) -> int:

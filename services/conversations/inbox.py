@@ -49,15 +49,30 @@ class InboxRow:
     waiting_since: datetime | None
 
     @property
+    def status(self) -> InboxView:
+        """The one view besides "all" that holds this conversation."""
+        if self.mode == ConversationMode.OPERATOR:
+            return "operator"
+        return "needs_human" if self.needs_human else "ai"
+
+    @property
     def waiting_seconds(self) -> float | None:
         if self.waiting_since is None:
             return None
         return max(0.0, (datetime.now(UTC) - self.waiting_since).total_seconds())
 
 
-def _view_filter(view: InboxView) -> ColumnElement[bool] | None:
+def waiting_for_a_person() -> ColumnElement[bool]:
+    """Flagged and not taken over: the escalations nobody has picked up."""
+    return and_(Conversation.mode == ConversationMode.AI, Conversation.needs_human.is_(True))
+
+
+def view_filter(view: InboxView) -> ColumnElement[bool] | None:
+    """The views other than "all" split the conversations: each is in exactly one, the one
+    its `InboxRow.status` names (a taken-over conversation is the operator's even if it was
+    flagged; a flagged one is not the AI's, which stays quiet)."""
     if view == "needs_human":
-        return Conversation.needs_human.is_(True)
+        return waiting_for_a_person()
     if view == "operator":
         return Conversation.mode == ConversationMode.OPERATOR
     if view == "ai":
@@ -132,7 +147,7 @@ def inbox(
         .order_by(last_id.c.last_id.desc().nulls_last(), Conversation.id.desc())
         .limit(limit)
     )  # fmt: skip
-    condition = _view_filter(view)
+    condition = view_filter(view)
     if condition is not None:
         stmt = stmt.where(condition)
     if merchant_id is not None:
@@ -193,7 +208,7 @@ def view_counts(session: Session, *, merchant_id: int | None = None) -> dict[str
             stmt = stmt.join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id).where(
                 PhoneNumber.merchant_id == merchant_id
             )
-        condition = _view_filter(view)
+        condition = view_filter(view)
         if condition is not None:
             stmt = stmt.where(condition)
         counts[view] = session.scalar(stmt) or 0

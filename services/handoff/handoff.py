@@ -31,9 +31,10 @@ from persistence.models import (
 from services.access.auth import Principal
 from services.conversations import audit
 from services.conversations.conversation import find_conversation
-from services.conversations.window import within_service_window
+from services.conversations.window import SERVICE_WINDOW, within_service_window
 from services.errors import Conflict, NotFound
 from services.events import events
+from services.handoff.availability import ai_availability
 from services.media.library import get_asset_by_key, library_summary
 from services.media.send import enqueue_asset
 
@@ -95,7 +96,11 @@ def handback(
     reason: str = "handback",
 ) -> tuple[Conversation, bool]:
     """Return the conversation to the AI. True when the customer's last message waits for
-    an answer: a turn then runs once this commits."""
+    an answer: a turn then runs once this commits.
+
+    With no AI able to answer (no LLM configured, or its providers failing now) nothing is
+    asked of it: the conversation stays flagged for a person, and the customer, just
+    served by one, gets no holding message or follow-up."""
     conversation = lock(session, locate(session, ref))
     if conversation.mode != ConversationMode.OPERATOR:
         raise Conflict(
@@ -108,7 +113,8 @@ def handback(
     conversation.needs_human_since = None
     if note:
         add_note(session, conversation.id, f"Note from {_who(principal)} at handback: {note}")
-    answer_now = customer_waiting(session, conversation.id)
+    ai = ai_availability(session)
+    answer_now = ai.available and customer_waiting(session, conversation.id)
     conversation.reply_requested = answer_now
     if answer_now:
         jobs.enqueue(session, "switchboard.turn.flush", conversation.id)
@@ -123,6 +129,10 @@ def handback(
         session, "handed_back", conversation_id=conversation.id, operator=_who(principal),
         reason=reason, answering_now=answer_now,
     )  # fmt: skip
+    if not ai.available:
+        why = f"Handed back, but {ai.reason}: a person must answer"
+        request_human(session, conversation.id, why)
+        conversation.followed_up_at = datetime.now(UTC)  # a person was the last to answer
     return conversation, answer_now
 
 
@@ -246,14 +256,33 @@ HOLDING_TEXT = (
 def escalate_after_failure(session: Session, conversation_id: int, reason: str) -> str | None:
     """The AI cannot answer (providers down, a runaway or stuck turn): flag the conversation
     for a person. The holding message to send the customer the first time, None after:
-    the customer hears it at most once per escalation (it counts as the follow-up)."""
+    the customer hears it at most once per escalation (it counts as the follow-up), and
+    never when a person was the last to answer them."""
     if not request_human(session, conversation_id, reason):
         return None
     conversation = lock(session, conversation_id)
     if conversation.mode != ConversationMode.AI or not within_service_window(conversation):
         return None
     conversation.followed_up_at = datetime.now(UTC)
+    if _just_answered_by_a_person(session, conversation_id):
+        return None  # they know a person is there; news of a technical problem would surprise
     return HOLDING_TEXT
+
+
+def _just_answered_by_a_person(session: Session, conversation_id: int) -> bool:
+    """Whether the last answer the customer got came from an operator, in this window."""
+    last = session.execute(
+        select(Message.author, Message.created_at)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.OUTBOUND,
+            Message.status != DeliveryStatus.DROPPED,
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    recent = datetime.now(UTC) - SERVICE_WINDOW
+    return last is not None and last.author == Author.OPERATOR and last.created_at > recent
 
 
 def unclaimed_escalations(session: Session, *, older_than: datetime) -> list[int]:

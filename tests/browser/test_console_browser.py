@@ -235,3 +235,171 @@ def test_a_question_escalation_is_answered_in_the_console(
     expect(found).to_contain_text("from a staff answer")
     expect(found).not_to_contain_text("draft to review")
     _shot(console, "18-console-knowledge")
+
+
+def _at_bottom(thread) -> bool:
+    return thread.evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight < 2")
+
+
+def test_the_conversation_page_follows_escalation_takeover_and_handback_live(
+    browser, live_server, operator_token, fakes
+):
+    """No reload by the operator: the page's controls follow the conversation's state, the
+    thread its newest message; handing back to a failing AI is confirmed and sends nothing."""
+    expect = _expect()
+    fakes["gemini"].reset()
+    fakes["gemini"].reply("Hi Dora! How can I help?")
+    short = {"viewport": {"width": 1280, "height": 480}}  # a thread that must scroll
+    console = _signed_in(browser, live_server, operator_token, **short)
+    phone = _signed_in(browser, live_server, operator_token, **short)
+    phone.goto(f"{live_server}/sandbox")
+    phone.fill("#new-name", "Dora")
+    phone.click("form.new-person button")
+    expect(phone.locator(".wa-head")).to_contain_text("you are Dora")
+    phone.fill("#wa-text", "Hello! I ordered boots last week, order 5521.")
+    phone.press("#wa-text", "Enter")
+    expect(phone.locator(".wa-bubble.theirs").last).to_contain_text("How can I help?")
+
+    console.locator(".inbox-row", has_text="Dora").locator("a").click()
+    composer, state = console.locator("#composer"), console.locator("#state")
+    thread = console.locator("#messages")
+    expect(composer).to_contain_text("The AI is answering")
+
+    # Every provider fails: the turn flags a person; the page says so without a reload.
+    for name in ("gemini", "openai"):
+        fakes[name].fail(503, times=100)
+    phone.fill("#wa-text", "Where are my boots??")
+    phone.press("#wa-text", "Enter")
+    expect(phone.locator(".wa-bubble.theirs").last).to_contain_text("technical problem")
+    expect(state).to_contain_text("Needs a human")
+    expect(composer).to_contain_text("This conversation needs a person")
+    expect(thread.locator(".msg").last).to_contain_text("technical problem")
+    assert _at_bottom(thread)
+    _shot(console, "19-console-needs-human-live")
+
+    console.click("button:has-text('Take over')")
+    console.fill("#text", "Olga here, sorry! Your boots ship today.")
+    console.click("form.send button[type=submit]")
+    expect(phone.locator(".wa-bubble.theirs").last).to_contain_text("ship today")
+
+    # New messages arrive: the thread follows them, unless the operator scrolled up.
+    assert thread.evaluate("el => el.scrollHeight > el.clientHeight")
+    thread.evaluate("el => { el.scrollTop = 0; }")
+    phone.fill("#wa-text", "Great, thanks")
+    phone.press("#wa-text", "Enter")
+    expect(thread).to_contain_text("Great, thanks")
+    assert thread.evaluate("el => el.scrollTop") == 0  # left where the operator was reading
+    thread.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    phone.fill("#wa-text", "Bye!")
+    phone.press("#wa-text", "Enter")
+    expect(thread.locator(".msg").last).to_contain_text("Bye!")
+    expect(thread.locator(".msg").last).to_be_in_viewport()
+    assert _at_bottom(thread)
+
+    # Handing back while the AI fails: warned first; then nothing reaches Dora.
+    expect(console.locator(".handback .no-ai")).to_contain_text("No AI can answer right now")
+    asked: list[str] = []
+    console.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    console.click("button:has-text('Hand back')")
+    expect(console.locator(".flash-error")).to_contain_text("Nothing was sent")
+    assert "nothing is sent to the customer" in asked[0]
+    expect(state).to_contain_text("Needs a human")
+    expect(composer).to_contain_text("This conversation needs a person")
+    _shot(console, "20-console-handback-without-ai")
+    phone.fill("#wa-text", "Hello again?")
+    phone.press("#wa-text", "Enter")
+    expect(thread).to_contain_text("Hello again?")
+    time.sleep(3)  # a turn would have run by now
+    expect(phone.locator(".wa-bubble.theirs", has_text="technical problem")).to_have_count(1)
+    expect(phone.locator(".wa-bubble.theirs").last).to_contain_text("ship today")
+    _shot(phone, "21-sandbox-no-second-holding-message")
+    for name in ("gemini", "openai"):
+        fakes[name].reset()
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+# Whatever is wider than the screen, or starts left of it: the page must never scroll sideways.
+OVERFLOW_JS = """() => {
+  const width = window.innerWidth, wide = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.height && (r.right > width + 0.5 || r.left < -0.5)) {
+      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+        + [...el.classList].map(c => "." + c).join("");
+      wide.push(name + " " + Math.round(r.left) + ".." + Math.round(r.right));
+    }
+  }
+  return {scroll: document.documentElement.scrollWidth, width: width, wide: wide.slice(0, 12)};
+}"""
+
+
+def _first_link(page, selector: str) -> str | None:
+    link = page.locator(selector).first
+    return link.get_attribute("href") if link.count() else None
+
+
+def _fits(page, base: str, name: str, path: str) -> dict | None:
+    """What overflows on this page at the context's width (None: nothing), and a screenshot."""
+    page.goto(path if path.startswith("http") else f"{base}{path}")
+    page.wait_for_load_state("load")
+    found = page.evaluate(OVERFLOW_JS)
+    page.screenshot(path=str(SCREENSHOTS / f"phone-{name}.png"), full_page=True)
+    return found if found["scroll"] > found["width"] or found["wide"] else None
+
+
+def test_every_page_fits_a_phone_screen(browser, live_server, operator_token):
+    """390 px wide (an iPhone 12 to 15): nothing overflows sideways, every navigation entry
+    is on screen, the stats charts' labels are readable, and the sandbox opens with its
+    banner in view."""
+    expect = _expect()
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    problems = {}
+    for name, path in (("00-front-door", "/"), ("01-login", "/console/login")):
+        problems[name] = _fits(page, live_server, name, path)
+    page.fill("#token", operator_token)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(re.compile(r"/console/inbox"))
+
+    # the sandbox first: a conversation (and its page) exists even when this test runs alone
+    page.goto(f"{live_server}/sandbox")
+    expect(page.locator(".sandbox-banner")).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") == 0  # nothing scrolled the banner away on load
+    page.fill("#wa-text", "Hello from a small screen")
+    page.press("#wa-text", "Enter")
+    expect(page.locator(".wa-bubble.mine").last).to_contain_text("small screen")
+
+    page.goto(f"{live_server}/console/inbox")
+    expect(page.locator(".inbox-row").first).to_be_visible()
+    conversation = _first_link(page, ".inbox-row a")
+    page.goto(f"{live_server}/console/notifications")
+    notification = _first_link(page, ".notif-row a.name")  # from the tests above, if run
+    page.goto(f"{live_server}/console/documents")
+    document = _first_link(page, ".document h2 a")
+    pages = {
+        "02-inbox": "/console/inbox",
+        "03-inbox-needs-human": "/console/inbox?view=needs_human",
+        "04-conversation": conversation,
+        "05-notifications": "/console/notifications",
+        "06-notification": notification,
+        "07-knowledge": "/console/documents",
+        "08-document": document,
+        "09-media": "/console/media",
+        "10-stats": "/console/stats",
+        "11-sandbox": "/sandbox",
+        "12-not-found": "/console/conversations/999999",
+    }
+    for name, path in pages.items():
+        if path is not None:
+            problems[name] = _fits(page, live_server, name, path)
+        if name == "10-stats":  # the chart drawn for small screens, its labels readable
+            label = page.locator(".chart-narrow svg text.axis").first.bounding_box()
+            assert label and label["height"] >= 9
+    assert {name: found for name, found in problems.items() if found} == {}
+
+    page.goto(f"{live_server}/console/inbox")
+    for label in ("Inbox", "Notifications", "Knowledge", "Media", "Stats", "Sandbox"):
+        expect(page.locator(".mainnav a", has_text=label)).to_be_in_viewport(ratio=1)
+    page.locator(".mainnav a", has_text="Stats").click()
+    expect(page.locator("h1")).to_have_text("Stats")
+    context.close()

@@ -18,8 +18,10 @@ from persistence.models import (
     Direction,
     MediaAsset,
     Message,
+    Turn,
 )
 from persistence.storage import get_storage
+from services.access.auth import Principal
 from services.handoff import handoff
 from services.merchants.operator import create_operator
 from tests.helpers import post_webhook
@@ -69,6 +71,45 @@ def test_the_inbox_shows_who_waits_and_filters_escalations(client, merchant, sig
     assert _rows(other.text) == []
 
 
+def _tab_counts(html: str) -> dict[str, int]:
+    found = re.findall(r'class="tab tab-(\w+)"[^>]*>[^<]*<span class="count">(\d+)<', html)
+    return {view: int(count) for view, count in found}
+
+
+def test_inbox_tabs_split_the_conversations_as_the_row_badges_say(client, merchant, signed_in):
+    ana = _say(client, merchant, "hello")  # with the AI
+    bruno = _say(client, merchant, "I want a refund", wa_id="15557654321", name="Bruno")
+    carla = _say(client, merchant, "hi there", wa_id="15550000003", name="Carla")
+    with session_scope() as session:
+        handoff.request_human(session, bruno, "refund over the limit")
+        handoff.request_human(session, carla, "asked for a person")
+        olga = Principal(operator_id=signed_in["operator_id"], name="Olga", is_admin=False)
+        handoff.takeover(session, handoff.ConversationRef(carla), olga)
+    page = client.get("/console/inbox").text
+    assert _tab_counts(page) == {"all": 3, "needs_human": 1, "operator": 1, "ai": 1}
+    statuses = dict(re.findall(r'data-conversation="(\d+)" data-status="(\w+)"', page))
+    assert statuses == {str(ana): "ai", str(bruno): "needs_human", str(carla): "operator"}
+    bruno_row = page[page.index(f'data-conversation="{bruno}"') :].split("</li>")[0]
+    assert "needs human" in bruno_row and "mode-ai" not in bruno_row  # the AI is not on it
+    for view, expected in (("ai", ana), ("needs_human", bruno), ("operator", carla)):
+        rows = client.get("/console/inbox/rows", params={"view": view}).text
+        assert _rows(rows) == [str(expected)]
+        assert 'class="muted help view-help"' in rows  # what the tab holds, in words
+    stats = client.get("/console/stats").text
+    assert re.search(r'<span class="big">1</span> escalations open', stats)
+
+
+def test_the_front_door_links_the_console_and_the_favicon_is_served(client):
+    home = client.get("/")
+    assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
+    for link in ("/console", "/docs", "/health"):
+        assert f'href="{link}"' in home.text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert 'rel="icon" href="/favicon.ico"' in client.get("/console/login").text
+
+
 def test_take_over_send_and_hand_back_from_the_conversation_page(
     client, merchant, fakes, signed_in
 ):
@@ -92,6 +133,29 @@ def test_take_over_send_and_hand_back_from_the_conversation_page(
     actions = re.findall(r"<strong>Olga</strong> ([a-z ]+)", state)
     assert actions == ["handback", "operator message", "takeover"]
     assert "promised delivery tomorrow" in state
+
+
+def test_handing_back_while_the_ai_fails_is_confirmed_and_keeps_the_flag(
+    client, merchant, fakes, signed_in
+):
+    conversation_id = _say(client, merchant, "where is my order?")
+    page = f"/console/conversations/{conversation_id}"
+    submit(client, f"{page}/takeover")
+    key_before = re.search(r'data-state-key="([^"]+)"', client.get(page).text).group(1)
+    assert "data-confirm" not in client.get(page).text  # the AI can answer
+    with session_scope() as session:  # the last turn that asked the model saw it fail
+        session.add(Turn(conversation_id=conversation_id, attempts=1, outcome="needs_human",
+                         finished_at=datetime.now(UTC)))  # fmt: skip
+    taken = client.get(page).text
+    confirm = re.search(r'data-confirm="([^"]+)"', taken).group(1)
+    assert "No AI can answer right now" in confirm and "nothing is sent" in confirm
+    state = client.get(f"{page}/state").text
+    assert re.search(r'data-state-key="([^"]+)"', state).group(1) != key_before  # reloads
+    submit(client, f"{page}/handback")
+    after = client.get(page).text
+    assert "Nothing was sent." in after and "This conversation needs a person" in after
+    assert "Needs a human" in client.get(f"{page}/state").text
+    assert fakes["graph"].sent == []
 
 
 def test_a_closed_service_window_is_shown_and_sending_is_refused(
@@ -184,7 +248,8 @@ def test_the_stats_page_counts_open_escalations_and_draws_charts(client, merchan
         handoff.request_human(session, conversation_id, "angry customer")
     page = client.get("/console/stats").text
     assert re.search(r'<span class="big">1</span> escalations open', page)
-    assert page.count("<svg") == 3 and "Messages per hour" in page
+    assert page.count("<svg") == 5 and "Messages per hour" in page  # two drawn twice
+    assert page.count('class="chart-narrow"') == 2
     assert client.get("/console/stats/live").status_code == 200
 
 

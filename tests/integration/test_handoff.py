@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation, DeliveryStatus
+from services.handoff.handoff import HOLDING_TEXT
 from tests.conftest import ADMIN_TOKEN, EVENTS_SECRET
 from tests.helpers import eventually, messages_in_db, post_webhook
 
@@ -275,3 +276,81 @@ def test_after_the_ai_asks_for_a_person_it_stays_quiet(stack, client, merchant, 
     time.sleep(3)
     assert len(fakes["graph"].sent) == 1 and len(fakes["gemini"].requests) == 2
     assert len(messages_in_db(direction="in")) == 2
+
+
+def _served_by_olga(client, merchant, fakes, operator, conversation_id: int) -> dict:
+    """Olga takes over, answers, and the customer writes back while she has it."""
+    ref = {"conversation_id": conversation_id}
+    client.post("/api/v1/takeover", headers=operator["headers"], json=ref)
+    answer = {**ref, "text": "Olga here: your refund is on its way."}
+    assert client.post("/api/v1/operator-message", headers=operator["headers"], json=answer)
+    post_webhook(
+        client, text_message_payload(phone_number_id=merchant["phone_number_id"], text="thanks!")
+    )
+    fakes["events"].wait_for("message_received")
+    eventually(lambda: all(m.turn_id for m in messages_in_db(direction="in")))  # silent turn
+    return ref
+
+
+def _customer_texts(fakes) -> list[str]:
+    return fakes["graph"].texts_to("15551234567")
+
+
+def test_handback_while_the_llm_fails_leaves_the_customer_to_a_person(
+    stack, client, merchant, fakes, operator
+):
+    for name in ("gemini", "openai"):
+        fakes[name].fail(503, times=50)
+    conversation_id = _answered_conversation(client, merchant, fakes)  # the holding message
+    asked = len(fakes["gemini"].requests)
+    ref = _served_by_olga(client, merchant, fakes, operator, conversation_id)
+    back = client.post("/api/v1/handback", headers=operator["headers"], json=ref)
+    assert back.status_code == 200 and back.json()["mode"] == "ai"
+    assert back.json()["needs_human"]
+    assert "providers are failing" in back.json()["needs_human_reason"]
+    post_webhook(
+        client, text_message_payload(phone_number_id=merchant["phone_number_id"], text="hello?")
+    )
+    time.sleep(3)
+    assert _customer_texts(fakes) == [HOLDING_TEXT, "Olga here: your refund is on its way."]
+    assert len(fakes["gemini"].requests) == asked  # nothing asked of the failing AI
+    assert _conversation(conversation_id).needs_human
+
+
+def test_handback_without_an_llm_key_sends_nothing_to_the_customer(
+    stack, client, merchant, fakes, operator, monkeypatch
+):
+    from settings import get_settings
+
+    conversation_id = _answered_conversation(client, merchant, fakes)  # the worker has a key
+    ref = _served_by_olga(client, merchant, fakes, operator, conversation_id)
+    for key in ("GOOGLE_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.setenv(key, "")  # this API process has no LLM
+    get_settings.cache_clear()
+    try:
+        back = client.post("/api/v1/handback", headers=operator["headers"], json=ref)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert back.status_code == 200 and back.json()["needs_human"]
+    assert "no LLM is configured" in back.json()["needs_human_reason"]
+    time.sleep(3)
+    assert len(fakes["graph"].sent) == 2  # the AI's first answer and Olga's
+    assert len(fakes["gemini"].requests) == 1
+    handed = fakes["events"].wait_for("handed_back")
+    assert handed[0]["answering_now"] is False
+
+
+def test_an_ai_failing_after_handback_sends_no_holding_message(
+    stack, client, merchant, fakes, operator
+):
+    conversation_id = _answered_conversation(client, merchant, fakes)  # the AI worked then
+    ref = _served_by_olga(client, merchant, fakes, operator, conversation_id)
+    for name in ("gemini", "openai"):
+        fakes[name].fail(503, times=50)
+    back = client.post("/api/v1/handback", headers=operator["headers"], json=ref)
+    assert back.status_code == 200 and not back.json()["needs_human"]  # answering "thanks!"
+    eventually(lambda: _conversation(conversation_id).needs_human, timeout=30)
+    time.sleep(1)
+    assert len(fakes["graph"].sent) == 2  # no "technical problem" after Olga's answer
+    assert fakes["graph"].sent[-1]["text"]["body"] == "Olga here: your refund is on its way."

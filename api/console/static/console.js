@@ -16,21 +16,43 @@
     return page ? page.getAttribute("data-state-key") : null;
   }
 
+  // what a reload must not lose: the message being written, the note for the AI
+  var DRAFTS = ["text", "note"];
+
   function saveDraft() {
-    var text = document.getElementById("text");
-    if (text && text.value) sessionStorage.setItem("draft:" + location.pathname, text.value);
+    DRAFTS.forEach(function (id) {
+      var area = document.getElementById(id);
+      if (area && area.value) sessionStorage.setItem("draft:" + id + ":" + location.pathname, area.value);
+    });
   }
 
   function restoreDraft() {
-    var text = document.getElementById("text");
-    var key = "draft:" + location.pathname;
-    var saved = sessionStorage.getItem(key);
-    if (text && saved) { text.value = saved; }
-    sessionStorage.removeItem(key);
+    DRAFTS.forEach(function (id) {
+      var area = document.getElementById(id);
+      var key = "draft:" + id + ":" + location.pathname;
+      var saved = sessionStorage.getItem(key);
+      if (area && saved) { area.value = saved; }
+      sessionStorage.removeItem(key);
+    });
+  }
+
+  // A thread (data-stick-bottom) follows its newest message while the reader is at the
+  // bottom; once they scroll up it stays where they are. Whether they are is taken from
+  // their scrolling, not measured at a swap: content that grew meanwhile (an image that
+  // loaded) must not unstick it.
+  function stickToBottom(el) {
+    var stuck = true;
+    function follow() { if (stuck) el.scrollTop = el.scrollHeight; }
+    el.addEventListener("scroll", function () { stuck = nearBottom(el); }, { passive: true });
+    el.addEventListener("load", follow, true);  // images and media below, as they load
+    el.addEventListener("loadedmetadata", follow, true);
+    if (window.ResizeObserver) new ResizeObserver(follow).observe(el);
+    el.followBottom = function () { return stuck; };
+    follow();
   }
 
   function swap(el, html) {
-    var stick = el.hasAttribute("data-stick-bottom") && nearBottom(el);
+    var stick = el.followBottom ? el.followBottom() : false;
     el.innerHTML = html;
     if (stick) el.scrollTop = el.scrollHeight;
     var fresh = el.querySelector("[data-state-key]");
@@ -67,7 +89,12 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     restoreDraft();
-    document.querySelectorAll("[data-stick-bottom]").forEach(function (el) { el.scrollTop = el.scrollHeight; });
+    document.querySelectorAll("[data-stick-bottom]").forEach(stickToBottom);
+    // focus without scrolling the page (a phone would hide the banner under the header),
+    // and only where a keyboard is at hand
+    if (window.matchMedia("(min-width: 801px)").matches) {
+      document.querySelectorAll("[data-autofocus]").forEach(function (el) { el.focus({ preventScroll: true }); });
+    }
     document.querySelectorAll("[data-poll]").forEach(poll);
     document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
