@@ -97,7 +97,7 @@ def notes_section(context: TurnContext, notes: Sequence[TeamNote]) -> str:
         lines.append("(none)")
     for heading, texts in (("New since your last answer:", new), ("Earlier:", earlier)):
         if texts:
-            lines += [heading, *(f"- {' '.join(text.split())}" for text in texts)]
+            lines += [heading, *(_bullet(text) for text in texts)]
     return "\n".join(lines)
 
 
@@ -113,3 +113,9 @@ def media_section(context: TurnContext) -> str:
         "\n\nMedia you can send (call respond_with_media with the key when the customer asks to "
         "see one of these):\n" + "\n".join(lines)
     )
+
+
+def _bullet(text: str) -> str:
+    """A note as one list item; its own lines stay lines, indented under the dash."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return "- " + "\n  ".join(lines)

@@ -92,7 +92,8 @@ def test_customer_ai_and_operator_in_the_browser(browser, live_server, operator_
     _shot(phone, "07-sandbox-after-handback")
     _shot(console, "08-console-handed-back")
     assert len(fakes["gemini"].requests) == 2  # nothing from the AI while Olga had it
-    assert "Wants the trail shoes in size 42." in str(fakes["gemini"].requests[-1]["contents"])
+    handback = fakes["gemini"].system_text(fakes["gemini"].requests[-1])  # the notes channel
+    assert "Wants the trail shoes in size 42." in handback
 
     console.goto(f"{live_server}/console/stats")
     expect(console.locator(".figures")).to_contain_text("escalations open")
@@ -164,7 +165,7 @@ def _script_question_escalation(gemini) -> None:
     gemini.structured = structured
 
     def relay(request: dict) -> str:
-        note = (gemini.user_texts(request) or [""])[-1]
+        note = gemini.system_text(request).partition("New since your last answer:")[2]
         if "Suggested wording: " not in note:
             return echo(gemini, request)
         return note.split("Suggested wording: ", 1)[1].splitlines()[0]

@@ -88,6 +88,7 @@ def test_a_customer_back_after_days_is_marked_with_when_they_wrote(merchant, fak
 
     said = fakes["gemini"].user_texts(fakes["gemini"].requests[-1])
     marker, text = said[-1].split("\n")
-    assert marker.startswith("[Written ") and marker.endswith(", 3 days after the previous message]")
+    assert marker.startswith("[Written ")
+    assert marker.endswith(", 3 days after the previous message]")
     assert text == "is it ready?"
     assert not said[0].startswith("[Written")  # the first message had nothing before it
