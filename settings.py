@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # a Celery worker serves its processes' metrics on this port (when the API cannot read
     # PROMETHEUS_MULTIPROC_DIR, e.g. on another host)
     worker_metrics_port: int | None = None
+    # every request body; only media uploads may be larger, once their sender is known
+    request_max_body_bytes: int = 1_000_000
 
     # Credentials
     admin_api_token: SecretStr | None = None

@@ -20,6 +20,7 @@ from api import (
     operators,
     webhook,
 )
+from api.body_limit import BodyLimit
 from api.console import install as install_console
 from api.errors import install_error_handlers
 from api.sandbox import install as install_sandbox
@@ -59,4 +60,5 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     install_console(app)  # /console: operator pages
     install_sandbox(app)  # /sandbox: only when enabled, never next to a real Graph API
+    app.add_middleware(BodyLimit)  # counts every body before anything reads it
     return app

@@ -1,9 +1,10 @@
 """Request dependencies: a session that commits at the boundary, and the caller's identity."""
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,8 @@ from persistence.db import get_sessionmaker
 from services.access.auth import Principal, authenticate_request
 from services.access.rate_limit import RateLimited
 from services.errors import InvalidInput
+
+T = TypeVar("T")
 
 
 def get_session() -> Iterator[Session]:
@@ -47,10 +50,10 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller, within the API's rate limits: every /api/v1 route depends on this."""
+def _within_limits(request: Request, session: Session, check: Callable[..., T]) -> T:
+    """`check(session, limiter, token, client_ip=...)`, its RateLimited turned into a 429."""
     try:
-        return authenticate_request(
+        return check(
             session,
             rate_limit.limiter(request),
             _bearer(request),
@@ -58,6 +61,25 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
         )
     except RateLimited as exc:
         raise rate_limit.too_many_requests(exc) from None
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """The caller, within the API's rate limits: every /api/v1 route depends on this."""
+    known = getattr(request.state, "principal", None)
+    if isinstance(known, Principal):  # checked already, before an upload's body (bearer_gate)
+        return known
+    return _within_limits(request, session, authenticate_request)
+
+
+async def bearer_gate(request: Request) -> bool:
+    """api.uploads' gate for /api/v1 uploads: the bearer token, checked before the body."""
+
+    def check() -> Principal:
+        with get_sessionmaker()() as session:
+            return get_principal(request, session)
+
+    request.state.principal = await run_in_threadpool(check)
+    return True
 
 
 def get_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

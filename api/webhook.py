@@ -11,6 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import OperationalError
 
+from api import body_limit
+from api.body_limit import BodyTooLarge
 from channels.webhook import InvalidNotification, parse_notification, verify_signature
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_REQUESTS
@@ -45,12 +47,12 @@ def verify(
 async def receive(request: Request) -> JSONResponse:
     """WhatsApp Cloud API notifications. 200 means every message in it is stored."""
     settings = get_settings()
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.webhook_max_body_bytes:
-        return _refuse(413, "payload too large", "too_large")
-    body = await request.body()
-    if len(body) > settings.webhook_max_body_bytes:
-        return _refuse(413, "payload too large", "too_large")
+    limit = settings.webhook_max_body_bytes
+    body_limit.allow(request.scope, limit)  # counted as it streams, chunked or not
+    try:
+        body = await request.body()
+    except BodyTooLarge:
+        return _refuse(413, f"payload too large: at most {limit} bytes", "too_large")
     secret = settings.whatsapp_app_secret
     if secret is None:
         return _refuse(
