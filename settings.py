@@ -1,12 +1,13 @@
 """The one settings object. Every other module reads configuration from here."""
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # LangGraph reads this at import time: only known types may be revived from checkpoints.
@@ -26,13 +27,17 @@ class Settings(BaseSettings):
     port: int = 5000
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
-    # /metrics: open (for a scraper on a private network) unless a bearer token is set
+    # /metrics and /stats need this bearer token or an operator's, except on a local server
+    # (see metrics_open_locally)
     metrics_token: SecretStr | None = None
+    # reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; every other peer is the client itself
+    trusted_proxies: str = ""
+    # every request body; only media uploads may be larger, once their sender is known
+    request_max_body_bytes: int = 1_000_000
     # a Celery worker serves its processes' metrics on this port (when the API cannot read
     # PROMETHEUS_MULTIPROC_DIR, e.g. on another host)
     worker_metrics_port: int | None = None
-    # every request body; only media uploads may be larger, once their sender is known
-    request_max_body_bytes: int = 1_000_000
 
     # Credentials
     admin_api_token: SecretStr | None = None
@@ -116,6 +121,23 @@ class Settings(BaseSettings):
     # It only ever runs against its own fake Graph API (see sandbox_active).
     sandbox_enabled: bool | None = None
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for item in _items(value):
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _items(self.trusted_proxies)
+
+    @property
+    def metrics_open_locally(self) -> bool:
+        """Without METRICS_TOKEN, a server listening on loopback only (the default HOST)
+        serves /metrics and /stats to local, unproxied callers without credentials."""
+        return self.metrics_token is None and is_loopback(self.host)
+
     @property
     def sandbox_active(self) -> bool:
         """The sandbox runs only when enabled AND every Graph API call goes to its own fake:
@@ -128,6 +150,20 @@ class Settings(BaseSettings):
 
 
 SANDBOX_GRAPH_PATH = "/sandbox/graph"
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether an address (or a HOST setting) is this machine's loopback interface."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def is_sandbox_graph_url(url: str) -> bool:

@@ -23,6 +23,7 @@ from api import (
 from api.body_limit import BodyLimit
 from api.console import install as install_console
 from api.errors import install_error_handlers
+from api.proxies import TrustedProxies
 from api.sandbox import install as install_sandbox
 from persistence import jobs
 from persistence.buffer import process_buffer
@@ -61,4 +62,5 @@ def create_app() -> FastAPI:
     install_console(app)  # /console: operator pages
     install_sandbox(app)  # /sandbox: only when enabled, never next to a real Graph API
     app.add_middleware(BodyLimit)  # counts every body before anything reads it
+    app.add_middleware(TrustedProxies)  # outermost: who the client is, for everything inside
     return app

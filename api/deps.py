@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from api import rate_limit
 from persistence.db import get_sessionmaker
-from services.access.auth import Principal, authenticate_request
+from services.access.auth import Principal, authenticate_monitoring, authenticate_request
 from services.access.rate_limit import RateLimited
 from services.errors import InvalidInput
+from settings import get_settings, is_loopback
 
 T = TypeVar("T")
 
@@ -82,6 +83,20 @@ async def bearer_gate(request: Request) -> bool:
     return True
 
 
+def require_monitoring(request: Request, session: SessionDep) -> None:
+    """/metrics and /stats: METRICS_TOKEN or an operator token, except for a local caller
+    of a server on loopback without METRICS_TOKEN (Settings.metrics_open_locally)."""
+    if get_settings().metrics_open_locally and _local_unproxied(request):
+        return
+    _within_limits(request, session, authenticate_monitoring)
+
+
+def _local_unproxied(request: Request) -> bool:
+    """From this machine, and not relayed by a proxy running on it."""
+    relayed = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+    return not relayed and is_loopback(request.client.host if request.client else None)
+
+
 def get_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     principal.require_admin()
     return principal
@@ -89,3 +104,4 @@ def get_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Princi
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 AdminDep = Annotated[Principal, Depends(get_admin)]
+MonitoringDep = Depends(require_monitoring)
