@@ -94,6 +94,9 @@ class Settings(BaseSettings):
 
     # Webhook
     webhook_max_body_bytes: int = 1_000_000
+    # older messages (WhatsApp's timestamp) are stored but never answered: a replayed or
+    # long-delayed delivery; 0 answers every age
+    webhook_max_message_age_seconds: float = 7 * 24 * 3600.0
 
     # Media
     media_storage: Literal["local", "s3"] = "local"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -13,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from api import body_limit
 from api.body_limit import BodyTooLarge
-from channels.webhook import InvalidNotification, parse_notification, verify_signature
+from channels.webhook import InvalidNotification, load_json, parse_notification, verify_signature
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_REQUESTS
 from services import failpoints
@@ -62,7 +61,7 @@ async def receive(request: Request) -> JSONResponse:
     if not verify_signature(secret=secret.get_secret_value().encode(), body=body, header=header):
         return _refuse(401, "missing or invalid X-Hub-Signature-256", "bad_signature")
     try:
-        notification = parse_notification(json.loads(body))
+        notification = parse_notification(load_json(body))
     except (ValueError, RecursionError) as exc:  # InvalidNotification and bad JSON/UTF-8
         return _refuse(400, f"not a WhatsApp notification: {_reason(exc)}", "invalid")
     try:
