@@ -32,13 +32,17 @@ class PeakMemory:
     def __init__(self, pid: int) -> None:
         self.process = psutil.Process(pid)
         self.status = Path(f"/proc/{pid}/status")
+        self.kernel_peak = False
         self.peak = 0
         self._done = threading.Event()
 
     def __enter__(self) -> PeakMemory:
         self.before = self.process.memory_info().rss
-        if self.status.exists():  # Linux: reset VmHWM, the kernel's own peak RSS
+        try:  # Linux: reset VmHWM, the kernel's own peak RSS (else: the samples alone)
             Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+            self.kernel_peak = True
+        except OSError:
+            self.kernel_peak = False
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -50,7 +54,7 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._done.set()
         self._thread.join()
-        if self.status.exists():
+        if self.kernel_peak:
             line = next(x for x in self.status.read_text().splitlines() if x.startswith("VmHWM"))
             self.peak = max(self.peak, int(line.split()[1]) * 1024)
 
