@@ -74,4 +74,3 @@ def media_link(
     except (NotFound, StorageError):
         return Response(status_code=status.HTTP_404_NOT_FOUND)
     return Response(content=data, media_type=asset.mime_type)
-

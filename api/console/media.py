@@ -89,4 +89,3 @@ def asset_file(asset_id: int, db: SessionDep, user: ConsoleUserDep) -> Response:
     except (NotFound, StorageError):
         return Response("no file", status_code=404, media_type="text/plain")
     return file_response(data, asset.mime_type, asset.filename)
-

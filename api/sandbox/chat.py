@@ -196,4 +196,3 @@ def media(request: Request, media_id: str, user: ConsoleUserDep) -> Response:
     if found is None or data is None:
         return Response("no such media", status_code=404, media_type="text/plain")
     return file_response(data, found.mime_type, found.filename or media_id)
-
