@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
                 uvicorn.run(
                     "api.app:create_app", factory=True, host=settings.host, port=settings.port,
                     log_config=None,  # our JSON logs (observability.logs), not uvicorn's
+                    proxy_headers=False,  # TRUSTED_PROXIES decides (api.proxies), not loopback
                 )  # fmt: skip
             else:
                 supervisor.wait()

@@ -1,5 +1,6 @@
 """The one settings object. Every other module reads configuration from here."""
 
+import ipaddress
 import json
 import os
 from functools import lru_cache
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # LangGraph reads this at import time: only known types may be revived from checkpoints.
@@ -30,8 +31,14 @@ class Settings(BaseSettings):
     # /health says "starting" (not "degraded") this long after the API starts, until the
     # first worker answers
     startup_grace_seconds: float = 60.0
-    # /metrics: open (for a scraper on a private network) unless a bearer token is set
+    # /metrics and /stats need this bearer token or an operator's, except on a local server
+    # (see metrics_open_locally)
     metrics_token: SecretStr | None = None
+    # reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; every other peer is the client itself
+    trusted_proxies: str = ""
+    # every request body; only media uploads may be larger, once their sender is known
+    request_max_body_bytes: int = 1_000_000
     # a Celery worker serves its processes' metrics on this port (when the API cannot read
     # PROMETHEUS_MULTIPROC_DIR, e.g. on another host)
     worker_metrics_port: int | None = None
@@ -93,6 +100,9 @@ class Settings(BaseSettings):
 
     # Webhook
     webhook_max_body_bytes: int = 1_000_000
+    # older messages (WhatsApp's timestamp) are stored but never answered: a replayed or
+    # long-delayed delivery; 0 answers every age
+    webhook_max_message_age_seconds: float = 7 * 24 * 3600.0
 
     # Media
     media_storage: Literal["local", "s3"] = "local"
@@ -125,6 +135,23 @@ class Settings(BaseSettings):
     flower_port: int = 5555
     flower_basic_auth: SecretStr | None = None
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for item in _items(value):
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _items(self.trusted_proxies)
+
+    @property
+    def metrics_open_locally(self) -> bool:
+        """Without METRICS_TOKEN, a server listening on loopback only (the default HOST)
+        serves /metrics and /stats to local, unproxied callers without credentials."""
+        return self.metrics_token is None and is_loopback(self.host)
+
     @property
     def sandbox_active(self) -> bool:
         """The sandbox runs only when enabled AND every Graph API call goes to its own fake:
@@ -137,6 +164,20 @@ class Settings(BaseSettings):
 
 
 SANDBOX_GRAPH_PATH = "/sandbox/graph"
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether an address (or a HOST setting) is this machine's loopback interface."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def is_sandbox_graph_url(url: str) -> bool:

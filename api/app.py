@@ -22,8 +22,10 @@ from api import (
     operators,
     webhook,
 )
+from api.body_limit import BodyLimit
 from api.console import install as install_console
 from api.errors import install_error_handlers
+from api.proxies import TrustedProxies
 from api.sandbox import install as install_sandbox
 from persistence import jobs
 from persistence.buffer import process_buffer
@@ -66,4 +68,6 @@ def create_app() -> FastAPI:
     docs.install(app)  # /docs: Swagger UI, offline
     install_console(app)  # /console: operator pages
     install_sandbox(app)  # /sandbox: only when enabled, never next to a real Graph API
+    app.add_middleware(BodyLimit)  # counts every body before anything reads it
+    app.add_middleware(TrustedProxies)  # outermost: who the client is, for everything inside
     return app

@@ -1,17 +1,21 @@
 """Request dependencies: a session that commits at the boundary, and the caller's identity."""
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from api import rate_limit
 from persistence.db import get_sessionmaker
-from services.access.auth import Principal, authenticate_request
+from services.access.auth import Principal, authenticate_monitoring, authenticate_request
 from services.access.rate_limit import RateLimited
 from services.errors import InvalidInput
+from settings import get_settings, is_loopback
+
+T = TypeVar("T")
 
 
 def get_session() -> Iterator[Session]:
@@ -47,10 +51,10 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller, within the API's rate limits: every /api/v1 route depends on this."""
+def _within_limits(request: Request, session: Session, check: Callable[..., T]) -> T:
+    """`check(session, limiter, token, client_ip=...)`, its RateLimited turned into a 429."""
     try:
-        return authenticate_request(
+        return check(
             session,
             rate_limit.limiter(request),
             _bearer(request),
@@ -60,6 +64,39 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
         raise rate_limit.too_many_requests(exc) from None
 
 
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """The caller, within the API's rate limits: every /api/v1 route depends on this."""
+    known = getattr(request.state, "principal", None)
+    if isinstance(known, Principal):  # checked already, before an upload's body (bearer_gate)
+        return known
+    return _within_limits(request, session, authenticate_request)
+
+
+async def bearer_gate(request: Request) -> bool:
+    """api.uploads' gate for /api/v1 uploads: the bearer token, checked before the body."""
+
+    def check() -> Principal:
+        with get_sessionmaker()() as session:
+            return get_principal(request, session)
+
+    request.state.principal = await run_in_threadpool(check)
+    return True
+
+
+def require_monitoring(request: Request, session: SessionDep) -> None:
+    """/metrics and /stats: METRICS_TOKEN or an operator token, except for a local caller
+    of a server on loopback without METRICS_TOKEN (Settings.metrics_open_locally)."""
+    if get_settings().metrics_open_locally and _local_unproxied(request):
+        return
+    _within_limits(request, session, authenticate_monitoring)
+
+
+def _local_unproxied(request: Request) -> bool:
+    """From this machine, and not relayed by a proxy running on it."""
+    relayed = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+    return not relayed and is_loopback(request.client.host if request.client else None)
+
+
 def get_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     principal.require_admin()
     return principal
@@ -67,3 +104,4 @@ def get_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Princi
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 AdminDep = Annotated[Principal, Depends(get_admin)]
+MonitoringDep = Depends(require_monitoring)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.deps import MonitoringDep
 from persistence.db import get_sessionmaker
 from services.monitoring import health as monitoring
 from settings import get_settings
@@ -72,7 +73,9 @@ def _stats(request: Request) -> dict[str, Any]:
     return figures
 
 
-@router.get("/stats")
+@router.get("/stats", dependencies=[MonitoringDep], responses={401: {}, 429: {}})
 async def stats(request: Request) -> dict[str, Any]:
-    """Conversations by mode, messages in and out, open bursts and queue depths."""
+    """Conversations by mode, messages in and out, open bursts and queue depths. Needs
+    `Authorization: Bearer <METRICS_TOKEN or an operator token>`, except from this machine
+    to a server on loopback without METRICS_TOKEN."""
     return await run_in_threadpool(_stats, request)

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import PrincipalDep, SessionDep, bearer_gate
 from api.schemas import MediaAssetRead
+from api.uploads import gated_post
 from persistence.storage import StorageError
 from services.errors import NotFound
 from services.media import library as media_library
@@ -20,7 +21,10 @@ from settings import get_settings
 router = APIRouter(tags=["media"])
 
 
-@router.post("/api/v1/media", status_code=status.HTTP_201_CREATED, responses={409: {}, 413: {}})
+@gated_post(  # the token is checked before the upload is read; then it may be MEDIA_MAX_BYTES
+    router, "/api/v1/media", gate=bearer_gate, limit=lambda: get_settings().media_max_bytes,
+    status_code=status.HTTP_201_CREATED, responses={401: {}, 409: {}, 413: {}},
+)  # fmt: skip
 def upload_media(
     session: SessionDep,
     _: PrincipalDep,

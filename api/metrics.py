@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -11,10 +9,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as http_metrics
 
+from api.deps import MonitoringDep
 from observability.metrics import exposition
-from services.errors import Unauthorized
 from services.monitoring.collector import StateCollector
-from settings import get_settings
 
 router = APIRouter(tags=["monitoring"])
 
@@ -38,13 +35,8 @@ def instrument(app: FastAPI) -> None:
     app.state.metrics_state = state
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[MonitoringDep])
 async def metrics(request: Request) -> Response:
-    token = get_settings().metrics_token
-    if token is not None:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        expected = token.get_secret_value().encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-            raise Unauthorized("/metrics needs Authorization: Bearer <METRICS_TOKEN>")
+    """METRICS_TOKEN or an operator token (api.deps.require_monitoring)."""
     body = await run_in_threadpool(exposition, request.app.state.metrics_state)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -20,8 +20,8 @@ def limiter(request: Request) -> RateLimiter:
 
 
 def client_ip(request: Request) -> str:
-    """The peer as uvicorn reports it: behind a reverse proxy that uvicorn trusts
-    (FORWARDED_ALLOW_IPS, loopback by default) the client named in X-Forwarded-For."""
+    """The peer; behind a proxy named in TRUSTED_PROXIES, the client it forwarded for
+    (api.proxies)."""
     return request.client.host if request.client else "unknown"
 
 

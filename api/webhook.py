@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import OperationalError
 
-from channels.webhook import InvalidNotification, parse_notification, verify_signature
+from api import body_limit
+from api.body_limit import BodyTooLarge
+from channels.webhook import InvalidNotification, load_json, parse_notification, verify_signature
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_REQUESTS
 from services import failpoints
@@ -45,12 +46,12 @@ def verify(
 async def receive(request: Request) -> JSONResponse:
     """WhatsApp Cloud API notifications. 200 means every message in it is stored."""
     settings = get_settings()
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.webhook_max_body_bytes:
-        return _refuse(413, "payload too large", "too_large")
-    body = await request.body()
-    if len(body) > settings.webhook_max_body_bytes:
-        return _refuse(413, "payload too large", "too_large")
+    limit = settings.webhook_max_body_bytes
+    body_limit.allow(request.scope, limit)  # counted as it streams, chunked or not
+    try:
+        body = await request.body()
+    except BodyTooLarge:
+        return _refuse(413, f"payload too large: at most {limit} bytes", "too_large")
     secret = settings.whatsapp_app_secret
     if secret is None:
         return _refuse(
@@ -60,7 +61,7 @@ async def receive(request: Request) -> JSONResponse:
     if not verify_signature(secret=secret.get_secret_value().encode(), body=body, header=header):
         return _refuse(401, "missing or invalid X-Hub-Signature-256", "bad_signature")
     try:
-        notification = parse_notification(json.loads(body))
+        notification = parse_notification(load_json(body))
     except (ValueError, RecursionError) as exc:  # InvalidNotification and bad JSON/UTF-8
         return _refuse(400, f"not a WhatsApp notification: {_reason(exc)}", "invalid")
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -141,6 +142,22 @@ def verify_signature(*, secret: bytes, body: bytes, header: str | None) -> bool:
         return False
     expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, received.lower())
+
+
+def load_json(body: bytes) -> object:
+    """The body as JSON, refusing any object that names a key twice (InvalidNotification).
+    Parsers disagree on which of two keys wins (Python's json: the last), so a second
+    `phone_number_id` could route a message somewhere other than what a reader expects."""
+    return json.loads(body, object_pairs_hook=_unique_keys)
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, value in pairs:
+        if key in found:
+            raise InvalidNotification(f"duplicate key {key[:64]!r} in a JSON object")
+        found[key] = value
+    return found
 
 
 def parse_notification(payload: object) -> Notification:

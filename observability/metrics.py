@@ -28,7 +28,8 @@ WEBHOOK_REQUESTS = Counter(
 )
 WEBHOOK_MESSAGES = Counter(
     "switchboard_webhook_messages_total",
-    "Inbound WhatsApp messages by type and outcome (stored, duplicate, unknown_number, no_sender)",
+    "Inbound WhatsApp messages by type and outcome (stored, stale, duplicate, unknown_number, "
+    "no_sender)",
     ["type", "outcome"],
 )
 BURST_MESSAGES = Histogram(

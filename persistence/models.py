@@ -70,6 +70,7 @@ class TurnResult(enum.StrEnum):
     NO_REPLY = "no_reply"
     UNSENT = "unsent"  # dropped by a takeover, or refused by the provider
     ABANDONED = "abandoned"  # redone too often: handed to a person
+    STALE = "stale"  # a message older than WEBHOOK_MAX_MESSAGE_AGE_SECONDS: stored, unanswered
 
 
 class MediaStatus(enum.StrEnum):

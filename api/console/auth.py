@@ -14,9 +14,11 @@ from urllib.parse import quote, urlsplit
 
 import redis
 from fastapi import Depends, Form, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
+from persistence.db import get_sessionmaker
 from services.access.auth import Principal
 from services.console import session as console_session
 from services.console.session import ConsoleSession
@@ -70,6 +72,19 @@ def get_console_user(request: Request, db: SessionDep) -> ConsoleUser:
         raise LoginRequired(exc.message) from None
     assert session_id is not None
     return ConsoleUser(session_id=session_id, session=session, redis=client)
+
+
+async def signed_in_gate(request: Request) -> bool:
+    """api.uploads' gate for console and sandbox uploads: a signed-in operator (else the
+    login redirect), known before the upload is read. The CSRF token, a form field, is
+    checked after, as on every form."""
+
+    def check() -> None:
+        with get_sessionmaker()() as db:
+            get_console_user(request, db)
+
+    await run_in_threadpool(check)
+    return True
 
 
 def same_origin(request: Request) -> bool:

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from api.console.auth import ConsoleUserDep, FormUserDep
+from api.console.auth import ConsoleUserDep, FormUserDep, signed_in_gate
 from api.console.files import file_response
 from api.console.templating import render
 from api.deps import SessionDep
+from api.uploads import gated_post
 from persistence.storage import StorageError
 from services.errors import DomainError, NotFound
 from services.media import library as media_library
@@ -41,7 +42,7 @@ def media_page(
     return render(request, "media.html", context)
 
 
-@router.post("")
+@gated_post(router, "", gate=signed_in_gate, limit=lambda: get_settings().media_max_bytes)
 def upload(
     db: SessionDep,
     user: FormUserDep,

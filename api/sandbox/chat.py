@@ -14,12 +14,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep, redis_of
+from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep, redis_of, signed_in_gate
 from api.console.files import file_response
 from api.console.templating import clock, make_templates, page
 from api.deps import SessionDep
 from api.sandbox.graph import simulator
 from api.sandbox.webhooks import SandboxNotConfigured, post_webhook, report_read
+from api.uploads import gated_post
 from channels.simulators.graph import GraphSimulator
 from channels.simulators.webhooks import media_message, message_payload, new_wamid, text_message
 from services.conversations.conversation import find_conversation
@@ -145,7 +146,8 @@ def _bubble(wamid: str, message: dict[str, Any]) -> Bubble:
     )  # fmt: skip
 
 
-@router.post("/chats/{wa_id}/send")
+# an attachment is read only from a signed-in person
+@gated_post(router, "/chats/{wa_id}/send", gate=signed_in_gate, limit=lambda: MAX_UPLOAD_BYTES)
 async def send(
     request: Request,
     wa_id: str,

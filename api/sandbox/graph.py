@@ -18,15 +18,38 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.sandbox.webhooks import report_status
+from api.uploads import gated_route
 from channels.simulators.graph import GraphSimulator
 from channels.simulators.graph_sends import Delivery
 from channels.simulators.http import Request as WireRequest
 from persistence.db import session_scope
 from services.sandbox.sandbox import token_owner
 from services.sandbox.simulator import SentHook, graph_simulator
-from settings import SANDBOX_GRAPH_PATH
+from settings import SANDBOX_GRAPH_PATH, get_settings
 
-router = APIRouter(prefix=SANDBOX_GRAPH_PATH, include_in_schema=False)
+
+async def _media_uploader(request: Request) -> bool:
+    """A media upload (POST .../media) may be as large as MEDIA_MAX_BYTES only with a
+    business number's token; anything else keeps the common limit, and the simulator
+    answers a wrong token as Meta does."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if request.method != "POST" or not request.url.path.endswith("/media"):
+        return False
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+
+    def known() -> bool:
+        with session_scope() as session:
+            return token_owner(session, None, token.strip()) is not None
+
+    return await run_in_threadpool(known)
+
+
+router = APIRouter(
+    prefix=SANDBOX_GRAPH_PATH,
+    include_in_schema=False,
+    route_class=gated_route(_media_uploader, lambda: get_settings().media_max_bytes),
+)
 STATUS_DELAY_SECONDS = 0.3
 
 

@@ -6,7 +6,8 @@ tokens are never stored: the database holds their SHA-256 and finds a presented 
 the hash of what was presented. The timing of that index lookup could at most tell how far
 the *hash* of a guess matches a stored hash; steering guesses towards a stored hash would
 mean inverting SHA-256, and the tokens carry 256 random bits, so they can only be guessed
-whole (and wrong guesses per client address are limited, see services.access.rate_limit).
+whole (and wrong guesses per client address, and per wrong token, are limited, see
+services.access.rate_limit).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,13 +51,16 @@ def new_token() -> str:
     return "sbo_" + secrets.token_urlsafe(32)
 
 
+def _same_token(token: str, expected: SecretStr | None) -> bool:
+    return expected is not None and hmac.compare_digest(
+        hash_token(token), hash_token(expected.get_secret_value())
+    )
+
+
 def authenticate(session: Session, token: str | None) -> Principal:
     if not token:
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    admin_token = get_settings().admin_api_token
-    if admin_token and hmac.compare_digest(
-        hash_token(token), hash_token(admin_token.get_secret_value())
-    ):
+    if _same_token(token, get_settings().admin_api_token):
         return Principal(operator_id=None, name="admin-token", is_admin=True)
     operator = session.scalar(
         select(Operator).where(
@@ -77,3 +82,21 @@ def authenticate_request(
         principal = authenticate(session, token)
     limiter.spend(principal.rate_key)
     return principal
+
+
+def authenticate_monitoring(
+    session: Session, limiter: RateLimiter, token: str | None, *, client_ip: str
+) -> None:
+    """/metrics and /stats: METRICS_TOKEN (a scraper's, spending no request budget) or any
+    operator token, within the same budgets as the API."""
+    with limiter.guarding(client_ip, token):
+        if token and _same_token(token, get_settings().metrics_token):
+            return
+        try:
+            principal = authenticate(session, token)
+        except Unauthorized:
+            raise Unauthorized(
+                "/metrics and /stats need Authorization: Bearer <METRICS_TOKEN or an "
+                "operator token>"
+            ) from None
+    limiter.spend(principal.rate_key)

@@ -6,10 +6,14 @@ on the window's first hit, in one Lua script):
 - every credential (an operator, or the ADMIN_API_TOKEN) makes at most
   API_RATE_LIMIT_PER_MINUTE requests a minute;
 - a client address that presented AUTH_FAILURES_PER_MINUTE wrong tokens is refused
-  altogether, right token or not, until its window ends, so guessing tokens gets nowhere.
+  altogether, right token or not, until its window ends, so guessing tokens gets nowhere;
+- a wrong token presented AUTH_FAILURES_PER_MINUTE times is refused from every address
+  until its window ends, so a client rotating its address (or many clients with one
+  leaked, revoked token) still runs into a limit.
   A request with no token at all guesses nothing and is not counted.
 
-Keys never hold a token: an operator id, "admin-token", or a client address. Redis guards
+Keys never hold a token: an operator id, "admin-token", a client address, or a keyed
+SHA-256 of a wrong token (not the hash the operators table stores). Redis guards
 here, it keeps no record: when it cannot be reached requests are let through (fail open)
 with a warning, so a Redis outage never locks operators out of the API.
 
@@ -19,6 +23,7 @@ fixed window it would give us is the dozen lines of Lua below.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +38,7 @@ log = get_logger(__name__)
 WINDOW_SECONDS = 60
 _REQUESTS = "ratelimit:requests:{}"
 _FAILURES = "ratelimit:auth-failures:{}"
+_TOKEN_FAILURES = "ratelimit:token-failures:{}"
 
 # KEYS[1]: the counter. ARGV[1]: window seconds; ARGV[2]: '1' counts a hit, '0' only reads.
 # Returns {count, seconds left in the window}.
@@ -90,8 +96,8 @@ class RateLimiter:
                 retry_after=window.seconds_left,
             )
 
-    def refuse_if_blocked(self, client_ip: str) -> None:
-        """RateLimited while the address is over its budget of wrong tokens."""
+    def refuse_if_blocked(self, client_ip: str, token: str | None) -> None:
+        """RateLimited while the address, or the token, is over its budget of failures."""
         if self.failures_per_minute <= 0:
             return
         window = self._window(_FAILURES.format(client_ip), hit=False)
@@ -102,8 +108,17 @@ class RateLimiter:
                 "token, then retry after that",
                 retry_after=window.seconds_left,
             )
+        if not token:
+            return
+        window = self._window(_TOKEN_FAILURES.format(_token_key(token)), hit=False)
+        if window is not None and window.count >= self.failures_per_minute:
+            raise RateLimited(
+                "this token failed too often: requests with it are refused for "
+                f"{window.seconds_left} s from any address; it is wrong or revoked",
+                retry_after=window.seconds_left,
+            )
 
-    def record_failure(self, client_ip: str) -> None:
+    def record_failure(self, client_ip: str, token: str) -> None:
         if self.failures_per_minute <= 0:
             return
         window = self._window(_FAILURES.format(client_ip), hit=True)
@@ -111,17 +126,20 @@ class RateLimiter:
             log.warning(
                 "rate_limit.address_locked_out", client_ip=client_ip, seconds=window.seconds_left
             )
+        window = self._window(_TOKEN_FAILURES.format(_token_key(token)), hit=True)
+        if window is not None and window.count == self.failures_per_minute:
+            log.warning("rate_limit.token_locked_out", seconds=window.seconds_left)
 
     @contextmanager
     def guarding(self, client_ip: str, token: str | None) -> Iterator[None]:
-        """Around a credential check: refuse a blocked address first, and count a token
-        that the check rejects (Unauthorized) against the address."""
-        self.refuse_if_blocked(client_ip)
+        """Around a credential check: refuse a blocked address or token first, and count a
+        token that the check rejects (Unauthorized) against the address and the token."""
+        self.refuse_if_blocked(client_ip, token)
         try:
             yield
         except Unauthorized:
             if token:
-                self.record_failure(client_ip)
+                self.record_failure(client_ip, token)
             raise
 
     def _window(self, key: str, *, hit: bool) -> Window | None:
@@ -134,3 +152,9 @@ class RateLimiter:
             log.warning("rate_limit.unavailable", error=str(exc), outcome="allowed")
             return None
         return Window(count=int(count), seconds_left=max(1, int(ttl)))
+
+
+def _token_key(token: str) -> str:
+    """A wrong token's counter name: hashed, and with a prefix so that it differs from the
+    token_hash an operator's row would hold for the same token."""
+    return hashlib.sha256(b"switchboard-auth-failure:" + token.encode()).hexdigest()

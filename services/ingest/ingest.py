@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
@@ -27,11 +28,14 @@ from persistence.models import (
     MediaStatus,
     Message,
     RejectedWebhook,
+    Turn,
+    TurnResult,
 )
 from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.events import events
 from services.merchants import merchant as merchants
 from services.templates import templates
+from settings import get_settings
 
 log = get_logger(__name__)
 
@@ -115,7 +119,8 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         _count(message, "duplicate")
         log.info("whatsapp.inbound.duplicate", conversation_id=conversation.id)
         return
-    _count(message, "stored")
+    stale = _too_old(message)
+    _count(message, "stale" if stale else "stored")
     result.stored.append(message_id)
     if message.media is not None:
         result.media.append(message_id)
@@ -124,7 +129,9 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         .where(Conversation.id == conversation.id)
         .values(last_inbound_at=func.greatest(Conversation.last_inbound_at, message.timestamp))
     )
-    if message.type not in QUIET_TYPES:
+    if stale:
+        _set_aside(session, conversation_id=conversation.id, message_id=message_id)
+    elif message.type not in QUIET_TYPES:
         result.to_buffer.add(conversation.id)
     if conversation.mode == ConversationMode.OPERATOR:
         events.emit(
@@ -136,6 +143,35 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         conversation_id=conversation.id,
         message_id=message_id,
         type=message.type,
+    )
+
+
+def _too_old(message: InboundMessage) -> bool:
+    """Older than WhatsApp's own retries would deliver: a replay (WhatsApp does not sign
+    the timestamp, but a replayed body keeps its date) or something long lost."""
+    max_age = get_settings().webhook_max_message_age_seconds
+    if max_age <= 0:
+        return False
+    return message.timestamp < datetime.now(UTC) - timedelta(seconds=max_age)
+
+
+def _set_aside(session: Session, *, conversation_id: int, message_id: int) -> None:
+    """Never answered automatically: the message belongs to a finished turn of its own, so
+    no burst, sweep or later turn takes it as input. People still see it."""
+    turn = Turn(
+        conversation_id=conversation_id,
+        attempts=0,
+        outcome=TurnResult.STALE,
+        finished_at=datetime.now(UTC),
+    )
+    session.add(turn)
+    session.flush()
+    session.execute(update(Message).where(Message.id == message_id).values(turn_id=turn.id))
+    log.warning(
+        "whatsapp.inbound.stale",
+        conversation_id=conversation_id,
+        message_id=message_id,
+        max_age_seconds=get_settings().webhook_max_message_age_seconds,
     )
 
 

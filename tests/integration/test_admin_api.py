@@ -106,7 +106,7 @@ def test_stats_count_conversations_messages_and_queues(client, merchant):
     from tests.helpers import post_webhook
 
     post_webhook(client, text_message_payload(phone_number_id=merchant["phone_number_id"]))
-    stats = client.get("/stats").json()
+    stats = client.get("/stats", headers=ADMIN).json()
     assert stats["conversations"] == {"ai": 1}
     assert stats["messages"] == {"in": 1, "out": 0}
     assert stats["buffered_conversations"] == 1

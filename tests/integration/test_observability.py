@@ -23,7 +23,7 @@ SECRET_TEXT = "my card number is 4111 1111 1111 1111"
 
 
 def _samples(client) -> dict[tuple[str, tuple], float]:
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return {

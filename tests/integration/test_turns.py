@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -67,14 +68,15 @@ def test_two_turns_of_one_conversation_never_overlap(merchant):
 
 
 def test_a_crashed_turn_is_redone_with_the_same_burst(merchant):
-    conversation_id = _store(merchant, "first", timestamp=1_700_000_000)
+    now = int(time.time())  # older than WEBHOOK_MAX_MESSAGE_AGE_SECONDS: never answered
+    conversation_id = _store(merchant, "first", timestamp=now)
 
     def crash(context):
         raise RuntimeError("worker died")
 
     with pytest.raises(RuntimeError):
         turns.run_turn(conversation_id, run_graph=crash)
-    _store(merchant, "arrived after the crash", timestamp=1_700_000_100)
+    _store(merchant, "arrived after the crash", timestamp=now + 100)
     seen: list[list[str]] = []
 
     def record(context):
