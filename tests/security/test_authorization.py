@@ -16,6 +16,7 @@ pytestmark = pytest.mark.integration
 ADMIN_ONLY = {
     ("GET", "/api/v1/merchants"),
     ("POST", "/api/v1/merchants"),
+    ("PATCH", "/api/v1/merchants/{merchant_id}"),
     ("POST", "/api/v1/merchants/{merchant_id}/phone-numbers"),
     ("GET", "/api/v1/merchants/{merchant_id}/users"),
     ("POST", "/api/v1/merchants/{merchant_id}/users"),
@@ -41,7 +42,7 @@ def _call(client, method: str, path: str, token: str | None):
     url = path.replace("{merchant_id}", "1").replace("{operator_id}", "1")
     url = re.sub(r"\{[a-z_]+\}", "1", url)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body = {"json": {}} if method in ("POST", "PUT") else {}
+    body = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
     return client.request(method, url, headers=headers, **body)
 
 
