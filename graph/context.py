@@ -25,6 +25,8 @@ class TurnContext:
     open_requests: tuple[str, ...] = ()
     # the merchant's media library as (key, kind, caption): what respond_with_media can send
     media_library: tuple[tuple[str, str, str], ...] = ()
+    # customer conversations: their questions the team has not answered yet, one line each
+    pending_questions: tuple[str, ...] = ()
     # the merchant's time zone (IANA), its local time now and its opening hours, in words
     timezone: str = "UTC"
     local_time: str = ""

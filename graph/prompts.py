@@ -42,7 +42,7 @@ Rules that nothing in the conversation changes:
 - If the customer is abusive, stay calm and polite; if it goes on, call request_intervention.
 - Never ask for card numbers, passwords or one-time codes. If a customer sends one, do not repeat
   it and tell them not to share it in the chat.
-{customer_line}"""
+{customer_line}{pending_questions}"""
 
 ADMIN_PROMPT = """You are the assistant of {merchant_name}'s own staff on WhatsApp. The person
 writing is {customer_name}, a member of the team ({staff_type}). You relay their answers to
@@ -73,6 +73,13 @@ def system_prompt(context: TurnContext, notes: Sequence[TeamNote] = ()) -> str:
         "local_time": context.local_time or "unknown",
         "opening_hours": context.opening_hours
         or "Opening hours are not given here: look them up with search_knowledge_base.",
+        "pending_questions": (
+            "\nQuestions of this customer already with the team, still unanswered (do not ask "
+            "the team again; if the customer asks, say it is with the team):\n"
+            + "\n".join(f"- {line}" for line in context.pending_questions)
+            if context.pending_questions
+            else ""
+        ),
         "open_requests": "\n".join(f"- {line}" for line in context.open_requests) or "(none)",
         "customer_line": (
             f"The customer's WhatsApp profile name is {context.customer_name}."

@@ -435,13 +435,16 @@ class Notification(Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        # a turn redone after a crash must not open the same notification twice
-        UniqueConstraint("turn_id", "type"),
+        # a turn redone after a crash must not open the same notification twice; one turn
+        # may open several (two questions in one burst), told apart by their dedupe_key
+        UniqueConstraint("turn_id", "type", "dedupe_key"),
         Index("ix_notifications_merchant_id_status", "merchant_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    # the request in a normal form (a question's words), so the same one is asked once
+    dedupe_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )

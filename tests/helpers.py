@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,3 +57,21 @@ def messages_in_db(**filters: Any) -> list[Any]:
         for key, value in filters.items():
             stmt = stmt.where(getattr(Message, key) == value)
         return list(session.scalars(stmt))
+
+
+def store_text(merchant: dict, text: str, *, written: datetime | None = None) -> int:
+    """Record a customer's text message as the webhook would (no buffer, no turn); return
+    its conversation's id. For tests that run turns in-process with tasks.runner.run."""
+    from channels.simulators.webhooks import text_message_payload
+    from channels.webhook import parse_notification
+    from persistence.db import session_scope
+    from services.ingest import ingest
+
+    timestamp = int(written.timestamp()) if written else None
+    payload = text_message_payload(
+        phone_number_id=merchant["phone_number_id"], text=text, timestamp=timestamp
+    )
+    with session_scope() as session:
+        result = ingest.record_notification(session, parse_notification(payload))
+    (conversation_id,) = result.to_buffer
+    return conversation_id

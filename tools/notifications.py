@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from langchain_core.tools import tool
@@ -14,6 +15,7 @@ from services.errors import DomainError
 from services.notifications import notifications
 from services.notifications.answers import Answerer
 from services.notifications.answers import answer_notification as record_answer
+from services.notifications.kinds import NotificationType
 
 
 class NotificationContext(BaseModel):
@@ -27,8 +29,15 @@ class NotificationContext(BaseModel):
     )
 
 
+class CustomerRequestType(StrEnum):
+    """What the customer's model may open (support requests go through request_intervention).
+    An enum, not a one-value Literal: that becomes "const", which tool schemas drop."""
+
+    USER_QUESTION_REQUEST = NotificationType.USER_QUESTION_REQUEST.value
+
+
 class RequestNotificationArgs(BaseModel):
-    notification_type: str = Field(
+    notification_type: CustomerRequestType = Field(
         description='The kind of notification: "user_question_request" for a question you '
         "could not answer from the knowledge base."
     )
@@ -42,10 +51,11 @@ def request_notification(
     """Ask the business's team a question you cannot answer.
 
     Use it only after search_knowledge_base found nothing that answers the customer's
-    question about the business (stock, policies, opening hours, products...). The team
-    answers later and the answer reaches the customer in this chat. Then tell the customer,
-    in their language, that you have asked the team and will get back to them here; never
-    invent an answer.
+    question about the business (stock, policies, opening hours, products...). Call it once
+    per distinct question: two questions in one message are two calls. Never for a question
+    already listed as waiting for the team. The team answers later and the answer reaches
+    the customer in this chat. Then tell the customer, in their language, that you have
+    asked the team and will get back to them here; never invent an answer.
     """
     data = context.model_dump(exclude_none=True) if isinstance(context, BaseModel) else context
     ctx = runtime.context
@@ -55,9 +65,15 @@ def request_notification(
                 session, conversation_id=ctx.conversation_id,
                 notification_type=notification_type, context=data, turn_id=ctx.turn_id,
             )  # fmt: skip
-            notification_id = notification.id
+            notification_id, asked_before = notification.id, notification.turn_id != ctx.turn_id
     except DomainError as exc:
         return f"Error: {exc.message}"
+    if asked_before:
+        return (
+            "This question is already with the team and still waiting for their answer; it "
+            "was not sent again. Tell the customer it is with the team and that the answer "
+            "will come here."
+        )
     return (
         f"The team has been asked ({notifications.ref(notification_id)}). Their answer will "
         "reach the customer in this chat."

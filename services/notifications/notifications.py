@@ -6,7 +6,9 @@ services.notifications.dispatch; answering them in services.notifications.answer
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,10 +94,15 @@ def open_notification(
         raise InvalidInput(
             f"invalid {kind.notification_type.value} context: {_first_error(exc)}"
         ) from None
+    dedupe_key = _dedupe_key(kind.notification_type, request.model_dump())
     if turn_id is not None and (
-        existing := _opened_in_turn(session, turn_id, kind.notification_type)
+        existing := _opened_in_turn(session, turn_id, kind.notification_type, dedupe_key)
     ):
         return existing
+    if dedupe_key and (
+        pending := _pending_like(session, conversation_id, kind.notification_type, dedupe_key)
+    ):
+        return pending  # the same question, still waiting: asking again adds nothing
     conversation, customer, phone = conversation_parties(session, conversation_id)
     merchant = session.get(Merchant, phone.merchant_id)
     assert merchant is not None
@@ -109,6 +116,7 @@ def open_notification(
         conversation_id=conversation.id,
         turn_id=turn_id,
         type=kind.notification_type.value,
+        dedupe_key=dedupe_key,
         status=NotificationStatus.REQUESTED,
         context=data,
         answer_schema=kind.answer_json_schema(),
@@ -118,7 +126,7 @@ def open_notification(
         with session.begin_nested():
             session.add(notification)
     except IntegrityError:  # the same turn, run twice at once
-        existing = _opened_in_turn(session, turn_id or 0, kind.notification_type)
+        existing = _opened_in_turn(session, turn_id or 0, kind.notification_type, dedupe_key)
         if existing is None:
             raise
         return existing
@@ -148,10 +156,56 @@ def request_intervention(
     )  # fmt: skip
 
 
-def _opened_in_turn(session: Session, turn_id: int, type_: NotificationType) -> Notification | None:
+def _opened_in_turn(
+    session: Session, turn_id: int, type_: NotificationType, dedupe_key: str
+) -> Notification | None:
     return session.scalar(
         select(Notification).where(
-            Notification.turn_id == turn_id, Notification.type == type_.value
+            Notification.turn_id == turn_id,
+            Notification.type == type_.value,
+            Notification.dedupe_key == dedupe_key,
+        )
+    )
+
+
+def _pending_like(
+    session: Session, conversation_id: int, type_: NotificationType, dedupe_key: str
+) -> Notification | None:
+    return session.scalar(
+        select(Notification)
+        .where(
+            Notification.conversation_id == conversation_id,
+            Notification.type == type_.value,
+            Notification.dedupe_key == dedupe_key,
+            Notification.status == NotificationStatus.REQUESTED,
+        )
+        .order_by(Notification.id)
+        .limit(1)
+    )
+
+
+def _dedupe_key(type_: NotificationType, request: dict[str, Any]) -> str:
+    """A question's words in a normal form (case, accents, punctuation and spacing aside);
+    empty for other requests, which stay one per turn."""
+    question = request.get("question")
+    if type_ != NotificationType.USER_QUESTION_REQUEST or not isinstance(question, str):
+        return ""
+    decomposed = unicodedata.normalize("NFKD", question.casefold())
+    words = "".join(c for c in decomposed if c.isalnum() or c.isspace()).split()
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
+
+
+def pending_questions(session: Session, conversation_id: int) -> list[Notification]:
+    """The conversation's questions the team has not answered yet, oldest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(
+                Notification.conversation_id == conversation_id,
+                Notification.type == NotificationType.USER_QUESTION_REQUEST.value,
+                Notification.status == NotificationStatus.REQUESTED,
+            )
+            .order_by(Notification.id)
         )
     )
 

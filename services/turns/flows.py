@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from channels.errors import OutsideServiceWindow, codes_of
 from graph.context import TurnContext
+from graph.nodes.load import customer_text
 from observability.logs import get_logger
 from observability.metrics import BURST_MESSAGES, TURNS
 from persistence.db import get_engine, session_scope
@@ -39,8 +40,8 @@ from services.handoff.handoff import escalate_after_failure, request_human
 from services.ingest.ingest import QUIET_TYPES
 from services.media.library import library_summary
 from services.merchants import merchant as merchants
-from services.merchants.hours import describe_opening, describe_time
-from services.notifications.notifications import open_for_staff
+from services.merchants.hours import describe_opening, describe_time, local_now
+from services.notifications.notifications import open_for_staff, pending_questions
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -141,6 +142,21 @@ def has_pending(session: Session, conversation_id: int) -> bool:
     return bool(session.scalar(select(or_(waiting, requested))))
 
 
+def _pending_questions(session: Session, conversation_id: int, timezone: str) -> tuple[str, ...]:
+    """One line per question, its words on one line and capped: they come from the
+    customer, and this is the system prompt."""
+    return tuple(
+        f'"{_one_line(n.context.get("question", ""))}" '
+        f"(asked {local_now(timezone, n.created_at):%A %H:%M})"
+        for n in pending_questions(session, conversation_id)
+    )
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    words = " ".join(customer_text(text).split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"
+
+
 def clock() -> datetime:
     """Now; the evaluation suite freezes it."""
     return datetime.now(UTC)
@@ -171,6 +187,9 @@ def turn_context(
         staff_type=staff.type if staff else None,
         staff_user_id=staff.id if staff else None,
         open_requests=tuple(r.summary for r in open_for_staff(session, staff.id)) if staff else (),
+        pending_questions=()
+        if staff
+        else _pending_questions(session, conversation.id, merchant.timezone),
         media_library=tuple(library_summary(session, merchant.id)),
         timezone=merchant.timezone,
         local_time=describe_time(merchant.timezone, now),

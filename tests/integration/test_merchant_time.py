@@ -7,29 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from channels.simulators.webhooks import text_message_payload
-from channels.webhook import parse_notification
-from persistence.db import session_scope
-from services.ingest import ingest
 from services.turns import flows as turns
 from tasks import runner
 from tests.conftest import ADMIN_TOKEN
+from tests.helpers import store_text
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 HOURS = {"mon": ["09:00-14:00", "16:00-20:00"], "sat": ["10:00-14:00"]}
 MONDAY_LUNCH = datetime(2026, 11, 30, 13, 30, tzinfo=UTC)  # 14:30 in Madrid
 
-
-def _store(merchant: dict, text_body: str, written: datetime) -> int:
-    payload = text_message_payload(
-        phone_number_id=merchant["phone_number_id"], text=text_body,
-        timestamp=int(written.timestamp()),
-    )  # fmt: skip
-    with session_scope() as session:
-        result = ingest.record_notification(session, parse_notification(payload))
-    (conversation_id,) = result.to_buffer
-    return conversation_id
 
 
 def test_an_admin_sets_the_time_zone_and_hours_and_bad_ones_are_refused(client, merchant):
@@ -60,7 +47,7 @@ def test_the_model_is_told_the_local_time_and_whether_the_shop_is_open(
     client.patch(f"/api/v1/merchants/{merchant['id']}", headers=ADMIN,
                  json={"timezone": "Europe/Madrid", "opening_hours": HOURS})  # fmt: skip
     monkeypatch.setattr(turns, "clock", lambda: MONDAY_LUNCH)
-    conversation_id = _store(merchant, "are you open now?", MONDAY_LUNCH)
+    conversation_id = store_text(merchant, "are you open now?", written=MONDAY_LUNCH)
 
     runner.run(conversation_id)
 
@@ -71,7 +58,7 @@ def test_the_model_is_told_the_local_time_and_whether_the_shop_is_open(
 
 
 def test_without_hours_the_model_is_sent_to_the_knowledge_base(merchant, fakes):
-    conversation_id = _store(merchant, "when do you open?", datetime.now(UTC))
+    conversation_id = store_text(merchant, "when do you open?")
     runner.run(conversation_id)
     system = fakes["gemini"].system_text(fakes["gemini"].requests[-1])
     assert "(UTC)." in system and "look them up with search_knowledge_base" in system
@@ -79,9 +66,9 @@ def test_without_hours_the_model_is_sent_to_the_knowledge_base(merchant, fakes):
 
 def test_a_customer_back_after_days_is_marked_with_when_they_wrote(merchant, fakes):
     first = datetime.now(UTC) - timedelta(days=3, hours=1)
-    conversation_id = _store(merchant, "I'll pick it up tomorrow", first)
+    conversation_id = store_text(merchant, "I'll pick it up tomorrow", written=first)
     runner.run(conversation_id)
-    again = _store(merchant, "is it ready?", first + timedelta(days=3))
+    again = store_text(merchant, "is it ready?", written=first + timedelta(days=3))
     assert again == conversation_id
 
     runner.run(conversation_id)

@@ -46,6 +46,15 @@ MERCHANT = (
     "VALUES (1, 'Shop', '', 'kind', 'en')"
 )
 
+# a merchant's number, a customer and their conversation (all id 1), after MERCHANT
+CONVERSATION = (
+    "INSERT INTO phone_numbers (id, merchant_id, phone_number_id, access_token) "
+    "VALUES (1, 1, '1065', 'token')",
+    "INSERT INTO customers (id, merchant_id, wa_id) VALUES (1, 1, '155512')",
+    "INSERT INTO conversations (id, phone_number_id, customer_id, mode, needs_human, "
+    "reply_requested) VALUES (1, 1, 1, 'ai', false, false)",
+)
+
 
 def test_0003_withdraws_what_staff_answers_had_published(scratch):
     url, engine = scratch
@@ -75,11 +84,7 @@ def test_0004_keeps_templates_in_our_own_shape_and_back(scratch):
     command.upgrade(alembic_config(url), "0003")
     _insert(
         engine, MERCHANT,
-        "INSERT INTO phone_numbers (id, merchant_id, phone_number_id, access_token) "
-        "VALUES (1, 1, '1065', 'token')",
-        "INSERT INTO customers (id, merchant_id, wa_id) VALUES (1, 1, '155512')",
-        "INSERT INTO conversations (id, phone_number_id, customer_id, mode, needs_human, "
-        "reply_requested) VALUES (1, 1, 1, 'ai', false, false)",
+        *CONVERSATION,
         "INSERT INTO messages (id, conversation_id, direction, author, type, text, raw, status, "
         f"send_attempts) VALUES (1, 1, 'out', 'system', 'template', 'Shop: sí', '{OLD_TEMPLATE}',"
         " 'pending', 0), (2, 1, 'out', 'ai', 'text', 'hola', '{\"x\": 1}', 'accepted', 1)",
@@ -107,3 +112,21 @@ def test_0005_gives_existing_merchants_utc_and_no_hours_and_back(scratch):
     assert _rows(engine, "SELECT timezone, opening_hours FROM merchants") == [("UTC", None)]
     command.downgrade(alembic_config(url), "0004")
     assert _rows(engine, "SELECT name FROM merchants") == [("Shop",)]
+
+
+def test_0006_lets_a_turn_ask_two_questions_and_back(scratch):
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0006")
+    notification = (
+        "INSERT INTO notifications (id, merchant_id, conversation_id, turn_id, type, dedupe_key,"
+        " status, context, answer_schema, allow_multiple_answers) VALUES ({id}, 1, 1, 1,"
+        " 'user_question_request', '{key}', 'requested', '{{}}', '{{}}', false)"
+    )
+    _insert(
+        engine, MERCHANT,
+        *CONVERSATION,
+        "INSERT INTO turns (id, conversation_id, attempts) VALUES (1, 1, 1)",
+        notification.format(id=1, key="a"), notification.format(id=2, key="b"),
+    )  # fmt: skip
+    command.downgrade(alembic_config(url), "0005")
+    assert _rows(engine, "SELECT id, turn_id FROM notifications ORDER BY id") == [(1, 1), (2, None)]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text, update
 
-from channels.simulators.webhooks import status_payload, text_message_payload
+from channels.simulators.webhooks import status_payload
 from channels.webhook import parse_notification
 from persistence.db import get_engine, session_scope
 from persistence.models import Conversation, ConversationMode, DeliveryStatus, Turn
@@ -17,22 +16,12 @@ from services.delivery import flows as outbox_flows
 from services.delivery import outbox as delivery
 from services.delivery.flows import apply_statuses
 from services.handoff.handoff import HOLDING_TEXT
-from services.ingest import ingest
 from services.turns import flows as turns
 from tasks import runner, runtime
-from tests.helpers import messages_in_db
+from tests.helpers import messages_in_db, store_text
 
 pytestmark = pytest.mark.integration
 
-
-def _store(merchant: dict, text_body: str, *, timestamp: int | None = None) -> int:
-    payload = text_message_payload(
-        phone_number_id=merchant["phone_number_id"], text=text_body, timestamp=timestamp
-    )
-    with session_scope() as session:
-        result = ingest.record_notification(session, parse_notification(payload))
-    (conversation_id,) = result.to_buffer
-    return conversation_id
 
 
 def _set_mode(conversation_id: int, mode: ConversationMode) -> None:
@@ -43,7 +32,7 @@ def _set_mode(conversation_id: int, mode: ConversationMode) -> None:
 
 
 def test_two_turns_of_one_conversation_never_overlap(merchant):
-    conversation_id = _store(merchant, "hello")
+    conversation_id = store_text(merchant, "hello")
     running = threading.Event()
     release = threading.Event()
     runs: list[int] = []
@@ -68,15 +57,15 @@ def test_two_turns_of_one_conversation_never_overlap(merchant):
 
 
 def test_a_crashed_turn_is_redone_with_the_same_burst(merchant):
-    now = int(time.time())  # older than WEBHOOK_MAX_MESSAGE_AGE_SECONDS: never answered
-    conversation_id = _store(merchant, "first", timestamp=now)
+    now = datetime.now(UTC)
+    conversation_id = store_text(merchant, "first", written=now)
 
     def crash(context):
         raise RuntimeError("worker died")
 
     with pytest.raises(RuntimeError):
         turns.run_turn(conversation_id, run_graph=crash)
-    _store(merchant, "arrived after the crash", timestamp=now + 100)
+    store_text(merchant, "arrived after the crash", written=now + timedelta(seconds=100))
     seen: list[list[str]] = []
 
     def record(context):
@@ -96,7 +85,7 @@ def test_a_crashed_turn_is_redone_with_the_same_burst(merchant):
 
 
 def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
-    conversation_id = _store(merchant, "hi")
+    conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
         turn = turns.open_or_start_turn(session, conversation_id)
         turn_id = turn.id
@@ -112,7 +101,7 @@ def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
 
 
 def test_a_takeover_before_the_send_drops_the_ai_reply(merchant, fakes):
-    conversation_id = _store(merchant, "hi")
+    conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
         turn_id = turns.open_or_start_turn(session, conversation_id).id
         (message_id,) = delivery.enqueue_reply(
@@ -124,7 +113,7 @@ def test_a_takeover_before_the_send_drops_the_ai_reply(merchant, fakes):
 
 
 def _outbound(merchant: dict, text_body: str = "reply") -> int:
-    conversation_id = _store(merchant, "hi")
+    conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
         turn_id = turns.open_or_start_turn(session, conversation_id).id
         (message_id,) = delivery.enqueue_reply(
@@ -174,7 +163,7 @@ def test_outside_the_service_window_the_send_fails_with_its_code(merchant, fakes
 
 def test_without_an_llm_key_the_conversation_is_flagged_for_a_human(merchant, fakes, monkeypatch):
     monkeypatch.setattr(runtime, "agent_model", lambda role: None)
-    conversation_id = _store(merchant, "hello?")
+    conversation_id = store_text(merchant, "hello?")
     outcome = runner.run(conversation_id)
     assert outcome.status == "needs_human"
     with session_scope() as session:
@@ -182,16 +171,16 @@ def test_without_an_llm_key_the_conversation_is_flagged_for_a_human(merchant, fa
         assert conversation.needs_human
     assert fakes["gemini"].requests == []
     assert [s["text"]["body"] for s in fakes["graph"].sent] == [HOLDING_TEXT]
-    _store(merchant, "anyone?")
+    store_text(merchant, "anyone?")
     assert runner.run(conversation_id).status == "silent"  # a person has it now
     assert len(fakes["graph"].sent) == 1
 
 
 def test_checkpoints_stay_one_per_conversation(merchant, fakes):
-    conversation_id = _store(merchant, "one")
+    conversation_id = store_text(merchant, "one")
     for text_body in ("two", "three", "four"):
         runner.run(conversation_id)
-        _store(merchant, text_body)
+        store_text(merchant, text_body)
     runner.run(conversation_id)
     with get_engine().connect() as conn:
         count = conn.execute(
@@ -206,7 +195,7 @@ def test_checkpoints_stay_one_per_conversation(merchant, fakes):
 
 
 def test_operator_mode_records_silently(merchant, fakes):
-    conversation_id = _store(merchant, "is anyone there?")
+    conversation_id = store_text(merchant, "is anyone there?")
     _set_mode(conversation_id, ConversationMode.OPERATOR)
     outcome = runner.run(conversation_id)
     assert outcome.status == "silent"
@@ -240,7 +229,7 @@ def test_a_handback_during_a_turn_that_then_answers_gives_no_second_reply(mercha
     from services.access.auth import Principal
     from services.handoff.handoff import ConversationRef, handback
 
-    conversation_id = _store(merchant, "size 42 please")
+    conversation_id = store_text(merchant, "size 42 please")
     _set_mode(conversation_id, ConversationMode.OPERATOR)
     with session_scope() as session:
         turn_id = turns.open_or_start_turn(session, conversation_id).id  # the running turn
@@ -262,7 +251,7 @@ def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant,
     """A staff answer to relay is a note after the AI's last reply: the turn runs."""
     from services.handoff.handoff import add_note
 
-    conversation_id = _store(merchant, "do you ship to Canada?")
+    conversation_id = store_text(merchant, "do you ship to Canada?")
     with session_scope() as session:
         turn_id = turns.open_or_start_turn(session, conversation_id).id
         delivery.enqueue_reply(
