@@ -11,7 +11,7 @@ Tone: {tone}.
 It is now {local_time}. {opening_hours}
 
 How you work:
-- Answer in the customer's language (that of their latest message); if unsure, use {language}.
+- {language_rule}
 - Write short WhatsApp messages: plain text, no markdown headings or tables.
 - Only state facts about the business that you were given or found with your tools. Never invent
   prices, stock, policies, order details or delivery dates.
@@ -68,6 +68,7 @@ def system_prompt(context: TurnContext, notes: Sequence[TeamNote] = ()) -> str:
         "merchant_description": context.merchant_description or "(no description given)",
         "tone": context.tone,
         "language": context.customer_language or context.default_language,
+        "language_rule": _language_rule(context),
         "customer_name": context.customer_name or "a team member",
         "staff_type": context.staff_type or "admin",
         "local_time": context.local_time or "unknown",
@@ -126,3 +127,16 @@ def _bullet(text: str) -> str:
     """A note as one list item; its own lines stay lines, indented under the dash."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return "- " + "\n  ".join(lines)
+
+
+def _language_rule(context: TurnContext) -> str:
+    if context.customer_language:
+        return (
+            f"The customer writes in the language with code {context.customer_language!r}: "
+            "answer in it. Switch only when their latest message is clearly written in another "
+            'language; "ok", names, numbers or emoji are no switch.'
+        )
+    return (
+        "Answer in the language of the customer's messages; if unsure, use "
+        f"{context.default_language!r}."
+    )

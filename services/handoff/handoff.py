@@ -30,11 +30,12 @@ from persistence.models import (
 )
 from services.access.auth import Principal
 from services.conversations import audit
-from services.conversations.conversation import find_conversation
+from services.conversations.conversation import conversation_parties, find_conversation
 from services.conversations.window import SERVICE_WINDOW, within_service_window
 from services.errors import Conflict, NotFound
 from services.events import events
 from services.handoff.availability import ai_availability
+from services.handoff.phrases import HOLDING, phrase
 from services.media.library import get_asset_by_key, library_summary
 from services.media.send import enqueue_asset
 
@@ -247,10 +248,7 @@ def request_human(session: Session, conversation_id: int, reason: str) -> bool:
     return True
 
 
-HOLDING_TEXT = (
-    "Thank you for your message. We are having a technical problem right now; a colleague "
-    "has been notified and will get back to you here as soon as possible."
-)
+HOLDING_TEXT = HOLDING["en"]
 
 
 def escalate_after_failure(session: Session, conversation_id: int, reason: str) -> str | None:
@@ -266,7 +264,8 @@ def escalate_after_failure(session: Session, conversation_id: int, reason: str) 
     conversation.followed_up_at = datetime.now(UTC)
     if _just_answered_by_a_person(session, conversation_id):
         return None  # they know a person is there; news of a technical problem would surprise
-    return HOLDING_TEXT
+    _, customer, _ = conversation_parties(session, conversation_id)
+    return phrase(HOLDING, customer.language)
 
 
 def _just_answered_by_a_person(session: Session, conversation_id: int) -> bool:

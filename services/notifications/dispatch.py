@@ -125,12 +125,14 @@ def _ask(
 def _template_values(notification: Notification) -> dict[str, str]:
     data = notification.context
     customer = " ".join(str(x) for x in (data.get("customer_name"), data.get("lead_phone")) if x)
+    # the staff read the customer's words and, when they wrote in another language, ours
+    translated = f' (translated: {data["translation"]})' if data.get("translation") else ""
     return {
         "notification_id": ref(notification.id),
         "customer": customer or "a customer",
-        "question": str(data.get("question", "")),
+        "question": str(data.get("question", "")) + translated,
         "support_request_type": str(data.get("support_request_type") or "Support request"),
-        "support_request_reason": str(data.get("support_request_reason", "")),
+        "support_request_reason": str(data.get("support_request_reason", "")) + translated,
     }
 
 

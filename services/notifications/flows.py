@@ -48,8 +48,9 @@ from services.knowledge.personal_data import find_personal_data
 from services.notifications.dispatch import dispatch_locked, unsent_requests
 from services.notifications.kinds import NotificationType, kind_of
 from services.notifications.localization import localize
-from services.notifications.notifications import ref
+from services.notifications.notifications import asked_text, ref
 from services.notifications.routing import Route, classify
+from services.notifications.translation import needs_translation, translate
 from services.templates import templates
 from settings import get_settings
 
@@ -209,11 +210,14 @@ def closure_notices(notification_id: int) -> list[int]:
 def dispatch(notification_id: int) -> list[int]:
     """Route and write the staff messages; return the outbox ids to send (after commit)."""
     route = _route_if_needed(notification_id)
+    translation = _translation_if_needed(notification_id)
     with session_scope() as session:
         notification = session.get(Notification, notification_id, with_for_update=True)
         if notification is None:
             return []
         if notification.dispatched_at is None:
+            if translation:
+                notification.context = {**notification.context, "translation": translation}
             dispatch_locked(session, notification, route)
         return unsent_requests(session, notification_id)
 
@@ -242,6 +246,23 @@ def _route_if_needed(notification_id: int) -> Route | None:
             )
         )
     return classify(reason, guides, staff_types)
+
+
+def _translation_if_needed(notification_id: int) -> str | None:
+    """What the customer asked, in the merchant's language, when they wrote in another (a
+    model call, made outside any transaction)."""
+    with session_scope() as session:
+        notification = session.get(Notification, notification_id)
+        if notification is None or notification.dispatched_at is not None:
+            return None
+        asked = asked_text(notification)
+        _, customer, phone = conversation_parties(session, notification.conversation_id)
+        merchant = session.get(Merchant, phone.merchant_id)
+        assert merchant is not None
+        target = merchant.default_language
+        if not asked or not needs_translation(asked, customer.language, target):
+            return None
+    return translate(asked, target)
 
 
 # --- knowledge drafts from answers -----------------------------------------------

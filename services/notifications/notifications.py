@@ -307,14 +307,23 @@ def open_for_staff(session: Session, merchant_user_id: int) -> list[OpenRequest]
     ]
 
 
+def asked_text(notification: Notification) -> str:
+    """What the customer asked, in their words."""
+    data = notification.context or {}
+    fields = kind_of(notification.type).requested_fields
+    return " ".join(str(data.get(name, "")) for name in fields).strip()
+
+
 def summary(notification: Notification) -> str:
-    """One line: what was asked, by whom (for staff prompts, notes and listings)."""
-    kind = kind_of(notification.type)
+    """One line: what was asked (and its translation for the staff), by whom (for staff
+    prompts, notes and listings)."""
     data = notification.context or {}
     who = " ".join(str(x) for x in (data.get("customer_name"), data.get("lead_phone")) if x)
-    asked = " ".join(str(data.get(name, "")) for name in kind.requested_fields)
-    kind_label = data.get("support_request_type") or kind.title
-    return f'{ref(notification.id)} ({kind_label} from {who or "a customer"}): "{asked}"'
+    kind_label = data.get("support_request_type") or kind_of(notification.type).title
+    asked = f'"{asked_text(notification)}"'
+    if data.get("translation"):
+        asked += f' (translated: "{data["translation"]}")'
+    return f'{ref(notification.id)} ({kind_label} from {who or "a customer"}): {asked}'
 
 
 def ambiguity(

@@ -34,6 +34,7 @@ from persistence.models import (
     TurnResult,
 )
 from services.conversations.conversation import conversation_parties
+from services.conversations.language import remember_language
 from services.delivery.flows import reconcile, send_pending
 from services.delivery.outbox import enqueue_reply
 from services.handoff.handoff import escalate_after_failure, request_human
@@ -42,6 +43,7 @@ from services.media.library import library_summary
 from services.merchants import merchant as merchants
 from services.merchants.hours import describe_opening, describe_time, local_now
 from services.notifications.notifications import open_for_staff, pending_questions
+from services.turns.input import inbound_of_turn
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -230,6 +232,7 @@ def _run_turn(
                 turn_id = turn.id
             else:
                 turn_id = None
+                learn_language(session, conversation_id, turn.id)
                 context = turn_context(session, conversation_id, turn.id, turn.attempts)
                 burst = burst_size(session, turn.id)
         if turn_id is not None:
@@ -246,6 +249,13 @@ def _run_turn(
             _finish(turn.id, outcome)
             log.info("turn.finished", outcome=outcome, attempt=turn.attempts, messages=burst)
             return TurnOutcome(outcome, turn.id, sent)
+
+
+def learn_language(session: Session, conversation_id: int, turn_id: int) -> None:
+    """What the customer wrote (or said, in a voice note) in this turn may tell their language."""
+    _, customer, _ = conversation_parties(session, conversation_id)
+    texts = [m.transcript or m.text or "" for m in inbound_of_turn(session, turn_id)]
+    remember_language(session, customer, texts)
 
 
 def burst_size(session: Session, turn_id: int) -> int:

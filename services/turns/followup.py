@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 from graph.llm import LLMNotConfigured, LLMUnavailable, build_agent_model, invoke_agent_model
 from observability.logs import get_logger
 from persistence.models import Direction, Message
+from services.conversations.conversation import conversation_parties
+from services.handoff.phrases import FOLLOW_UP, phrase, speaks
 from settings import get_settings
 
 log = get_logger(__name__)
 
-DEFAULT_TEXT = (
-    "Thank you for your patience. A colleague will get back to you here as soon as possible."
-)
+DEFAULT_TEXT = FOLLOW_UP["en"]
 _INSTRUCTION = (
     "Write one short, warm WhatsApp sentence telling the customer that a human colleague "
     "has been asked to help and will reply in this chat soon. Write it in the language of "
@@ -24,7 +24,11 @@ _INSTRUCTION = (
 
 
 def follow_up_text(session: Session, conversation_id: int) -> str:
-    """In the customer's language when an LLM is available; a plain default otherwise."""
+    """In the customer's language: a fixed translation when we have one, else written by the
+    model; English when no model answers."""
+    _, customer, _ = conversation_parties(session, conversation_id)
+    if speaks(FOLLOW_UP, customer.language):
+        return phrase(FOLLOW_UP, customer.language)
     last = session.scalar(
         select(Message.text)
         .where(Message.conversation_id == conversation_id, Message.direction == Direction.INBOUND)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation
+from services.handoff.phrases import FOLLOW_UP
 from tests.conftest import ADMIN_TOKEN, Stack, wipe
 from tests.helpers import eventually, messages_in_db, post_webhook
 
@@ -35,13 +36,15 @@ def test_an_unclaimed_escalation_follows_up_once_and_is_announced_again(
 ):
     fakes["gemini"].call_tool("request_intervention", {"reason": "Wants a person"})
     fakes["gemini"].reply("A colleague will follow up.")
-    fakes["gemini"].reply("Gracias por esperar, un compañero le responderá pronto.")
     post_webhook(
         client,
-        text_message_payload(phone_number_id=merchant["phone_number_id"], text="quiero hablar"),
-    )
+        text_message_payload(phone_number_id=merchant["phone_number_id"],
+                             text="quiero hablar con una persona"),
+    )  # fmt: skip
     sent = fakes["graph"].wait_for_sent(2, timeout=30)
-    assert sent[1]["text"]["body"] == "Gracias por esperar, un compañero le responderá pronto."
+    # the customer's language is known (es): the follow-up is our translation, no model call
+    assert sent[1]["text"]["body"] == FOLLOW_UP["es"]
+    assert len(fakes["gemini"].requests) == 2
     announced = fakes["events"].wait_for("needs_human", count=3, timeout=30)
     assert announced[0].get("reannounced") is None and announced[-1]["reannounced"] is True
     assert len(fakes["graph"].sent) == 2  # the customer is followed up once, not every time
