@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     task_soft_time_limit_seconds: float = 600.0
     task_time_limit_seconds: float = 660.0  # then the worker process is killed
     context_max_tokens: int = 6000
+    # the prompt asks for replies within this many characters (unless the customer asks for
+    # detail); longer ones are counted and logged, and sent whole (0: no budget)
+    reply_max_chars: int = 700
     history_max_messages: int = 200
 
     # Webhook

@@ -40,6 +40,7 @@ from services.ingest.ingest import QUIET_TYPES
 from services.media.library import library_summary
 from services.merchants import merchant as merchants
 from services.notifications.notifications import open_for_staff
+from services.turns.reply import outgoing_reply
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -210,6 +211,8 @@ def _run_turn(
                 BURST_MESSAGES.observe(burst)
             with presence(context) if presence else nullcontext():
                 reply, outcome = run_graph(context)
+            if outcome == TurnResult.REPLIED:  # the model's words, not a holding message
+                reply = outgoing_reply(reply, role=context.role)
             sent = _deliver(conversation_id, turn.id, reply)
             if reply and not sent:
                 outcome = TurnResult.UNSENT  # dropped by a takeover, or failed at the Graph API

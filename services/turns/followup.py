@@ -6,6 +6,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.whatsapp_format import to_whatsapp
 from graph.llm import LLMNotConfigured, LLMUnavailable, build_agent_model, invoke_agent_model
 from observability.logs import get_logger
 from persistence.models import Direction, Message
@@ -39,4 +40,4 @@ def follow_up_text(session: Session, conversation_id: int) -> str:
     except (LLMNotConfigured, LLMUnavailable) as exc:
         log.info("handoff.followup.default", reason=type(exc).__name__)
         return DEFAULT_TEXT
-    return reply.text.strip() or DEFAULT_TEXT
+    return to_whatsapp(reply.text) or DEFAULT_TEXT

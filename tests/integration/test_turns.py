@@ -272,3 +272,13 @@ def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant,
         session.get(Conversation, conversation_id).reply_requested = True
     with session_scope() as session:
         assert turns.open_or_start_turn(session, conversation_id) is not None
+
+
+def test_a_markdown_reply_goes_out_in_whatsapp_formatting(merchant, fakes):
+    conversation_id = _store(merchant, "do you have size 42?")
+    fakes["gemini"].reply("## Size 42\n\n* **Trail X**: [details](https://shop.example/t_x)")
+    assert runner.run(conversation_id).status == "replied"
+    (sent,) = fakes["graph"].sent
+    assert sent["text"]["body"] == "*Size 42*\n\n- *Trail X*: details (https://shop.example/t_x)"
+    (stored,) = messages_in_db(direction="out")
+    assert stored.text == sent["text"]["body"]
