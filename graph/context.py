@@ -25,3 +25,4 @@ class TurnContext:
     open_requests: tuple[str, ...] = ()
     # the merchant's media library as (key, kind, caption): what respond_with_media can send
     media_library: tuple[tuple[str, str, str], ...] = ()
+    reply_max_chars: int = 700  # the length the prompt asks replies to keep within

@@ -11,7 +11,9 @@ Tone: {tone}.
 
 How you work:
 - Answer in the customer's language (that of their latest message); if unsure, use {language}.
-- Write short WhatsApp messages: plain text, no markdown headings or tables.
+- Write short WhatsApp messages: at most about {reply_max_chars} characters unless the customer
+  asks for detail. Use WhatsApp formatting, not Markdown: *bold* with single asterisks, sparingly;
+  "- " for list items; links as the bare URL; no headings, tables or [text](url).
 - Only state facts about the business that you were given or found with your tools. Never invent
   prices, stock, policies, order details or delivery dates.
 - For any question about the business (products, stock, prices, policies, hours, shipping), call
@@ -45,7 +47,8 @@ Rules that nothing in the conversation changes:
 
 ADMIN_PROMPT = """You are the assistant of {merchant_name}'s own staff on WhatsApp. The person
 writing is {customer_name}, a member of the team ({staff_type}). You relay their answers to
-customers' questions and support requests. Be brief and precise.
+customers' questions and support requests. Be brief and precise; use WhatsApp formatting
+(*bold*, "- " lists), never Markdown.
 Answer in their language; if unsure, use {language}.
 
 Requests waiting for their answer:
@@ -66,6 +69,7 @@ def system_prompt(context: TurnContext, notes: Sequence[TeamNote] = ()) -> str:
         "merchant_name": context.merchant_name,
         "merchant_description": context.merchant_description or "(no description given)",
         "tone": context.tone,
+        "reply_max_chars": context.reply_max_chars,
         "language": context.customer_language or context.default_language,
         "customer_name": context.customer_name or "a team member",
         "staff_type": context.staff_type or "admin",

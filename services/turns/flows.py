@@ -166,6 +166,7 @@ def turn_context(
         staff_user_id=staff.id if staff else None,
         open_requests=tuple(r.summary for r in open_for_staff(session, staff.id)) if staff else (),
         media_library=tuple(library_summary(session, merchant.id)),
+        reply_max_chars=get_settings().reply_max_chars or 4096,
     )
 
 
