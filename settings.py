@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     llm_fallback_provider: LLMProvider | None = None
     llm_max_retries: int = 2
     llm_timeout_seconds: float = 60.0
+    # thinking tokens a model may spend before answering: -1 each model's default, 0 as
+    # little as it allows (Gemini 2.5/3 levels and OpenAI reasoning efforts: graph.thinking)
+    llm_thinking_budget: int = 0
     # /health asks each provider for its model at most this often (no generation, no tokens)
     llm_check_seconds: float = 300.0
     google_api_key: SecretStr | None = None

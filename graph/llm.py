@@ -25,6 +25,7 @@ from langchain_core.runnables.retry import ExponentialJitterParams
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, SecretStr
 
+from graph.thinking import gemini_thinking, is_openai_reasoning, openai_reasoning
 from observability.metrics import LLM_CALLS, LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
 from settings import Settings
 
@@ -121,26 +122,31 @@ def make_chat_model(provider: str, settings: Settings, *, light: bool = False) -
         # deployment usually runs one of them
         from langchain_google_genai import ChatGoogleGenerativeAI
 
+        model = settings.gemini_light_model if light else settings.gemini_model
         # max_retries=1 means one attempt: google-genai reads 0 as "its default" (5).
         return ChatGoogleGenerativeAI(
-            model=settings.gemini_light_model if light else settings.gemini_model,
+            model=model,
             api_key=api_key,
             base_url=settings.gemini_base_url or None,
             timeout=settings.llm_timeout_seconds,
             temperature=TEMPERATURE,
             max_retries=1,
+            **gemini_thinking(model, settings.llm_thinking_budget),
         )
     if provider == "openai":
         from langchain_openai import ChatOpenAI  # on first use, as above
 
+        model = settings.openai_light_model if light else settings.openai_model
         return ChatOpenAI(
-            model=settings.openai_light_model if light else settings.openai_model,
+            model=model,
             api_key=SecretStr(api_key),
             base_url=settings.openai_base_url or None,
             timeout=settings.llm_timeout_seconds,
-            temperature=TEMPERATURE,
+            # reasoning models refuse any temperature but their own
+            temperature=None if is_openai_reasoning(model) else TEMPERATURE,
             max_retries=0,
             use_responses_api=False,
+            **openai_reasoning(model, settings.llm_thinking_budget),
         )
     raise ValueError(f"unknown LLM provider {provider!r}; expected one of {PROVIDERS}")
 

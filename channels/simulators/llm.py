@@ -183,7 +183,7 @@ class LLMSimulator(LoopbackServer):
             self.requests.append(body)
             self.request_times.append(time.time())
             self._arrived.notify_all()
-            if denied := self.check_key(request):
+            if denied := self.check_key(request) or self.refuse(model, body):
                 return denied
             step = self._next_step(body)
             default, delay = self.default, self.delay
@@ -211,7 +211,7 @@ class LLMSimulator(LoopbackServer):
     def _structured(self, model: str, request: Request, body: JSON, schema: JSON) -> Response:
         with self.lock:
             self.structured_requests.append(body)
-            if denied := self.check_key(request):
+            if denied := self.check_key(request) or self.refuse(model, body):
                 return denied
             failing = self.structured_failures > 0
             self.structured_failures -= 1 if failing else 0
@@ -245,6 +245,11 @@ class LLMSimulator(LoopbackServer):
 
     def check_key(self, request: Request) -> Response | None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def refuse(self, model: str, body: JSON) -> Response | None:
+        """The provider's 400 for a request this model does not take (a thinking setting out
+        of its range), None for a valid one."""
+        return None
 
     def error(self, status: int, message: str | None) -> Response:  # pragma: no cover
         raise NotImplementedError
