@@ -26,3 +26,6 @@ class TurnContext:
     # the merchant's media library as (key, kind, caption): what respond_with_media can send
     media_library: tuple[tuple[str, str, str], ...] = ()
     reply_max_chars: int = 700  # the length the prompt asks replies to keep within
+    # time.monotonic() after which no model is asked (TURN_DEADLINE_SECONDS from the turn's
+    # start); None: no deadline
+    deadline: float | None = None

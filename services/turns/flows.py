@@ -142,7 +142,12 @@ def has_pending(session: Session, conversation_id: int) -> bool:
 
 
 def turn_context(
-    session: Session, conversation_id: int, turn_id: int, attempt: int = 1
+    session: Session,
+    conversation_id: int,
+    turn_id: int,
+    attempt: int = 1,
+    *,
+    deadline: float | None = None,
 ) -> TurnContext:
     conversation, customer, phone = conversation_parties(session, conversation_id)
     merchant = session.get(Merchant, phone.merchant_id)
@@ -167,6 +172,7 @@ def turn_context(
         open_requests=tuple(r.summary for r in open_for_staff(session, staff.id)) if staff else (),
         media_library=tuple(library_summary(session, merchant.id)),
         reply_max_chars=get_settings().reply_max_chars or 4096,
+        deadline=deadline,
     )
 
 
@@ -180,8 +186,10 @@ def run_turn(
 
     `run_graph` returns the reply (None: nothing to send) and the graph's outcome."""
     started = time.monotonic()
+    limit = get_settings().turn_deadline_seconds
+    deadline = started + limit if limit > 0 else None
     with structlog.contextvars.bound_contextvars(conversation_id=conversation_id):
-        outcome = _run_turn(conversation_id, run_graph, presence)
+        outcome = _run_turn(conversation_id, run_graph, presence, deadline)
     TURNS.labels(outcome.status).observe(time.monotonic() - started)
     return outcome
 
@@ -190,6 +198,7 @@ def _run_turn(
     conversation_id: int,
     run_graph: Callable[[TurnContext], tuple[str | None, str]],
     presence: Callable[[TurnContext], AbstractContextManager[object]] | None,
+    deadline: float | None,
 ) -> TurnOutcome:
     with conversation_lock(conversation_id) as locked:
         if not locked:
@@ -203,7 +212,9 @@ def _run_turn(
                 turn_id = turn.id
             else:
                 turn_id = None
-                context = turn_context(session, conversation_id, turn.id, turn.attempts)
+                context = turn_context(
+                    session, conversation_id, turn.id, turn.attempts, deadline=deadline
+                )
                 burst = burst_size(session, turn.id)
         if turn_id is not None:
             return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")

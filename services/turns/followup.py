@@ -35,7 +35,7 @@ def follow_up_text(session: Session, conversation_id: int) -> str:
     if not last:
         return DEFAULT_TEXT
     try:
-        model = build_agent_model(get_settings())
+        model = build_agent_model(get_settings(), light=True)  # one sentence: the small model
         reply = invoke_agent_model(model, [SystemMessage(_INSTRUCTION), HumanMessage(last[:500])])
     except (LLMNotConfigured, LLMUnavailable) as exc:
         log.info("handoff.followup.default", reason=type(exc).__name__)

@@ -282,3 +282,31 @@ def test_a_markdown_reply_goes_out_in_whatsapp_formatting(merchant, fakes):
     assert sent["text"]["body"] == "*Size 42*\n\n- *Trail X*: details (https://shop.example/t_x)"
     (stored,) = messages_in_db(direction="out")
     assert stored.text == sent["text"]["body"]
+
+
+@pytest.fixture
+def short_turn_deadline(monkeypatch):
+    from settings import get_settings
+
+    monkeypatch.setenv("TURN_DEADLINE_SECONDS", "3")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_a_hanging_provider_gives_up_at_the_turn_deadline_with_the_holding_message(
+    merchant, fakes, short_turn_deadline
+):
+    fakes["gemini"].hang(6)
+    fakes["openai"].hang(6)
+    conversation_id = _store(merchant, "hello?")
+    outcome = runner.run(conversation_id)
+    assert outcome.status == "needs_human"
+    assert [s["text"]["body"] for s in fakes["graph"].sent] == [HOLDING_TEXT]
+    with session_scope() as session:
+        assert session.get(Conversation, conversation_id).needs_human
+    # Gemini's attempt was cut where the fallback's share begins, and nothing was retried
+    # (whether OpenAI's share was long enough to ask it depends on how fast the turn set up)
+    assert len(fakes["gemini"].requests) == 1
+    assert len(fakes["openai"].requests) <= 1

@@ -1,4 +1,5 @@
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -469,3 +470,61 @@ def test_the_openai_simulator_refuses_reasoning_settings_a_model_does_not_take(
         )  # fmt: skip
         with pytest.raises(openai.BadRequestError, match="Unsupported"):
             chat.invoke("hi")
+
+
+def test_a_deadline_already_passed_asks_no_provider(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    model = build_agent_model(make_settings(gemini, openai_fake))
+
+    with pytest.raises(LLMUnavailable, match="deadline passed"):
+        invoke_agent_model(model, [HumanMessage("hi")], deadline=time.monotonic())
+
+    assert gemini.requests == [] and openai_fake.requests == []
+
+
+def test_a_hanging_provider_is_cut_to_leave_the_fallback_its_share_of_the_deadline(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    """Gemini's attempt would wait 30 s for its own timeout and be retried; the deadline cuts
+    it where the fallback's share begins, and OpenAI answers in time."""
+    gemini.hang(5).reply("too late")
+    model = build_agent_model(make_settings(gemini, openai_fake, llm_timeout_seconds=30))
+
+    answer = invoke_agent_model(model, [HumanMessage("hi")], deadline=time.monotonic() + 3)
+
+    assert answer.text == "Echo: hi"
+    assert len(gemini.requests) == 1 and len(openai_fake.requests) == 1
+
+
+def test_when_every_provider_hangs_the_run_gives_up_at_the_deadline(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    gemini.hang(5)
+    openai_fake.hang(5)
+    model = build_agent_model(make_settings(gemini, openai_fake, llm_timeout_seconds=30))
+
+    with pytest.raises(LLMUnavailable, match="deadline passed"):
+        invoke_agent_model(model, [HumanMessage("hi")], deadline=time.monotonic() + 2)
+
+    assert len(gemini.requests) == 1 and len(openai_fake.requests) == 1
+
+
+def test_within_its_deadline_a_run_retries_and_falls_back_as_before(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    gemini.fail(503, times=3)
+    model = build_agent_model(make_settings(gemini, openai_fake))
+
+    answer = invoke_agent_model(model, [HumanMessage("hi")], deadline=time.monotonic() + 60)
+
+    assert answer.text == "Echo: hi"
+    assert len(gemini.requests) == 3 and len(openai_fake.requests) == 1
+
+
+def test_the_light_agent_model_asks_the_light_model(gemini: GeminiSimulator) -> None:
+    model = build_agent_model(make_settings(gemini), light=True)
+
+    answer = invoke_agent_model(model, [HumanMessage("hi")])
+
+    assert answer.response_metadata["model_name"] == "gemini-2.5-flash-lite"
