@@ -87,6 +87,7 @@ class LLMSimulator(LoopbackServer):
         self.delay = 0.0
         self.default: Callable[[JSON], str] = lambda request: echo(self, request)
         self.requests: list[JSON] = []
+        self.models: list[str] = []  # the model each `requests` entry asked for
         self.request_times: list[float] = []  # time.time() of each `requests` entry (benchmarks)
         self.structured: Callable[[JSON, JSON], JSON] = fill_schema
         self.structured_requests: list[JSON] = []
@@ -135,6 +136,7 @@ class LLMSimulator(LoopbackServer):
             self._script.clear()
             self._conditional.clear()
             self.requests.clear()
+            self.models.clear()
             self.request_times.clear()
             self.structured = fill_schema
             self.structured_requests.clear()
@@ -181,6 +183,7 @@ class LLMSimulator(LoopbackServer):
             return self._structured(model, request, body, schema)
         with self.lock:
             self.requests.append(body)
+            self.models.append(model)
             self.request_times.append(time.time())
             self._arrived.notify_all()
             if denied := self.check_key(request) or self.refuse(model, body):

@@ -35,13 +35,14 @@ def test_an_unclaimed_escalation_follows_up_once_and_is_announced_again(
 ):
     fakes["gemini"].call_tool("request_intervention", {"reason": "Wants a person"})
     fakes["gemini"].reply("A colleague will follow up.")
-    fakes["gemini"].reply("Gracias por esperar, un compañero le responderá pronto.")
+    fakes["gemini"].reply("Gracias por esperar, **un compañero** le responderá pronto.")
     post_webhook(
         client,
         text_message_payload(phone_number_id=merchant["phone_number_id"], text="quiero hablar"),
     )
     sent = fakes["graph"].wait_for_sent(2, timeout=30)
-    assert sent[1]["text"]["body"] == "Gracias por esperar, un compañero le responderá pronto."
+    assert sent[1]["text"]["body"] == "Gracias por esperar, *un compañero* le responderá pronto."
+    assert fakes["gemini"].models[-1] == "gemini-2.5-flash-lite"  # one sentence: the light model
     announced = fakes["events"].wait_for("needs_human", count=3, timeout=30)
     assert announced[0].get("reannounced") is None and announced[-1]["reannounced"] is True
     assert len(fakes["graph"].sent) == 2  # the customer is followed up once, not every time
