@@ -310,3 +310,30 @@ def test_a_hanging_provider_gives_up_at_the_turn_deadline_with_the_holding_messa
     # (whether OpenAI's share was long enough to ask it depends on how fast the turn set up)
     assert len(fakes["gemini"].requests) == 1
     assert len(fakes["openai"].requests) <= 1
+
+
+def _replies_over_budget() -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from observability.metrics import exposition
+
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition().decode())
+        for sample in family.samples
+        if sample.name == "switchboard_replies_over_budget_total"
+        and sample.labels.get("role") == "customer"
+    )
+
+
+def test_a_reply_over_the_budget_is_counted_and_sent_whole(merchant, fakes):
+    before = _replies_over_budget()
+    long_answer = "Our return policy in detail. " * 40  # about 1,200 characters
+    fakes["gemini"].reply(long_answer).reply("Yes, we do.")
+    first = _store(merchant, "how do returns work?")
+    assert runner.run(first).status == "replied"
+    _store(merchant, "and exchanges?")
+    assert runner.run(first).status == "replied"
+    bodies = [s["text"]["body"] for s in fakes["graph"].sent]
+    assert bodies == [long_answer.strip(), "Yes, we do."]  # one message, not cut
+    assert _replies_over_budget() == before + 1
