@@ -7,7 +7,9 @@ the reply text (an echo of the last user turn). Structured-output requests (a JS
 in the request, as `with_structured_output` sends) never touch that queue: they go to
 `structured(request, schema)`, which returns the object (by default, every required string
 property filled in), and are kept apart in `structured_requests`. Token counts are deterministic
-estimates (characters / 4) so benchmarks can compare prompt sizes.
+estimates (characters / 4) so benchmarks can compare prompt sizes. A request the model
+would refuse (a thinking or reasoning setting outside its range, a temperature a reasoning
+model does not take) gets the provider's 400, as the real API answers it.
 """
 
 from __future__ import annotations
