@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     llm_provider: LLMProvider = "gemini"
     llm_fallback_provider: LLMProvider | None = None
     llm_max_retries: int = 2
-    llm_timeout_seconds: float = 60.0
+    llm_timeout_seconds: float = 20.0  # one attempt; within a turn, never past its deadline
+    # thinking tokens a model may spend before answering: -1 each model's default, 0 as
+    # little as it allows (Gemini 2.5/3 levels and OpenAI reasoning efforts: graph.thinking)
+    llm_thinking_budget: int = 0
     # /health asks each provider for its model at most this often (no generation, no tokens)
     llm_check_seconds: float = 300.0
     google_api_key: SecretStr | None = None
@@ -95,7 +98,13 @@ class Settings(BaseSettings):
     # a turn still running after this is cut: a person is flagged, the customer told once
     task_soft_time_limit_seconds: float = 600.0
     task_time_limit_seconds: float = 660.0  # then the worker process is killed
+    # a turn asks no model after this long from its start (retries and the fallback
+    # included): it fails over to a person with the holding message (0: no deadline)
+    turn_deadline_seconds: float = 45.0
     context_max_tokens: int = 6000
+    # the prompt asks for replies within this many characters (unless the customer asks for
+    # detail); longer ones are counted and logged, and sent whole (0: no budget)
+    reply_max_chars: int = 700
     history_max_messages: int = 200
 
     # Webhook

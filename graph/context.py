@@ -31,3 +31,7 @@ class TurnContext:
     timezone: str = "UTC"
     local_time: str = ""
     opening_hours: str = ""
+    reply_max_chars: int = 700  # the length the prompt asks replies to keep within
+    # time.monotonic() after which no model is asked (TURN_DEADLINE_SECONDS from the turn's
+    # start); None: no deadline
+    deadline: float | None = None

@@ -20,11 +20,12 @@ from langchain_core.exceptions import ModelError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, ensure_config
 from langchain_core.runnables.retry import ExponentialJitterParams
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, SecretStr
 
+from graph.thinking import gemini_thinking, is_openai_reasoning, openai_reasoning
 from observability.metrics import LLM_CALLS, LLM_ERRORS, LLM_LATENCY, LLM_TOKENS
 from settings import Settings
 
@@ -88,6 +89,11 @@ class EmptyReply(RuntimeError):
     """
 
 
+class DeadlinePassed(RuntimeError):
+    """Too little of the run's time was left to ask a provider (again): the run fails over
+    like any provider failure."""
+
+
 class LLMUnavailable(RuntimeError):
     """Every configured provider failed after its retries.
 
@@ -121,26 +127,31 @@ def make_chat_model(provider: str, settings: Settings, *, light: bool = False) -
         # deployment usually runs one of them
         from langchain_google_genai import ChatGoogleGenerativeAI
 
+        model = settings.gemini_light_model if light else settings.gemini_model
         # max_retries=1 means one attempt: google-genai reads 0 as "its default" (5).
         return ChatGoogleGenerativeAI(
-            model=settings.gemini_light_model if light else settings.gemini_model,
+            model=model,
             api_key=api_key,
             base_url=settings.gemini_base_url or None,
             timeout=settings.llm_timeout_seconds,
             temperature=TEMPERATURE,
             max_retries=1,
+            **gemini_thinking(model, settings.llm_thinking_budget),
         )
     if provider == "openai":
         from langchain_openai import ChatOpenAI  # on first use, as above
 
+        model = settings.openai_light_model if light else settings.openai_model
         return ChatOpenAI(
-            model=settings.openai_light_model if light else settings.openai_model,
+            model=model,
             api_key=SecretStr(api_key),
             base_url=settings.openai_base_url or None,
             timeout=settings.llm_timeout_seconds,
-            temperature=TEMPERATURE,
+            # reasoning models refuse any temperature but their own
+            temperature=None if is_openai_reasoning(model) else TEMPERATURE,
             max_retries=0,
             use_responses_api=False,
+            **openai_reasoning(model, settings.llm_thinking_budget),
         )
     raise ValueError(f"unknown LLM provider {provider!r}; expected one of {PROVIDERS}")
 
@@ -149,18 +160,22 @@ def build_agent_model(
     settings: Settings,
     tools: Sequence[BaseTool] = (),
     *,
+    light: bool = False,
     retry_wait: ExponentialJitterParams | None = None,
 ) -> Runnable[Sequence[BaseMessage], AIMessage]:
-    """The configured providers in order, each retried on transient errors only."""
+    """The configured providers in order, each retried on transient errors only, no attempt
+    starting after the deadline given to `invoke_agent_model`; `light`: their light models."""
     providers = configured_providers(settings)
     if not providers:
         raise LLMNotConfigured("set GOOGLE_API_KEY or OPENAI_API_KEY")
     wait = retry_wait if retry_wait is not None else RETRY_WAIT
     runnables: list[Runnable[Any, Any]] = []
-    for provider in providers:
-        model = make_chat_model(provider, settings)
+    for index, provider in enumerate(providers):
+        model = make_chat_model(provider, settings, light=light)
         bound: Runnable[Any, Any] = model.bind_tools(list(tools)) if tools else model
-        retried = bound.with_retry(
+        later = len(providers) - 1 - index
+        attempt = _within_deadline(bound, settings.llm_timeout_seconds, later)
+        retried = attempt.with_retry(
             retry_if_exception_type=is_transient,
             wait_exponential_jitter=True,
             exponential_jitter_params=wait,
@@ -176,6 +191,34 @@ def build_agent_model(
     primary, *fallbacks = runnables
     chain = primary.with_fallbacks(fallbacks) if fallbacks else primary
     return cast("Runnable[Sequence[BaseMessage], AIMessage]", chain)
+
+
+# A run's deadline travels in its config: the time.monotonic() after which no attempt runs,
+# and the seconds it had left when the run started.
+DEADLINE_KEY = "llm_deadline"
+BUDGET_KEY = "llm_budget"
+# An attempt is not started with less time than this left: it could only time out.
+MIN_ATTEMPT_SECONDS = 0.5
+
+
+def _within_deadline(model: Runnable[Any, Any], timeout: float, later: int) -> Runnable[Any, Any]:
+    """`model`, whose attempts end before the run's deadline, leaving each of the `later`
+    providers (the fallback) a share: one attempt's timeout, or an equal part of a shorter
+    budget. So a provider that hangs cannot use up the time of the one meant to replace it.
+    DeadlinePassed is not transient: nothing retries it; the next provider takes over."""
+
+    def attempt(messages: Sequence[BaseMessage], config: RunnableConfig) -> AIMessage:
+        configurable = config.get("configurable") or {}
+        deadline, budget = configurable.get(DEADLINE_KEY), configurable.get(BUDGET_KEY)
+        if deadline is None or budget is None:
+            return model.invoke(messages, config)
+        reserve = later * max(0.0, min(timeout, budget / (later + 1)))
+        left = deadline - reserve - time.monotonic()
+        if left < MIN_ATTEMPT_SECONDS:
+            raise DeadlinePassed(f"the turn's deadline passed for this provider ({left:.1f} s)")
+        return model.invoke(messages, config, timeout=min(timeout, left))
+
+    return RunnableLambda(attempt, name="within_deadline")
 
 
 # A prompt may end on a cue of ours rather than a person's words (graph.nodes.agent): an
@@ -236,12 +279,27 @@ def build_structured_model(
 
 
 def invoke_agent_model(
-    runnable: Runnable[Sequence[BaseMessage], AIMessage], messages: Sequence[BaseMessage]
+    runnable: Runnable[Sequence[BaseMessage], AIMessage],
+    messages: Sequence[BaseMessage],
+    *,
+    deadline: float | None = None,
 ) -> AIMessage:
-    """Invoke the agent model; any failure left after retries and fallbacks is LLMUnavailable."""
+    """Invoke the agent model; any failure left after retries and fallbacks is LLMUnavailable.
+    `deadline` (time.monotonic()): no attempt starts after it, none runs past it."""
+    config = METERED
+    if deadline is not None:  # keep the enclosing run's (the graph's) configurable
+        budget = deadline - time.monotonic()
+        configurable = {
+            **ensure_config().get("configurable", {}),
+            DEADLINE_KEY: deadline,
+            BUDGET_KEY: budget,
+        }
+        config = {**METERED, "configurable": configurable}
     try:
-        return runnable.invoke(list(messages), config=METERED)
+        return runnable.invoke(list(messages), config=config)
     except Exception as exc:
+        if deadline is not None and deadline - time.monotonic() < MIN_ATTEMPT_SECONDS:
+            raise LLMUnavailable(f"LLM unavailable: the turn's deadline passed ({exc})") from exc
         raise LLMUnavailable(f"LLM unavailable: {exc}") from exc
 
 

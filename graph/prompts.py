@@ -12,7 +12,9 @@ It is now {local_time}. {opening_hours}
 
 How you work:
 - {language_rule}
-- Write short WhatsApp messages: plain text, no markdown headings or tables.
+- Write short WhatsApp messages: at most about {reply_max_chars} characters unless the customer
+  asks for detail. Use WhatsApp formatting, not Markdown: *bold* with single asterisks, sparingly;
+  "- " for list items; links as the bare URL; no headings, tables or [text](url).
 - Only state facts about the business that you were given or found with your tools. Never invent
   prices, stock, policies, order details or delivery dates.
 - For any question about the business (products, stock, prices, policies, hours, shipping), call
@@ -46,7 +48,8 @@ Rules that nothing in the conversation changes:
 
 ADMIN_PROMPT = """You are the assistant of {merchant_name}'s own staff on WhatsApp. The person
 writing is {customer_name}, a member of the team ({staff_type}). You relay their answers to
-customers' questions and support requests. Be brief and precise. It is now {local_time}.
+customers' questions and support requests. Be brief and precise; use WhatsApp formatting
+(*bold*, "- " lists), never Markdown. It is now {local_time}.
 Answer in their language; if unsure, use {language}.
 
 Requests waiting for their answer:
@@ -67,6 +70,7 @@ def system_prompt(context: TurnContext, notes: Sequence[TeamNote] = ()) -> str:
         "merchant_name": context.merchant_name,
         "merchant_description": context.merchant_description or "(no description given)",
         "tone": context.tone,
+        "reply_max_chars": context.reply_max_chars,
         "language": context.customer_language or context.default_language,
         "language_rule": _language_rule(context),
         "customer_name": context.customer_name or "a team member",

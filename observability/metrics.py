@@ -44,6 +44,17 @@ TURNS = Histogram(
     ["outcome"],
     buckets=_SECONDS,
 )
+REPLY_CHARACTERS = Histogram(
+    "switchboard_reply_characters",
+    "Length of the AI's replies as sent (WhatsApp formatting), by role (customer, admin)",
+    ["role"],
+    buckets=(100, 200, 400, 700, 1000, 1500, 2500, 4096, 8192),
+)
+REPLIES_OVER_BUDGET = Counter(
+    "switchboard_replies_over_budget_total",
+    "AI replies longer than REPLY_MAX_CHARS, by role (customer, admin)",
+    ["role"],
+)
 LLM_CALLS = Counter(
     "switchboard_llm_calls_total",
     "LLM requests by provider, model and outcome (ok, error)",

@@ -7,7 +7,9 @@ the reply text (an echo of the last user turn). Structured-output requests (a JS
 in the request, as `with_structured_output` sends) never touch that queue: they go to
 `structured(request, schema)`, which returns the object (by default, every required string
 property filled in), and are kept apart in `structured_requests`. Token counts are deterministic
-estimates (characters / 4) so benchmarks can compare prompt sizes.
+estimates (characters / 4) so benchmarks can compare prompt sizes. A request the model
+would refuse (a thinking or reasoning setting outside its range, a temperature a reasoning
+model does not take) gets the provider's 400, as the real API answers it.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class LLMSimulator(LoopbackServer):
         self.delay = 0.0
         self.default: Callable[[JSON], str] = lambda request: echo(self, request)
         self.requests: list[JSON] = []
+        self.models: list[str] = []  # the model each `requests` entry asked for
         self.request_times: list[float] = []  # time.time() of each `requests` entry (benchmarks)
         self.structured: Callable[[JSON, JSON], JSON] = fill_schema
         self.structured_requests: list[JSON] = []
@@ -135,6 +138,7 @@ class LLMSimulator(LoopbackServer):
             self._script.clear()
             self._conditional.clear()
             self.requests.clear()
+            self.models.clear()
             self.request_times.clear()
             self.structured = fill_schema
             self.structured_requests.clear()
@@ -181,9 +185,10 @@ class LLMSimulator(LoopbackServer):
             return self._structured(model, request, body, schema)
         with self.lock:
             self.requests.append(body)
+            self.models.append(model)
             self.request_times.append(time.time())
             self._arrived.notify_all()
-            if denied := self.check_key(request):
+            if denied := self.check_key(request) or self.refuse(model, body):
                 return denied
             step = self._next_step(body)
             default, delay = self.default, self.delay
@@ -211,7 +216,7 @@ class LLMSimulator(LoopbackServer):
     def _structured(self, model: str, request: Request, body: JSON, schema: JSON) -> Response:
         with self.lock:
             self.structured_requests.append(body)
-            if denied := self.check_key(request):
+            if denied := self.check_key(request) or self.refuse(model, body):
                 return denied
             failing = self.structured_failures > 0
             self.structured_failures -= 1 if failing else 0
@@ -245,6 +250,11 @@ class LLMSimulator(LoopbackServer):
 
     def check_key(self, request: Request) -> Response | None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def refuse(self, model: str, body: JSON) -> Response | None:
+        """The provider's 400 for a request this model does not take (a thinking setting out
+        of its range), None for a valid one."""
+        return None
 
     def error(self, status: int, message: str | None) -> Response:  # pragma: no cover
         raise NotImplementedError

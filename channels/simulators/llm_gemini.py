@@ -34,6 +34,45 @@ GEMINI_PATH = re.compile(r"^/v1beta/models/(?P<model>[^/:]+):generateContent$")
 MODEL_PATH = re.compile(r"^/v1beta/models/(?P<model>[^/:]+)$")
 
 
+# Thinking as the API takes it: Gemini 2.5 budgets (lowest, highest, 0 turns it off) and
+# Gemini 3 levels; older models do not think and refuse a thinking config.
+THINKING_BUDGETS = {
+    "gemini-2.5-pro": (128, 32768, False),
+    "gemini-2.5-flash-lite": (512, 24576, True),
+    "gemini-2.5-flash": (1, 24576, True),
+}
+THINKING_LEVELS = {
+    "gemini-3-pro": {"low", "high"},
+    "gemini-3": {"minimal", "low", "medium", "high"},
+}
+
+
+def thinking_error(model: str, config: JSON) -> str | None:
+    """The API's complaint about a `thinkingConfig` for `model`, None when it takes it. Field
+    names come in either JSON spelling (google-genai sends snake_case)."""
+    budget = config.get("thinkingBudget", config.get("thinking_budget"))
+    level = config.get("thinkingLevel", config.get("thinking_level"))
+    if budget is not None and level is not None:
+        return "You can only set one of thinking budget and thinking level."
+    family = next((name for name in THINKING_BUDGETS if model.startswith(name)), None)
+    if level is not None:
+        levels = next((v for k, v in THINKING_LEVELS.items() if model.startswith(k)), None)
+        if levels is None:
+            return "Thinking level is not supported for this model."
+        if str(level).lower() not in levels:
+            return f"Thinking level {level} is not supported for this model."
+    elif budget is not None and family is not None:
+        lowest, highest, can_stop = THINKING_BUDGETS[family]
+        if budget not in (-1, 0 if can_stop else -1) and not lowest <= budget <= highest:
+            return (
+                f"The thinking budget {budget} is invalid. Please choose a value between "
+                f"{0 if can_stop else lowest} and {highest}."
+            )
+    elif budget is not None and not model.startswith("gemini-3"):
+        return "Thinking is not enabled for this model."
+    return None
+
+
 def _parts_text(parts: list[JSON]) -> str:
     return "\n".join(part["text"] for part in parts if "text" in part and not part.get("thought"))
 
@@ -107,6 +146,11 @@ class GeminiSimulator(LLMSimulator):
             return Response.json(payload, status=400)
         return None
 
+    def refuse(self, model: str, body: JSON) -> Response | None:
+        config = (body.get("generationConfig") or {}).get("thinkingConfig")
+        problem = thinking_error(model, config) if config else None
+        return self.error(400, problem) if problem else None
+
     def error(self, status: int, message: str | None) -> Response:
         text = message or GOOGLE_MESSAGE.get(status, "Internal error encountered.")
         payload = {
@@ -134,6 +178,19 @@ class GeminiSimulator(LLMSimulator):
                 "responseId": uuid.uuid4().hex[:22],
             }
         )
+
+    @staticmethod
+    def thinking(request: JSON) -> JSON | None:
+        """A request's thinking config as {"budget": int | None, "level": str | None}
+        (lower case), None without one."""
+        config = (request.get("generationConfig") or {}).get("thinkingConfig")
+        if config is None:
+            return None
+        level = config.get("thinkingLevel", config.get("thinking_level"))
+        return {
+            "budget": config.get("thinkingBudget", config.get("thinking_budget")),
+            "level": str(level).lower() if level is not None else None,
+        }
 
     def user_texts(self, request: JSON) -> list[str]:
         turns = [c for c in request.get("contents", []) if c.get("role", "user") == "user"]

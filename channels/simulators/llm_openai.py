@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -24,6 +25,20 @@ OPENAI_ERROR = {
     ),
     503: ("server_error", None, "The server is overloaded or not ready yet."),
 }
+
+
+REASONING_MODEL = re.compile(r"^(o\d|gpt-5(?!.*chat))")
+
+
+def reasoning_efforts(model: str) -> tuple[str, ...]:
+    """The `reasoning_effort` values a reasoning model takes (none for other models)."""
+    if not REASONING_MODEL.match(model):
+        return ()
+    if model.startswith("o"):
+        return ("low", "medium", "high")
+    if re.match(r"^gpt-5\.\d", model):
+        return ("none", "low", "medium", "high")
+    return ("minimal", "low", "medium", "high")
 
 
 def _content_text(content: Any) -> str:
@@ -98,6 +113,28 @@ class OpenAISimulator(LLMSimulator):
             )
         if auth[7:].strip() != self.api_key:
             return self.error(401, f"Incorrect API key provided: {auth[7:11]}****.")
+        return None
+
+    def refuse(self, model: str, body: JSON) -> Response | None:
+        """As OpenAI answers reasoning settings a model does not take, and a temperature
+        that a reasoning model does not."""
+        efforts = reasoning_efforts(model)
+        effort, temperature = body.get("reasoning_effort"), body.get("temperature")
+        if effort is not None and not efforts:
+            message = "Unsupported parameter: 'reasoning_effort' is not supported with this model."
+            return self.error(400, message, param="reasoning_effort", code="unsupported_parameter")
+        if effort is not None and effort not in efforts:
+            message = (
+                f"Unsupported value: 'reasoning_effort' does not support '{effort}' with this "
+                "model."
+            )
+            return self.error(400, message, param="reasoning_effort", code="unsupported_value")
+        if efforts and effort != "none" and temperature not in (None, 1):
+            message = (
+                f"Unsupported value: 'temperature' does not support {temperature} with this "
+                "model. Only the default (1) value is supported."
+            )
+            return self.error(400, message, param="temperature", code="unsupported_value")
         return None
 
     def error(self, status: int, message: str | None, **overrides: Any) -> Response:

@@ -64,7 +64,7 @@ def make_agent_node(
             model = model_for(ctx)
             if model is None:
                 raise LLMNotConfigured("no LLM provider has an API key")
-            reply = invoke_agent_model(model, prompt)
+            reply = invoke_agent_model(model, prompt, deadline=ctx.deadline)
         except (LLMNotConfigured, LLMUnavailable) as exc:
             log.warning("turn.llm.failed", error=type(exc).__name__)
             holding = services.escalate_after_failure(

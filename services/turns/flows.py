@@ -44,6 +44,7 @@ from services.merchants import merchant as merchants
 from services.merchants.hours import describe_opening, describe_time, local_now
 from services.notifications.notifications import open_for_staff, pending_questions
 from services.turns.input import inbound_of_turn
+from services.turns.reply import outgoing_reply
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -165,7 +166,12 @@ def clock() -> datetime:
 
 
 def turn_context(
-    session: Session, conversation_id: int, turn_id: int, attempt: int = 1
+    session: Session,
+    conversation_id: int,
+    turn_id: int,
+    attempt: int = 1,
+    *,
+    deadline: float | None = None,
 ) -> TurnContext:
     conversation, customer, phone = conversation_parties(session, conversation_id)
     merchant = session.get(Merchant, phone.merchant_id)
@@ -196,6 +202,8 @@ def turn_context(
         timezone=merchant.timezone,
         local_time=describe_time(merchant.timezone, now),
         opening_hours=describe_opening(merchant.opening_hours, merchant.timezone, now),
+        reply_max_chars=get_settings().reply_max_chars or 4096,
+        deadline=deadline,
     )
 
 
@@ -209,8 +217,10 @@ def run_turn(
 
     `run_graph` returns the reply (None: nothing to send) and the graph's outcome."""
     started = time.monotonic()
+    limit = get_settings().turn_deadline_seconds
+    deadline = started + limit if limit > 0 else None
     with structlog.contextvars.bound_contextvars(conversation_id=conversation_id):
-        outcome = _run_turn(conversation_id, run_graph, presence)
+        outcome = _run_turn(conversation_id, run_graph, presence, deadline)
     TURNS.labels(outcome.status).observe(time.monotonic() - started)
     return outcome
 
@@ -219,6 +229,7 @@ def _run_turn(
     conversation_id: int,
     run_graph: Callable[[TurnContext], tuple[str | None, str]],
     presence: Callable[[TurnContext], AbstractContextManager[object]] | None,
+    deadline: float | None,
 ) -> TurnOutcome:
     with conversation_lock(conversation_id) as locked:
         if not locked:
@@ -233,7 +244,9 @@ def _run_turn(
             else:
                 turn_id = None
                 learn_language(session, conversation_id, turn.id)
-                context = turn_context(session, conversation_id, turn.id, turn.attempts)
+                context = turn_context(
+                    session, conversation_id, turn.id, turn.attempts, deadline=deadline
+                )
                 burst = burst_size(session, turn.id)
         if turn_id is not None:
             return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")
@@ -242,6 +255,8 @@ def _run_turn(
                 BURST_MESSAGES.observe(burst)
             with presence(context) if presence else nullcontext():
                 reply, outcome = run_graph(context)
+            if outcome == TurnResult.REPLIED:  # the model's words, not a holding message
+                reply = outgoing_reply(reply, role=context.role)
             sent = _deliver(conversation_id, turn.id, reply)
             if reply and not sent:
                 outcome = TurnResult.UNSENT  # dropped by a takeover, or failed at the Graph API

@@ -6,6 +6,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.whatsapp_format import to_whatsapp
 from graph.llm import LLMNotConfigured, LLMUnavailable, build_agent_model, invoke_agent_model
 from observability.logs import get_logger
 from persistence.models import Direction, Message
@@ -38,9 +39,9 @@ def follow_up_text(session: Session, conversation_id: int) -> str:
     if not last:
         return DEFAULT_TEXT
     try:
-        model = build_agent_model(get_settings())
+        model = build_agent_model(get_settings(), light=True)  # one sentence: the small model
         reply = invoke_agent_model(model, [SystemMessage(_INSTRUCTION), HumanMessage(last[:500])])
     except (LLMNotConfigured, LLMUnavailable) as exc:
         log.info("handoff.followup.default", reason=type(exc).__name__)
         return DEFAULT_TEXT
-    return reply.text.strip() or DEFAULT_TEXT
+    return to_whatsapp(reply.text) or DEFAULT_TEXT

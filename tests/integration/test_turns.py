@@ -263,3 +263,68 @@ def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant,
         session.get(Conversation, conversation_id).reply_requested = True
     with session_scope() as session:
         assert turns.open_or_start_turn(session, conversation_id) is not None
+
+
+def test_a_markdown_reply_goes_out_in_whatsapp_formatting(merchant, fakes):
+    conversation_id = store_text(merchant, "do you have size 42?")
+    fakes["gemini"].reply("## Size 42\n\n* **Trail X**: [details](https://shop.example/t_x)")
+    assert runner.run(conversation_id).status == "replied"
+    (sent,) = fakes["graph"].sent
+    assert sent["text"]["body"] == "*Size 42*\n\n- *Trail X*: details (https://shop.example/t_x)"
+    (stored,) = messages_in_db(direction="out")
+    assert stored.text == sent["text"]["body"]
+
+
+@pytest.fixture
+def short_turn_deadline(monkeypatch):
+    from settings import get_settings
+
+    monkeypatch.setenv("TURN_DEADLINE_SECONDS", "3")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_a_hanging_provider_gives_up_at_the_turn_deadline_with_the_holding_message(
+    merchant, fakes, short_turn_deadline
+):
+    fakes["gemini"].hang(6)
+    fakes["openai"].hang(6)
+    conversation_id = store_text(merchant, "hello?")
+    outcome = runner.run(conversation_id)
+    assert outcome.status == "needs_human"
+    assert [s["text"]["body"] for s in fakes["graph"].sent] == [HOLDING_TEXT]
+    with session_scope() as session:
+        assert session.get(Conversation, conversation_id).needs_human
+    # Gemini's attempt was cut where the fallback's share begins, and nothing was retried
+    # (whether OpenAI's share was long enough to ask it depends on how fast the turn set up)
+    assert len(fakes["gemini"].requests) == 1
+    assert len(fakes["openai"].requests) <= 1
+
+
+def _replies_over_budget() -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from observability.metrics import exposition
+
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition().decode())
+        for sample in family.samples
+        if sample.name == "switchboard_replies_over_budget_total"
+        and sample.labels.get("role") == "customer"
+    )
+
+
+def test_a_reply_over_the_budget_is_counted_and_sent_whole(merchant, fakes):
+    before = _replies_over_budget()
+    long_answer = "Our return policy in detail. " * 40  # about 1,200 characters
+    fakes["gemini"].reply(long_answer).reply("Yes, we do.")
+    first = store_text(merchant, "how do returns work?")
+    assert runner.run(first).status == "replied"
+    store_text(merchant, "and exchanges?")
+    assert runner.run(first).status == "replied"
+    bodies = [s["text"]["body"] for s in fakes["graph"].sent]
+    assert bodies == [long_answer.strip(), "Yes, we do."]  # one message, not cut
+    assert _replies_over_budget() == before + 1

@@ -1,13 +1,16 @@
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 import respx
 from google.genai import errors as genai_errors
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
+from pydantic import BaseModel
 
 from channels.simulators.llm_gemini import GeminiSimulator
 from channels.simulators.llm_openai import OpenAISimulator
@@ -16,10 +19,12 @@ from graph.llm import (
     LLMNotConfigured,
     LLMUnavailable,
     build_agent_model,
+    build_structured_model,
     configured_providers,
     invoke_agent_model,
     usage_of,
 )
+from graph.thinking import gemini_thinking, openai_reasoning
 from settings import Settings
 
 
@@ -323,3 +328,203 @@ def test_nothing_uses_aiohttp(gemini: GeminiSimulator) -> None:
     ask(make_settings(gemini), HumanMessage("hi"))
 
     assert "aiohttp" not in sys.modules
+
+
+@pytest.mark.parametrize(
+    ("model", "budget", "expected"),
+    [
+        ("gemini-2.5-flash", 0, {"thinking_budget": 0}),
+        ("gemini-2.5-flash", 256, {"thinking_budget": 256}),
+        ("gemini-2.5-flash", 99_999, {"thinking_budget": 24576}),
+        ("gemini-2.5-flash-lite", 0, {"thinking_budget": 0}),
+        ("gemini-2.5-flash-lite", 100, {"thinking_budget": 512}),
+        ("gemini-2.5-pro", 0, {"thinking_budget": 128}),  # Pro cannot stop thinking
+        ("models/gemini-2.5-flash", 0, {"thinking_budget": 0}),
+        ("gemini-3-flash-preview", 0, {"thinking_level": "minimal"}),
+        ("gemini-3-flash-preview", 1024, {"thinking_level": "low"}),
+        ("gemini-3-flash-preview", 4096, {"thinking_level": "medium"}),
+        ("gemini-3-pro-preview", 0, {"thinking_level": "low"}),
+        ("gemini-3-pro-preview", 20_000, {"thinking_level": "high"}),
+        ("gemini-2.0-flash", 0, {}),  # does not think
+        ("gemini-flash-latest", 0, {}),  # an alias: which model it is, we cannot tell
+        ("gemini-2.5-flash", -1, {}),  # the model's own default
+    ],
+)
+def test_the_thinking_budget_is_fitted_to_each_gemini_model(
+    model: str, budget: int, expected: dict
+) -> None:
+    assert gemini_thinking(model, budget) == expected
+
+
+@pytest.mark.parametrize(
+    ("model", "budget", "expected"),
+    [
+        ("gpt-4.1-mini", 0, {}),
+        ("gpt-5-chat-latest", 0, {}),
+        ("gpt-5-mini", 0, {"reasoning_effort": "minimal"}),
+        ("gpt-5.1", 0, {"reasoning_effort": "none"}),
+        ("o4-mini", 0, {"reasoning_effort": "low"}),
+        ("o3", 4096, {"reasoning_effort": "medium"}),
+        ("gpt-5", 50_000, {"reasoning_effort": "high"}),
+        ("o4-mini", -1, {}),
+    ],
+)
+def test_the_thinking_budget_becomes_an_openai_reasoning_effort(
+    model: str, budget: int, expected: dict
+) -> None:
+    assert openai_reasoning(model, budget) == expected
+
+
+def test_the_default_thinking_budget_turns_gemini_flash_thinking_off(
+    gemini: GeminiSimulator,
+) -> None:
+    ask(make_settings(gemini), HumanMessage("hi"))
+
+    assert gemini.thinking(gemini.last_request) == {"budget": 0, "level": None}
+
+
+@pytest.mark.parametrize(
+    ("model", "thinking"),
+    [
+        ("gemini-2.5-pro", {"budget": 128, "level": None}),
+        ("gemini-3-flash-preview", {"budget": None, "level": "minimal"}),
+        ("gemini-3-pro-preview", {"budget": None, "level": "low"}),
+    ],
+)
+def test_each_gemini_model_gets_a_thinking_config_it_accepts(
+    gemini: GeminiSimulator, model: str, thinking: dict
+) -> None:
+    answer = ask(make_settings(gemini, gemini_model=model), HumanMessage("hi"))
+
+    assert answer.text == "Echo: hi"
+    assert gemini.thinking(gemini.last_request) == thinking
+
+
+def test_the_light_model_gets_its_own_thinking_floor(gemini: GeminiSimulator) -> None:
+    class Answer(BaseModel):
+        text: str
+
+    settings = make_settings(gemini, llm_thinking_budget=100)  # Flash-Lite thinks 512 or none
+    build_structured_model(settings, Answer).invoke([HumanMessage("hi")])
+
+    (request,) = gemini.structured_requests
+    assert gemini.thinking(request) == {"budget": 512, "level": None}
+
+
+def test_a_thinking_budget_of_minus_one_sends_no_thinking_config(gemini: GeminiSimulator) -> None:
+    ask(make_settings(gemini, llm_thinking_budget=-1), HumanMessage("hi"))
+
+    assert gemini.thinking(gemini.last_request) is None
+
+
+def test_the_gemini_simulator_refuses_thinking_a_model_does_not_take(
+    gemini: GeminiSimulator,
+) -> None:
+    from langchain_google_genai import ChatGoogleGenerativeAI
+
+    for model, kwargs in (
+        ("gemini-2.5-pro", {"thinking_budget": 0}),
+        ("gemini-2.0-flash", {"thinking_budget": 0}),
+        ("gemini-2.5-flash", {"thinking_level": "low"}),
+        ("gemini-3-pro-preview", {"thinking_level": "minimal"}),
+    ):
+        chat = ChatGoogleGenerativeAI(
+            model=model, api_key=gemini.api_key, base_url=gemini.base_url, max_retries=1, **kwargs
+        )
+        with pytest.raises(Exception, match="400"):
+            chat.invoke("hi")
+
+
+def test_an_openai_reasoning_model_gets_an_effort_and_no_temperature(
+    openai_fake: OpenAISimulator,
+) -> None:
+    settings = make_settings(openai=openai_fake, llm_provider="openai", openai_model="o4-mini")
+
+    answer = ask(settings, HumanMessage("hi"))
+
+    assert answer.text == "Echo: hi"
+    assert openai_fake.last_request["reasoning_effort"] == "low"
+    assert "temperature" not in openai_fake.last_request
+
+
+def test_an_openai_chat_model_gets_no_reasoning_effort(openai_fake: OpenAISimulator) -> None:
+    ask(make_settings(openai=openai_fake, llm_provider="openai"), HumanMessage("hi"))
+
+    assert "reasoning_effort" not in openai_fake.last_request
+    assert openai_fake.last_request["temperature"] == llm.TEMPERATURE
+
+
+def test_the_openai_simulator_refuses_reasoning_settings_a_model_does_not_take(
+    openai_fake: OpenAISimulator,
+) -> None:
+    from langchain_openai import ChatOpenAI
+
+    for model, kwargs in (
+        ("gpt-4.1-mini", {"reasoning_effort": "low"}),
+        ("o4-mini", {"temperature": 0.3}),
+        ("gpt-5.1", {"reasoning_effort": "minimal"}),
+    ):
+        chat = ChatOpenAI(
+            model=model, api_key=openai_fake.api_key, base_url=openai_fake.base_url,
+            max_retries=0, **kwargs,
+        )  # fmt: skip
+        with pytest.raises(openai.BadRequestError, match="Unsupported"):
+            chat.invoke("hi")
+
+
+def test_a_deadline_already_passed_asks_no_provider(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    model = build_agent_model(make_settings(gemini, openai_fake))
+
+    with pytest.raises(LLMUnavailable, match="deadline passed"):
+        invoke_agent_model(model, [HumanMessage("hi")], deadline=time.monotonic())
+
+    assert gemini.requests == [] and openai_fake.requests == []
+
+
+def test_a_hanging_provider_is_cut_to_leave_the_fallback_its_share_of_the_deadline(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    """Gemini's attempt would wait 30 s for its own timeout and be retried; the deadline cuts
+    it where the fallback's share begins, and OpenAI answers in time."""
+    gemini.hang(5).reply("too late")
+    model = build_agent_model(make_settings(gemini, openai_fake, llm_timeout_seconds=30))
+
+    answer = invoke_agent_model(model, [HumanMessage("hi")], deadline=time.monotonic() + 3)
+
+    assert answer.text == "Echo: hi"
+    assert len(gemini.requests) == 1 and len(openai_fake.requests) == 1
+
+
+def test_when_every_provider_hangs_the_run_gives_up_at_the_deadline(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    gemini.hang(5)
+    openai_fake.hang(5)
+    model = build_agent_model(make_settings(gemini, openai_fake, llm_timeout_seconds=30))
+
+    with pytest.raises(LLMUnavailable, match="deadline passed"):
+        invoke_agent_model(model, [HumanMessage("hi")], deadline=time.monotonic() + 2)
+
+    assert len(gemini.requests) == 1 and len(openai_fake.requests) == 1
+
+
+def test_within_its_deadline_a_run_retries_and_falls_back_as_before(
+    gemini: GeminiSimulator, openai_fake: OpenAISimulator
+) -> None:
+    gemini.fail(503, times=3)
+    model = build_agent_model(make_settings(gemini, openai_fake))
+
+    answer = invoke_agent_model(model, [HumanMessage("hi")], deadline=time.monotonic() + 60)
+
+    assert answer.text == "Echo: hi"
+    assert len(gemini.requests) == 3 and len(openai_fake.requests) == 1
+
+
+def test_the_light_agent_model_asks_the_light_model(gemini: GeminiSimulator) -> None:
+    model = build_agent_model(make_settings(gemini), light=True)
+
+    answer = invoke_agent_model(model, [HumanMessage("hi")])
+
+    assert answer.response_metadata["model_name"] == "gemini-2.5-flash-lite"
