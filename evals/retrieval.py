@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         for o in outcomes:
             print(f"{o.case.kind:15} {o.reciprocal_rank:4.2f} {o.case.query!r} -> "
                   f"{list(o.found)} (want {list(o.case.relevant)})")  # fmt: skip
-    _write(report, args.out, "evals-retrieval-latest" + ("-quick" if args.quick else ""))
+    stem = "evals-retrieval-latest" + ("-quick" if args.quick else "")
+    _write(report, args.out, stem + ("-untranslated" if mode == "off" else ""))
     return 0
 
 
