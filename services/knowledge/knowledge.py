@@ -38,8 +38,6 @@ _RANK_NORMALIZATION = 1 | 32  # divide by 1 + log(length), then scale to 0..1
 # A search whose best passage scores under this asks for a translation of the query.
 TRANSLATE_BELOW = 0.5
 
-__all__ = ["Passage", "search"]
-
 
 def create_document(
     session: Session,
