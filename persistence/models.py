@@ -420,7 +420,7 @@ class Document(Base):
 
 # Accents removed before a text becomes a search vector, and from queries too, so "envio",
 # "alergenios" and "reservacoes" find "envío", "alergénios" and "reservações". An IMMUTABLE
-# wrapper of the unaccent extension (migration 0005), usable by a generated column.
+# wrapper of the unaccent extension (migration 0007), usable by a generated column.
 UNACCENT_FUNCTION = "switchboard_unaccent"
 
 

@@ -103,7 +103,7 @@ LONG_POLICY = "\n\n".join(f"Section {n}. " + f"Rule {n} of the returns policy ap
                           for n in range(1, 5))  # fmt: skip
 
 
-def test_0005_cuts_published_documents_into_passages_and_builds_their_vocabulary(scratch):
+def test_0007_cuts_published_documents_into_passages_and_builds_their_vocabulary(scratch):
     url, engine = scratch
     command.upgrade(alembic_config(url), "0004")
     _insert(
@@ -115,7 +115,7 @@ def test_0005_cuts_published_documents_into_passages_and_builds_their_vocabulary
         "(4, 1, 'support_classification', 'returns', 'refunds', 'en', 'published'), "
         "(5, 1, 'general', 'Envíos', 'Enviamos en 48 horas.', 'es', 'published')",
     )  # fmt: skip
-    command.upgrade(alembic_config(url), "0005")
+    command.upgrade(alembic_config(url), "0007")
     chunks = _rows(engine, "SELECT document_id, count(*) FROM document_chunks "
                            "GROUP BY document_id ORDER BY document_id")  # fmt: skip
     assert chunks[0] == (1, 1) and chunks[1][0] == 2 and chunks[1][1] >= 4

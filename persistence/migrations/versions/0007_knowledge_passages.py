@@ -11,8 +11,8 @@ Existing published documents are cut into passages here with a copy of the chunk
 is today (`services/knowledge/chunking.py`): a migration must do the same thing whenever
 it runs, whatever the chunker becomes; the service re-cuts a document when it changes.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0004 (main has 0005 and 0006 by now: when merging, make this revise 0006)
 Create Date: 2026-11-30 15:00:00
 
 """
@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0004"  # "0006" once merged with main
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
