@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # small, cheap models for side jobs: localizing staff answers, routing support requests
     gemini_light_model: str = "gemini-2.5-flash-lite"
     openai_light_model: str = "gpt-4.1-mini"
+    # a knowledge search that finds nothing good asks the light model to translate the
+    # query into the documents' languages; it waits this long for the answer, then goes on
+    knowledge_translation_timeout_seconds: float = 4.0
 
     # Buffer and turns
     buffer_seconds: float = 15.0

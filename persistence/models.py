@@ -423,6 +423,62 @@ class Document(Base):
     )
 
 
+# Accents removed before a text becomes a search vector, and from queries too, so "envio",
+# "alergenios" and "reservacoes" find "envío", "alergénios" and "reservações". An IMMUTABLE
+# wrapper of the unaccent extension (migration 0007), usable by a generated column.
+UNACCENT_FUNCTION = "switchboard_unaccent"
+
+
+class DocumentChunk(Base):
+    """A passage of a published document, the unit that search ranks and returns.
+    Written by the knowledge service whenever its document changes (title and language
+    copied, for the generated vector)."""
+
+    __tablename__ = "document_chunks"
+    __table_args__ = (
+        UniqueConstraint("document_id", "position"),
+        Index("ix_document_chunks_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_document_chunks_merchant_id", "merchant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            f"setweight(to_tsvector({TS_CONFIG_FUNCTION}(language), "
+            f"{UNACCENT_FUNCTION}(title)), 'A') || "
+            f"setweight(to_tsvector({TS_CONFIG_FUNCTION}(language), "
+            f"{UNACCENT_FUNCTION}(content)), 'B')",
+            persisted=True,
+        ),
+        deferred=True,
+    )
+
+
+class KnowledgeTerm(Base):
+    """A word of a merchant's searchable documents (lowercase, unaccented): the vocabulary
+    a misspelt query word is corrected against (pg_trgm similarity)."""
+
+    __tablename__ = "knowledge_terms"
+    __table_args__ = (
+        Index(
+            "ix_knowledge_terms_term_trgm", "term", postgresql_using="gin",
+            postgresql_ops={"term": "gin_trgm_ops"},
+        ),
+    )  # fmt: skip
+
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class NotificationStatus(enum.StrEnum):
     REQUESTED = "requested"
     ANSWERED = "answered"

@@ -29,13 +29,17 @@ def search_knowledge_base(query: str, runtime: ToolRuntime[TurnContext]) -> str:
     Search before you answer any question about the business, its products or its
     policies, and before you escalate: answer only from what the search returns (with
     what you are told in the instructions). Each result reads "[doc <id>] <title>:
-    <passage>". If nothing relevant is found and the customer wrote in another language
-    than the business's, search once more with the key words in the business's language.
-    Not needed for greetings, thanks or small talk.
+    <passage>"; only passages that match the query well enough are returned, and a query
+    in another language than the documents is also searched in theirs. Search with the
+    key words of one question at a time. Not needed for greetings, thanks or small talk.
     """
     with session_scope() as session:
         passages = search(
-            session, merchant_id=runtime.context.merchant_id, query=query, limit=PASSAGES
+            session,
+            merchant_id=runtime.context.merchant_id,
+            query=query,
+            limit=PASSAGES,
+            translate=True,
         )
     return _found(passages) if passages else _nothing_found(query)
 
@@ -44,6 +48,7 @@ def _found(passages: list[Passage]) -> str:
     lines = [f"[doc {p.document_id}] {p.title}: {p.snippet}" for p in passages]
     lines.append(
         "Answer only from these passages. If they do not answer the question, do not guess: "
+        "if the question is vague, ask the customer what exactly they mean; if it is clear, "
         'call request_notification with notification_type "user_question_request".'
     )
     return "\n".join(lines)
@@ -51,7 +56,10 @@ def _found(passages: list[Passage]) -> str:
 
 def _nothing_found(query: str) -> str:
     return (
-        f"No document of the business matches {query!r}. Do not invent an answer. Call "
+        f"No document of the business matches {query!r}. Do not invent an answer. "
+        "If the customer's question is vague or could mean several things, ask them one short "
+        "question to make it clear, then search again with their answer. If you searched "
+        "with other key words too and it is a clear question the documents do not cover, call "
         'request_notification with notification_type "user_question_request" and context '
         '{"question": "<the customer\'s question, in their words>"}, then tell the customer '
         "that the team will get back to them here with the answer."

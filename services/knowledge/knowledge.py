@@ -1,25 +1,23 @@
 """The merchant's knowledge base: documents the AI searches before answering or escalating.
 
-Search is PostgreSQL full-text search over `documents.search_vector`, which is built with
-the text search configuration of each document's language (`switchboard_ts_config`). The
-query is parsed with the same configuration as each document, so a word is stemmed the same
-way on both sides ("mondays" finds "Monday", "envío" finds "envíos"), whatever the
-customer's language. A 'simple' (unstemmed) fallback query would add nothing: its lexeme
-can only be in a document's vector if that document's configuration keeps the word as it
-is, and then the query parsed with that configuration has the same lexeme.
+Documents are written here; customers' searches run over their passages (`search`): typo
+correction, accent-free full text in each document's language, a minimum score, and query
+translation by the light model when a search in the customer's words finds nothing good.
+The operators' document list still searches whole documents (`documents.search_vector`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from persistence.models import Document, DocumentStatus
 from services.errors import InvalidInput, NotFound
+from services.knowledge import translation
 from services.knowledge.personal_data import find_personal_data
+from services.knowledge.search import Passage, index_document, refresh_terms, search_passages
 from services.merchants.merchant import get_merchant
 
 GENERAL = "general"
@@ -36,23 +34,9 @@ CONTENT_MAX = 100_000
 CATEGORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 LANGUAGE_PATTERN = r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})?$"
 
-# Short passages are returned whole (an answered question is usually a sentence or two);
-# longer ones as a couple of fragments around the matched words.
-SNIPPET_WHOLE_CHARS = 600
-_HEADLINE_OPTIONS = (
-    'MaxFragments=2, MaxWords=25, MinWords=10, FragmentDelimiter=" … ", StartSel="", StopSel=""'
-)
 _RANK_NORMALIZATION = 1 | 32  # divide by 1 + log(length), then scale to 0..1
-_QUERY_MAX = 1000
-
-
-@dataclass(frozen=True)
-class Passage:
-    document_id: int
-    title: str
-    category: str
-    snippet: str
-    rank: float
+# A search whose best passage scores under this asks for a translation of the query.
+TRANSLATE_BELOW = 0.5
 
 
 def create_document(
@@ -81,6 +65,7 @@ def create_document(
     if status == DocumentStatus.PUBLISHED:
         _publish(document)
     session.flush()
+    _index(session, document)
     return document
 
 
@@ -119,6 +104,7 @@ def update_document(
     elif status == DocumentStatus.PUBLISHED or document.status == DocumentStatus.PUBLISHED:
         _publish(document)
     session.flush()
+    _index(session, document)
     return document
 
 
@@ -129,6 +115,7 @@ def publish_document(
     document = get_document(session, document_id, merchant_id)
     _publish(document)
     session.flush()
+    _index(session, document)
     return document
 
 
@@ -147,8 +134,20 @@ def _publish(document: Document) -> None:
 
 
 def delete_document(session: Session, document_id: int, merchant_id: int | None = None) -> None:
-    session.delete(get_document(session, document_id, merchant_id))
+    document = get_document(session, document_id, merchant_id)
+    session.delete(document)
     session.flush()
+    refresh_terms(session, document.merchant_id)
+
+
+def _index(session: Session, document: Document) -> None:
+    """Only published, customer-facing documents with content are cut into passages."""
+    searchable = (
+        document.status == DocumentStatus.PUBLISHED
+        and document.category not in INTERNAL_CATEGORIES
+        and bool(document.content)
+    )
+    index_document(session, document, searchable=searchable)
 
 
 def list_documents(
@@ -199,61 +198,44 @@ def classification_documents(session: Session, merchant_id: int) -> list[Documen
     return list(session.scalars(stmt))
 
 
-# The query becomes an OR of its lexemes, so a customer's whole question still finds a
-# document sharing only some of its words; cover density ranks those sharing more, and
-# title words (weight A) above content words (weight B). The query is parsed once per
-# configuration the merchant's documents use. Only published, non-internal documents with
-# content are found: drafts wait for a person.
-_SEARCH = text(f"""
-WITH configs AS (
-    SELECT cfg, replace(plainto_tsquery(cfg, :query)::text, ' & ', ' | ')::tsquery AS tsq
-    FROM (
-        SELECT DISTINCT switchboard_ts_config(language) AS cfg
-        FROM documents WHERE merchant_id = :merchant_id
-    ) AS used
-),
-best AS (
-    SELECT d.id, d.title, d.category, d.content, c.cfg, c.tsq,
-           ts_rank_cd(d.search_vector, c.tsq, {_RANK_NORMALIZATION}) AS rank
-    FROM documents AS d
-    JOIN configs AS c ON c.cfg = switchboard_ts_config(d.language)
-    WHERE d.merchant_id = :merchant_id
-      AND d.content <> ''
-      AND d.status = 'published'
-      AND d.category <> ALL(:internal)
-      AND d.search_vector @@ c.tsq
-    ORDER BY rank DESC, d.id DESC
-    LIMIT :limit
-)
-SELECT id, title, category, rank,
-       CASE WHEN length(content) <= {SNIPPET_WHOLE_CHARS} THEN content
-            ELSE ts_headline(cfg, content, tsq, '{_HEADLINE_OPTIONS}')
-       END AS snippet
-FROM best
-ORDER BY rank DESC, id DESC
-""")
+def search(
+    session: Session, *, merchant_id: int, query: str, limit: int = 3, translate: bool = False
+) -> list[Passage]:
+    """The merchant's customer-facing passages that best match `query`, best first, one per
+    document, none under the minimum score. With `translate`, a query that finds nothing
+    good is also searched in the languages of the merchant's documents (light model)."""
+    found = _search(session, merchant_id, query, limit)
+    if not translate or not query.strip() or (found and found[0].rank >= TRANSLATE_BELOW):
+        return found
+    languages = document_languages(session, merchant_id)
+    best = {p.document_id: p for p in found}
+    for translated in translation.translations(query, languages) if languages else []:
+        for passage in _search(session, merchant_id, translated, limit):
+            known = best.get(passage.document_id)
+            if known is None or passage.rank > known.rank:
+                best[passage.document_id] = passage
+    return sorted(best.values(), key=lambda p: (-p.rank, -p.document_id))[:limit]
 
 
-def search(session: Session, *, merchant_id: int, query: str, limit: int = 3) -> list[Passage]:
-    """The merchant's customer-facing passages that best match `query`, best first."""
-    if not query.strip() or limit < 1:
-        return []
-    params = {
-        "merchant_id": merchant_id,
-        "query": query[:_QUERY_MAX],
-        "internal": sorted(INTERNAL_CATEGORIES),
-        "limit": limit,
-    }
-    return [
-        Passage(
-            document_id=row.id,
-            title=row.title,
-            category=row.category,
-            snippet=" ".join(row.snippet.split()),
-            rank=float(row.rank),
+def _search(session: Session, merchant_id: int, query: str, limit: int) -> list[Passage]:
+    return search_passages(
+        session, merchant_id=merchant_id, query=query, limit=limit, internal=INTERNAL_CATEGORIES
+    )
+
+
+def document_languages(session: Session, merchant_id: int) -> list[str]:
+    """The languages of the merchant's customer-facing published documents."""
+    stmt = (
+        select(Document.language)
+        .where(
+            Document.merchant_id == merchant_id,
+            Document.status == DocumentStatus.PUBLISHED,
+            Document.category.not_in(INTERNAL_CATEGORIES),
         )
-        for row in session.execute(_SEARCH, params)
-    ]
+        .distinct()
+        .order_by(Document.language)
+    )
+    return list(session.scalars(stmt))
 
 
 def _title(title: str) -> str:

@@ -10,6 +10,7 @@ from persistence.db import session_scope
 from persistence.models import DocumentStatus
 from services.errors import NotFound
 from services.knowledge import knowledge
+from services.knowledge.chunking import CHUNK_CHARS
 from tests.conftest import ADMIN_TOKEN
 
 pytestmark = pytest.mark.integration
@@ -186,16 +187,18 @@ def test_search_matches_other_inflections_of_a_word(merchant):
         merchant["id"], "Envíos", "Hacemos envíos a toda España en 48 horas.", language="es"
     )
     assert [p.document_id for p in _search(merchant["id"], "are you open on mondays?")] == [hours]
-    found = _search(merchant["id"], "¿Cuánto tarda el envío a Canarias?")
+    found = _search(merchant["id"], "¿envío a Canarias?")
     assert [p.document_id for p in found] == [envios]
 
 
-def test_a_long_question_finds_a_document_sharing_only_some_words(merchant):
+def test_a_chatty_question_sharing_one_word_with_a_document_finds_nothing(merchant):
+    """The minimum score: one shared word among many is not an answer; the key words are."""
     returns = _add(merchant["id"], "Returns", "Unworn shoes can be returned within 30 days.")
     question = (
         "Hi! I bought sneakers last week for my son and they are too small, can I return them?"
     )
-    assert [p.document_id for p in _search(merchant["id"], question)] == [returns]
+    assert _search(merchant["id"], question) == []
+    assert [p.document_id for p in _search(merchant["id"], "return shoes")] == [returns]
 
 
 def test_internal_empty_and_draft_documents_are_never_returned(merchant):
@@ -277,7 +280,7 @@ def test_a_snippet_shows_the_matched_words_of_a_long_document(merchant):
     )
     (passage,) = _search(merchant["id"], "is there a warranty?")
     assert "two-year warranty" in passage.snippet
-    assert len(passage.snippet) < 600 and "\n" not in passage.snippet
+    assert len(passage.snippet) <= CHUNK_CHARS and "\n" not in passage.snippet
 
 
 def test_a_query_without_words_finds_nothing(merchant):
@@ -353,10 +356,14 @@ def test_the_tool_returns_passages_with_document_ids(merchant):
     assert "Always open" not in result
 
 
-def test_the_tool_says_to_ask_the_team_when_nothing_matches(merchant):
+def test_when_nothing_matches_the_tool_says_to_clarify_a_vague_question_or_ask_the_team(
+    merchant,
+):
     _add(merchant["id"], "Opening hours", HOURS)
     result = _run_tool(merchant["id"], "do you sell gift vouchers?")
     assert "No document" in result and "Do not invent" in result
+    assert "vague" in result and "ask them one short question" in result
+    assert "clear question the documents do not cover" in result
     assert "request_notification" in result and "user_question_request" in result
     assert '"question"' in result
 

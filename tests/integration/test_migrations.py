@@ -130,3 +130,34 @@ def test_0006_lets_a_turn_ask_two_questions_and_back(scratch):
     )  # fmt: skip
     command.downgrade(alembic_config(url), "0005")
     assert _rows(engine, "SELECT id, turn_id FROM notifications ORDER BY id") == [(1, 1), (2, None)]
+
+
+LONG_POLICY = "\n\n".join(f"Section {n}. " + f"Rule {n} of the returns policy applies. " * 12
+                          for n in range(1, 5))  # fmt: skip
+
+
+def test_0007_cuts_published_documents_into_passages_and_builds_their_vocabulary(scratch):
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0006")
+    _insert(
+        engine, MERCHANT,
+        "INSERT INTO documents (id, merchant_id, category, title, content, language, status) "
+        "VALUES (1, 1, 'general', 'Opening hours', 'Mon-Fri 9-18', 'en', 'published'), "
+        f"(2, 1, 'policy', 'Returns', '{LONG_POLICY}', 'en', 'published'), "
+        "(3, 1, 'user_question', 'Gift wrap?', 'Yes, for 2 euros.', 'en', 'draft'), "
+        "(4, 1, 'support_classification', 'returns', 'refunds', 'en', 'published'), "
+        "(5, 1, 'general', 'Envíos', 'Enviamos en 48 horas.', 'es', 'published')",
+    )  # fmt: skip
+    command.upgrade(alembic_config(url), "0007")
+    chunks = _rows(engine, "SELECT document_id, count(*) FROM document_chunks "
+                           "GROUP BY document_id ORDER BY document_id")  # fmt: skip
+    assert chunks[0] == (1, 1) and chunks[1][0] == 2 and chunks[1][1] >= 4
+    assert [document for document, _ in chunks] == [1, 2, 5]  # no draft, nothing internal
+    terms = {term for (term,) in _rows(engine, "SELECT term FROM knowledge_terms")}
+    assert {"opening", "returns", "envios", "horas"} <= terms and "refunds" not in terms
+    accentless = "SELECT document_id FROM document_chunks WHERE search_vector @@ " \
+                 "plainto_tsquery('spanish', 'envio')"  # fmt: skip
+    (found,) = _rows(engine, accentless)
+    assert found == (5,)  # accents removed
+    command.downgrade(alembic_config(url), "0006")
+    assert _rows(engine, "SELECT to_regclass('document_chunks')") == [(None,)]
