@@ -30,7 +30,11 @@ LANGUAGES = (
     "da", "no", "fi", "he", "fa", "sw",
 )  # fmt: skip
 MIN_LETTERS = 12
+# Short texts are told less reliably ("a poisonous question" scores 0.89 for French): a
+# text under LONG_LETTERS must be told with near certainty to differ from the prior.
+LONG_LETTERS = 30
 MIN_CONFIDENCE = 0.8
+MIN_CONFIDENCE_SHORT = 0.95
 
 
 @cache
@@ -42,18 +46,26 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
-def detect_language(text: str) -> str | None:
-    """The ISO 639-1 code of `text`'s language, or None when it is too short to tell."""
+def detect_language(text: str, prior: str | None = None) -> str | None:
+    """The ISO 639-1 code of `text`'s language, or None when it is too short to tell.
+    `prior` (the language expected) needs no more than a plain majority to be confirmed."""
     letters = sum(char.isalpha() for char in text)
     if letters < MIN_LETTERS or len(text.split()) < 2:
         return None
     language, confidence = _identifier().classify(text)
-    return str(language) if confidence >= MIN_CONFIDENCE else None
+    needed = MIN_CONFIDENCE if letters >= LONG_LETTERS else MIN_CONFIDENCE_SHORT
+    if language == prior:
+        needed = 0.5
+    return str(language) if confidence >= needed else None
 
 
-def remember_language(session: Session, customer: Customer, texts: Iterable[str]) -> None:
-    """Set the customer's language from what they just wrote, if it tells."""
-    detected = detect_language("\n".join(text for text in texts if text))
+def remember_language(
+    session: Session, customer: Customer, texts: Iterable[str], *, default: str
+) -> None:
+    """Set the customer's language from what they just wrote, if it tells; their language
+    so far (else the merchant's `default`) is what is expected."""
+    text = "\n".join(text for text in texts if text)
+    detected = detect_language(text, prior=customer.language or default)
     if detected and detected != customer.language:
         log.info("customer.language", customer_id=customer.id, language=detected,
                  previous=customer.language)  # fmt: skip

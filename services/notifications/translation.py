@@ -26,7 +26,7 @@ class Translation(BaseModel):
 
 def needs_translation(text: str, customer_language: str | None, staff_language: str) -> bool:
     """Whether the request is written in another language than the staff's."""
-    written = detect_language(text) or customer_language
+    written = detect_language(text, prior=customer_language) or customer_language
     return written is not None and _base(written) != _base(staff_language)
 
 

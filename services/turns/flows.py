@@ -268,9 +268,11 @@ def _run_turn(
 
 def learn_language(session: Session, conversation_id: int, turn_id: int) -> None:
     """What the customer wrote (or said, in a voice note) in this turn may tell their language."""
-    _, customer, _ = conversation_parties(session, conversation_id)
+    _, customer, phone = conversation_parties(session, conversation_id)
+    merchant = session.get(Merchant, phone.merchant_id)
+    assert merchant is not None
     texts = [m.transcript or m.text or "" for m in inbound_of_turn(session, turn_id)]
-    remember_language(session, customer, texts)
+    remember_language(session, customer, texts, default=merchant.default_language)
 
 
 def burst_size(session: Session, turn_id: int) -> int:

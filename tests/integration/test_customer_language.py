@@ -20,16 +20,21 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize(
-    ("text", "language"),
+    ("text", "prior", "language"),
     [
-        ("Hola, ¿tienen zapatillas de trail en talla 42?", "es"),
-        ("Olá, vocês entregam em Lisboa amanhã?", "pt"),
-        ("Do you ship to Canada?", "en"),
-        ("ok", None), ("👍👍", None), ("gracias!", None), ("Nike Pegasus 41", None),
+        ("Hola, ¿tienen zapatillas de trail en talla 42?", None, "es"),
+        ("Olá, vocês entregam em Lisboa amanhã?", "es", "pt"),
+        ("Do you ship to Canada?", "en", "en"),  # short, but what was expected
+        ("Do you ship to Canada?", None, None),  # short, and 0.93 is not sure enough
+        ("a poisonous question", "en", None),  # short: French at 0.89 is not sure enough
+        ("ok", "es", None), ("👍👍", None, None), ("gracias!", "es", None),
+        ("Nike Pegasus 41", "en", None),
     ],
 )  # fmt: skip
-def test_only_text_long_enough_to_tell_sets_a_language(text: str, language: str | None) -> None:
-    assert detect_language(text) == language
+def test_only_text_long_enough_to_tell_sets_a_language(
+    text: str, prior: str | None, language: str | None
+) -> None:
+    assert detect_language(text, prior=prior) == language
 
 
 def _language() -> str | None:
@@ -64,6 +69,7 @@ def test_fixed_texts_fall_back_to_english():
 def _ask_alice(merchant: dict, question: str) -> int:
     """The customer asked `question`; the request to Alice, the admin, waits for dispatch."""
     conversation_id = store_text(merchant, question)
+    runner.run(conversation_id)  # the customer's language is learned from their words
     with session_scope() as session:
         add_merchant_user(session, merchant_id=merchant["id"], name="Alice", wa_id="1001")
         return open_notification(
@@ -74,15 +80,16 @@ def _ask_alice(merchant: dict, question: str) -> int:
 
 def test_staff_read_a_foreign_question_with_its_translation(merchant, fakes):
     fakes["gemini"].structured = lambda request, schema: {"translation": "Do you ship to Canada?"}
-    notification_id = _ask_alice(merchant, "¿Hacen envíos a Canadá?")
+    notification_id = _ask_alice(merchant, "¿Hacen envíos a Canadá desde Madrid, por favor?")
 
     (sent_id,) = dispatch(notification_id)
 
     with session_scope() as session:
         template = session.get(Message, sent_id).raw["template"]
         note = session.scalars(select(Message.text).where(Message.direction == "note")).one()
-    assert "¿Hacen envíos a Canadá? (translated: Do you ship to Canada?)" in template["parameters"]
-    assert '"¿Hacen envíos a Canadá?" (translated: "Do you ship to Canada?")' in note
+    asked = "¿Hacen envíos a Canadá desde Madrid, por favor?"
+    assert f"{asked} (translated: Do you ship to Canada?)" in template["parameters"]
+    assert f'"{asked}" (translated: "Do you ship to Canada?")' in note
     (request,) = fakes["gemini"].structured_requests
     assert "'en'" in str(request)  # into the merchant's language
 
