@@ -1,7 +1,7 @@
 """What the graph asks of the rest of Switchboard, and nothing more.
 
 The graph decides; the services own the records. A worker hands `build_graph` an object with
-these three abilities (services.turns.graph_services), so the graph imports no service and a
+these abilities (services.turns.graph_services), so the graph imports no service and a
 test can hand it its own.
 """
 
@@ -38,4 +38,9 @@ class TurnServices(Protocol):
 
     def escalate_after_failure(self, conversation_id: int, reason: str) -> str | None:
         """The AI cannot answer: flag a person; the holding text to send, if any."""
+        ...
+
+    def summarise(self, previous: str, lines: list[str]) -> str | None:
+        """The conversation's running summary updated with these older lines ("Customer:
+        ...", "You: ..."); None when no model could write it (the old one stays)."""
         ...

@@ -33,6 +33,10 @@ class ConversationState(TypedDict, total=False):
     team_notes: list[TeamNote]
     # this turn brought new notes and no customer message (a staff answer to relay)
     notes_only: bool
+    # what the summary says of the first `summarised` messages, which may be out of the
+    # prompt by now (graph.nodes.memory)
+    summary: str
+    summarised: int
     # the reply this turn produced (None: nothing to send), and why
     reply: str | None
     # when the AI failed: what to tell the customer instead (once per escalation), or None

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from graph.context import TurnContext
 from persistence.db import session_scope
-from services.knowledge.knowledge import Passage, search
+from services.knowledge.knowledge import search
 
 PASSAGES = 3
 
@@ -21,8 +21,8 @@ class SearchArgs(BaseModel):
     )
 
 
-@tool("search_knowledge_base", args_schema=SearchArgs)
-def search_knowledge_base(query: str, runtime: ToolRuntime[TurnContext]) -> str:
+@tool("search_knowledge_base", args_schema=SearchArgs, response_format="content_and_artifact")
+def search_knowledge_base(query: str, runtime: ToolRuntime[TurnContext]) -> tuple[str, str]:
     """Search the business's own documents: FAQs, policies, prices, opening hours,
     shipping, products, and general facts the team has reviewed and published.
 
@@ -41,17 +41,19 @@ def search_knowledge_base(query: str, runtime: ToolRuntime[TurnContext]) -> str:
             limit=PASSAGES,
             translate=True,
         )
-    return _found(passages) if passages else _nothing_found(query)
+    # the artifact is what the conversation keeps once the turn is over: the findings,
+    # without the instructions that were for this turn only (graph.nodes.agent)
+    if not passages:
+        return _nothing_found(query), f"No document of the business matched {query!r}."
+    found = "\n".join(f"[doc {p.document_id}] {p.title}: {p.snippet}" for p in passages)
+    return f"{found}\n{_ANSWER_FROM_PASSAGES}", found
 
 
-def _found(passages: list[Passage]) -> str:
-    lines = [f"[doc {p.document_id}] {p.title}: {p.snippet}" for p in passages]
-    lines.append(
-        "Answer only from these passages. If they do not answer the question, do not guess: "
-        "if the question is vague, ask the customer what exactly they mean; if it is clear, "
-        'call request_notification with notification_type "user_question_request".'
-    )
-    return "\n".join(lines)
+_ANSWER_FROM_PASSAGES = (
+    "Answer only from these passages. If they do not answer the question, do not guess: "
+    "if the question is vague, ask the customer what exactly they mean; if it is clear, "
+    'call request_notification with notification_type "user_question_request".'
+)
 
 
 def _nothing_found(query: str) -> str:

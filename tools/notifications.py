@@ -44,10 +44,13 @@ class RequestNotificationArgs(BaseModel):
     context: NotificationContext = Field(description='For user_question_request: {"question": ...}')
 
 
-@tool("request_notification", args_schema=RequestNotificationArgs)
+@tool(
+    "request_notification", args_schema=RequestNotificationArgs,
+    response_format="content_and_artifact",
+)  # fmt: skip
 def request_notification(
     notification_type: str, context: Any, runtime: ToolRuntime[TurnContext]
-) -> str:
+) -> tuple[str, str]:
     """Ask the business's team a question you cannot answer.
 
     Use it only after search_knowledge_base found nothing that answers the customer's
@@ -67,17 +70,16 @@ def request_notification(
             )  # fmt: skip
             notification_id, asked_before = notification.id, notification.turn_id != ctx.turn_id
     except DomainError as exc:
-        return f"Error: {exc.message}"
+        return f"Error: {exc.message}", f"Error: {exc.message}"
+    # the artifact is what the conversation keeps after this turn (graph.nodes.agent)
     if asked_before:
         return (
             "This question is already with the team and still waiting for their answer; it "
             "was not sent again. Tell the customer it is with the team and that the answer "
             "will come here."
-        )
-    return (
-        f"The team has been asked ({notifications.ref(notification_id)}). Their answer will "
-        "reach the customer in this chat."
-    )
+        ), "The question was already with the team."
+    asked = f"The team has been asked ({notifications.ref(notification_id)})."
+    return f"{asked} Their answer will reach the customer in this chat.", asked
 
 
 class AnswerNotificationArgs(BaseModel):

@@ -21,6 +21,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.llm import CUE_ID_PREFIX, LLMNotConfigured, LLMUnavailable, invoke_agent_model
+from graph.nodes.memory import remember, settled
 from graph.ports import TurnServices
 from graph.prompts import system_prompt
 from graph.state import ConversationState, RuntimeNode
@@ -55,11 +56,14 @@ def make_agent_node(
 ) -> RuntimeNode:
     def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
         ctx = runtime.context
-        history = budgeted_history(state.get("messages", []), max_tokens)
+        messages = state.get("messages", [])
+        history = budgeted_history(messages, max_tokens)
+        memory = remember(state, len(messages) - len(history), ctx.role, services)
+        summary = memory.get("summary", state.get("summary", ""))
         media = with_turn_media(history, ctx.turn_id, services)
         notes = state.get("team_notes", [])
         cue = _notes_cue(ctx) if state.get("notes_only") and _ends_on_us(media) else []
-        prompt = [SystemMessage(system_prompt(ctx, notes)), *media, *cue]
+        prompt = [SystemMessage(system_prompt(ctx, notes, summary)), *media, *cue]
         try:
             model = model_for(ctx)
             if model is None:
@@ -70,8 +74,8 @@ def make_agent_node(
             holding = services.escalate_after_failure(
                 ctx.conversation_id, f"The AI could not answer: {exc}"
             )
-            return {"reply": None, "holding": holding, "outcome": "needs_human"}
-        return {"messages": [reply], "reply": "", "outcome": "replied"}
+            return {"reply": None, "holding": holding, "outcome": "needs_human", **memory}
+        return {"messages": [reply], "reply": "", "outcome": "replied", **memory}
 
     return agent
 
@@ -137,21 +141,24 @@ def make_finish_node(history_max_messages: int) -> RuntimeNode:
         outcome = (
             state.get("outcome", "no_reply") if failed else ("replied" if reply else "no_reply")
         )
+        cut = _overflow(messages, history_max_messages)
         return {
             "reply": reply or None,
             "holding": None,
             "outcome": outcome,
-            "messages": _overflow(messages, history_max_messages),
+            "messages": [*settled(messages), *(RemoveMessage(id=m.id) for m in cut if m.id)],
+            "summarised": max(0, state.get("summarised", 0) - len(cut)),
         }
 
     return finish
 
 
-def _overflow(messages: list[AnyMessage], keep: int) -> list[RemoveMessage]:
-    """Forget the oldest messages beyond `keep` (the database keeps the full record)."""
+def _overflow(messages: list[AnyMessage], keep: int) -> list[AnyMessage]:
+    """The oldest messages beyond `keep`, to forget (the database keeps the full record;
+    the summary, what they said)."""
     if len(messages) <= keep:
         return []
     cut = len(messages) - keep
     while cut < len(messages) and messages[cut].type != "human":
         cut += 1  # never start the kept history on a tool result or an AI message
-    return [RemoveMessage(id=m.id) for m in messages[:cut] if m.id]
+    return messages[:cut]

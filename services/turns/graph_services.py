@@ -9,6 +9,7 @@ from persistence.db import session_scope
 from services.handoff import handoff
 from services.media.understanding import content_blocks
 from services.notifications.notifications import ref, replied_requests
+from services.turns import memory
 from services.turns.input import inbound_of_turn, notes_since, written_before
 
 
@@ -30,3 +31,6 @@ class GraphServices:
     def escalate_after_failure(self, conversation_id: int, reason: str) -> str | None:
         with session_scope() as session:
             return handoff.escalate_after_failure(session, conversation_id, reason)
+
+    def summarise(self, previous: str, lines: list[str]) -> str | None:
+        return memory.summarise(previous, lines)

@@ -330,7 +330,8 @@ def test_a_language_that_is_not_a_code_falls_back_to_the_merchants(merchant):
 # --- the tool --------------------------------------------------------------------------
 
 
-def _run_tool(merchant_id: int, query: str) -> str:
+def _run_tool(merchant_id: int, query: str) -> tuple[str, str]:
+    """What the model reads this turn, and what the conversation keeps afterwards."""
     from langgraph.prebuilt import ToolRuntime
 
     from graph.context import TurnContext
@@ -351,16 +352,18 @@ def _run_tool(merchant_id: int, query: str) -> str:
 def test_the_tool_returns_passages_with_document_ids(merchant):
     hours = _add(merchant["id"], "Opening hours", HOURS)
     _add(_other_merchant(), "Opening hours", "Always open.")
-    result = _run_tool(merchant["id"], "when are you open on saturday?")
+    result, kept = _run_tool(merchant["id"], "when are you open on saturday?")
     assert result.splitlines()[0] == f"[doc {hours}] Opening hours: {HOURS}"
     assert "Always open" not in result
+    assert kept == f"[doc {hours}] Opening hours: {HOURS}"  # the findings, no instructions
 
 
 def test_when_nothing_matches_the_tool_says_to_clarify_a_vague_question_or_ask_the_team(
     merchant,
 ):
     _add(merchant["id"], "Opening hours", HOURS)
-    result = _run_tool(merchant["id"], "do you sell gift vouchers?")
+    result, kept = _run_tool(merchant["id"], "do you sell gift vouchers?")
+    assert kept == "No document of the business matched 'do you sell gift vouchers?'."
     assert "No document" in result and "Do not invent" in result
     assert "vague" in result and "ask them one short question" in result
     assert "clear question the documents do not cover" in result
