@@ -167,6 +167,21 @@ def announce_sandbox(settings: Settings) -> None:
     )  # fmt: skip
 
 
+def media_link_environment(settings: Settings) -> dict[str, str]:
+    """Signed library links need a key of their own, never the webhook's secret. The embedded
+    setup makes one once and keeps it in DATA_DIR/media-link-secret (mode 0600), so links
+    stay valid across restarts; elsewhere MEDIA_LINK_SECRET is set, or there are no links."""
+    embedded = not settings.database_url or not settings.redis_url
+    if settings.media_link_secret is not None or not embedded:
+        return {}
+    path = settings.data_dir / "media-link-secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32) + "\n")
+    return {"MEDIA_LINK_SECRET": path.read_text().strip()}
+
+
 def metrics_environment(settings: Settings) -> dict[str, str]:
     """One directory where the API and every worker process write their metrics, emptied at
     start (prometheus_client's multiprocess mode), unless one is configured."""
@@ -263,6 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     refuse_a_second_start(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(metrics_environment(settings))
+    os.environ.update(media_link_environment(settings))
     roles = roles_to_run(args.only, settings) + (["flower"] if args.flower else [])
     sandbox_env = sandbox_environment(settings)
     signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)

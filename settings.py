@@ -122,7 +122,8 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     media_link_base_url: str | None = None
-    # signs library links sent when an upload fails; WHATSAPP_APP_SECRET when unset
+    # signs library links sent when an upload fails; unset: no links (run_server.py keeps
+    # one in DATA_DIR in its embedded setup). Never derived from the webhook secret.
     media_link_secret: SecretStr | None = None
 
     # Human handoff
