@@ -126,7 +126,9 @@ def prepare(settings: Settings) -> None:
 def sandbox_environment(settings: Settings) -> dict[str, str]:
     """The WhatsApp sandbox is on by default only in the embedded setup with no WhatsApp
     credentials and no Graph API URL configured: then every send goes to its fake Graph
-    API in this server, so it must never be on where real customers are expected."""
+    API in this server, so it must never be on where real customers are expected. Asked for
+    with SANDBOX_ENABLED, it is still refused where anything says this is a real deployment
+    (settings.sandbox_refusals)."""
     explicit = settings.model_fields_set
     embedded = not settings.database_url or not settings.redis_url
     real_whatsapp = any(
@@ -138,8 +140,11 @@ def sandbox_environment(settings: Settings) -> dict[str, str]:
     wanted = settings.sandbox_enabled if "sandbox_enabled" in explicit else default
     if not wanted or "whatsapp_api_base_url" in explicit:
         return {}  # a configured Graph API URL: the app refuses the sandbox and says why
-    if settings.host not in ("127.0.0.1", "localhost", "0.0.0.0", "::", ""):
-        log.warning("sandbox.off HOST=%s: the sandbox needs the server on loopback", settings.host)
+    if settings.sandbox_refusals:  # a real deployment: its replies must reach WhatsApp
+        log.warning(
+            "sandbox.refused the WhatsApp sandbox stays off and WHATSAPP_API_BASE_URL is left "
+            "alone: %s", "; ".join(settings.sandbox_refusals),
+        )  # fmt: skip
         return {}
     env = {
         "SANDBOX_ENABLED": "true",

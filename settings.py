@@ -4,9 +4,10 @@ import ipaddress
 import json
 import os
 from functools import lru_cache
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -164,9 +165,31 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_active(self) -> bool:
-        """The sandbox runs only when enabled AND every Graph API call goes to its own fake:
-        with a real Graph API URL configured it stays off, whatever SANDBOX_ENABLED says."""
-        return bool(self.sandbox_enabled) and is_sandbox_graph_url(self.whatsapp_api_base_url)
+        """The sandbox runs only when enabled AND every Graph API call goes to its own fake
+        AND nothing says this is a real deployment (see sandbox_refusals): with a real Graph
+        API URL configured it stays off, whatever SANDBOX_ENABLED says."""
+        return (
+            bool(self.sandbox_enabled)
+            and is_sandbox_graph_url(self.whatsapp_api_base_url)
+            and not self.sandbox_refusals
+        )
+
+    @property
+    def sandbox_refusals(self) -> list[str]:
+        """Why this looks like a real deployment, where the sandbox must never run (its fake
+        Graph API would swallow every merchant's replies): servers of its own, a real
+        WhatsApp token, or a server others can reach."""
+        reasons = [
+            f"{name} points at another machine ({host})"
+            for name, url in (("DATABASE_URL", self.database_url), ("REDIS_URL", self.redis_url))
+            if url and (host := _server_host(url)) and not is_loopback(host)
+        ]
+        token = self.whatsapp_access_token
+        if token is not None and not token.get_secret_value().startswith(SANDBOX_TOKEN_PREFIX):
+            reasons.append("WHATSAPP_ACCESS_TOKEN is a real WhatsApp access token")
+        if not is_loopback(self.host):
+            reasons.append(f"HOST={self.host} is reachable from other machines")
+        return reasons
 
     @property
     def whatsapp_api_root(self) -> str:
@@ -174,6 +197,25 @@ class Settings(BaseSettings):
 
 
 SANDBOX_GRAPH_PATH = "/sandbox/graph"
+# The sandbox's own business number has a made-up token with this prefix.
+SANDBOX_TOKEN_PREFIX = "sandbox-"
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a host name or address is this machine (an empty one: a Unix socket)."""
+    if not host:
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
+def _server_host(url: str) -> str | None:
+    """The host a database or Redis URL connects to (libpq's ?host= wins over the netloc)."""
+    parts = urlsplit(url)
+    host = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
+    return None if not host or host.startswith("/") else host  # "/...": a Unix socket
 
 
 def _items(value: str) -> list[str]:

@@ -31,6 +31,7 @@ from services.merchants.merchant import (
 from services.merchants.operator import create_operator
 from services.sandbox import phone as sandbox_phone
 from services.sandbox.phone import Persona
+from settings import SANDBOX_TOKEN_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def _create(session: Session) -> PhoneNumber:
                 session,
                 merchant_id=merchant.id,
                 phone_number_id=PHONE_NUMBER_ID,
-                access_token="sandbox-" + secrets.token_urlsafe(24),
+                access_token=SANDBOX_TOKEN_PREFIX + secrets.token_urlsafe(24),
                 display_phone_number=DISPLAY_PHONE_NUMBER,
             )
             session.flush()
