@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     webhook_max_message_age_seconds: float = 7 * 24 * 3600.0
 
     # Media
+    # Hosts inbound media are downloaded from (with the access token): https only, Meta's
+    # media hosts by default. "http://<loopback host>[:port]" entries allow a simulator
+    # (tests, benchmarks); the sandbox's own fake is allowed while the sandbox is active.
+    whatsapp_media_hosts: str = "lookaside.fbsbx.com,*.fbcdn.net,*.whatsapp.net"
     media_storage: Literal["local", "s3"] = "local"
     media_max_bytes: int = 100_000_000
     s3_bucket: str | None = None
@@ -191,6 +195,27 @@ class Settings(BaseSettings):
             reasons.append(f"HOST={self.host} is reachable from other machines")
         return reasons
 
+    @field_validator("whatsapp_media_hosts")
+    @classmethod
+    def _media_hosts_are_safe(cls, value: str) -> str:
+        for entry in _entries(value):
+            scheme, _, host = entry.rpartition("://")
+            name = urlsplit(f"//{host}").hostname or ""
+            if scheme not in ("", "https", "http") or not name or "*" in name.lstrip("*."):
+                raise ValueError(f"WHATSAPP_MEDIA_HOSTS: {entry!r} is not a host or *.domain")
+            if scheme == "http" and not is_loopback(name):
+                raise ValueError(f"WHATSAPP_MEDIA_HOSTS: {entry!r}: plain http only to loopback")
+        return value
+
+    @property
+    def media_download_hosts(self) -> tuple[str, ...]:
+        """WHATSAPP_MEDIA_HOSTS, plus the sandbox's own fake Graph API while it runs."""
+        hosts = _entries(self.whatsapp_media_hosts)
+        if self.sandbox_active:
+            parts = urlsplit(self.whatsapp_api_base_url)
+            hosts.append(f"{parts.scheme}://{parts.netloc}")
+        return tuple(hosts)
+
     @property
     def whatsapp_api_root(self) -> str:
         return f"{self.whatsapp_api_base_url.rstrip('/')}/{self.whatsapp_api_version}"
@@ -209,6 +234,10 @@ def is_loopback(host: str | None) -> bool:
         return ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return host.lower() == "localhost"
+
+
+def _entries(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 def _server_host(url: str) -> str | None:
