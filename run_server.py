@@ -155,6 +155,30 @@ def sandbox_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def withdraw_sandbox(settings: Settings, sandbox_env: dict[str, str]) -> Settings:
+    """The database may hold real business numbers (added through the API or manage.py):
+    then the sandbox this process turned on is withdrawn before any worker or the API
+    starts, so their replies reach WhatsApp. Returns the settings to run with."""
+    from persistence.db import session_scope  # after PROMETHEUS_MULTIPROC_DIR, as above
+    from services.sandbox.sandbox import real_numbers
+
+    if not sandbox_env:
+        return settings
+    with session_scope() as session:
+        numbers = real_numbers(session)
+    if not numbers:
+        return settings
+    log.warning(
+        "sandbox.refused the WhatsApp sandbox stays off and WHATSAPP_API_BASE_URL is left "
+        "alone: the database holds %d business number(s) with a real access token (%s)",
+        len(numbers), ", ".join(numbers),
+    )  # fmt: skip
+    for name in sandbox_env:
+        os.environ.pop(name, None)
+    get_settings.cache_clear()
+    return get_settings()
+
+
 def announce_sandbox(settings: Settings) -> None:
     """Where to click, and a local console login kept in DATA_DIR (readable by you only)."""
     from persistence.db import session_scope  # after PROMETHEUS_MULTIPROC_DIR, as above
@@ -292,6 +316,7 @@ def main(argv: list[str] | None = None) -> None:
         get_settings.cache_clear()
         settings = get_settings()
         prepare(settings)
+        settings = withdraw_sandbox(settings, sandbox_env)
         announce_sandbox(settings)
         if "flower" in roles:
             os.environ.update(flower_environment(settings))

@@ -130,6 +130,13 @@ def add_customer(client: redis.Redis, number: SandboxNumber, name: str) -> Perso
     return persona
 
 
+def real_numbers(session: Session) -> list[str]:
+    """The business numbers whose access token is not a sandbox one: real WhatsApp numbers,
+    whose replies the sandbox's fake Graph API would swallow."""
+    tokens = session.execute(select(PhoneNumber.phone_number_id, PhoneNumber.access_token))
+    return [number for number, token in tokens if not token.startswith(SANDBOX_TOKEN_PREFIX)]
+
+
 def token_owner(session: Session, phone_number_id: str | None, token: str) -> PhoneNumber | None:
     """The business number a Graph API bearer token belongs to (any, when not named)."""
     stmt = select(PhoneNumber).where(PhoneNumber.access_token == token)

@@ -9,11 +9,15 @@ and the rest of the system starts as usual with the real Graph API URL."""
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from run_server import sandbox_environment
+from persistence.db import session_scope
+from run_server import sandbox_environment, withdraw_sandbox
+from services.sandbox.sandbox import ensure_sandbox
 from settings import Settings
 
 FAKE_GRAPH = "http://127.0.0.1:5000/sandbox/graph"
@@ -97,3 +101,37 @@ def test_on_this_machine_with_its_own_token_the_sandbox_still_runs(no_environmen
     assert sandbox_environment(_settings(sandbox_enabled=True))["WHATSAPP_API_BASE_URL"].endswith(
         "/sandbox/graph"
     )
+
+
+@pytest.fixture
+def withdrawn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], Settings]]:
+    """run_server.py turned the sandbox on in its embedded setup, then reads the database."""
+    from settings import get_settings
+
+    sandbox_env = {"SANDBOX_ENABLED": "true", "WHATSAPP_API_BASE_URL": FAKE_GRAPH}
+
+    def run() -> Settings:
+        for name, value in sandbox_env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        return withdraw_sandbox(get_settings(), sandbox_env)
+
+    yield run
+    monkeypatch.undo()  # the tests' own environment back, whatever withdraw_sandbox did
+    get_settings.cache_clear()
+
+
+@pytest.mark.integration
+def test_real_numbers_in_the_database_withdraw_the_sandbox(merchant, withdrawn, caplog):
+    with caplog.at_level(logging.WARNING, logger="switchboard"):
+        settings = withdrawn()
+    assert settings.sandbox_active is False
+    assert os.environ.get("WHATSAPP_API_BASE_URL") != FAKE_GRAPH  # workers get the real one
+    assert "sandbox.refused" in caplog.text and merchant["phone_number_id"] in caplog.text
+
+
+@pytest.mark.integration
+def test_the_sandbox_number_alone_keeps_the_sandbox(clean, withdrawn):
+    with session_scope() as session:
+        ensure_sandbox(session)
+    assert withdrawn().sandbox_active is True
