@@ -4,7 +4,6 @@ import ipaddress
 import json
 import os
 from functools import lru_cache
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
@@ -198,7 +197,7 @@ class Settings(BaseSettings):
     @field_validator("whatsapp_media_hosts")
     @classmethod
     def _media_hosts_are_safe(cls, value: str) -> str:
-        for entry in _entries(value):
+        for entry in _items(value):
             scheme, _, host = entry.rpartition("://")
             name = urlsplit(f"//{host}").hostname or ""
             if scheme not in ("", "https", "http") or not name or "*" in name.lstrip("*."):
@@ -210,7 +209,7 @@ class Settings(BaseSettings):
     @property
     def media_download_hosts(self) -> tuple[str, ...]:
         """WHATSAPP_MEDIA_HOSTS, plus the sandbox's own fake Graph API while it runs."""
-        hosts = _entries(self.whatsapp_media_hosts)
+        hosts = _items(self.whatsapp_media_hosts)
         if self.sandbox_active:
             parts = urlsplit(self.whatsapp_api_base_url)
             hosts.append(f"{parts.scheme}://{parts.netloc}")
@@ -224,20 +223,6 @@ class Settings(BaseSettings):
 SANDBOX_GRAPH_PATH = "/sandbox/graph"
 # The sandbox's own business number has a made-up token with this prefix.
 SANDBOX_TOKEN_PREFIX = "sandbox-"
-
-
-def is_loopback(host: str | None) -> bool:
-    """Whether a host name or address is this machine (an empty one: a Unix socket)."""
-    if not host:
-        return True
-    try:
-        return ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host.lower() == "localhost"
-
-
-def _entries(value: str) -> list[str]:
-    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 def _server_host(url: str) -> str | None:
