@@ -126,7 +126,9 @@ def prepare(settings: Settings) -> None:
 def sandbox_environment(settings: Settings) -> dict[str, str]:
     """The WhatsApp sandbox is on by default only in the embedded setup with no WhatsApp
     credentials and no Graph API URL configured: then every send goes to its fake Graph
-    API in this server, so it must never be on where real customers are expected."""
+    API in this server, so it must never be on where real customers are expected. Asked for
+    with SANDBOX_ENABLED, it is still refused where anything says this is a real deployment
+    (settings.sandbox_refusals)."""
     explicit = settings.model_fields_set
     embedded = not settings.database_url or not settings.redis_url
     real_whatsapp = any(
@@ -138,8 +140,11 @@ def sandbox_environment(settings: Settings) -> dict[str, str]:
     wanted = settings.sandbox_enabled if "sandbox_enabled" in explicit else default
     if not wanted or "whatsapp_api_base_url" in explicit:
         return {}  # a configured Graph API URL: the app refuses the sandbox and says why
-    if settings.host not in ("127.0.0.1", "localhost", "0.0.0.0", "::", ""):
-        log.warning("sandbox.off HOST=%s: the sandbox needs the server on loopback", settings.host)
+    if settings.sandbox_refusals:  # a real deployment: its replies must reach WhatsApp
+        log.warning(
+            "sandbox.refused the WhatsApp sandbox stays off and WHATSAPP_API_BASE_URL is left "
+            "alone: %s", "; ".join(settings.sandbox_refusals),
+        )  # fmt: skip
         return {}
     env = {
         "SANDBOX_ENABLED": "true",
@@ -148,6 +153,30 @@ def sandbox_environment(settings: Settings) -> dict[str, str]:
     if settings.whatsapp_app_secret is None:  # the sandbox signs its webhooks with it
         env["WHATSAPP_APP_SECRET"] = secrets.token_urlsafe(32)
     return env
+
+
+def withdraw_sandbox(settings: Settings, sandbox_env: dict[str, str]) -> Settings:
+    """The database may hold real business numbers (added through the API or manage.py):
+    then the sandbox this process turned on is withdrawn before any worker or the API
+    starts, so their replies reach WhatsApp. Returns the settings to run with."""
+    from persistence.db import session_scope  # after PROMETHEUS_MULTIPROC_DIR, as above
+    from services.sandbox.sandbox import real_numbers
+
+    if not sandbox_env:
+        return settings
+    with session_scope() as session:
+        numbers = real_numbers(session)
+    if not numbers:
+        return settings
+    log.warning(
+        "sandbox.refused the WhatsApp sandbox stays off and WHATSAPP_API_BASE_URL is left "
+        "alone: the database holds %d business number(s) with a real access token (%s)",
+        len(numbers), ", ".join(numbers),
+    )  # fmt: skip
+    for name in sandbox_env:
+        os.environ.pop(name, None)
+    get_settings.cache_clear()
+    return get_settings()
 
 
 def announce_sandbox(settings: Settings) -> None:
@@ -165,6 +194,21 @@ def announce_sandbox(settings: Settings) -> None:
         "WhatsApp sandbox %s/sandbox",
         root, token_file, root,
     )  # fmt: skip
+
+
+def media_link_environment(settings: Settings) -> dict[str, str]:
+    """Signed library links need a key of their own, never the webhook's secret. The embedded
+    setup makes one once and keeps it in DATA_DIR/media-link-secret (mode 0600), so links
+    stay valid across restarts; elsewhere MEDIA_LINK_SECRET is set, or there are no links."""
+    embedded = not settings.database_url or not settings.redis_url
+    if settings.media_link_secret is not None or not embedded:
+        return {}
+    path = settings.data_dir / "media-link-secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32) + "\n")
+    return {"MEDIA_LINK_SECRET": path.read_text().strip()}
 
 
 def metrics_environment(settings: Settings) -> dict[str, str]:
@@ -263,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     refuse_a_second_start(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(metrics_environment(settings))
+    os.environ.update(media_link_environment(settings))
     roles = roles_to_run(args.only, settings) + (["flower"] if args.flower else [])
     sandbox_env = sandbox_environment(settings)
     signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)
@@ -271,6 +316,7 @@ def main(argv: list[str] | None = None) -> None:
         get_settings.cache_clear()
         settings = get_settings()
         prepare(settings)
+        settings = withdraw_sandbox(settings, sandbox_env)
         announce_sandbox(settings)
         if "flower" in roles:
             os.environ.update(flower_environment(settings))

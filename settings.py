@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     webhook_max_message_age_seconds: float = 7 * 24 * 3600.0
 
     # Media
+    # Hosts inbound media are downloaded from (with the access token): https only, Meta's
+    # media hosts by default. "http://<loopback host>[:port]" entries allow a simulator
+    # (tests, benchmarks); the sandbox's own fake is allowed while the sandbox is active.
+    whatsapp_media_hosts: str = "lookaside.fbsbx.com,*.fbcdn.net,*.whatsapp.net"
     media_storage: Literal["local", "s3"] = "local"
     media_max_bytes: int = 100_000_000
     s3_bucket: str | None = None
@@ -125,7 +129,8 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     media_link_base_url: str | None = None
-    # signs library links sent when an upload fails; WHATSAPP_APP_SECRET when unset
+    # signs library links sent when an upload fails; unset: no links (run_server.py keeps
+    # one in DATA_DIR in its embedded setup). Never derived from the webhook secret.
     media_link_secret: SecretStr | None = None
 
     # Human handoff
@@ -166,9 +171,52 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_active(self) -> bool:
-        """The sandbox runs only when enabled AND every Graph API call goes to its own fake:
-        with a real Graph API URL configured it stays off, whatever SANDBOX_ENABLED says."""
-        return bool(self.sandbox_enabled) and is_sandbox_graph_url(self.whatsapp_api_base_url)
+        """The sandbox runs only when enabled AND every Graph API call goes to its own fake
+        AND nothing says this is a real deployment (see sandbox_refusals): with a real Graph
+        API URL configured it stays off, whatever SANDBOX_ENABLED says."""
+        return (
+            bool(self.sandbox_enabled)
+            and is_sandbox_graph_url(self.whatsapp_api_base_url)
+            and not self.sandbox_refusals
+        )
+
+    @property
+    def sandbox_refusals(self) -> list[str]:
+        """Why this looks like a real deployment, where the sandbox must never run (its fake
+        Graph API would swallow every merchant's replies): servers of its own, a real
+        WhatsApp token, or a server others can reach."""
+        reasons = [
+            f"{name} points at another machine ({host})"
+            for name, url in (("DATABASE_URL", self.database_url), ("REDIS_URL", self.redis_url))
+            if url and (host := _server_host(url)) and not is_loopback(host)
+        ]
+        token = self.whatsapp_access_token
+        if token is not None and not token.get_secret_value().startswith(SANDBOX_TOKEN_PREFIX):
+            reasons.append("WHATSAPP_ACCESS_TOKEN is a real WhatsApp access token")
+        if not is_loopback(self.host):
+            reasons.append(f"HOST={self.host} is reachable from other machines")
+        return reasons
+
+    @field_validator("whatsapp_media_hosts")
+    @classmethod
+    def _media_hosts_are_safe(cls, value: str) -> str:
+        for entry in _items(value):
+            scheme, _, host = entry.rpartition("://")
+            name = urlsplit(f"//{host}").hostname or ""
+            if scheme not in ("", "https", "http") or not name or "*" in name.lstrip("*."):
+                raise ValueError(f"WHATSAPP_MEDIA_HOSTS: {entry!r} is not a host or *.domain")
+            if scheme == "http" and not is_loopback(name):
+                raise ValueError(f"WHATSAPP_MEDIA_HOSTS: {entry!r}: plain http only to loopback")
+        return value
+
+    @property
+    def media_download_hosts(self) -> tuple[str, ...]:
+        """WHATSAPP_MEDIA_HOSTS, plus the sandbox's own fake Graph API while it runs."""
+        hosts = _items(self.whatsapp_media_hosts)
+        if self.sandbox_active:
+            parts = urlsplit(self.whatsapp_api_base_url)
+            hosts.append(f"{parts.scheme}://{parts.netloc}")
+        return tuple(hosts)
 
     @property
     def whatsapp_api_root(self) -> str:
@@ -176,6 +224,15 @@ class Settings(BaseSettings):
 
 
 SANDBOX_GRAPH_PATH = "/sandbox/graph"
+# The sandbox's own business number has a made-up token with this prefix.
+SANDBOX_TOKEN_PREFIX = "sandbox-"
+
+
+def _server_host(url: str) -> str | None:
+    """The host a database or Redis URL connects to (libpq's ?host= wins over the netloc)."""
+    parts = urlsplit(url)
+    host = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
+    return None if not host or host.startswith("/") else host  # "/...": a Unix socket
 
 
 def _items(value: str) -> list[str]:

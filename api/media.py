@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
 from api.deps import PrincipalDep, SessionDep, bearer_gate
+from api.files import INERT_TYPES, file_response
 from api.schemas import MediaAssetRead
 from api.uploads import gated_post
 from persistence.storage import StorageError
@@ -65,7 +66,8 @@ def delete_media(asset_id: int, session: SessionDep, _: PrincipalDep) -> None:
 def media_link(
     asset_id: int, filename: str, session: SessionDep, sig: Annotated[str, Query()] = ""
 ) -> Response:
-    """Public, HMAC-signed: only links we sent open a file."""
+    """Public, HMAC-signed: only links we sent open a file. Served from our own origin, so
+    never as a page: pictures, sound and video inline, anything else a sandboxed download."""
     try:
         asset = media_library.get_asset(session, asset_id)
         if not check_link(asset, filename, sig):
@@ -73,4 +75,7 @@ def media_link(
         data = media_library.read_asset(asset)
     except (NotFound, StorageError):
         return Response(status_code=status.HTTP_404_NOT_FOUND)
-    return Response(content=data, media_type=asset.mime_type)
+    return file_response(
+        data, asset.mime_type, asset.filename,
+        inline_types=INERT_TYPES, typed=media_library.DOCUMENT_TYPES,
+    )  # fmt: skip

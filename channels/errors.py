@@ -238,6 +238,12 @@ class MediaUrlExpired(WhatsAppError):
     """
 
 
+class MediaHostRefused(WhatsAppError):
+    """A media URL that is not https on one of Meta's media hosts (WHATSAPP_MEDIA_HOSTS):
+    never requested, so the access token never leaves for it. Final: the same lookup
+    answers the same URL."""
+
+
 class MediaRejected(WhatsAppError):
     """131053: WhatsApp could not use the media of a send (e.g. an uploaded id it no longer
     has): upload the file again rather than resending the same id."""

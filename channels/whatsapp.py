@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -17,6 +18,7 @@ from channels.base import OutboundMessage, OutboundText, Recipient
 from channels.errors import (
     DeliveryOutcomeUnknown,
     InvalidRequest,
+    MediaHostRefused,
     MediaTooLarge,
     MediaUrlExpired,
     TransientError,
@@ -86,8 +88,10 @@ class WhatsAppClient:
         max_attempts: int = 4,
         backoff_base: float = 0.5,
         http: httpx.Client | None = None,
+        media_hosts: Sequence[str] = (),
     ) -> None:
         self._api_root = api_root.rstrip("/")
+        self._media_hosts = tuple(media_hosts)
         self._url = f"{self._api_root}/{phone_number_id}/messages"
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._phone_number_id = phone_number_id
@@ -145,7 +149,7 @@ class WhatsAppClient:
 
     def media_info(self, media_id: str) -> MediaInfo:
         """Metadata and a fresh download URL of a media id (from a webhook or an upload)."""
-        url = f"{self._api_root}/{media_id}"
+        url = f"{self._api_root}/{quote(media_id, safe='')}"  # an id, never a path
         params = {"phone_number_id": self._phone_number_id}
         data = self._with_retries(lambda: self._get_json(url, params), event="whatsapp.media_info")
         try:
@@ -161,7 +165,16 @@ class WhatsAppClient:
             raise TransientError(f"media info without a usable url or size: {data!r}") from None
 
     def download(self, url: str, *, max_bytes: int) -> bytes:
-        """The bytes behind a media URL; MediaTooLarge as soon as they pass `max_bytes`."""
+        """The bytes behind a media URL; MediaTooLarge as soon as they pass `max_bytes`.
+
+        The request carries the access token, so it goes only to `media_hosts`
+        (see media_url_allowed); any other URL raises MediaHostRefused unrequested."""
+        if not media_url_allowed(url, self._media_hosts):
+            host = urlsplit(url).hostname
+            log.warning("whatsapp.media_download.refused_host", host=host)
+            raise MediaHostRefused(
+                f"media URL on {urlsplit(url).scheme}://{host} is not an allowed media host"
+            )
         return self._with_retries(
             lambda: self._download_once(url, max_bytes), event="whatsapp.media_download"
         )
@@ -347,6 +360,37 @@ class WhatsAppClient:
                 return _read_capped(response, max_bytes)
         except httpx.TransportError as exc:
             raise TransientError(f"media download failed: {exc!r}") from exc
+
+
+def media_url_allowed(url: str, patterns: Sequence[str]) -> bool:
+    """Whether a media URL may receive the access token: https on a host matching a pattern
+    (`lookaside.fbsbx.com`, `*.fbcdn.net`) on the default port, or plain http to a pattern
+    that says so (`http://127.0.0.1` or `http://127.0.0.1:8080`: the simulators)."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        return False
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower()
+    return bool(host) and any(_matches(pattern, parts.scheme, host, port) for pattern in patterns)
+
+
+def _matches(pattern: str, scheme: str, host: str, port: int | None) -> bool:
+    wanted_scheme, _, rest = pattern.strip().lower().rpartition("://")
+    if scheme != (wanted_scheme or "https"):
+        return False
+    wanted = urlsplit(f"//{rest}")
+    if wanted.port is not None:
+        if port != wanted.port:
+            return False
+    elif scheme == "https" and port not in (None, 443):
+        return False
+    name = wanted.hostname or ""
+    if name.startswith("*."):
+        return host.endswith(name[1:])
+    return host == name
 
 
 def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:

@@ -96,6 +96,12 @@ KNOWLEDGE_DRAFTS = Counter(
     "personal_data, no_model, failed)",
     ["outcome"],
 )
+MEDIA_FETCHES = Counter(
+    "switchboard_media_fetches_total",
+    "Inbound media fetches by outcome (stored, retry, refused, refused_host: a media URL "
+    "off WHATSAPP_MEDIA_HOSTS, never requested)",
+    ["outcome"],
+)
 ESCALATION_ANSWER_SECONDS = Histogram(
     "switchboard_escalation_answer_seconds",
     "Time from a notification's request to its answer",

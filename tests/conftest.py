@@ -98,6 +98,8 @@ def servers(fakes: dict) -> Iterator[dict[str, str]]:
         "REDIS_URL": redis_url,
         "DATA_DIR": str(data),
         "WHATSAPP_API_BASE_URL": fakes["graph"].url,
+        # the Graph API simulator hands out media URLs on itself, over http on 127.0.0.1
+        "WHATSAPP_MEDIA_HOSTS": f"lookaside.fbsbx.com,{fakes['graph'].url}",
         "GEMINI_BASE_URL": fakes["gemini"].base_url,
         "OPENAI_BASE_URL": fakes["openai"].base_url,
         "EVENTS_WEBHOOK_URL": f"{fakes['events'].url}/switchboard-events",

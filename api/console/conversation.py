@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
-from api.console.files import file_response
 from api.console.templating import render
 from api.deps import SessionDep
+from api.files import file_response
 from persistence.models import DeliveryStatus, Message
 from services.conversations.view import (
     ConversationView,

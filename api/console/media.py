@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from api.console.auth import ConsoleUserDep, FormUserDep, signed_in_gate
-from api.console.files import file_response
 from api.console.templating import render
 from api.deps import SessionDep
+from api.files import file_response
 from api.uploads import gated_post
 from persistence.storage import StorageError
 from services.errors import DomainError, NotFound

@@ -15,9 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep, redis_of, signed_in_gate
-from api.console.files import file_response
 from api.console.templating import clock, make_templates, page
 from api.deps import SessionDep
+from api.files import file_response
 from api.sandbox.graph import simulator
 from api.sandbox.webhooks import SandboxNotConfigured, post_webhook, report_read
 from api.uploads import gated_post

@@ -23,7 +23,7 @@ from graph.context import TurnContext
 from graph.llm import CUE_ID_PREFIX, LLMNotConfigured, LLMUnavailable, invoke_agent_model
 from graph.nodes.memory import remember, settled
 from graph.ports import TurnServices
-from graph.prompts import system_prompt
+from graph.prompts import context_note, system_prompt
 from graph.state import ConversationState, RuntimeNode
 from observability.logs import get_logger
 
@@ -63,7 +63,7 @@ def make_agent_node(
         media = with_turn_media(history, ctx.turn_id, services)
         notes = state.get("team_notes", [])
         cue = _notes_cue(ctx) if state.get("notes_only") and _ends_on_us(media) else []
-        prompt = [SystemMessage(system_prompt(ctx, notes, summary)), *media, *cue]
+        prompt = [SystemMessage(system_prompt(ctx, notes)), *turn_facts(ctx, summary), *media, *cue]
         try:
             model = model_for(ctx)
             if model is None:
@@ -90,6 +90,14 @@ def _notes_cue(ctx: TurnContext) -> list[BaseMessage]:
     to end the prompt on; this says why the model is asked. Written in brackets, which
     customer text never contains, and never kept in the state."""
     return [HumanMessage(NOTES_CUE, id=f"{CUE_ID_PREFIX}{ctx.turn_id}")]
+
+
+def turn_facts(ctx: TurnContext, summary: str = "") -> list[BaseMessage]:
+    """What customers control (a profile name, the questions waiting for staff, the summary
+    of what they said earlier) reaches the model as a user message of quoted data, never in
+    the system prompt. Not checkpointed."""
+    note = context_note(ctx, summary)
+    return [HumanMessage(content=note, id="context")] if note else []
 
 
 def with_turn_media(

@@ -22,9 +22,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from channels.errors import MediaTooLarge, MediaUrlExpired, WhatsAppError
+from channels.errors import MediaHostRefused, MediaTooLarge, MediaUrlExpired, WhatsAppError
 from channels.whatsapp import MediaInfo, WhatsAppClient
 from observability.logs import get_logger
+from observability.metrics import MEDIA_FETCHES
 from persistence.db import session_scope
 from persistence.models import (
     Conversation,
@@ -53,6 +54,10 @@ class MediaFetchRetry(Exception):
 class _Refused(Exception):
     """A final answer: trying again cannot succeed."""
 
+    def __init__(self, reason: str, *, outcome: str = "refused") -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+
 
 @dataclass(frozen=True)
 class _Job:
@@ -74,12 +79,15 @@ def fetch_inbound_media(message_id: int) -> str:
     except _Refused as exc:
         _record(message_id, status=FAILED, error=str(exc))
         log.warning("media.fetch.refused", message_id=message_id, reason=exc)
+        MEDIA_FETCHES.labels(exc.outcome).inc()
         return FAILED
     except MediaFetchRetry as exc:
         _record(message_id, status=PENDING, error=str(exc))
         log.info("media.fetch.retry", message_id=message_id, reason=exc)
+        MEDIA_FETCHES.labels("retry").inc()
         raise
     _record(message_id, status=STORED, key=key)
+    MEDIA_FETCHES.labels("stored").inc()
     log.info("media.fetch.stored", message_id=message_id, key=key)
     return STORED
 
@@ -171,6 +179,8 @@ def _download(job: _Job, info: MediaInfo, limit: int) -> bytes:
         return job.client.download(info.url, max_bytes=limit)
     except MediaTooLarge as exc:
         raise _Refused(f"file is over the {_size(limit)} limit ({exc})") from exc
+    except MediaHostRefused as exc:  # the token stays home; asking again gives the same URL
+        raise _Refused(f"download refused: {exc}", outcome="refused_host") from exc
     except MediaUrlExpired as exc:  # the next attempt asks for a fresh URL
         raise MediaFetchRetry(f"download URL expired: {exc}") from exc
     except WhatsAppError as exc:

@@ -1,12 +1,15 @@
 """A merchant's media library: files the AI (respond_with_media) and operators can send.
 
 The limits are WhatsApp's for media sent by a business: a file it would refuse is
-refused here, at upload, not when a customer is waiting for it.
+refused here, at upload, not when a customer is waiting for it. Documents are documents
+(PDF, office formats, plain text, CSV): never a page (HTML, SVG) that a signed link would
+serve from our origin.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import re
 from dataclasses import dataclass
 
@@ -24,9 +27,32 @@ KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,100}$")
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+_OOXML = b"PK\x03\x04"  # docx, xlsx, pptx are zip files
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # doc, xls, ppt
+# What each document type's bytes start with; text is checked apart (see _looks_like_text).
+DOCUMENT_MAGIC: dict[str, bytes | None] = {
+    "application/pdf": b"%PDF",
+    "application/msword": _OLE,
+    "application/vnd.ms-excel": _OLE,
+    "application/vnd.ms-powerpoint": _OLE,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": _OOXML,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _OOXML,
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": _OOXML,
+    "text/plain": None,
+    "text/csv": None,
+}
+DOCUMENT_TYPES = frozenset(DOCUMENT_MAGIC)
+# Markup a browser would render if it ever sniffed the file: never "plain text".
+_MARKUP = re.compile(
+    rb"^\s*<(?:!doctype|!--|\?xml|html|head|body|script|iframe|svg|style|title|div|table|"
+    rb"a|b|p|br|h1|font|img|object|embed|meta|link)[\s>/]",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class KindRule:
-    mime_types: frozenset[str] | None  # None: any type (documents)
+    mime_types: frozenset[str]
     max_bytes: int
 
 
@@ -36,7 +62,7 @@ KINDS: dict[str, KindRule] = {
     "audio": KindRule(
         frozenset({"audio/aac", "audio/mp4", "audio/mpeg", "audio/amr", "audio/ogg"}), 16 * MB
     ),
-    "document": KindRule(None, 100 * MB),
+    "document": KindRule(DOCUMENT_TYPES, 100 * MB),
 }
 
 
@@ -60,7 +86,9 @@ def add_asset(
     data: bytes,
 ) -> MediaAsset:
     """Validate and store a file, then record it under `key` (unique per merchant)."""
-    mime_type = _check(key=key, kind=kind, mime_type=mime_type, size=len(data))
+    mime_type = _check(key=key, kind=kind, mime_type=_declared(mime_type, filename), size=len(data))
+    if kind == "document":
+        _check_document(mime_type, data)
     if get_asset_by_key(session, merchant_id, key) is not None:
         raise Conflict(f"the media library already has a file with key {key!r}; delete it first")
     filename = safe_filename(filename, key)
@@ -88,10 +116,9 @@ def _check(*, key: str, kind: str, mime_type: str, size: int) -> str:
     rule = KINDS.get(kind)
     if rule is None:
         raise InvalidMedia(f"invalid kind {kind!r}: use one of {', '.join(KINDS)}")
-    mime_type = (mime_type or "").split(";")[0].strip().lower() or "application/octet-stream"
-    if rule.mime_types is not None and mime_type not in rule.mime_types:
+    if mime_type not in rule.mime_types:
         allowed = ", ".join(sorted(rule.mime_types))
-        raise InvalidMedia(f"WhatsApp does not accept {mime_type} as {kind}: use {allowed}")
+        raise InvalidMedia(f"the library does not accept {mime_type} as {kind}: use {allowed}")
     if size == 0:
         raise InvalidMedia("the file is empty")
     limit = min(rule.max_bytes, get_settings().media_max_bytes)
@@ -100,6 +127,31 @@ def _check(*, key: str, kind: str, mime_type: str, size: int) -> str:
             f"{kind} files may be at most {limit // MB} MB; this one is {size} bytes"
         )
     return mime_type
+
+
+def _declared(mime_type: str, filename: str) -> str:
+    """The declared type; a generic one (curl's default) is read from the file's name."""
+    declared = (mime_type or "").split(";")[0].strip().lower()
+    if declared in ("", "application/octet-stream"):
+        guessed, _ = mimetypes.guess_type(filename or "", strict=False)
+        declared = guessed or "application/octet-stream"
+    return declared
+
+
+def _check_document(mime_type: str, data: bytes) -> None:
+    """The bytes must be what the declared type says: an HTML page declared as a PDF or
+    as plain text is refused."""
+    magic = DOCUMENT_MAGIC[mime_type]
+    if magic is None:
+        if not _looks_like_text(data):
+            raise InvalidMedia(f"this file is not {mime_type}: it holds binary data or markup")
+    elif not data.startswith(magic):
+        raise InvalidMedia(f"this file is not {mime_type}: its content does not match the type")
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    return b"\x00" not in head and _MARKUP.match(head) is None
 
 
 def safe_filename(filename: str, key: str) -> str:

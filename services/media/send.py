@@ -139,7 +139,7 @@ def enqueue_asset(
 
 
 def link_signature(asset_id: int, filename: str, sha256: str) -> str | None:
-    secret = get_settings().media_link_secret or get_settings().whatsapp_app_secret
+    secret = get_settings().media_link_secret  # its own: never the webhook's secret
     if secret is None:
         return None
     message = f"{asset_id}/{filename}/{sha256}".encode()

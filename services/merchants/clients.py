@@ -31,6 +31,7 @@ def client_for(phone: PhoneNumber) -> WhatsAppClient:
         phone_number_id=phone.phone_number_id,
         timeout=settings.whatsapp_timeout_seconds,
         http=_shared_http(),
+        media_hosts=settings.media_download_hosts,
     )
 
 

@@ -31,7 +31,7 @@ from services.conversations.conversation import (
 )
 from services.handoff.handoff import add_note
 from services.notifications.kinds import NotificationKind, kind_of
-from services.notifications.notifications import ref, summary
+from services.notifications.notifications import ref
 from services.notifications.routing import ADMIN, Route
 from services.templates import templates
 
@@ -140,8 +140,9 @@ def instruction(notification: Notification, kind: NotificationKind) -> str:
     """What the staff member's agent needs to turn their reply into an answer."""
     schema = json.dumps(_compact(notification.answer_schema), ensure_ascii=False)
     example = json.dumps({name: "..." for name in kind.answered_fields})
-    return (
-        f"New {kind.title} for this staff member: {summary(notification)}. "
+    return (  # what the customer asked stays out: notes are the system prompt (graph.prompts)
+        f"New {kind.title} for this staff member: {ref(notification.id)}, listed with what "
+        f"was asked in the [Context] message. "
         f"They were sent it as a WhatsApp template and may reply to it. When their message "
         f'answers it, call answer_notification with notification_id "{ref(notification.id)}" '
         f"and answer_json, a JSON object matching this schema: {schema} "

@@ -31,6 +31,7 @@ from services.merchants.merchant import (
 from services.merchants.operator import create_operator
 from services.sandbox import phone as sandbox_phone
 from services.sandbox.phone import Persona
+from settings import SANDBOX_TOKEN_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def _create(session: Session) -> PhoneNumber:
                 session,
                 merchant_id=merchant.id,
                 phone_number_id=PHONE_NUMBER_ID,
-                access_token="sandbox-" + secrets.token_urlsafe(24),
+                access_token=SANDBOX_TOKEN_PREFIX + secrets.token_urlsafe(24),
                 display_phone_number=DISPLAY_PHONE_NUMBER,
             )
             session.flush()
@@ -127,6 +128,13 @@ def add_customer(client: redis.Redis, number: SandboxNumber, name: str) -> Perso
     persona = Persona(wa_id=wa_id, name=name.strip()[:60] or "New customer", role="customer")
     sandbox_phone.save_persona(client, number.phone_number_id, persona)
     return persona
+
+
+def real_numbers(session: Session) -> list[str]:
+    """The business numbers whose access token is not a sandbox one: real WhatsApp numbers,
+    whose replies the sandbox's fake Graph API would swallow."""
+    tokens = session.execute(select(PhoneNumber.phone_number_id, PhoneNumber.access_token))
+    return [number for number, token in tokens if not token.startswith(SANDBOX_TOKEN_PREFIX)]
 
 
 def token_owner(session: Session, phone_number_id: str | None, token: str) -> PhoneNumber | None:

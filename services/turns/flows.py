@@ -147,7 +147,7 @@ def has_pending(session: Session, conversation_id: int) -> bool:
 
 def _pending_questions(session: Session, conversation_id: int, timezone: str) -> tuple[str, ...]:
     """One line per question, its words on one line and capped: they come from the
-    customer, and this is the system prompt."""
+    customer (the prompt quotes them as data in its [Context] message)."""
     return tuple(
         f'"{_one_line(n.context.get("question", ""))}" '
         f"(asked {local_now(timezone, n.created_at):%A %H:%M})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,6 @@ def live_server(
     browser, servers: dict[str, str], fakes: dict, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The whole system on a free port, its sends going to the sandbox's fake Graph API."""
-    import uvicorn
-
-    from api.app import create_app
     from persistence.embedded import free_port
     from settings import get_settings
 
@@ -54,19 +52,32 @@ def live_server(
     for fake in fakes.values():
         fake.reset()
     stack = Stack(servers, tmp_path_factory.mktemp("browser-stack")).start(**overrides)
+    try:
+        with serving(port):
+            yield base
+    finally:
+        stack.stop()
+        env.undo()
+        get_settings.cache_clear()
+
+
+@contextmanager
+def serving(port: int) -> Iterator[None]:
+    """The API (create_app with the settings of now) in a uvicorn thread on `port`."""
+    import uvicorn
+
+    from api.app import create_app
+
     config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         _wait_started(server)
-        yield base
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        stack.stop()
-        env.undo()
-        get_settings.cache_clear()
 
 
 def _wait_started(server, timeout: float = 20.0) -> None:

@@ -49,11 +49,13 @@ def test_an_order_number_outlives_the_prompt_budget(merchant, fakes, small_promp
 
     (first, *_) = gemini.structured_requests
     assert "My order #4411" in str(first)  # the summariser read the message leaving the prompt
-    last = gemini.requests[-1]
-    assert "#4411" not in str(last["contents"])  # the message itself is out of the prompt...
-    system = gemini.system_text(last)
-    assert "Earlier in this conversation" in system  # ...and its facts are in the summary
-    assert "Orders and bookings: #4411" in system and "Open: change the delivery address" in system
+    said = gemini.user_texts(gemini.requests[-1])
+    assert not any("My order #4411" in text for text in said)  # out of the prompt...
+    (context,) = [text for text in said if text.startswith("[Context]")]  # ...but summarised,
+    assert "Earlier in this conversation" in context  # as data the customer's words made
+    assert '"Orders and bookings: #4411"' in context
+    assert '"Open: change the delivery address"' in context
+    assert "#4411" not in gemini.system_text(gemini.requests[-1])
     # each message is summarised once: fewer summaries than turns that dropped messages
     summarised = [str(r) for r in gemini.structured_requests]
     assert sum("My order #4411" in text for text in summarised) == 1

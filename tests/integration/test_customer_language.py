@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from persistence.db import session_scope
-from persistence.models import Customer, Message
+from persistence.models import Customer, Message, NotificationRecipient
 from services.conversations.language import detect_language
 from services.handoff.phrases import FOLLOW_UP, HOLDING, phrase
 from services.merchants.merchant import add_merchant_user
 from services.notifications.flows import dispatch
-from services.notifications.notifications import open_notification
+from services.notifications.notifications import open_for_staff, open_notification
 from tasks import runner, runtime
 from tests.helpers import store_text
 
@@ -87,9 +87,12 @@ def test_staff_read_a_foreign_question_with_its_translation(merchant, fakes):
     with session_scope() as session:
         template = session.get(Message, sent_id).raw["template"]
         note = session.scalars(select(Message.text).where(Message.direction == "note")).one()
+        alice = session.scalars(select(NotificationRecipient.merchant_user_id)).one()
+        (waiting,) = open_for_staff(session, alice)  # what her agent's [Context] message lists
     asked = "¿Hacen envíos a Canadá desde Madrid, por favor?"
     assert f"{asked} (translated: Do you ship to Canada?)" in template["parameters"]
-    assert f'"{asked}" (translated: "Do you ship to Canada?")' in note
+    assert f'"{asked}" (translated: "Do you ship to Canada?")' in waiting.summary
+    assert "Canad" not in note  # the note is in her system prompt: no customer words there
     (request,) = fakes["gemini"].structured_requests
     assert "'en'" in str(request)  # into the merchant's language
 

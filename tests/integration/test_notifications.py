@@ -139,7 +139,9 @@ def test_question_inside_window_is_answered_by_one_admin_in_whatsapp(
     assert notification.delivery_method == "conversation"
     assert not [s for s in _sent(graph, to=ALICE) if "closed" in s["text"]["body"]]
     alice_turn = next(r for r in gemini.requests if "[In reply to NOTIF_1]" in json.dumps(r))
-    assert "NOTIF_1" in gemini.system_text(alice_turn)
+    context = gemini.user_texts(alice_turn)[0]  # what customers asked is data, not the system's
+    assert context.startswith("[Context]") and "NOTIF_1" in context
+    assert QUESTION in context and QUESTION not in gemini.system_text(alice_turn)
     assert any("Yes, 5 days." in json.dumps(r) for r in gemini.structured_requests)  # localized
 
     # The answer is not knowledge for other customers until a person publishes its draft.

@@ -59,9 +59,10 @@ def test_the_same_question_is_asked_once_and_the_prompt_lists_it_as_waiting(merc
 
     assert _questions() == ["Do you ship to Canada?"]
     turn = [r for r in gemini.requests if "so, Canada?" in str(r["contents"])]
-    system = gemini.system_text(turn[0])
-    assert 'already with the team, still unanswered' in system
-    assert '- "Do you ship to Canada?" (asked ' in system
+    context = gemini.user_texts(turn[0])[0]  # the customer's words: data, not the system's
+    assert "already with the team, still unanswered" in context
+    assert '- "\\"Do you ship to Canada?\\" (asked ' in context
+    assert "Do you ship to Canada?" not in gemini.system_text(turn[0])
     assert "already with the team and still waiting" in _tool_results(gemini.requests[-1])[-1]
 
 

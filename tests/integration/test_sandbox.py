@@ -64,6 +64,7 @@ def _graph(client: TestClient) -> WhatsAppClient:
         phone_number_id=phone.phone_number_id,
         http=client,
         max_attempts=1,
+        media_hosts=["http://testserver"],
     )
 
 

@@ -26,7 +26,9 @@ def api() -> Iterator[respx.MockRouter]:
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[WhatsAppClient]:
     monkeypatch.setattr(whatsapp, "_sleep", lambda _: None)
-    with WhatsAppClient(api_root=ROOT, access_token=TOKEN, phone_number_id="123456") as c:
+    with WhatsAppClient(
+        api_root=ROOT, access_token=TOKEN, phone_number_id="123456", media_hosts=["lookaside.test"]
+    ) as c:
         yield c
 
 
