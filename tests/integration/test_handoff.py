@@ -110,6 +110,17 @@ def test_operator_messages_reach_the_customer_and_the_ai_after_handback(
     assert "[Operator Olga]" in str(request["contents"])
 
 
+def _silent_turn_finished() -> bool:
+    """The customer's latest message was taken by a turn that has finished."""
+    from persistence.models import Turn
+
+    latest = messages_in_db(direction="in")[-1]
+    if latest.turn_id is None:
+        return False
+    with session_scope() as session:
+        return session.get(Turn, latest.turn_id).finished_at is not None
+
+
 def test_handback_answers_the_waiting_customer_with_the_note(
     stack, client, merchant, fakes, operator
 ):
@@ -121,7 +132,7 @@ def test_handback_answers_the_waiting_customer_with_the_note(
         text_message_payload(phone_number_id=merchant["phone_number_id"], text="when do you open?"),
     )
     fakes["events"].wait_for("message_received")
-    time.sleep(1.5)  # the silent turn records it
+    eventually(_silent_turn_finished)  # a sleep here raced the turn on a loaded machine
     fakes["gemini"].reply("We open at 9.")
     back = client.post(
         "/api/v1/handback",
