@@ -265,7 +265,8 @@ class Message(Base):
     media_status: Mapped[str | None] = mapped_column(String(16))
     media_key: Mapped[str | None] = mapped_column(String(512))
     media_error: Mapped[str | None] = mapped_column(Text)
-    # what a voice note said, for operators and for models that cannot listen
+    # a voice note's transcript, or an image's description (services.media.description):
+    # for operators, for later turns and for models that cannot listen or see
     transcript: Mapped[str | None] = mapped_column(Text)
     context_wamid: Mapped[str | None] = mapped_column(String(256))
     raw: Mapped[dict[str, Any] | None] = mapped_column()

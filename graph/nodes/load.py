@@ -169,8 +169,9 @@ def render_inbound(message: Message) -> str:
     label = f"[{kind}: {filename}]" if filename else f"[{kind}]"
     if media.get("mime_type") and message.type == "document":
         label = f"{label[:-1]}, {media['mime_type'].split(';')[0]}]"
-    if message.transcript:
-        text = f"{text} (transcript: {customer_text(message.transcript)})".strip()
+    if message.transcript:  # a voice note's transcript, an image's description
+        said = "transcript" if message.type == "audio" else "description"
+        text = f"{text} ({said}: {customer_text(message.transcript)})".strip()
     if message.media_status == MediaStatus.FAILED:
         text = f"{text} (the file could not be loaded: {message.media_error})".strip()
     return f"{label} {text}".strip()

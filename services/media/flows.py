@@ -36,6 +36,7 @@ from persistence.models import (
     PhoneNumber,
 )
 from persistence.storage import StorageError, get_storage
+from services.media.description import describe_stored_image
 from services.media.library import KINDS
 from services.media.send import MediaRef, MediaUnavailable, signed_link, whatsapp_media_id
 from services.media.understanding import transcribe_message, turn_media, turn_messages
@@ -89,6 +90,7 @@ def fetch_inbound_media(message_id: int) -> str:
     _record(message_id, status=STORED, key=key)
     MEDIA_FETCHES.labels("stored").inc()
     log.info("media.fetch.stored", message_id=message_id, key=key)
+    describe_stored_image(message_id)
     return STORED
 
 

@@ -60,6 +60,14 @@ def content_blocks(session: Session, message_ids: list[int]) -> list[dict]:
     return blocks
 
 
+def image_block(message: Message) -> dict | None:
+    """A stored image message as a multimodal block; None when it is not an image."""
+    mime = base_mime((message.media or {}).get("mime_type"))
+    if not message.media_key or not mime.startswith("image/"):
+        return None
+    return _block("image", message.media_key, mime)
+
+
 def _block(kind: str, key: str, mime: str) -> dict:
     data = base64.b64encode(get_storage().get(key)).decode()
     return {"type": kind, "base64": data, "mime_type": mime}

@@ -163,3 +163,31 @@ def test_media_that_could_not_be_loaded_is_described_to_the_model(clean):
                        "mime_type": "application/vnd.ms-excel"})  # fmt: skip
     assert render_inbound(document) == "[document: inv.xlsx, application/vnd.ms-excel] invoice"
     assert eventually(lambda: True)
+
+
+def test_a_photo_is_described_once_and_the_description_outlives_its_turn(
+    stack, client, merchant, fakes
+):
+    gemini = fakes["gemini"]
+    gemini.structured = lambda request, schema: {
+        "description": "A white running shoe with a torn sole; size label 42."
+    }
+    data = tiny_jpeg()
+    media_id = fakes["graph"].add_media(data, "image/jpeg")
+    payload = media_payload(merchant, "image", media_id, data, mime_type="image/jpeg")
+    assert post_webhook(client, payload).status_code == 200
+    fakes["graph"].wait_for_sent(1, timeout=30)
+    (message,) = messages_in_db(direction="in")
+    assert message.transcript == "A white running shoe with a torn sole; size label 42."
+    (described,) = gemini.structured_requests  # the light model saw the image, once
+    (seen,) = _inline_parts(described)
+    assert base64.urlsafe_b64decode(seen["data"]) == data
+
+    post_webhook(client, message_payload(phone_number_id=merchant["phone_number_id"],
+                                         message={"type": "text", "text": {"body": "and?"}}))
+    fakes["graph"].wait_for_sent(2, timeout=30)
+    later = gemini.requests[-1]
+    assert _inline_parts(later) == []  # the image itself is not sent again...
+    assert "(description: A white running shoe with a torn sole; size label 42.)" in str(
+        later["contents"]
+    )  # ...its description is
