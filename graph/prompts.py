@@ -161,13 +161,19 @@ def as_data(text: str, limit: int) -> str:
     become spaces, square brackets round ones (no fake "[Note]"), at most `limit`
     characters, quoted as a JSON string."""
     cleaned = "".join(" " if unicodedata.category(ch).startswith(("C", "Z")) else ch for ch in text)
-    cleaned = " ".join(cleaned.translate(_BRACKETS).split())
+    cleaned = " ".join(without_markers(cleaned).split())
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "…"
     return json.dumps(cleaned, ensure_ascii=False)
 
 
 _BRACKETS = str.maketrans("[]", "()")
+
+
+def without_markers(text: str) -> str:
+    """Square brackets are Switchboard's own markers ("[Operator ...]", "[Note]", "[image:
+    ...]"): in text someone else wrote they become round ones, so none can be forged."""
+    return text.translate(_BRACKETS)
 
 
 def media_section(context: TurnContext) -> str:

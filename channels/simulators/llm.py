@@ -162,6 +162,10 @@ class LLMSimulator(LoopbackServer):
     def user_texts(self, request: JSON) -> list[str]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def tool_outputs(self, request: JSON) -> list[str]:  # pragma: no cover - abstract
+        """What the tools returned, as the request carries them back to the model."""
+        raise NotImplementedError
+
     def system_text(self, request: JSON) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -200,6 +200,14 @@ class GeminiSimulator(LLMSimulator):
     def system_text(self, request: JSON) -> str:
         return _parts_text((request.get("systemInstruction") or {}).get("parts", []))
 
+    def tool_outputs(self, request: JSON) -> list[str]:
+        return [
+            part["functionResponse"]["response"]["output"]
+            for content in request.get("contents", [])
+            for part in content.get("parts", [])
+            if "functionResponse" in part
+        ]
+
     def tool_names(self, request: JSON) -> list[str]:
         return [
             declaration["name"]

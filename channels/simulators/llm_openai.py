@@ -182,6 +182,12 @@ class OpenAISimulator(LLMSimulator):
             if m.get("role") in ("system", "developer")
         )
 
+    def tool_outputs(self, request: JSON) -> list[str]:
+        return [
+            _content_text(m.get("content")) for m in request.get("messages", [])
+            if m.get("role") == "tool"
+        ]  # fmt: skip
+
     def tool_names(self, request: JSON) -> list[str]:
         return [tool["function"]["name"] for tool in request.get("tools") or []]
 

@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
 from graph.ports import TurnServices
+from graph.prompts import without_markers
 from graph.state import ConversationState, RuntimeNode, TeamNote
 from persistence.models import Author, Direction, MediaStatus, Message
 
@@ -137,8 +138,7 @@ def _note_message(message: Message) -> AnyMessage:
 
 def customer_text(text: str) -> str:
     """Customer-written text as the model may read it: no markers, no card numbers."""
-    text = text.replace("[", "(").replace("]", ")")
-    return _CARD_NUMBER.sub(_mask_card, text)
+    return _CARD_NUMBER.sub(_mask_card, without_markers(text))
 
 
 def _mask_card(match: re.Match[str]) -> str:

@@ -46,6 +46,11 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
+def base_language(code: str) -> str:
+    """`es-MX`, `pt_BR`, `EN` -> `es`, `pt`, `en`: the language, region aside."""
+    return code.split("-")[0].split("_")[0].lower()
+
+
 def detect_language(text: str, prior: str | None = None) -> str | None:
     """The ISO 639-1 code of `text`'s language, or None when it is too short to tell.
     `prior` (the language expected) needs no more than a plain majority to be confirmed."""

@@ -6,6 +6,8 @@ cannot be written by a model: they are translated here, with English for the res
 
 from __future__ import annotations
 
+from services.conversations.language import base_language
+
 HOLDING = {
     "en": "Thank you for your message. We are having a technical problem right now; a "
     "colleague has been notified and will get back to you here as soon as possible.",
@@ -37,9 +39,8 @@ FOLLOW_UP = {
 
 def phrase(table: dict[str, str], language: str | None) -> str:
     """The text in `language` (an ISO 639-1 code, region ignored), else in English."""
-    base = (language or "en").split("-")[0].split("_")[0].lower()
-    return table.get(base, table["en"])
+    return table.get(base_language(language or "en"), table["en"])
 
 
 def speaks(table: dict[str, str], language: str | None) -> bool:
-    return bool(language) and (language or "").split("-")[0].lower() in table
+    return language is not None and base_language(language) in table

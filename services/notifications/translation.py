@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from graph.llm import METERED, LLMNotConfigured, build_structured_model
 from observability.logs import get_logger
-from services.conversations.language import detect_language
+from services.conversations.language import base_language, detect_language
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -27,7 +27,7 @@ class Translation(BaseModel):
 def needs_translation(text: str, customer_language: str | None, staff_language: str) -> bool:
     """Whether the request is written in another language than the staff's."""
     written = detect_language(text, prior=customer_language) or customer_language
-    return written is not None and _base(written) != _base(staff_language)
+    return written is not None and base_language(written) != base_language(staff_language)
 
 
 def translate(text: str, target: str) -> str | None:
@@ -44,7 +44,3 @@ def translate(text: str, target: str) -> str | None:
     assert isinstance(result, Translation)
     translated = " ".join(result.translation.split())[:1000]
     return translated or None
-
-
-def _base(language: str) -> str:
-    return language.split("-")[0].split("_")[0].lower()

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from channels.errors import OutsideServiceWindow, codes_of
 from graph.context import TurnContext
-from graph.nodes.load import customer_text
 from observability.logs import get_logger
 from observability.metrics import BURST_MESSAGES, TURNS
 from persistence.db import get_engine, session_scope
@@ -146,18 +145,12 @@ def has_pending(session: Session, conversation_id: int) -> bool:
 
 
 def _pending_questions(session: Session, conversation_id: int, timezone: str) -> tuple[str, ...]:
-    """One line per question, its words on one line and capped: they come from the
-    customer (the prompt quotes them as data in its [Context] message)."""
+    """One line per question. Its words come from the customer: the prompt cleans, caps and
+    quotes them as data in its [Context] message (graph.prompts.as_data)."""
     return tuple(
-        f'"{_one_line(n.context.get("question", ""))}" '
-        f"(asked {local_now(timezone, n.created_at):%A %H:%M})"
+        f'"{n.context.get("question", "")}" (asked {local_now(timezone, n.created_at):%A %H:%M})'
         for n in pending_questions(session, conversation_id)
     )
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    words = " ".join(customer_text(text).split())
-    return words if len(words) <= limit else words[: limit - 1] + "…"
 
 
 def clock() -> datetime:

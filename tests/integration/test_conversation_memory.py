@@ -79,21 +79,12 @@ def test_an_old_search_result_keeps_its_passages_not_its_instructions(merchant, 
     gemini.reply("Yes, within 5 days.")
     conversation_id = store_text(merchant, "Do you ship to Canada?")
     runner.run(conversation_id)
-    this_turn = _tool_outputs(gemini.requests[1])
+    this_turn = gemini.tool_outputs(gemini.requests[1])
     assert "Answer only from these passages" in this_turn[0]
 
     store_text(merchant, "thanks!")
     runner.run(conversation_id)
 
-    (later,) = _tool_outputs(gemini.requests[-1])
+    (later,) = gemini.tool_outputs(gemini.requests[-1])
     assert "We ship to Canada within 5 days." in later
     assert "Answer only from these passages" not in later
-
-
-def _tool_outputs(request: dict) -> list[str]:
-    return [
-        part["functionResponse"]["response"]["output"]
-        for content in request["contents"]
-        for part in content["parts"]
-        if "functionResponse" in part
-    ]

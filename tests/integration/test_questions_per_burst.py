@@ -26,15 +26,6 @@ def _questions() -> list[str]:
         return [n.context["question"] for n in rows]
 
 
-def _tool_results(request: dict) -> list[str]:
-    return [
-        part["functionResponse"]["response"]["output"]
-        for content in request["contents"]
-        for part in content["parts"]
-        if "functionResponse" in part
-    ]
-
-
 def test_two_questions_in_one_burst_are_two_requests(merchant, fakes):
     gemini = fakes["gemini"]
     gemini.call_tool(ASK, CANADA).call_tool(ASK, GIFT).reply("I have asked the team both.")
@@ -63,7 +54,7 @@ def test_the_same_question_is_asked_once_and_the_prompt_lists_it_as_waiting(merc
     assert "already with the team, still unanswered" in context
     assert '- "\\"Do you ship to Canada?\\" (asked ' in context
     assert "Do you ship to Canada?" not in gemini.system_text(turn[0])
-    assert "already with the team and still waiting" in _tool_results(gemini.requests[-1])[-1]
+    assert "already with the team and still waiting" in gemini.tool_outputs(gemini.requests[-1])[-1]
 
 
 def test_the_tool_offers_only_known_request_types(merchant, fakes):
