@@ -111,6 +111,7 @@ def prepare(settings: Settings) -> None:
     from services.merchants.merchant import ensure_phone_number
 
     upgrade(settings.database_url or "")
+    report_unreadable_credentials()
     if settings.whatsapp_phone_number_id and settings.whatsapp_access_token:
         with session_scope() as session:
             ensure_phone_number(
@@ -121,6 +122,25 @@ def prepare(settings: Settings) -> None:
                 merchant_name=settings.merchant_name,
                 whatsapp_business_account_id=settings.whatsapp_business_account_id,
             )
+
+
+def report_unreadable_credentials() -> None:
+    """Stored credentials that no key in SECRETS_KEY decrypts (a key removed before
+    `rotate-secrets`, or lost) are said at start: everything else runs, but their numbers
+    cannot call WhatsApp until the key is back or their tokens are entered again."""
+    from persistence.crypto import undecryptable_credentials  # after PROMETHEUS_MULTIPROC_DIR
+    from persistence.db import session_scope
+    from persistence.models import Base
+
+    with session_scope() as session:
+        tables = list(Base.metadata.tables.values())
+        unreadable = undecryptable_credentials(session.connection(), tables)
+    if unreadable:
+        log.error(
+            "secrets.undecryptable %d stored credential(s) cannot be decrypted with any key in "
+            "SECRETS_KEY (%s): put the key that encrypted them back, or enter them again",
+            len(unreadable), ", ".join(unreadable),
+        )  # fmt: skip
 
 
 def sandbox_environment(settings: Settings) -> dict[str, str]:

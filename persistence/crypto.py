@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,10 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Connection, Dialect, Table, Text, literal, select, update
 from sqlalchemy.types import TypeDecorator
 
+from observability.logs import get_logger
 from settings import get_settings
+
+log = get_logger(__name__)
 
 KEY_FILE = "secrets-key"
 _FERNET_VERSION = 0x80
@@ -126,7 +130,16 @@ class EncryptedString(TypeDecorator[str]):
         return None if value is None else encrypt(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else decrypt(value)
+        """A value no key decrypts (a lost or removed key) reads as "" and is logged: the
+        row stays usable (a number still receives messages, operators still see its
+        conversations); only calls with that credential fail, as unauthorized."""
+        if value is None:
+            return None
+        try:
+            return decrypt(value)
+        except SecretsKeyError as exc:
+            log.error("secrets.undecryptable", reason=str(exc))
+            return ""
 
 
 @dataclass(frozen=True)
@@ -144,26 +157,42 @@ def encrypted_columns(tables: list[Table]) -> list[tuple[Table, str]]:
     ]
 
 
+def _stored(connection: Connection, tables: list[Table]) -> Iterator[tuple[Table, str, Any, str]]:
+    """(table, column, primary key, ciphertext as stored) of every stored credential."""
+    for table, name in encrypted_columns(tables):
+        column = table.c[name]
+        primary_key = list(table.primary_key.columns)[0]
+        # the raw text (a cast), not decrypted by EncryptedString
+        rows = connection.execute(select(primary_key, column.cast(Text)).where(column.is_not(None)))
+        for row_id, stored in rows:
+            yield table, name, row_id, stored
+
+
+def undecryptable_credentials(connection: Connection, tables: list[Table]) -> list[str]:
+    """`table.column #id` of each stored credential no key in SECRETS_KEY decrypts."""
+    keys = cipher()
+    unreadable = []
+    for table, name, row_id, stored in _stored(connection, tables):
+        try:
+            keys.decrypt(stored.encode())
+        except InvalidToken:
+            unreadable.append(f"{table.name}.{name} #{row_id}")
+    return unreadable
+
+
 def rotate_credentials(connection: Connection, tables: list[Table]) -> Rotation:
     """Re-encrypt every stored credential with the first key of SECRETS_KEY. Nothing is
     written unless every value decrypts, so a missing key is found before anything changes."""
     keys = cipher()
     changes: list[tuple[Table, str, Any, str]] = []
-    for table, name in encrypted_columns(tables):
-        column = table.c[name]
-        primary_key = list(table.primary_key.columns)[0]
-        rows = connection.execute(
-            # the raw text, not through EncryptedString: rotate() decrypts it itself
-            select(primary_key, column.cast(Text)).where(column.is_not(None))
-        )
-        for row_id, stored in rows:
-            try:
-                changes.append((table, name, row_id, keys.rotate(stored.encode()).decode()))
-            except InvalidToken:
-                raise SecretsKeyError(
-                    f"{table.name}.{name} of row {row_id} cannot be decrypted with any key in "
-                    "SECRETS_KEY: nothing was re-encrypted"
-                ) from None
+    for table, name, row_id, stored in _stored(connection, tables):
+        try:
+            changes.append((table, name, row_id, keys.rotate(stored.encode()).decode()))
+        except InvalidToken:
+            raise SecretsKeyError(
+                f"{table.name}.{name} of row {row_id} cannot be decrypted with any key in "
+                "SECRETS_KEY: nothing was re-encrypted"
+            ) from None
     for table, name, row_id, rotated in changes:
         primary_key = list(table.primary_key.columns)[0]
         # a Text literal: written as it is, not encrypted again by the column's type

@@ -141,6 +141,27 @@ def test_rotation_re_encrypts_every_credential_then_the_old_key_can_go(
     assert code == 0 and "re-encrypted 2 credential(s)" in output
 
 
+def test_with_the_key_lost_messages_are_still_received_and_the_loss_is_said(
+    client, clean, secrets_key
+):
+    from persistence.crypto import undecryptable_credentials
+    from persistence.db import session_scope
+    from persistence.models import Base
+    from tests.helpers import messages_in_db
+
+    _create_merchant(client, ("1065", TOKEN))
+    secrets_key(NEW_KEY)
+    answer = post_webhook(client, text_message_payload(phone_number_id="1065", text="hello?"))
+    assert answer.status_code == 200
+    assert [m.text for m in messages_in_db(direction="in")] == ["hello?"]
+    assert _tokens_read() == {"1065": ""}  # unusable, never a crash
+    with session_scope() as session:
+        tables = list(Base.metadata.tables.values())
+        assert undecryptable_credentials(session.connection(), tables) == [
+            "phone_numbers.access_token #1"
+        ]
+
+
 def _every_page(client, conversation_id: int) -> list[str]:
     """What the API and the console show about this merchant and its conversation."""
     bodies = [

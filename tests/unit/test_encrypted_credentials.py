@@ -71,6 +71,14 @@ def test_the_first_key_encrypts_and_every_key_decrypts(keys):
     assert NEW not in str(caught.value) and old_ciphertext not in str(caught.value)
 
 
+def test_a_value_no_key_decrypts_reads_as_empty_and_is_logged(keys, caplog):
+    stored = EncryptedString().process_bind_param(TOKEN, DIALECT)
+    keys(NEW)  # the key that encrypted it was lost
+    assert EncryptedString().process_result_value(stored, DIALECT) == ""
+    assert "secrets.undecryptable" in caplog.text and "SECRETS_KEY" in caplog.text
+    assert TOKEN not in caplog.text and str(stored) not in caplog.text and NEW not in caplog.text
+
+
 @pytest.mark.parametrize("value", ["not-a-key", f"{OLD},short", "  , ", OLD[:-4]])
 def test_a_bad_key_is_a_clear_error_naming_the_setting_without_the_key(value):
     with pytest.raises(SecretsKeyError, match="SECRETS_KEY") as caught:
