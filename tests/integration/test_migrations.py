@@ -184,3 +184,18 @@ def test_0012_encrypts_stored_access_tokens_once_and_back(scratch):
 
     command.downgrade(config, str(before))
     assert _rows(engine, "SELECT access_token FROM phone_numbers") == [("token",)]
+
+
+def test_0012_needs_no_key_when_no_token_is_stored(scratch, monkeypatch, tmp_path):
+    from settings import get_settings
+
+    url, engine = scratch
+    monkeypatch.delenv("SECRETS_KEY")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))  # no generated key there either
+    get_settings.cache_clear()
+    try:
+        command.upgrade(alembic_config(url), "0012")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert _rows(engine, "SELECT version_num FROM alembic_version") == [("0012",)]

@@ -2,7 +2,8 @@
 
 The WhatsApp access tokens stored in plaintext are encrypted with the first key of
 SECRETS_KEY (persistence/crypto.py). A token that already decrypts is left as it is, so the
-upgrade can run again safely; the downgrade decrypts them back.
+upgrade can run again safely; the downgrade decrypts them back. The key is asked for only
+when there is a token to change: a new database migrates without one.
 
 Revision ID: 0012
 Revises: 0007
@@ -27,9 +28,8 @@ COLUMNS = (("phone_numbers", "access_token"),)
 
 
 def upgrade() -> None:
-    keys = cipher()
-
     def encrypted(value: str) -> str | None:
+        keys = cipher()
         try:
             keys.decrypt(value.encode())
             return None  # already encrypted: nothing to do
@@ -44,11 +44,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    keys = cipher()
-
     def decrypted(value: str) -> str | None:
         try:
-            return keys.decrypt(value.encode()).decode()
+            return cipher().decrypt(value.encode()).decode()
         except InvalidToken:
             return None  # plaintext already (or never encrypted)
 
