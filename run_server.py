@@ -111,6 +111,7 @@ def prepare(settings: Settings) -> None:
     from services.merchants.merchant import ensure_phone_number
 
     upgrade(settings.database_url or "")
+    report_unreadable_credentials()
     if settings.whatsapp_phone_number_id and settings.whatsapp_access_token:
         with session_scope() as session:
             ensure_phone_number(
@@ -121,6 +122,25 @@ def prepare(settings: Settings) -> None:
                 merchant_name=settings.merchant_name,
                 whatsapp_business_account_id=settings.whatsapp_business_account_id,
             )
+
+
+def report_unreadable_credentials() -> None:
+    """Stored credentials that no key in SECRETS_KEY decrypts (a key removed before
+    `rotate-secrets`, or lost) are said at start: everything else runs, but their numbers
+    cannot call WhatsApp until the key is back or their tokens are entered again."""
+    from persistence.crypto import undecryptable_credentials  # after PROMETHEUS_MULTIPROC_DIR
+    from persistence.db import session_scope
+    from persistence.models import Base
+
+    with session_scope() as session:
+        tables = list(Base.metadata.tables.values())
+        unreadable = undecryptable_credentials(session.connection(), tables)
+    if unreadable:
+        log.error(
+            "secrets.undecryptable %d stored credential(s) cannot be decrypted with any key in "
+            "SECRETS_KEY (%s): put the key that encrypted them back, or enter them again",
+            len(unreadable), ", ".join(unreadable),
+        )  # fmt: skip
 
 
 def sandbox_environment(settings: Settings) -> dict[str, str]:
@@ -209,6 +229,32 @@ def media_link_environment(settings: Settings) -> dict[str, str]:
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_urlsafe(32) + "\n")
     return {"MEDIA_LINK_SECRET": path.read_text().strip()}
+
+
+def secrets_key_environment(settings: Settings) -> dict[str, str]:
+    """The key that encrypts provider credentials at rest. The embedded setup makes one once
+    in DATA_DIR/secrets-key (mode 0600); with servers of its own (DATABASE_URL and
+    REDIS_URL set) a start without SECRETS_KEY is refused: a key made up on one host would
+    leave the credentials unreadable on every other. A bad key stops the start too, with a
+    reason that names the setting and never quotes the key."""
+    from persistence.crypto import SecretsKeyError, ensure_key_file, parse_keys
+
+    embedded = not settings.database_url or not settings.redis_url
+    if settings.secrets_key is None and not embedded:
+        raise SystemExit(
+            "SECRETS_KEY is not set: it encrypts the provider credentials stored in the database. "
+            "Make one with `python scripts/manage.py generate-key` and keep it safe (see README)"
+        )
+    try:
+        if settings.secrets_key is not None:
+            parse_keys(settings.secrets_key.get_secret_value())
+            return {}
+        path = ensure_key_file(settings.data_dir)
+        keys = path.read_text().strip()
+        parse_keys(keys)
+    except SecretsKeyError as exc:
+        raise SystemExit(str(exc)) from None
+    return {"SECRETS_KEY": keys}
 
 
 def metrics_environment(settings: Settings) -> dict[str, str]:
@@ -308,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(metrics_environment(settings))
     os.environ.update(media_link_environment(settings))
+    os.environ.update(secrets_key_environment(settings))
     roles = roles_to_run(args.only, settings) + (["flower"] if args.flower else [])
     sandbox_env = sandbox_environment(settings)
     signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)

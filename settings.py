@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = 20
     whatsapp_app_secret: SecretStr | None = None
     verify_token: SecretStr | None = None
+    # Fernet key(s), comma-separated, that encrypt provider credentials at rest: the first
+    # encrypts, all decrypt (rotation). Unset: run_server.py's embedded setup keeps one in
+    # DATA_DIR/secrets-key; with DATABASE_URL and REDIS_URL set, a start without it is refused.
+    secrets_key: SecretStr | None = None
 
     # The default merchant's WhatsApp number, created at start when set
     whatsapp_access_token: SecretStr | None = None

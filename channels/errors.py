@@ -7,7 +7,7 @@ so the mapping below is by code first and falls back on the HTTP status.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
@@ -38,6 +38,16 @@ class WhatsAppError(Exception):
         self.fbtrace_id = fbtrace_id
         self.retry_after = retry_after
 
+    def redact(self, secret: str) -> None:
+        """Take a credential out of every text of this error (and its arguments): an answer
+        or a transport error may quote the request, and errors end up in logs and rows."""
+        if not secret:
+            return
+        hide = _hider(secret)
+        self.message, self.title = hide(self.message), hide(self.title)
+        self.details = hide(self.details) if self.details else self.details
+        self.args = tuple(hide(a) if isinstance(a, str) else a for a in self.args)
+
     def __str__(self) -> str:
         prefix = f"WhatsApp error {self.code}: " if self.code is not None else ""
         text = prefix + self.message
@@ -50,6 +60,10 @@ class WhatsAppError(Exception):
         }
         shown = ", ".join(f"{k}={v}" for k, v in extras.items() if v is not None)
         return f"{text} [{shown}]" if shown else text
+
+
+def _hider(secret: str) -> Callable[[str], str]:
+    return lambda text: text.replace(secret, "[redacted]")
 
 
 class RateLimited(WhatsAppError):

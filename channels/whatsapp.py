@@ -93,6 +93,7 @@ class WhatsAppClient:
         self._api_root = api_root.rstrip("/")
         self._media_hosts = tuple(media_hosts)
         self._url = f"{self._api_root}/{phone_number_id}/messages"
+        self._token = access_token
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._phone_number_id = phone_number_id
         self._timeout = timeout
@@ -322,6 +323,7 @@ class WhatsAppClient:
             try:
                 return call()
             except WhatsAppError as err:
+                err.redact(self._token)
                 delay = self._retry_delay(err, attempt)
                 if delay is None:
                     log.warning(f"{event}.failed", attempts=attempt, error=str(err))

@@ -40,11 +40,22 @@ def _key_values(_: Any, __: str, event: EventDict) -> str:
 
 def redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
     for key, value in event.items():
-        if _SECRET_KEY.search(key) and value not in (None, ""):
-            event[key] = "[redacted]"
-        elif isinstance(value, str):
-            event[key] = _SECRET_IN_TEXT.sub(_redacted, value)
+        event[key] = _redact(key, value)
     return event
+
+
+def _redact(key: object, value: Any) -> Any:
+    """A secret-looking key's value hidden; nested mappings and lists (request headers,
+    a provider's answer) and text searched the same way."""
+    if isinstance(key, str) and _SECRET_KEY.search(key) and value not in (None, ""):
+        return "[redacted]"
+    if isinstance(value, str):
+        return _SECRET_IN_TEXT.sub(_redacted, value)
+    if isinstance(value, dict):
+        return {k: _redact(k, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(None, item) for item in value]
+    return value
 
 
 def _redacted(match: re.Match[str]) -> str:
@@ -100,6 +111,7 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_secrets,  # again: a traceback's text is made only now
             renderer,
         ],
     )

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from persistence.crypto import EncryptedString
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -138,7 +140,8 @@ class PhoneNumber(Base):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
     phone_number_id: Mapped[str] = mapped_column(String(64), unique=True)
     display_phone_number: Mapped[str | None] = mapped_column(String(32))
-    access_token: Mapped[str] = mapped_column(Text)
+    # Fernet ciphertext in the database (SECRETS_KEY); plaintext here
+    access_token: Mapped[str] = mapped_column(EncryptedString)
     created_at: Mapped[datetime] = _now()
 
     merchant: Mapped[Merchant] = relationship(back_populates="phone_numbers", lazy="raise")

@@ -10,6 +10,8 @@
     python scripts/manage.py create-operator NAME [--admin]     # prints the token once
     python scripts/manage.py revoke-operator OPERATOR_ID
     python scripts/manage.py list
+    python scripts/manage.py generate-key      # a new Fernet key for SECRETS_KEY
+    python scripts/manage.py rotate-secrets    # re-encrypt credentials with SECRETS_KEY's first key
 
 Uses DATABASE_URL; when it is unset, the embedded PostgreSQL of the run_server.py running
 from the same DATA_DIR (its URL is in DATA_DIR/runtime.json while it runs).
@@ -30,7 +32,9 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from persistence.crypto import SecretsKeyError, generate_key, rotate_credentials
 from persistence.db import session_scope
+from persistence.models import Base
 from services.errors import DomainError
 from services.merchants import merchant as merchants
 from services.merchants import operator as operators
@@ -83,11 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-operator", help="revoke an operator's token")
     revoke.add_argument("operator_id", type=int)
     commands.add_parser("list", help="list merchants, numbers, staff and operators")
+    commands.add_parser("generate-key", help="print a new Fernet key for SECRETS_KEY")
+    commands.add_parser(
+        "rotate-secrets",
+        help="re-encrypt every stored credential with the first key of SECRETS_KEY",
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> str:
+    if args.command == "generate-key":
+        return generate_key()
     with session_scope() as session:
+        if args.command == "rotate-secrets":
+            return _rotate_secrets(session)
         if args.command == "create-merchant":
             merchant = merchants.create_merchant(
                 session, name=args.name, description=args.description, tone=args.tone,
@@ -120,6 +133,14 @@ def run(args: argparse.Namespace) -> str:
         if args.command in _TEMPLATE_COMMANDS:
             return _TEMPLATE_COMMANDS[args.command](session, args)
         return _listing(session)
+
+
+def _rotate_secrets(session: Session) -> str:
+    rotation = rotate_credentials(session.connection(), list(Base.metadata.tables.values()))
+    return (
+        f"re-encrypted {rotation.rotated} credential(s) with the first key of SECRETS_KEY "
+        f"({', '.join(rotation.columns)}); the other keys can now be removed"
+    )
 
 
 def _set_waba(session: Session, args: argparse.Namespace) -> str:
@@ -177,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         print(run(args))
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except SecretsKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -26,6 +26,7 @@ from prometheus_client import start_http_server
 
 from observability.logs import configure, get_logger
 from observability.metrics import process_registry
+from persistence.crypto import SecretsKeyError, cipher
 from settings import get_settings
 
 
@@ -37,6 +38,17 @@ def _logs(**_: Any) -> None:
 
 
 log = get_logger(__name__)
+
+
+@celeryd_init.connect
+def _refuse_without_secrets_key(**_: Any) -> None:
+    """A worker that cannot read the stored credentials would fail every send: it does not
+    start, and says why (SystemExit passes through Celery's signal dispatch)."""
+    try:
+        cipher()
+    except SecretsKeyError as exc:
+        log.error("worker.secrets_key", reason=str(exc))
+        raise SystemExit(str(exc)) from None
 
 
 @celeryd_init.connect

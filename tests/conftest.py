@@ -29,6 +29,8 @@ ACCESS_TOKEN = "EAAG-test-access-token"
 GEMINI_KEY = "test-gemini-key"
 OPENAI_KEY = "test-openai-key"
 EVENTS_SECRET = "test-events-secret"
+# the Fernet key every process of the test stack encrypts stored credentials with
+SECRETS_KEY = "Jm2B0f3mB2oRk9yH6q0nqHkz8yqS1c0cQmZ7vX0s2Wg="
 
 
 def _base_env() -> dict[str, str]:
@@ -48,6 +50,7 @@ def _base_env() -> dict[str, str]:
         "WHATSAPP_API_VERSION": "v23.0",
         "LOG_LEVEL": "INFO",
         "EVENTS_WEBHOOK_SECRET": EVENTS_SECRET,
+        "SECRETS_KEY": SECRETS_KEY,
     }
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SECRET = "bench-app-secret"
@@ -90,6 +91,7 @@ class Stack:
             "BUFFER_MAX_SECONDS": str(self.options.buffer_max_seconds),
             "SWEEPER_INTERVAL_SECONDS": str(self.options.sweeper_seconds),
             "SANDBOX_ENABLED": "false",
+            "SECRETS_KEY": Fernet.generate_key().decode(),  # encrypts stored access tokens
             "LOG_LEVEL": "INFO",
             # as run_server.py: API and worker processes record metrics into one directory
             "PROMETHEUS_MULTIPROC_DIR": str(self.data / "metrics"),

@@ -161,3 +161,41 @@ def test_0007_cuts_published_documents_into_passages_and_builds_their_vocabulary
     assert found == (5,)  # accents removed
     command.downgrade(alembic_config(url), "0006")
     assert _rows(engine, "SELECT to_regclass('document_chunks')") == [(None,)]
+
+
+def test_0012_encrypts_stored_access_tokens_once_and_back(scratch):
+    from alembic.script import ScriptDirectory
+    from cryptography.fernet import Fernet
+
+    from tests.conftest import SECRETS_KEY
+
+    url, engine = scratch
+    config = alembic_config(url)
+    before = ScriptDirectory.from_config(config).get_revision("0012").down_revision
+    command.upgrade(config, str(before))
+    _insert(engine, MERCHANT, CONVERSATION[0])  # access_token 'token', in plaintext
+    command.upgrade(config, "0012")
+    [(stored,)] = _rows(engine, "SELECT access_token FROM phone_numbers")
+    assert stored.startswith("gAAAA") and Fernet(SECRETS_KEY).decrypt(stored.encode()) == b"token"
+
+    _insert(engine, f"UPDATE alembic_version SET version_num = '{before}'")
+    command.upgrade(config, "0012")  # again, over rows already encrypted: left as they are
+    assert _rows(engine, "SELECT access_token FROM phone_numbers") == [(stored,)]
+
+    command.downgrade(config, str(before))
+    assert _rows(engine, "SELECT access_token FROM phone_numbers") == [("token",)]
+
+
+def test_0012_needs_no_key_when_no_token_is_stored(scratch, monkeypatch, tmp_path):
+    from settings import get_settings
+
+    url, engine = scratch
+    monkeypatch.delenv("SECRETS_KEY")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))  # no generated key there either
+    get_settings.cache_clear()
+    try:
+        command.upgrade(alembic_config(url), "0012")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert _rows(engine, "SELECT version_num FROM alembic_version") == [("0012",)]

@@ -59,7 +59,10 @@ class Run:
 
 
 def _environment(data_dir: Path, port: int, fakes: dict) -> dict[str, str]:
-    dropped = ("DATABASE_URL", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR", "SANDBOX_ENABLED")
+    # SECRETS_KEY too: run_server.py generates one into DATA_DIR, as on a first start
+    dropped = (
+        "DATABASE_URL", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR", "SANDBOX_ENABLED", "SECRETS_KEY",
+    )  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         DATA_DIR=str(data_dir), PORT=str(port), PYTHONPATH=str(ROOT),
@@ -159,6 +162,7 @@ def run(servers: dict[str, str], fakes: dict) -> Iterator[Run]:
     finally:
         _stop(process)
     used["embedded Redis password"] = (data_dir / "redis" / "password").read_text().strip()
+    used["generated SECRETS_KEY"] = (data_dir / "secrets-key").read_text().strip()
     yield Run(log=log_path.read_text(errors="replace"), secrets=used)
     shutil.rmtree(data_dir, ignore_errors=True)
 
