@@ -165,3 +165,23 @@ def test_an_operator_adds_options_in_the_console(stack, client, merchant, fakes,
     assert titles == ["Yes", "No"]
     shown = client.get(page).text
     assert 'class="offer"' in shown and "<li>Yes</li><li>No</li>" in shown
+
+
+def test_a_staff_quick_reply_button_reaches_their_agent(stack, client, merchant, fakes):
+    """Staff tapping a template's quick-reply button ("I'll answer") is read as their choice
+    in their own (admin) conversation: acknowledged, never an error."""
+    from services.merchants.merchant import add_merchant_user
+
+    with session_scope() as session:
+        add_merchant_user(session, merchant_id=merchant["id"], name="Alice", wa_id="15550000001")
+    fakes["gemini"].reply("Thanks: write your answer here when you have it.")
+    tap = {"type": "button", "button": {"payload": "NOTIF_1", "text": "I'll answer"}}
+    payload = message_payload(
+        phone_number_id=merchant["phone_number_id"], message=tap, wa_id="15550000001"
+    )
+    assert post_webhook(client, payload).status_code == 200
+    [sent] = fakes["graph"].wait_for_sent(1, timeout=20)
+    assert sent["to"] == "15550000001" and sent["text"]["body"].startswith("Thanks")
+    [request] = fakes["gemini"].requests
+    assert fakes["gemini"].tool_names(request) == ["answer_notification"]
+    assert fakes["gemini"].user_texts(request)[-1] == "(chose: I'll answer, id NOTIF_1)"
