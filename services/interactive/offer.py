@@ -59,7 +59,7 @@ class Offer:
 def offer_from_options(text: str, options: list[str], *, list_label: str | None = None) -> Offer:
     """Reply buttons for up to 3 short options, else a list (numbered text when it is over
     the channel's limits: the sender decides that, see `numbered_text`)."""
-    titles = [" ".join(option.split()) for option in options]
+    titles = [" ".join(option.split()) for option in options if option.strip()]
     numbered = tuple(Option(str(n), title) for n, title in enumerate(titles, start=1))
     if len(titles) <= MAX_BUTTONS and all(len(t) <= BUTTON_TITLE_CHARS for t in titles):
         return Offer("buttons", text, numbered)

@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from channels.base import Channel, OutboundMessage, OutboundText
@@ -28,6 +28,8 @@ log = get_logger(__name__)
 # A turn's replies are seq 0, 1, ...; library files 1000 + asset id; an offer made in a
 # turn takes this plus a hash of its content, so a redone turn finds the row it wrote.
 TURN_OFFER_SEQ = 1_000_000_000
+# our messages since the customer's previous one searched for the offer a number answers
+_OFFER_LOOKBACK = 5
 
 
 def enqueue_offer(
@@ -98,16 +100,28 @@ def choices_of(session: Session, inbound: list[Message]) -> dict[int, tuple[str,
 
 
 def _numbered_choice(session: Session, message: Message) -> Option | None:
-    last = session.scalar(
+    """The option a number picks from our latest offer since the customer's previous
+    message, when that offer went out as numbered text (a short text after it is fine)."""
+    previous = (
+        select(func.max(Message.id))
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.direction == Direction.INBOUND,
+            Message.id < message.id,
+        )
+        .scalar_subquery()
+    )
+    since = session.scalars(
         select(Message)
         .where(
             Message.conversation_id == message.conversation_id,
             Message.direction == Direction.OUTBOUND,
             Message.id < message.id,
+            Message.id > func.coalesce(previous, 0),
             Message.status.not_in([DeliveryStatus.FAILED, DeliveryStatus.DROPPED]),
         )
         .order_by(Message.id.desc())
-        .limit(1)
+        .limit(_OFFER_LOOKBACK)
     )
-    offer = offer_of(last) if last is not None else None
+    offer = next((o for o in map(offer_of, since) if o is not None), None)
     return numbered_answer(offer, message.text) if offer is not None else None

@@ -76,9 +76,9 @@ def test_a_button_reply_reaches_the_model_as_the_option_chosen(stack, client, me
 
 def test_over_whatsapps_limits_the_options_go_as_numbered_text(stack, client, merchant, fakes):
     fakes["gemini"].call_tool("reply_with_options", {"text": "Which store?", "options": STORES})
-    fakes["gemini"].empty()
+    fakes["gemini"].reply("Just answer with its number.")  # a text after it, as models do
     _customer_writes(client, merchant, "where can I pick it up?")
-    [sent] = fakes["graph"].wait_for_sent(1, timeout=20)
+    sent, _ = fakes["graph"].wait_for_sent(2, timeout=20)
     assert sent["type"] == "text"
     numbered = "\n".join(f"{n}. Store number {n}" for n in range(1, 13))
     assert sent["text"]["body"] == f"Which store?\n\n{numbered}"
@@ -86,11 +86,12 @@ def test_over_whatsapps_limits_the_options_go_as_numbered_text(stack, client, me
     assert "sent as numbered text" in fakes["gemini"].tool_outputs(second)[0]
     [row] = eventually(lambda: [m for m in _sent_offers() if m.wamid])
     assert row.type == "text" and row.raw["offer"]["sent_as"] == "numbered"
+    assert row.text == sent["text"]["body"]  # the console shows what the customer got
     assert row.error_code is None  # never a Graph API error
 
     fakes["gemini"].reply("Store 2 it is.")
     _customer_writes(client, merchant, "2")
-    fakes["graph"].wait_for_sent(2, timeout=20)
+    fakes["graph"].wait_for_sent(3, timeout=20)
     last = fakes["gemini"].requests[-1]
     assert fakes["gemini"].user_texts(last)[-1] == "2 (chose: Store number 2, id 2)"
 
