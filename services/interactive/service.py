@@ -30,6 +30,7 @@ log = get_logger(__name__)
 TURN_OFFER_SEQ = 1_000_000_000
 # our messages since the customer's previous one searched for the offer a number answers
 _OFFER_LOOKBACK = 5
+TEXT_LIMIT = 4096  # a text message's body on every channel we have
 
 
 def enqueue_offer(
@@ -73,14 +74,13 @@ def fit_offer(message: Message, channel: Channel) -> OutboundMessage:
         else "the channel has no interactive messages"
     )
     if reason is None:
-        sent: Offer = Offer.from_json({**offer.to_json(), "sent_as": offer.kind})
-        message.raw = {**(message.raw or {}), "offer": sent.to_json()}
+        message.raw = {**(message.raw or {}), "offer": {**offer.to_json(), "sent_as": offer.kind}}
         return outbound
     log.info("interactive.fallback.numbered", message_id=message.id, reason=reason)
     fallback = {**offer.to_json(), "sent_as": "numbered", "fallback_reason": reason}
     message.raw = {**(message.raw or {}), "offer": fallback}
     message.type = "text"
-    message.text = numbered_text(offer)
+    message.text = numbered_text(offer)[:TEXT_LIMIT]
     return OutboundText(message.text)
 
 
