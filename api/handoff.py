@@ -47,9 +47,9 @@ def operator_message(
 ) -> OperatorMessageResult | JSONResponse:
     """Send a WhatsApp message to the customer as the operator (after takeover, within
     the 24-hour customer service window): `text`, or a library file by `media_key` with
-    `text` as its caption."""
+    `text` as its caption; `options` turn the text into reply buttons or a list."""
     message_id, status = send_operator_message(
-        _ref(body), principal, body.text, media_key=body.media_key
+        _ref(body), principal, body.text, media_key=body.media_key, options=body.options
     )
     sent = session.get(Message, message_id)
     if sent is None:  # its conversation was deleted meanwhile

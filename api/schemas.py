@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasPath, BaseModel, ConfigDict, Field, model_validator
 
 from services.merchants.hours import OpeningHours, valid_timezone
 
@@ -111,6 +111,13 @@ class MessageRead(BaseModel):
     error_detail: str | None
     operator_id: int | None
     created_at: datetime
+    offer: dict[str, Any] | None = Field(
+        default=None,
+        validation_alias=AliasPath("raw", "offer"),
+        description="The options an outbound message offered: `kind` (buttons, list, cta_url, "
+        "location_request), `options` (id, title), and `sent_as` (the kind, or `numbered` "
+        "when it went out as numbered text).",
+    )
 
 
 class ConversationRead(BaseModel):
@@ -160,10 +167,21 @@ class OperatorMessageCreate(ConversationRef):
         description="Send this file of the merchant's media library (GET /api/v1/media).",
     )
 
+    options: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="Choices sent with `text`: up to 3 of at most 20 characters as reply "
+        "buttons, else a list (up to 10, titles of at most 24 characters); beyond those "
+        "limits, a numbered text the customer answers with a number.",
+    )
+
     @model_validator(mode="after")
     def _content(self) -> OperatorMessageCreate:
         if not self.text and not self.media_key:
             raise ValueError("give text, media_key, or both (the text is then the caption)")
+        if self.options and self.media_key:
+            raise ValueError("options go with a text message, not with media_key")
         if self.media_key and self.text and len(self.text) > 1024:
             raise ValueError("a caption may be at most 1024 characters")
         return self

@@ -67,15 +67,24 @@ class ListRow:
 
 
 @dataclass(frozen=True)
+class ListSection:
+    title: str | None
+    rows: tuple[ListRow, ...]
+
+
+@dataclass(frozen=True)
 class OutboundInteractive:
-    """Reply buttons, a list, or a call-to-action URL button, with a body text."""
+    """Reply buttons, a list (`rows`: one untitled section, or titled `sections`), a
+    call-to-action URL button, or a location request, with a body text."""
 
     body: str
     buttons: tuple[ReplyButton, ...] = ()
     list_button: str | None = None  # the label that opens the list
     rows: tuple[ListRow, ...] = ()
+    sections: tuple[ListSection, ...] = ()
     url: str | None = None
     url_label: str | None = None
+    location_request: bool = False  # ask the customer to share their location
     header: str | None = None
     footer: str | None = None
 
@@ -110,6 +119,12 @@ class Channel(Protocol):
         self, recipient: Recipient, message: OutboundMessage, *, callback_data: str | None = None
     ) -> str:
         """Send and return the provider's message id; raises channels.errors classes."""
+        ...
+
+    def refusal(self, message: OutboundMessage) -> str | None:
+        """Why the provider would refuse this message's shape (too many buttons, a title
+        too long), None when it fits. Senders check interactive messages with it, and send
+        channels without `capabilities.interactive` a plain-text version instead."""
         ...
 
     def mark_read(self, message_id: str, *, typing: bool = True) -> None:

@@ -125,6 +125,7 @@ _BY_CODE: dict[int, type[WhatsAppError]] = {
     131016: TransientError,
     133004: TransientError,
     100: InvalidRequest,
+    131009: InvalidRequest,
 }
 
 

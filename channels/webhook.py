@@ -363,6 +363,31 @@ def _interactive_text(body: dict) -> str | None:
     return title or description
 
 
+@dataclass(frozen=True)
+class Choice:
+    """What the customer tapped: a reply button, a list row, or a template's quick reply."""
+
+    id: str
+    title: str
+
+
+def choice_of(raw: dict | None) -> Choice | None:
+    """The option a stored inbound message (its `raw`) chose, if it is such an answer."""
+    raw = _dict(raw)
+    if raw.get("type") == "button":  # a template's quick-reply button
+        body = _dict(raw.get("button"))
+        title = _str(body.get("text")) or _str(body.get("payload"))
+        return Choice(_str(body.get("payload")) or title, title) if title else None
+    body = _dict(raw.get("interactive"))
+    if raw.get("type") != "interactive" or body.get("type") not in ("button_reply", "list_reply"):
+        return None
+    reply = _dict(body.get(body["type"]))
+    option_id, title = _str(reply.get("id")), _str(reply.get("title"))
+    if option_id is None or title is None:
+        return None
+    return Choice(option_id, title)
+
+
 def _reaction_text(body: dict) -> str | None:
     if not body:
         return None

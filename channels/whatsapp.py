@@ -25,7 +25,7 @@ from channels.errors import (
     WhatsAppError,
     error_from_response,
 )
-from channels.whatsapp_messages import CAPABILITIES, addressing, message_object
+from channels.whatsapp_messages import CAPABILITIES, addressing, message_object, refusal
 from observability.logs import get_logger
 
 log = get_logger(__name__)
@@ -114,6 +114,9 @@ class WhatsAppClient:
         if callback_data is not None:
             payload["biz_opaque_callback_data"] = callback_data
         return self.send(payload)
+
+    def refusal(self, message: OutboundMessage) -> str | None:
+        return refusal(message)
 
     def send_text(
         self,

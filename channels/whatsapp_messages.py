@@ -12,6 +12,7 @@ from typing import Any
 
 from channels.base import (
     Capabilities,
+    ListSection,
     OutboundInteractive,
     OutboundMedia,
     OutboundMessage,
@@ -27,6 +28,7 @@ BUTTON_TITLE_LIMIT = 20
 MAX_ROWS = 10
 ROW_TITLE_LIMIT = 24
 ROW_DESCRIPTION_LIMIT = 72
+SECTION_TITLE_LIMIT = 24
 HEADER_LIMIT = 60
 FOOTER_LIMIT = 60
 ID_LIMIT = 256
@@ -84,9 +86,24 @@ def _template(message: OutboundTemplate) -> dict[str, Any]:
     return obj
 
 
+def refusal(message: OutboundMessage) -> str | None:
+    """Why WhatsApp would refuse this message's shape; None when it fits."""
+    try:
+        message_object(message)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def _interactive(message: OutboundInteractive) -> dict[str, Any]:
-    kinds = [bool(message.buttons), bool(message.rows), bool(message.url)]
-    _check(sum(kinds) == 1, "an interactive message has buttons, a list or a URL button")
+    kinds = [
+        bool(message.buttons), bool(message.rows or message.sections), bool(message.url),
+        message.location_request,
+    ]  # fmt: skip
+    _check(
+        sum(kinds) == 1,
+        "an interactive message has buttons, a list, a URL button or a location request",
+    )
     _check(0 < len(message.body) <= INTERACTIVE_BODY_LIMIT, "body: 1 to 1024 characters")
     obj: dict[str, Any] = {"body": {"text": message.body}}
     if message.header:
@@ -97,10 +114,13 @@ def _interactive(message: OutboundInteractive) -> dict[str, Any]:
         obj["footer"] = {"text": message.footer}
     if message.buttons:
         return {**obj, "type": "button", "action": _buttons(message)}
-    if message.rows:
+    if message.rows or message.sections:
         return {**obj, "type": "list", "action": _list(message)}
+    if message.location_request:
+        return {**obj, "type": "location_request_message", "action": {"name": "send_location"}}
     label = message.url_label or ""
     _check(0 < len(label) <= BUTTON_TITLE_LIMIT, "URL button label: 1 to 20 characters")
+    _check((message.url or "").startswith("https://"), "URL button: an https URL")
     action = {"name": "cta_url", "parameters": {"display_text": label, "url": message.url}}
     return {**obj, "type": "cta_url", "action": action}
 
@@ -119,18 +139,29 @@ def _buttons(message: OutboundInteractive) -> dict[str, Any]:
 def _list(message: OutboundInteractive) -> dict[str, Any]:
     label = message.list_button or ""
     _check(0 < len(label) <= BUTTON_TITLE_LIMIT, "list button label: 1 to 20 characters")
-    _check(len(message.rows) <= MAX_ROWS, "at most 10 list rows")
-    _unique([r.id for r in message.rows], "row ids")
+    sections = message.sections or (ListSection(None, message.rows),)
+    _check(len(sections) <= MAX_ROWS, "at most 10 list sections")
+    rows = [row for section in sections for row in section.rows]
+    _check(len(rows) <= MAX_ROWS, "at most 10 list rows")
+    _unique([r.id for r in rows], "row ids")
+    return {"button": label, "sections": [_section(s, titled=len(sections) > 1) for s in sections]}
+
+
+def _section(section: ListSection, *, titled: bool) -> dict[str, Any]:
+    title = section.title or ""
+    _check(len(title) <= SECTION_TITLE_LIMIT, "section title: at most 24 characters")
+    _check(title or not titled, "section title: required when a list has several sections")
+    _check(section.rows, "a list section needs at least one row")
     rows = []
-    for row in message.rows:
+    for row in section.rows:
         _check(0 < len(row.title) <= ROW_TITLE_LIMIT, "row title: 1 to 24 characters")
         _check(0 < len(row.id) <= ID_LIMIT, "row id: 1 to 256 characters")
-        entry = {"id": row.id, "title": row.title}
+        entry: dict[str, Any] = {"id": row.id, "title": row.title}
         if row.description:
             _check(len(row.description) <= ROW_DESCRIPTION_LIMIT, "row description: 72 max")
             entry["description"] = row.description
         rows.append(entry)
-    return {"button": label, "sections": [{"rows": rows}]}
+    return {"title": title, "rows": rows} if title else {"rows": rows}
 
 
 def _unique(values: list[str], what: str) -> None:

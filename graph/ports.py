@@ -17,14 +17,17 @@ from persistence.models import Message
 @dataclass(frozen=True)
 class TurnReading:
     """A turn's input: its burst in WhatsApp order, the notes the model has not seen,
-    which request each quoted message answers (quoted wamid -> "NOTIF_12"), and when the
-    message before the burst was written."""
+    which request each quoted message answers (quoted wamid -> "NOTIF_12"), when the
+    message before the burst was written, and which options the burst chose."""
 
     inbound: list[Message]
     notes: list[Message]
     quoted_requests: dict[str, str] = field(default_factory=dict)
     # when the conversation's message before this burst was written (gap markers)
     previous_at: datetime | None = None
+    # inbound message id -> (option id, title) it chose: a tapped button or list row, or a
+    # number answering options we sent as numbered text
+    choices: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 class TurnServices(Protocol):

@@ -5,6 +5,7 @@
 | respond_with_media      | customer |
 | request_intervention    | customer |
 | request_notification    | customer |
+| reply_with_options      | customer |
 | answer_notification     | admin    |
 
 Each role has its own list and its own tool node (graph.builder): a customer's model is
@@ -20,12 +21,14 @@ from tools.intervention import request_intervention
 from tools.knowledge import search_knowledge_base
 from tools.media import respond_with_media
 from tools.notifications import answer_notification, request_notification
+from tools.options import reply_with_options
 
 _CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
     search_knowledge_base,
     respond_with_media,
     request_intervention,
     request_notification,
+    reply_with_options,
 )
 _ADMIN_TOOLS: tuple[BaseTool, ...] = (answer_notification,)
 

@@ -120,8 +120,10 @@ def send(
     user: FormUserDep,
     text: Annotated[str, Form(max_length=4096)] = "",
     media_key: Annotated[str, Form(max_length=100)] = "",
+    options: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     text, media_key = text.strip(), media_key.strip()
+    choices = [line.strip() for line in options.splitlines() if line.strip()] or None
     if not text and not media_key:
         user.flash("Write a message or choose a file to send.", "error")
         return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
@@ -131,7 +133,7 @@ def send(
     ref = handoff.ConversationRef(conversation_id)
     try:
         message_id, status = send_operator_message(
-            ref, user.principal, text or None, media_key=media_key or None
+            ref, user.principal, text or None, media_key=media_key or None, options=choices
         )
     except DomainError as exc:
         user.flash(exc.message, "error")

@@ -39,6 +39,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from channels.simulators.graph_interactive import check_interactive
 from channels.simulators.graph_media import Media, MediaStore, MemoryMedia
 from channels.simulators.graph_sends import Delivery, delivery_of
 from channels.simulators.graph_templates import TemplateStore
@@ -270,6 +271,8 @@ class GraphSimulator(LoopbackServer):
         check_send(body)
         if body.get("type") == "template":
             self.message_templates.check_send(body["template"])
+        if body.get("type") == "interactive":
+            check_interactive(body["interactive"])
         self._check_media_id(body)
         return self._send(phone_number_id, body)
 

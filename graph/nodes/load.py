@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
-from graph.ports import TurnServices
+from graph.ports import TurnReading, TurnServices
 from graph.prompts import without_markers
 from graph.state import ConversationState, RuntimeNode, TeamNote
 from persistence.models import Author, Direction, MediaStatus, Message
@@ -42,7 +42,7 @@ def make_load_node(services: TurnServices) -> RuntimeNode:
         )
         notes = [n for n in reading.notes if n.direction == Direction.NOTE]
         said = [n for n in reading.notes if n.direction != Direction.NOTE]
-        new = _in_order(reading.inbound, said, ctx.turn_id, reading.quoted_requests)
+        new = _in_order(reading.inbound, said, ctx.turn_id, reading)
         if reading.inbound and reading.previous_at is not None:
             new = _with_gap_marker(new, reading.inbound[0], reading.previous_at, ctx.timezone)
         update: dict = {
@@ -62,7 +62,7 @@ def make_load_node(services: TurnServices) -> RuntimeNode:
 
 
 def _in_order(
-    inbound: list[Message], notes: list[Message], turn_id: int, replies: dict[str, str]
+    inbound: list[Message], notes: list[Message], turn_id: int, reading: TurnReading
 ) -> list[AnyMessage]:
     """What operators and the business number said, interleaved with the customer's burst
     as it happened; consecutive customer messages become one human turn."""
@@ -76,10 +76,10 @@ def _in_order(
         if message.author == Author.CUSTOMER:
             burst.append(message)
             continue
-        result += _customer_messages(burst, turn_id, replies)
+        result += _customer_messages(burst, turn_id, reading)
         burst = []
         result.append(_note_message(message))
-    return result + _customer_messages(burst, turn_id, replies)
+    return result + _customer_messages(burst, turn_id, reading)
 
 
 def _with_gap_marker(
@@ -107,11 +107,12 @@ def _duration(gap: timedelta) -> str:
 
 
 def _customer_messages(
-    inbound: list[Message], turn_id: int, replies: dict[str, str]
+    inbound: list[Message], turn_id: int, reading: TurnReading
 ) -> list[AnyMessage]:
     """One human turn. The media stay out of the state (only text is checkpointed); the
     agent attaches them to the prompt of the turn they arrived in."""
-    lines = [_quoting(m, replies) + render_inbound(m) for m in inbound]
+    replies = reading.quoted_requests
+    lines = [_quoting(m, replies) + render_inbound(m, reading.choices.get(m.id)) for m in inbound]
     lines = [line for line in lines if line]
     if not lines:
         return []
@@ -132,8 +133,19 @@ def _note_message(message: Message) -> AnyMessage:
     """What the business said to the customer: the assistant's side of the conversation."""
     if message.author == Author.OPERATOR:
         name = (message.raw or {}).get("operator", "colleague")
-        return AIMessage(content=f"[Operator {name}] {message.text or ''}", id=f"op-{message.id}")
+        said = f"[Operator {name}] {message.text or ''}{_offered(message)}"
+        return AIMessage(content=said, id=f"op-{message.id}")
     return AIMessage(content=message.text or "", id=f"sys-{message.id}")  # templates, notices
+
+
+def _offered(message: Message) -> str:
+    """The options an operator's message offered as buttons or a list (raw["offer"], our
+    own record of it); numbered text already lists them."""
+    offer = (message.raw or {}).get("offer") or {}
+    titles = [str(o.get("title", "")) for o in offer.get("options") or []]
+    if not titles or offer.get("sent_as") == "numbered":
+        return ""
+    return " [Options offered: " + "; ".join(customer_text(t) for t in titles) + "]"
 
 
 def customer_text(text: str) -> str:
@@ -158,9 +170,14 @@ def _is_card_number(digits: str) -> bool:
     return total % 10 == 0
 
 
-def render_inbound(message: Message) -> str:
-    """One line of text the model reads for an inbound message of any type."""
+def render_inbound(message: Message, choice: tuple[str, str] | None = None) -> str:
+    """One line of text the model reads for an inbound message of any type; `choice`: the
+    (id, title) of the option it chose, a tapped button or a number answering a list."""
     text = customer_text(message.text or "").strip()
+    if choice is not None:
+        option_id, title = (customer_text(part) for part in choice)
+        chose = f"(chose: {title}, id {option_id})"
+        return f"{text} {chose}" if message.type == "text" else chose
     if message.type == "text":
         return text
     media = message.media or {}

@@ -1,14 +1,15 @@
 """The outbox's workflows, each step in its own transaction: sending a pending message
 (claim, call the provider, record), reconciling a send whose outcome is unknown, applying
-delivery statuses, and the AI sending a library file now."""
+delivery statuses, and the AI sending a library file or an offer (options) now."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
-from channels.base import OutboundMessage, OutboundText, Recipient
+from channels.base import Channel, OutboundMessage, OutboundText, Recipient
 from channels.errors import DeliveryOutcomeUnknown, WhatsAppError
 from channels.webhook import StatusUpdate
 from observability.logs import get_logger
@@ -24,6 +25,8 @@ from persistence.models import (
 from services import failpoints
 from services.conversations.conversation import conversation_parties
 from services.delivery.outbox import CALLBACK_PREFIX, apply_status
+from services.interactive.offer import Offer
+from services.interactive.service import enqueue_offer, fit_offer, offer_of
 from services.media import send as media_send
 from services.media.flows import resolve_media
 from services.media.send import MediaRef, MediaUnavailable, enqueue_asset
@@ -52,6 +55,29 @@ def send_asset(
     with session_scope() as session:
         detail = session.scalar(select(Message.error_detail).where(Message.id == message_id))
     return status, detail
+
+
+@dataclass(frozen=True)
+class OfferSent:
+    status: DeliveryStatus
+    sent_as: str | None  # buttons, list, cta_url, location_request, or numbered
+    detail: str | None  # why it did not go out, or why it went as numbered text
+
+
+def send_offer(*, conversation_id: int, turn_id: int, offer: Offer) -> OfferSent:
+    """The AI sends options now (before its text reply), only while in AI mode."""
+    with session_scope() as session:
+        message_id = enqueue_offer(
+            session, conversation_id=conversation_id, offer=offer, author=Author.AI,
+            turn_id=turn_id,
+        ).id  # fmt: skip
+    status = send_pending(message_id, only_in_ai_mode=True)
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        sent = offer_of(message)
+        detail = message.error_detail or (sent.fallback_reason if sent else None)
+        return OfferSent(status, sent.sent_as if sent else None, detail)
 
 
 def send_pending(message_id: int, *, only_in_ai_mode: bool) -> DeliveryStatus:
@@ -107,10 +133,11 @@ def _send_locked(
             log.info("whatsapp.send.dropped", message_id=message_id)
             return message.status, False
         recipient = Recipient(wa_id=customer.wa_id, user_id=customer.user_id)
-        outbound = outbound_message(message, media)
+        channel = client_for(phone)
+        outbound = outbound_message(message, media, channel)
         try:
             failpoints.hit("delivery.before_send")  # claimed (`sending`), never sent
-            wamid = client_for(phone).send_message(
+            wamid = channel.send_message(
                 recipient, outbound, callback_data=f"{CALLBACK_PREFIX}{message.id}"
             )
         except DeliveryOutcomeUnknown as exc:
@@ -135,10 +162,13 @@ def _send_locked(
         return message.status, False
 
 
-def outbound_message(message: Message, media: MediaRef | None) -> OutboundMessage:
-    """What a row sends: a template (kept in raw["template"]), a library file, or text."""
+def outbound_message(message: Message, media: MediaRef | None, channel: Channel) -> OutboundMessage:
+    """What a row sends: a template (kept in raw["template"]), an offer (raw["offer"],
+    fitted to the channel), a library file, or text."""
     if message.type == "template":
         return stored_template(message.raw or {})
+    if message.type == "interactive" or (message.raw or {}).get("offer"):
+        return fit_offer(message, channel)
     if media is None:
         return OutboundText(message.text or "")
     return media.outbound(message.text)

@@ -10,13 +10,18 @@ from services.handoff.handoff import ConversationRef, prepare_operator_message
 
 
 def send_operator_message(
-    ref: ConversationRef, principal: Principal, text: str | None, *, media_key: str | None
+    ref: ConversationRef,
+    principal: Principal,
+    text: str | None,
+    *,
+    media_key: str | None,
+    options: list[str] | None = None,
 ) -> tuple[int, DeliveryStatus]:
     """Write the message to the outbox and commit (durable before the Graph API call), then
     send it now. The message's id and how the send went; domain errors come before any
     write."""
     with session_scope() as session:
         message_id = prepare_operator_message(
-            session, ref, principal, text, media_key=media_key
+            session, ref, principal, text, media_key=media_key, options=options
         ).id
     return message_id, send_pending(message_id, only_in_ai_mode=False)

@@ -32,10 +32,12 @@ from services.access.auth import Principal
 from services.conversations import audit
 from services.conversations.conversation import conversation_parties, find_conversation
 from services.conversations.window import SERVICE_WINDOW, within_service_window
-from services.errors import Conflict, NotFound
+from services.errors import Conflict, InvalidInput, NotFound
 from services.events import events
 from services.handoff.availability import ai_availability
 from services.handoff.phrases import HOLDING, phrase
+from services.interactive.offer import MAX_OPTIONS, offer_from_options
+from services.interactive.service import enqueue_offer
 from services.media.library import get_asset_by_key, library_summary
 from services.media.send import enqueue_asset
 
@@ -176,9 +178,12 @@ def prepare_operator_message(
     text: str | None,
     *,
     media_key: str | None = None,
+    options: list[str] | None = None,
 ) -> Message:
     """Check the rules and put the operator's message in the outbox (sent after commit).
-    With `media_key`, the library file is sent and `text` is its caption."""
+    With `media_key`, the library file is sent and `text` is its caption; with `options`,
+    `text` goes with them as reply buttons or a list (numbered text beyond their limits)."""
+    _check_options(text, media_key, options)
     conversation = lock(session, locate(session, ref))
     if conversation.mode != ConversationMode.OPERATOR:
         raise Conflict(
@@ -191,7 +196,13 @@ def prepare_operator_message(
             "template messages outside the customer service window"
         )
     conversation.operator_active_at = datetime.now(UTC)
-    if media_key:
+    if options:
+        message = enqueue_offer(
+            session, conversation_id=conversation.id, offer=offer_from_options(text or "", options),
+            author=Author.OPERATOR, operator_id=principal.operator_id,
+            raw={"operator": principal.name},
+        )  # fmt: skip
+    elif media_key:
         message = enqueue_asset(
             session, conversation_id=conversation.id,
             asset=_library_asset(session, conversation, media_key), caption=text or "",
@@ -217,6 +228,17 @@ def prepare_operator_message(
         principal=principal, detail={"message_id": message.id},
     )  # fmt: skip
     return message
+
+
+def _check_options(text: str | None, media_key: str | None, options: list[str] | None) -> None:
+    if options is None:
+        return
+    if media_key:
+        raise InvalidInput("options go with a text message, not with a library file")
+    if not (text or "").strip():
+        raise InvalidInput("options need a text: the question they answer")
+    if not 1 <= len(options) <= MAX_OPTIONS or not all(o.strip() for o in options):
+        raise InvalidInput(f"give 1 to {MAX_OPTIONS} options, none of them empty")
 
 
 def _library_asset(session: Session, conversation: Conversation, key: str) -> MediaAsset:
@@ -347,4 +369,3 @@ def _is_assignee(conversation: Conversation, principal: Principal) -> bool:
 
 def _who(principal: Principal | None) -> str:
     return principal.name if principal else "the system"
-

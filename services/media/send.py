@@ -23,8 +23,6 @@ from channels.errors import InvalidRequest, MediaRejected, WhatsAppError
 from observability.logs import get_logger
 from persistence.models import (
     Author,
-    DeliveryStatus,
-    Direction,
     MediaAsset,
     MediaUpload,
     Message,
@@ -33,6 +31,7 @@ from persistence.models import (
 from services.errors import DomainError
 from services.media.library import read_asset
 from services.merchants.clients import client_for
+from services.outbound import add_outbound
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -108,34 +107,12 @@ def enqueue_asset(
     raw: dict[str, Any] | None = None,
 ) -> Message:
     """Put a library file in the outbox. Within a turn, once per (turn, asset)."""
-    values: dict[str, Any] = {
-        "conversation_id": conversation_id,
-        "direction": Direction.OUTBOUND,
-        "author": author,
-        "type": asset.kind,
-        "text": caption[:1024] or None,
-        "media": {"asset_id": asset.id, "key": asset.key, "filename": asset.filename},
-        "status": DeliveryStatus.PENDING,
-        "operator_id": operator_id,
-        "send_attempts": 0,
-        "raw": raw,
-    }
-    if turn_id is None:
-        message = Message(**values)
-        session.add(message)
-        session.flush()
-        return message
-    seq = TURN_MEDIA_SEQ + asset.id
-    session.execute(
-        insert(Message)
-        .values(**values, turn_id=turn_id, seq=seq)
-        .on_conflict_do_nothing(constraint="uq_messages_turn_reply_part")
-    )
-    return session.scalars(
-        select(Message).where(
-            Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND, Message.seq == seq
-        )
-    ).one()
+    return add_outbound(
+        session, conversation_id=conversation_id, author=author, type=asset.kind,
+        text=caption[:1024] or None, turn_id=turn_id, seq=TURN_MEDIA_SEQ + asset.id,
+        operator_id=operator_id, raw=raw,
+        media={"asset_id": asset.id, "key": asset.key, "filename": asset.filename},
+    )  # fmt: skip
 
 
 def link_signature(asset_id: int, filename: str, sha256: str) -> str | None:

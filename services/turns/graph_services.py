@@ -7,6 +7,7 @@ from typing import Any
 from graph.ports import TurnReading
 from persistence.db import session_scope
 from services.handoff import handoff
+from services.interactive.service import choices_of
 from services.media.understanding import content_blocks
 from services.notifications.notifications import ref, replied_requests
 from services.turns import memory
@@ -21,8 +22,9 @@ class GraphServices:
             quoted = {m.context_wamid for m in inbound if m.context_wamid}
             replies = replied_requests(session, quoted)
             before = written_before(session, conversation_id, inbound[0]) if inbound else None
+            choices = choices_of(session, inbound)
         quoted_requests = {wamid: ref(n) for wamid, n in replies.items()}
-        return TurnReading(inbound, notes, quoted_requests, previous_at=before)
+        return TurnReading(inbound, notes, quoted_requests, previous_at=before, choices=choices)
 
     def media_blocks(self, message_ids: list[int]) -> list[dict[str, Any]]:
         with session_scope() as session:

@@ -85,7 +85,7 @@ def test_reply_buttons_list_and_url_button():
                              rows=tuple(ListRow(str(n), "r") for n in range(11))),
          "at most 10 list rows"),
         (OutboundInteractive("", buttons=(ReplyButton("a", "A"),)), "body"),
-        (OutboundInteractive("x"), "buttons, a list or a URL button"),
+        (OutboundInteractive("x"), "buttons, a list, a URL button"),
         (OutboundMedia("image", "a.jpg"), "media id or a link"),
     ],
 )  # fmt: skip

@@ -1,0 +1,2 @@
+"""Interactive messages (reply buttons, lists, URL buttons, location requests) and their
+numbered-text fallback."""

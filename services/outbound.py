@@ -1,0 +1,48 @@
+"""Writing an outbound message row (a library file, an offer) for the outbox to send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from persistence.models import Author, DeliveryStatus, Direction, Message
+
+
+def add_outbound(
+    session: Session,
+    *,
+    conversation_id: int,
+    author: Author,
+    type: str,
+    text: str | None,
+    turn_id: int | None,
+    seq: int,
+    operator_id: int | None = None,
+    raw: dict[str, Any] | None = None,
+    media: dict[str, Any] | None = None,
+) -> Message:
+    """Add a pending row. Within a turn, once per (turn, seq): a redone turn finds the row
+    it wrote instead of sending it twice."""
+    values: dict[str, Any] = {
+        "conversation_id": conversation_id, "direction": Direction.OUTBOUND, "author": author,
+        "type": type, "text": text, "media": media, "status": DeliveryStatus.PENDING,
+        "operator_id": operator_id, "send_attempts": 0, "raw": raw,
+    }  # fmt: skip
+    if turn_id is None:
+        message = Message(**values)
+        session.add(message)
+        session.flush()
+        return message
+    session.execute(
+        insert(Message)
+        .values(**values, turn_id=turn_id, seq=seq)
+        .on_conflict_do_nothing(constraint="uq_messages_turn_reply_part")
+    )
+    return session.scalars(
+        select(Message).where(
+            Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND, Message.seq == seq
+        )
+    ).one()
