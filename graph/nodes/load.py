@@ -133,6 +133,9 @@ def _note_message(message: Message) -> AnyMessage:
     if message.author == Author.OPERATOR:
         name = (message.raw or {}).get("operator", "colleague")
         return AIMessage(content=f"[Operator {name}] {message.text or ''}", id=f"op-{message.id}")
+    if message.author == Author.BUSINESS_APP:  # the business, typing on its own phone
+        text = f"[Operator (WhatsApp Business app)] {message.text or ''}"
+        return AIMessage(content=text, id=f"app-{message.id}")
     return AIMessage(content=message.text or "", id=f"sys-{message.id}")  # templates, notices
 
 
