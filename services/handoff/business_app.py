@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 from persistence.models import ConversationMode
 from services.conversations import audit
 from services.events import events
-from services.handoff.handoff import lock
-
-BUSINESS_APP = "WhatsApp Business app"
+from services.handoff.handoff import BUSINESS_APP, lock
 
 
 def business_app_spoke(session: Session, conversation_id: int) -> bool:

@@ -19,7 +19,7 @@ from persistence.models import Conversation, Customer, DeliveryStatus, Turn
 from services.merchants.operator import create_operator
 from tests.conftest import ADMIN_TOKEN, Stack, wipe
 from tests.helpers import eventually, load_payload, messages_in_db, post_webhook
-from tests.integration.console_helpers import login
+from tests.integration.console_helpers import login, submit
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -123,7 +123,12 @@ def test_the_console_thread_shows_the_business_app_message(
     messages = client.get(f"{page}/messages").text
     assert OWNER_TEXT.replace("'", "&#39;") in messages
     assert "author-business_app" in messages and "WhatsApp Business app" in messages
-    assert "Operator: WhatsApp Business app" in client.get(page).text
+    shown = client.get(page).text
+    assert "Operator: WhatsApp Business app" in shown
+    assert "answering from the WhatsApp Business app" in shown  # and Olga may take it over
+    assert submit(client, f"{page}/takeover").status_code == 303
+    assert _conversation().assigned_to == "Olga"
+    assert 'action="' + page + '/send"' in client.get(page).text
 
 
 def test_shared_history_is_stored_without_ai_turns(coexistence_stack, client, merchant, fakes):
@@ -145,6 +150,21 @@ def test_shared_history_is_stored_without_ai_turns(coexistence_stack, client, me
         (turn,) = session.scalars(select(Turn)).all()
     assert turn.outcome == "imported" and {m.turn_id for m in stored} == {turn.id}
     assert _conversation().mode == "ai"  # history is the past: nobody took anything over
+
+
+def test_imported_history_is_not_answered_after_a_handback(
+    coexistence_stack, client, merchant, fakes
+):
+    thread = [(True, "Welcome to Acme!"), (False, "Do you open on Sundays?")]
+    payload = history_payload(phone_number_id=merchant["phone_number_id"], thread=thread)
+    assert post_webhook(client, payload).json()["stored"] == 2
+    ref = {"conversation_id": _conversation().id}
+    assert client.post("/api/v1/takeover", headers=ADMIN, json=ref).status_code == 200
+    assert client.post("/api/v1/handback", headers=ADMIN, json=ref).status_code == 200
+    (event,) = fakes["events"].wait_for("handed_back")
+    assert event["answering_now"] is False  # a days-old question is not waiting for the AI
+    time.sleep(2)
+    assert fakes["gemini"].requests == [] and fakes["graph"].sent == []
 
 
 def test_app_contacts_name_the_customers(coexistence_stack, client, merchant, fakes):
