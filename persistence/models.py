@@ -61,6 +61,7 @@ class Author(enum.StrEnum):
     AI = "ai"
     OPERATOR = "operator"
     SYSTEM = "system"
+    BUSINESS_APP = "business_app"  # typed in the WhatsApp Business app (coexistence echoes)
 
 
 class TurnResult(enum.StrEnum):
@@ -73,6 +74,7 @@ class TurnResult(enum.StrEnum):
     UNSENT = "unsent"  # dropped by a takeover, or refused by the provider
     ABANDONED = "abandoned"  # redone too often: handed to a person
     STALE = "stale"  # a message older than WEBHOOK_MAX_MESSAGE_AGE_SECONDS: stored, unanswered
+    IMPORTED = "imported"  # chat history shared by the WhatsApp Business app: never answered
 
 
 class MediaStatus(enum.StrEnum):

@@ -50,7 +50,10 @@ def _context(db: Session, conversation_id: int, user: ConsoleUser) -> dict[str, 
         and c.assigned_to == user.principal.name
     )
     ai = ai_availability(db) if mine else None  # only the handback form depends on it
-    return {"user": user, "v": view, "mine": mine, "ai": ai, "state_key": _state_key(view, ai)}
+    return {
+        "user": user, "v": view, "mine": mine, "ai": ai, "state_key": _state_key(view, ai),
+        "can_take_over": c.mode == "ai" or handoff.held_by_business_app(c),
+    }  # fmt: skip
 
 
 @router.get("/{conversation_id}")

@@ -154,6 +154,63 @@ def status_payload(
     return _envelope(value, waba_id)
 
 
+def echo_payload(
+    *,
+    phone_number_id: str,
+    text: str,
+    to: str = DEFAULT_WA_ID,
+    wamid: str | None = None,
+    display_phone_number: str = DISPLAY_PHONE_NUMBER,
+    waba_id: str = WABA_ID,
+) -> dict[str, Any]:
+    """An `smb_message_echoes` change: the business typed `text` to `to` in the WhatsApp
+    Business app (coexistence)."""
+    echo = {
+        "from": display_phone_number,
+        "to": to,
+        "id": wamid or new_wamid(to),
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+    value = _value(phone_number_id, display_phone_number)
+    value["message_echoes"] = [echo]
+    return _envelope(value, waba_id, field="smb_message_echoes")
+
+
+def history_payload(
+    *,
+    phone_number_id: str,
+    thread: list[tuple[bool, str]],
+    wa_id: str = DEFAULT_WA_ID,
+    display_phone_number: str = DISPLAY_PHONE_NUMBER,
+    waba_id: str = WABA_ID,
+) -> dict[str, Any]:
+    """A `history` change with one thread: (from_business, text) pairs, oldest first,
+    written in the days before onboarding."""
+    start = int(time.time()) - 3 * 24 * 3600
+    messages = []
+    for index, (from_business, text) in enumerate(thread):
+        message: dict[str, Any] = {
+            "from": display_phone_number if from_business else wa_id,
+            "id": new_wamid(wa_id),
+            "timestamp": str(start + 60 * index),
+            "type": "text",
+            "text": {"body": text},
+            "history_context": {"status": "READ" if from_business else "DELIVERED"},
+        }
+        if from_business:
+            message["to"] = wa_id
+        messages.append(message)
+    chunk = {
+        "metadata": {"phase": 0, "chunk_order": 1, "progress": 100},
+        "threads": [{"id": wa_id, "messages": messages}],
+    }
+    value = _value(phone_number_id, display_phone_number)
+    value["history"] = [chunk]
+    return _envelope(value, waba_id, field="history")
+
+
 def _contact(*, wa_id: str | None, user_id: str | None, profile_name: str) -> dict[str, Any]:
     contact: dict[str, Any] = {"profile": {"name": profile_name}}
     if wa_id is not None:
@@ -173,8 +230,8 @@ def _value(phone_number_id: str, display_phone_number: str) -> dict[str, Any]:
     }
 
 
-def _envelope(value: dict[str, Any], waba_id: str) -> dict[str, Any]:
+def _envelope(value: dict[str, Any], waba_id: str, field: str = "messages") -> dict[str, Any]:
     return {
         "object": "whatsapp_business_account",
-        "entry": [{"id": waba_id, "changes": [{"value": value, "field": "messages"}]}],
+        "entry": [{"id": waba_id, "changes": [{"value": value, "field": field}]}],
     }

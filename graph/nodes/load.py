@@ -135,6 +135,9 @@ def _note_message(message: Message) -> AnyMessage:
         name = (message.raw or {}).get("operator", "colleague")
         said = f"[Operator {name}] {message.text or ''}{_offered(message)}"
         return AIMessage(content=said, id=f"op-{message.id}")
+    if message.author == Author.BUSINESS_APP:  # the business, typing on its own phone
+        text = f"[Operator (WhatsApp Business app)] {message.text or ''}"
+        return AIMessage(content=text, id=f"app-{message.id}")
     return AIMessage(content=message.text or "", id=f"sys-{message.id}")  # templates, notices
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from observability.metrics import ESCALATIONS_OPENED
@@ -27,6 +27,8 @@ from persistence.models import (
     MediaAsset,
     Message,
     PhoneNumber,
+    Turn,
+    TurnResult,
 )
 from services.access.auth import Principal
 from services.conversations import audit
@@ -68,10 +70,23 @@ def lock(session: Session, conversation_id: int) -> Conversation:
     return conversation
 
 
+# who has a conversation the business answered from the WhatsApp Business app
+# (services.handoff.business_app); an operator may take it from there
+BUSINESS_APP = "WhatsApp Business app"
+
+
+def held_by_business_app(conversation: Conversation) -> bool:
+    return (
+        conversation.mode == ConversationMode.OPERATOR
+        and conversation.assigned_operator_id is None
+        and conversation.assigned_to == BUSINESS_APP
+    )
+
+
 def takeover(session: Session, ref: ConversationRef, principal: Principal) -> Conversation:
     conversation = lock(session, locate(session, ref))
     now = datetime.now(UTC)
-    if conversation.mode == ConversationMode.OPERATOR:
+    if conversation.mode == ConversationMode.OPERATOR and not held_by_business_app(conversation):
         if _is_assignee(conversation, principal):
             return conversation
         raise Conflict(
@@ -156,7 +171,11 @@ def add_note(session: Session, conversation_id: int, text: str) -> Message:
 
 
 def customer_waiting(session: Session, conversation_id: int) -> bool:
-    """Whether the last message exchanged with the customer is theirs (notes aside)."""
+    """Whether the last message exchanged with the customer is theirs (notes aside, and
+    the chat history imported from the WhatsApp Business app, which is the past)."""
+    imported = select(Turn.id).where(
+        Turn.conversation_id == conversation_id, Turn.outcome == TurnResult.IMPORTED
+    )
     last = session.scalar(
         select(Message.direction)
         .where(
@@ -164,6 +183,7 @@ def customer_waiting(session: Session, conversation_id: int) -> bool:
             Message.direction != Direction.NOTE,
             Message.status != DeliveryStatus.DROPPED,
             Message.type != "reaction",
+            or_(Message.turn_id.is_(None), Message.turn_id.not_in(imported)),
         )
         .order_by(Message.id.desc())
         .limit(1)

@@ -10,6 +10,7 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from channels.coexistence import Coexistence, coexistence_of
 from channels.webhook import (
     InboundMessage,
     Notification,
@@ -28,11 +29,12 @@ from persistence.models import (
     MediaStatus,
     Message,
     RejectedWebhook,
-    Turn,
     TurnResult,
 )
 from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.events import events
+from services.ingest.aside import set_aside
+from services.ingest.coexistence import record_coexistence
 from services.merchants import merchant as merchants
 from services.templates import templates
 from settings import get_settings
@@ -62,9 +64,20 @@ def record_notification(session: Session, notification: Notification) -> IngestR
         if (update := template_status_of(other)) is not None:
             _record_template_status(session, update, other)
             continue
+        if (coexistence := coexistence_of(other)) is not None:
+            _record_coexistence(session, coexistence, result)
+            continue
         reason = other.field if other.field.startswith("invalid") else f"unhandled:{other.field}"
         _reject(session, reason=reason[:64], phone_number_id=None, payload=_as_dict(other))
     return result
+
+
+def _record_coexistence(session: Session, coexistence: Coexistence, result: IngestResult) -> None:
+    """Business-app echoes, history and contacts: stored, never a turn of their own."""
+    recorded = record_coexistence(session, coexistence)
+    result.stored += recorded.stored
+    result.duplicates += recorded.duplicates
+    result.rejected += recorded.rejected
 
 
 def _record_template_status(
@@ -156,17 +169,11 @@ def _too_old(message: InboundMessage) -> bool:
 
 
 def _set_aside(session: Session, *, conversation_id: int, message_id: int) -> None:
-    """Never answered automatically: the message belongs to a finished turn of its own, so
-    no burst, sweep or later turn takes it as input. People still see it."""
-    turn = Turn(
-        conversation_id=conversation_id,
-        attempts=0,
+    """Never answered automatically; people still see it."""
+    set_aside(
+        session, conversation_id=conversation_id, message_ids=[message_id],
         outcome=TurnResult.STALE,
-        finished_at=datetime.now(UTC),
-    )
-    session.add(turn)
-    session.flush()
-    session.execute(update(Message).where(Message.id == message_id).values(turn_id=turn.id))
+    )  # fmt: skip
     log.warning(
         "whatsapp.inbound.stale",
         conversation_id=conversation_id,

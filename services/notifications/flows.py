@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from graph.llm import METERED, LLMNotConfigured, build_structured_model
 from observability.logs import get_logger
@@ -45,6 +46,7 @@ from services.delivery.outbox import enqueue_message
 from services.handoff.handoff import add_note, lock
 from services.knowledge import knowledge
 from services.knowledge.personal_data import find_personal_data
+from services.notifications.closure import closed_notice
 from services.notifications.dispatch import dispatch_locked, unsent_requests
 from services.notifications.kinds import NotificationType, kind_of
 from services.notifications.localization import localize
@@ -52,12 +54,10 @@ from services.notifications.notifications import asked_text, ref
 from services.notifications.routing import Route, classify
 from services.notifications.translation import needs_translation, translate
 from services.templates import templates
+from services.templates.defaults import TemplateRole
 from settings import get_settings
 
 log = get_logger(__name__)
-
-
-CLOSED_NOTICE = "{ref} has been answered and is now closed."
 
 
 @dataclass
@@ -171,8 +171,9 @@ def _delivery_facts(notification_id: int) -> _Facts | None:
 
 
 def closure_notices(notification_id: int) -> list[int]:
-    """Tell the other staff asked that it is closed: a message inside their 24-hour
-    window, else a note their agent reads. Returns the outbox ids to send."""
+    """Tell the other staff asked that it is closed, in their language: a message inside
+    their 24-hour window, else the `notification_closed` template. Returns the outbox ids
+    to send."""
     send: list[int] = []
     with session_scope() as session:
         notification = session.get(Notification, notification_id)
@@ -190,21 +191,32 @@ def closure_notices(notification_id: int) -> list[int]:
             )
             .with_for_update(skip_locked=True)
         ).all()
-        text = CLOSED_NOTICE.format(ref=ref(notification_id))
         for recipient in pending:
             if recipient.merchant_user_id == notification.answered_by_user_id:
                 continue
-            conversation = lock(session, recipient.conversation_id)
-            if within_service_window(conversation):
-                message_id = enqueue_message(
-                    session, conversation_id=conversation.id, text=text, author=Author.SYSTEM
-                )
-                send.append(message_id)
-            else:
-                message_id = add_note(session, conversation.id, f"{text} (Not sent: their "
-                                      "24-hour window is closed.)").id  # fmt: skip
-            recipient.closed_message_id = message_id
+            recipient.closed_message_id = _closed_notice(session, notification, recipient)
+            send.append(recipient.closed_message_id)
     return send
+
+
+def _closed_notice(
+    session: Session, notification: Notification, recipient: NotificationRecipient
+) -> int:
+    conversation = lock(session, recipient.conversation_id)
+    _, staff, phone = conversation_parties(session, conversation.id)
+    merchant = session.get(Merchant, phone.merchant_id)
+    assert merchant is not None
+    language = staff.language or merchant.default_language
+    if within_service_window(conversation):
+        text = closed_notice(ref(notification.id), language)
+        return enqueue_message(
+            session, conversation_id=conversation.id, text=text, author=Author.SYSTEM
+        )
+    return templates.enqueue_template(
+        session, conversation_id=conversation.id, role=TemplateRole.NOTIFICATION_CLOSED,
+        language=language, values={"notification_id": ref(notification.id)},
+        merchant_id=merchant.id,
+    )  # fmt: skip
 
 
 def dispatch(notification_id: int) -> list[int]:

@@ -28,6 +28,8 @@ class TemplateRole(enum.StrEnum):
     MERCHANT_USER_QUESTION_ANSWER = "merchant_user_question_answer"
     # to the customer: the staff's response to a support request (merchant_name, answer)
     CUSTOMER_SUPPORT_RESPONSE = "customer_support_response"
+    # to staff outside their window: another colleague answered (notification_id)
+    NOTIFICATION_CLOSED = "notification_closed"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ NAMES = {
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST: "switchboard_support_request",
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER: "switchboard_question_answer",
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE: "switchboard_support_response",
+    TemplateRole.NOTIFICATION_CLOSED: "switchboard_notification_closed",
 }
 PARAMETERS = {
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST: ("notification_id", "customer", "question"),
@@ -55,13 +58,15 @@ PARAMETERS = {
     ),
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER: ("merchant_name", "question", "answer"),
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE: ("merchant_name", "answer"),
+    TemplateRole.NOTIFICATION_CLOSED: ("notification_id",),
 }  # fmt: skip
 
-_Q, _O, _A, _S = (
+_Q, _O, _A, _S, _C = (
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST,
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST,
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER,
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE,
+    TemplateRole.NOTIFICATION_CLOSED,
 )
 _BODIES: dict[str, dict[TemplateRole, str]] = {
     "en": {
@@ -73,6 +78,7 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "Our team's answer: {{3}}\n\nJust reply here if you need anything else.",
         _S: "Hi! This is {{1}} following up on your support request. "
         "Our team's response: {{2}}\n\nJust reply here if you need anything else.",
+        _C: "Notification {{1}} has been answered and is now closed. No reply is needed.",
     },
     "es": {
         _Q: "Pregunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -83,6 +89,7 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "La respuesta de nuestro equipo: {{3}}\n\nSi necesitas algo más, responde a este mensaje.",
         _S: "¡Hola! Te escribe {{1}} sobre tu solicitud de soporte. "
         "La respuesta de nuestro equipo: {{2}}\n\nSi necesitas algo más, responde a este mensaje.",
+        _C: "La notificación {{1}} ya ha sido respondida y está cerrada. No hace falta responder.",
     },
     "pt_BR": {
         _Q: "Pergunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -95,6 +102,7 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _S: "Olá! Aqui é {{1}}, sobre a sua solicitação de suporte. "
         "A resposta da nossa equipe: {{2}}\n\n"
         "Se precisar de mais alguma coisa, é só responder a esta mensagem.",
+        _C: "A notificação {{1}} já foi respondida e está encerrada. Não é preciso responder.",
     },
     "fr": {
         _Q: "Question client {{1}} de {{2}} :\n\n{{3}}\n\n"
@@ -107,6 +115,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _S: "Bonjour ! Ici {{1}}, au sujet de votre demande d'assistance. "
         "La réponse de notre équipe : {{2}}\n\n"
         "Si vous avez besoin d'autre chose, répondez simplement à ce message.",
+        _C: "La notification {{1}} a reçu une réponse et est maintenant close. "
+        "Aucune réponse n'est nécessaire.",
     },
 }
 

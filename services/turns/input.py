@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from persistence.models import Author, DeliveryStatus, Direction, Message
@@ -22,13 +22,17 @@ def inbound_of_turn(session: Session, turn_id: int) -> list[Message]:
 
 
 def notes_since(session: Session, conversation_id: int, after_id: int) -> list[Message]:
-    """Operator messages and system notes the model has not seen yet."""
+    """Operator and Business-app messages and system notes the model has not seen yet."""
     stmt = (
         select(Message)
         .where(
             Message.conversation_id == conversation_id,
             Message.id > after_id,
-            Message.author.in_([Author.OPERATOR, Author.SYSTEM]),
+            or_(
+                Message.author.in_([Author.OPERATOR, Author.SYSTEM]),
+                # typed in the WhatsApp Business app; imported history (in a turn) stays out
+                and_(Message.author == Author.BUSINESS_APP, Message.turn_id.is_(None)),
+            ),
             Message.status.not_in([DeliveryStatus.FAILED, DeliveryStatus.DROPPED]),
         )
         .order_by(Message.id)

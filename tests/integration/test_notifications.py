@@ -132,7 +132,7 @@ def test_question_inside_window_is_answered_by_one_admin_in_whatsapp(
     assert len(relayed) == 1
     closed = eventually(lambda: _sent(graph, to=BOB))
     assert eventually(lambda: [s["text"]["body"] for s in _sent(graph, to=BOB)][1:]) == [
-        "NOTIF_1 has been answered and is now closed."
+        "Notification NOTIF_1 has been answered and is now closed."
     ]
     assert closed
     notification = _notification()
@@ -218,10 +218,55 @@ def test_two_admins_answering_at_once_one_wins_the_other_is_told(
     notice = eventually(
         lambda: [s for s in _sent(graph, to=loser) if "closed" in s["text"]["body"]]
     )
-    assert notice[0]["text"]["body"] == "NOTIF_1 has been answered and is now closed."
+    assert notice[0]["text"]["body"] == "Notification NOTIF_1 has been answered and is now closed."
     relayed = eventually(lambda: [s for s in _sent(graph, to=DEFAULT_WA_ID)
                                   if "says yes" in s["text"]["body"]])  # fmt: skip
     assert len(relayed) == 1 and notification.answered_by in relayed[0]["text"]["body"]
+
+
+def _alice_answers(client, merchant, fakes) -> None:
+    fakes["gemini"].call_tool(
+        "answer_notification",
+        {"notification_id": "NOTIF_1", "answer_json": '{"answer": "Yes, 5 days."}'},
+    )
+    _say(client, merchant, ALICE, "yes 5 days")
+
+
+def test_staff_outside_their_window_are_told_it_is_closed_by_template(
+    stack, client, merchant, staff, fakes
+):
+    graph = fakes["graph"]
+    _ask_question(client, merchant, fakes)
+    eventually(lambda: _sent(graph, to=ALICE, kind="template") and
+               _sent(graph, to=BOB, kind="template"))  # fmt: skip
+    _alice_answers(client, merchant, fakes)  # Bob never wrote: his window is closed
+
+    closed = eventually(lambda: _sent(graph, to=BOB, kind="template")[1:])
+    assert closed[0]["template"]["name"] == "switchboard_notification_closed"
+    assert closed[0]["template"]["language"]["code"] == "en"
+    assert _params(closed[0]) == ["NOTIF_1"]
+    assert _sent(graph, to=BOB) == []  # no free-form text outside the window
+    assert not [s for s in _sent(graph, to=ALICE, kind="template")
+                if s["template"]["name"] == "switchboard_notification_closed"]  # fmt: skip
+
+
+def test_staff_inside_their_window_are_told_in_their_language(
+    stack, client, merchant, staff, fakes
+):
+    graph = fakes["graph"]
+    _say(client, merchant, BOB, "buenos días")
+    graph.wait_for_sent(1, timeout=20)
+    with session_scope() as session:
+        session.execute(update(Customer).where(Customer.wa_id == BOB).values(language="es"))
+    _ask_question(client, merchant, fakes)
+    eventually(lambda: _sent(graph, to=BOB, kind="template"))
+    _alice_answers(client, merchant, fakes)
+
+    notice = eventually(lambda: [s["text"]["body"] for s in _sent(graph, to=BOB)
+                                 if "NOTIF_1" in s["text"]["body"]])  # fmt: skip
+    assert notice == ["La notificación NOTIF_1 ya ha sido respondida y está cerrada."]
+    assert [s for s in _sent(graph, to=BOB, kind="template")
+            if s["template"]["name"] == "switchboard_notification_closed"] == []  # fmt: skip
 
 
 def test_an_ambiguous_reply_gets_a_question_not_a_guess(stack, client, merchant, staff, fakes):
