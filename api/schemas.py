@@ -149,6 +149,14 @@ class ConversationRef(BaseModel):
         return self
 
 
+class TemplateChoiceCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=512, description="An APPROVED template's name.")
+    language: str = Field(min_length=2, max_length=16, description="e.g. en, es, pt_BR")
+    parameters: list[Annotated[str, Field(max_length=1024)]] = Field(
+        default_factory=list, max_length=50, description="The body's {{1}}, {{2}}... in order."
+    )
+
+
 class OperatorMessageCreate(ConversationRef):
     text: str | None = Field(
         default=None, min_length=1, max_length=4096, description="With media_key: its caption."
@@ -159,11 +167,20 @@ class OperatorMessageCreate(ConversationRef):
         max_length=100,
         description="Send this file of the merchant's media library (GET /api/v1/media).",
     )
+    template: TemplateChoiceCreate | None = Field(
+        default=None,
+        description="Send this approved message template instead of text (works outside "
+        "the 24-hour window).",
+    )
 
     @model_validator(mode="after")
     def _content(self) -> OperatorMessageCreate:
-        if not self.text and not self.media_key:
-            raise ValueError("give text, media_key, or both (the text is then the caption)")
+        if self.template is not None and (self.text or self.media_key):
+            raise ValueError("give a template, or text/media_key, not both")
+        if not self.text and not self.media_key and self.template is None:
+            raise ValueError(
+                "give text, media_key, or both (the text is then the caption), or a template"
+            )
         if self.media_key and self.text and len(self.text) > 1024:
             raise ValueError("a caption may be at most 1024 characters")
         return self

@@ -7,16 +7,27 @@ from persistence.models import DeliveryStatus
 from services.access.auth import Principal
 from services.delivery.flows import send_pending
 from services.handoff.handoff import ConversationRef, prepare_operator_message
+from services.templates.chosen import TemplateChoice
 
 
 def send_operator_message(
-    ref: ConversationRef, principal: Principal, text: str | None, *, media_key: str | None
+    ref: ConversationRef,
+    principal: Principal,
+    text: str | None,
+    *,
+    media_key: str | None,
+    template: TemplateChoice | None = None,
 ) -> tuple[int, DeliveryStatus]:
     """Write the message to the outbox and commit (durable before the Graph API call), then
-    send it now. The message's id and how the send went; domain errors come before any
-    write."""
+    send it now, or, parked outside the window, send the re-engagement template instead.
+    The message's id and how the send went; domain errors come before any write."""
     with session_scope() as session:
-        message_id = prepare_operator_message(
-            session, ref, principal, text, media_key=media_key
-        ).id
+        prepared = prepare_operator_message(
+            session, ref, principal, text, media_key=media_key, template=template
+        )
+        message_id, status = prepared.message.id, prepared.message.status
+    if prepared.reengagement_id is not None:
+        send_pending(prepared.reengagement_id, only_in_ai_mode=False)
+    if status == DeliveryStatus.PARKED:
+        return message_id, status
     return message_id, send_pending(message_id, only_in_ai_mode=False)

@@ -34,6 +34,7 @@ from persistence.models import (
 from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.events import events
 from services.merchants import merchant as merchants
+from services.parking import parking
 from services.templates import templates
 from settings import get_settings
 
@@ -131,8 +132,10 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
     )
     if stale:
         _set_aside(session, conversation_id=conversation.id, message_id=message_id)
-    elif message.type not in QUIET_TYPES:
-        result.to_buffer.add(conversation.id)
+    else:  # the window is open again: what waited for it goes out now, before any turn
+        parking.release(session, conversation.id)
+        if message.type not in QUIET_TYPES:
+            result.to_buffer.add(conversation.id)
     if conversation.mode == ConversationMode.OPERATOR:
         events.emit(
             session, "message_received", conversation_id=conversation.id, message_id=message_id,

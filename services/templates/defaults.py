@@ -28,6 +28,8 @@ class TemplateRole(enum.StrEnum):
     MERCHANT_USER_QUESTION_ANSWER = "merchant_user_question_answer"
     # to the customer: the staff's response to a support request (merchant_name, answer)
     CUSTOMER_SUPPORT_RESPONSE = "customer_support_response"
+    # to the customer: messages wait until they write again (merchant_name)
+    CUSTOMER_REENGAGEMENT = "customer_reengagement"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ NAMES = {
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST: "switchboard_support_request",
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER: "switchboard_question_answer",
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE: "switchboard_support_response",
+    TemplateRole.CUSTOMER_REENGAGEMENT: "switchboard_reengagement",
 }
 PARAMETERS = {
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST: ("notification_id", "customer", "question"),
@@ -55,13 +58,15 @@ PARAMETERS = {
     ),
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER: ("merchant_name", "question", "answer"),
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE: ("merchant_name", "answer"),
+    TemplateRole.CUSTOMER_REENGAGEMENT: ("merchant_name",),
 }  # fmt: skip
 
-_Q, _O, _A, _S = (
+_Q, _O, _A, _S, _R = (
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST,
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST,
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER,
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE,
+    TemplateRole.CUSTOMER_REENGAGEMENT,
 )
 _BODIES: dict[str, dict[TemplateRole, str]] = {
     "en": {
@@ -73,6 +78,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "Our team's answer: {{3}}\n\nJust reply here if you need anything else.",
         _S: "Hi! This is {{1}} following up on your support request. "
         "Our team's response: {{2}}\n\nJust reply here if you need anything else.",
+        _R: "Hi! This is {{1}}. We have a reply to your earlier message waiting for you. "
+        "Answer this message and we will send it right away.",
     },
     "es": {
         _Q: "Pregunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -83,6 +90,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "La respuesta de nuestro equipo: {{3}}\n\nSi necesitas algo más, responde a este mensaje.",
         _S: "¡Hola! Te escribe {{1}} sobre tu solicitud de soporte. "
         "La respuesta de nuestro equipo: {{2}}\n\nSi necesitas algo más, responde a este mensaje.",
+        _R: "¡Hola! Te escribe {{1}}. Tenemos una respuesta a tu mensaje anterior. "
+        "Responde a este mensaje y te la enviaremos enseguida.",
     },
     "pt_BR": {
         _Q: "Pergunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -95,6 +104,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _S: "Olá! Aqui é {{1}}, sobre a sua solicitação de suporte. "
         "A resposta da nossa equipe: {{2}}\n\n"
         "Se precisar de mais alguma coisa, é só responder a esta mensagem.",
+        _R: "Olá! Aqui é {{1}}. Temos uma resposta para a sua mensagem anterior. "
+        "Responda a esta mensagem e nós a enviaremos na hora.",
     },
     "fr": {
         _Q: "Question client {{1}} de {{2}} :\n\n{{3}}\n\n"
@@ -107,6 +118,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _S: "Bonjour ! Ici {{1}}, au sujet de votre demande d'assistance. "
         "La réponse de notre équipe : {{2}}\n\n"
         "Si vous avez besoin d'autre chose, répondez simplement à ce message.",
+        _R: "Bonjour ! Ici {{1}}. Nous avons une réponse à votre message précédent. "
+        "Répondez à ce message et nous vous l'enverrons aussitôt.",
     },
 }
 

@@ -216,7 +216,7 @@ def test_create_templates_submits_every_role_with_its_body_and_examples(shop, gr
 
     assert [row.role for row in created] == [role.value for role in TemplateRole]
     posts = template_requests(graph, "POST")
-    assert [r.path for r in posts] == [f"/v23.0/{WABA}/message_templates"] * 4
+    assert [r.path for r in posts] == [f"/v23.0/{WABA}/message_templates"] * len(TemplateRole)
     assert posts[0].headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
     en = EXAMPLES["en"]
     assert posts[0].json() == {
@@ -236,7 +236,7 @@ def test_create_templates_submits_every_role_with_its_body_and_examples(shop, gr
 def test_created_templates_are_recorded_with_metas_id_and_status(shop, graph):
     create(shop, ["en", "es"])
     recorded = rows(shop["id"])
-    assert len(recorded) == 8
+    assert len(recorded) == 2 * len(TemplateRole)
     row = recorded[(QUESTION.value, "es")]
     stored = graph.message_templates.get("switchboard_question_request", "es")
     assert (row.name, row.status, row.meta_template_id) == (
@@ -271,7 +271,7 @@ def test_running_it_again_refreshes_the_statuses_without_duplicates(shop, graph)
     )
     create(shop, ["en"])
     recorded = rows(shop["id"])
-    assert len(recorded) == 4
+    assert len(recorded) == len(TemplateRole)
     row = recorded[(TemplateRole.CUSTOMER_SUPPORT_RESPONSE.value, "en")]
     assert (row.status, row.status_reason) == ("REJECTED", "INVALID_FORMAT")
 
@@ -500,7 +500,7 @@ def test_manage_create_templates_prints_each_name_language_and_status(shop, caps
     args = ["create-templates", "--merchant-id", str(shop["id"]), "--languages", "en,es"]
     assert manage.main(args) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 8
+    assert len(lines) == 2 * len(TemplateRole)
     assert lines[0].startswith("switchboard_question_request en PENDING")
     assert any(line.startswith("switchboard_support_response es PENDING") for line in lines)
 
