@@ -27,6 +27,23 @@ def approved_templates(session: Session, merchant_id: int) -> list[MessageTempla
     return list(session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class TemplateOption:
+    """An approved template as a person picks it: what to send and how it reads."""
+
+    name: str
+    language: str
+    body: str
+    placeholders: int
+
+
+def template_options(session: Session, merchant_id: int) -> list[TemplateOption]:
+    return [
+        TemplateOption(t.name, t.language, t.body, placeholder_count(t.body))
+        for t in approved_templates(session, merchant_id)
+    ]
+
+
 def placeholder_count(body: str) -> int:
     return max((int(n) for n in PLACEHOLDER.findall(body)), default=0)
 

@@ -13,10 +13,12 @@ from sqlalchemy import select, update
 from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation, DeliveryStatus
+from services.merchants.operator import create_operator
 from services.templates.defaults import TemplateRole
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import CUSTOMER_WA_ID, make_template
 from tests.helpers import eventually, messages_in_db, operator_headers, post_webhook
+from tests.integration.console_helpers import login, submit
 
 pytestmark = pytest.mark.integration
 DAY_AGO = timedelta(hours=25)
@@ -183,3 +185,32 @@ def test_a_template_and_text_together_are_refused(client, approved, operator):
               "template": {"name": "x", "language": "en", "parameters": []}},
     )  # fmt: skip
     assert both.status_code == 422 and "not both" in str(both.json()["detail"])
+
+
+def test_the_console_offers_approved_templates_with_a_preview_and_sends_one(
+    client, approved, fakes
+):
+    with session_scope() as session:
+        make_template(
+            session, merchant_id=approved["id"], role=TemplateRole.MERCHANT_USER_QUESTION_ANSWER,
+            status="PENDING",
+        )  # fmt: skip
+        _, token = create_operator(session, name="Olga")
+    assert login(client, token).status_code == 303
+    _say(client, approved, fakes, "hello")
+    page = f"/console/conversations/{_close_window()}"
+    submit(client, f"{page}/takeover")
+    html = client.get(page).text
+    assert 'value="switchboard_support_response|en"' in html
+    assert "switchboard_question_answer" not in html  # pending at Meta: not offered
+    assert "This is {{1}} following up on your support request" in html  # the preview
+
+    chosen = {"template": "switchboard_support_response|en"}
+    submit(client, f"{page}/send", {**chosen, "parameters": "Acme Shoes\nyour refund is done"})
+    (body,) = fakes["graph"].sent
+    assert body["template"]["name"] == "switchboard_support_response"
+    assert "response: your refund is done" in client.get(f"{page}/messages").text
+
+    submit(client, f"{page}/send", {**chosen, "parameters": "Acme Shoes"})
+    assert "takes 2 parameter(s) for its body placeholders, got 1" in client.get(page).text
+    assert len(fakes["graph"].sent) == 1
