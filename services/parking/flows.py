@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from channels.errors import OutsideServiceWindow, codes_of
+from channels.webhook import StatusUpdate
 from persistence.db import get_engine, session_scope
-from persistence.models import Author
+from persistence.models import Author, Message
 from services.conversations.conversation import lock_conversation
+from services.delivery.flows import apply_statuses as apply_delivery_statuses
 from services.delivery.flows import send_pending
 from services.parking.parking import (
     park_refused,
@@ -53,11 +56,44 @@ def park_refused_turn(conversation_id: int, turn_id: int) -> bool:
     """WhatsApp refused the turn's reply because the window is closed (131047): park it,
     and send the re-engagement template (once). True when something was parked."""
     with session_scope() as session:
+        lock_conversation(session, conversation_id)
+        refused = [m.id for m in refused_outside_window(session, turn_id=turn_id)]
+    return _park(conversation_id, refused)
+
+
+def apply_statuses(statuses: list[StatusUpdate]) -> int:
+    """Delivery statuses from webhooks. WhatsApp may accept a send and fail it later with
+    131047 (the window had closed): that message is parked like a refused one."""
+    matched = apply_delivery_statuses(statuses)
+    closed = codes_of(OutsideServiceWindow)
+    for status in statuses:
+        if status.status == "failed" and any(e.code in closed for e in status.errors):
+            _park_failed_send(status.wamid)
+    return matched
+
+
+def _park_failed_send(wamid: str) -> None:
+    with session_scope() as session:
+        conversation_id = session.scalar(
+            select(Message.conversation_id).where(Message.wamid == wamid)
+        )
+        if conversation_id is None:
+            return
+        lock_conversation(session, conversation_id)
+        refused = [m.id for m in refused_outside_window(session, wamid=wamid)]
+    _park(conversation_id, refused)
+
+
+def _park(conversation_id: int, message_ids: list[int]) -> bool:
+    """Park these refused messages (under the conversation's lock, in one transaction) and
+    send the re-engagement template, or release them at once if the customer wrote since."""
+    if not message_ids:
+        return False
+    with session_scope() as session:
         conversation = lock_conversation(session, conversation_id)
-        refused = refused_outside_window(session, turn_id)
+        refused = park_refused(session, message_ids)
         if not refused:
             return False
-        park_refused(session, [message.id for message in refused])
         if wrote_since(conversation, refused):  # its release came too early: release now
             release(session, conversation_id)
             reengagement = None

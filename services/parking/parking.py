@@ -38,20 +38,22 @@ def park(message: Message) -> None:
     message.raw = {**(message.raw or {}), PARKED_AT: now.isoformat()}
 
 
-def refused_outside_window(session: Session, turn_id: int) -> list[Message]:
-    """The turn's reply parts WhatsApp refused because the window is closed."""
-    return list(
-        session.scalars(
-            select(Message)
-            .where(
-                Message.turn_id == turn_id,
-                Message.direction == Direction.OUTBOUND,
-                Message.status == DeliveryStatus.FAILED,
-                Message.error_code.in_(codes_of(OutsideServiceWindow)),
-            )
-            .order_by(Message.seq)
-        )
+def refused_outside_window(
+    session: Session, *, turn_id: int | None = None, wamid: str | None = None
+) -> list[Message]:
+    """Free-form messages WhatsApp refused because the window is closed: a turn's reply
+    parts, or the message a failed status names."""
+    stmt = select(Message).where(
+        Message.direction == Direction.OUTBOUND,
+        Message.type != "template",
+        Message.status == DeliveryStatus.FAILED,
+        Message.error_code.in_(codes_of(OutsideServiceWindow)),
     )
+    if turn_id is not None:
+        stmt = stmt.where(Message.turn_id == turn_id)
+    if wamid is not None:
+        stmt = stmt.where(Message.wamid == wamid)
+    return list(session.scalars(stmt.order_by(Message.id)))
 
 
 def wrote_since(conversation: Conversation, refused: list[Message]) -> bool:
@@ -62,11 +64,20 @@ def wrote_since(conversation: Conversation, refused: list[Message]) -> bool:
     return first is not None and last is not None and last > first
 
 
-def park_refused(session: Session, message_ids: list[int]) -> None:
-    """Messages WhatsApp refused because the window is closed (131047): held, in order."""
-    for message in session.scalars(select(Message).where(Message.id.in_(message_ids))):
+def park_refused(session: Session, message_ids: list[int]) -> list[Message]:
+    """Messages WhatsApp refused because the window is closed (131047): held, in order.
+    Those no longer failed (a concurrent park, a later status) are left alone."""
+    refused = list(
+        session.scalars(
+            select(Message)
+            .where(Message.id.in_(message_ids), Message.status == DeliveryStatus.FAILED)
+            .order_by(Message.id)
+        )
+    )
+    for message in refused:
         park(message)
         log.info("whatsapp.send.parked", message_id=message.id, code=message.error_code)
+    return refused
 
 
 def reengage(session: Session, conversation: Conversation) -> int | None:
@@ -113,7 +124,12 @@ def release(session: Session, conversation_id: int) -> list[int]:
                 Message.conversation_id == conversation_id,
                 Message.status == DeliveryStatus.PARKED,
             )
-            .values(status=DeliveryStatus.PENDING, status_at=datetime.now(UTC))
+            .values(
+                status=DeliveryStatus.PENDING,
+                status_at=datetime.now(UTC),
+                error_code=None,  # the refusal that parked it is over; raw keeps when
+                error_detail=None,
+            )
             .returning(Message.id)
         )
     )

@@ -158,9 +158,7 @@ def test_handing_back_while_the_ai_fails_is_confirmed_and_keeps_the_flag(
     assert fakes["graph"].sent == []
 
 
-def test_a_closed_service_window_is_shown_and_a_text_is_parked(
-    client, merchant, fakes, signed_in
-):
+def test_a_closed_service_window_is_shown_and_a_text_is_parked(client, merchant, fakes, signed_in):
     conversation_id = _say(client, merchant, "hi")
     with session_scope() as session:
         conversation = session.get(Conversation, conversation_id)
@@ -170,7 +168,7 @@ def test_a_closed_service_window_is_shown_and_a_text_is_parked(
     assert "24-hour window is closed" in client.get(page).text
     submit(client, f"{page}/send", {"text": "hello?"})
     assert "your message is parked" in client.get(page).text
-    assert "⏸ parked" in client.get(f"{page}/messages").text
+    assert "parked: sent when they write" in client.get(f"{page}/messages").text
     assert [body["type"] for body in fakes["graph"].sent] == ["template"]  # re-engagement
 
 

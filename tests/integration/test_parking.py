@@ -10,14 +10,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from channels.simulators.webhooks import text_message_payload
+from channels.simulators.webhooks import status_payload, text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation, DeliveryStatus
 from services.merchants.operator import create_operator
 from services.templates.defaults import TemplateRole
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import CUSTOMER_WA_ID, make_template
-from tests.helpers import eventually, messages_in_db, operator_headers, post_webhook
+from tests.helpers import (
+    eventually,
+    load_payload,
+    messages_in_db,
+    operator_headers,
+    post_webhook,
+)
 from tests.integration.console_helpers import login, submit
 
 pytestmark = pytest.mark.integration
@@ -113,6 +119,31 @@ def test_an_ai_reply_refused_with_131047_is_parked_and_released_after_the_custom
     time.sleep(1.5)
     assert _sent(fakes) == [REENGAGEMENT, "Echo: late hi", "Echo: I'm here"]
     assert messages_in_db(status=DeliveryStatus.PARKED) == []
+
+
+def test_a_reply_failed_later_by_a_131047_status_is_parked_then_released(
+    stack, client, approved, fakes
+):
+    _say(client, approved, fakes, "hi")
+    (reply,) = fakes["graph"].wait_for_sent(1, timeout=20)
+    eventually(lambda: messages_in_db(direction="out", status=DeliveryStatus.ACCEPTED))
+    errors = load_payload("status_failed")["entry"][0]["changes"][0]["value"]["statuses"][0]
+    failed = status_payload(
+        phone_number_id=approved["phone_number_id"], wamid=reply["_wamid"], status="failed",
+        errors=errors["errors"],
+    )  # fmt: skip
+    assert post_webhook(client, failed).status_code == 200
+    fakes["graph"].wait_for_sent(2, timeout=20)
+    assert _sent(fakes) == ["Echo: hi", REENGAGEMENT]
+    (parked,) = messages_in_db(status=DeliveryStatus.PARKED)
+    assert parked.text == "Echo: hi"
+
+    _say(client, approved, fakes, "still there?")
+    fakes["graph"].wait_for_sent(4, timeout=20)
+    time.sleep(1.5)
+    assert _sent(fakes) == ["Echo: hi", REENGAGEMENT, "Echo: hi", "Echo: still there?"]
+    released = messages_in_db(id=parked.id)[0]
+    assert released.status == DeliveryStatus.ACCEPTED and released.error_code is None
 
 
 def _conversations() -> list[Conversation]:
