@@ -56,7 +56,6 @@ def park_refused_turn(conversation_id: int, turn_id: int) -> bool:
     """WhatsApp refused the turn's reply because the window is closed (131047): park it,
     and send the re-engagement template (once). True when something was parked."""
     with session_scope() as session:
-        lock_conversation(session, conversation_id)
         refused = [m.id for m in refused_outside_window(session, turn_id=turn_id)]
     return _park(conversation_id, refused)
 
@@ -79,7 +78,6 @@ def _park_failed_send(wamid: str) -> None:
         )
         if conversation_id is None:
             return
-        lock_conversation(session, conversation_id)
         refused = [m.id for m in refused_outside_window(session, wamid=wamid)]
     _park(conversation_id, refused)
 

@@ -1,11 +1,12 @@
 """Messages that wait for the customer.
 
 WhatsApp delivers free-form messages only within 24 hours of the customer's last message.
-One that cannot go out (an operator's text, an AI reply refused with 131047, a staff answer
-to relay) is kept in the outbox as `parked`, in order, and the customer gets one
-re-engagement template. When they write again, the ingest of their message releases every
-parked message at once (`parked` -> `pending`, a single UPDATE, so duplicated webhooks and
-concurrent turns release nothing twice); services.parking.flows sends them in order.
+One that cannot go out (an operator's text or file, an AI reply refused with 131047 at once
+or in a later failed status, such as a staff answer the AI relays) is kept in the outbox as
+`parked`, in order, and the customer gets one re-engagement template. When they write
+again, the ingest of their message releases every parked message at once (`parked` ->
+`pending`, a single UPDATE, so duplicated webhooks and concurrent turns release nothing
+twice); services.parking.flows sends them in order.
 """
 
 from __future__ import annotations
