@@ -19,6 +19,7 @@ from services.conversations.conversation import get_conversation
 from services.errors import NotFound
 from services.handoff import handoff
 from services.handoff.flows import send_operator_message
+from services.templates.chosen import TemplateChoice
 
 router = APIRouter(prefix="/api/v1", tags=["operators"])
 
@@ -40,16 +41,26 @@ def takeover(
 @router.post(
     "/operator-message",
     response_model=OperatorMessageResult,
-    responses={404: {}, 409: {}, 502: {}},
+    responses={202: {"model": OperatorMessageResult}, 404: {}, 409: {}, 422: {}, 502: {}},
 )
 def operator_message(
     body: OperatorMessageCreate, session: SessionDep, principal: PrincipalDep
 ) -> OperatorMessageResult | JSONResponse:
-    """Send a WhatsApp message to the customer as the operator (after takeover, within
-    the 24-hour customer service window): `text`, or a library file by `media_key` with
-    `text` as its caption; `options` turn the text into reply buttons or a list."""
+    """Send a WhatsApp message to the customer as the operator (after takeover): `text`,
+    a library file by `media_key` with `text` as its caption, or an approved `template`
+    (422 when it is unknown, not approved, or its parameter count is wrong); `options`
+    turn the text into reply buttons or a list.
+
+    Outside the 24-hour customer service window a text or file cannot go out: it is
+    stored `parked` (202), the customer gets one re-engagement template, and the parked
+    messages follow, in order, as soon as the customer writes."""
+    template = None
+    if body.template is not None:
+        t = body.template
+        template = TemplateChoice(t.name, t.language, tuple(t.parameters))
     message_id, status = send_operator_message(
-        _ref(body), principal, body.text, media_key=body.media_key, options=body.options
+        _ref(body), principal, body.text, media_key=body.media_key, options=body.options,
+        template=template,
     )
     sent = session.get(Message, message_id)
     if sent is None:  # its conversation was deleted meanwhile
@@ -63,6 +74,8 @@ def operator_message(
     if status == DeliveryStatus.FAILED:
         detail = f"WhatsApp refused the message: {result.message.error_detail}"
         return JSONResponse({"detail": detail, **result.model_dump(mode="json")}, status_code=502)
+    if status == DeliveryStatus.PARKED:
+        return JSONResponse(result.model_dump(mode="json"), status_code=202)
     return result
 
 

@@ -156,6 +156,14 @@ class ConversationRef(BaseModel):
         return self
 
 
+class TemplateChoiceCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=512, description="An APPROVED template's name.")
+    language: str = Field(min_length=2, max_length=16, description="e.g. en, es, pt_BR")
+    parameters: list[Annotated[str, Field(max_length=1024)]] = Field(
+        default_factory=list, max_length=50, description="The body's {{1}}, {{2}}... in order."
+    )
+
+
 class OperatorMessageCreate(ConversationRef):
     text: str | None = Field(
         default=None, min_length=1, max_length=4096, description="With media_key: its caption."
@@ -165,6 +173,11 @@ class OperatorMessageCreate(ConversationRef):
         min_length=1,
         max_length=100,
         description="Send this file of the merchant's media library (GET /api/v1/media).",
+    )
+    template: TemplateChoiceCreate | None = Field(
+        default=None,
+        description="Send this approved message template instead of text (works outside "
+        "the 24-hour window).",
     )
 
     options: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
@@ -178,8 +191,12 @@ class OperatorMessageCreate(ConversationRef):
 
     @model_validator(mode="after")
     def _content(self) -> OperatorMessageCreate:
-        if not self.text and not self.media_key:
-            raise ValueError("give text, media_key, or both (the text is then the caption)")
+        if self.template is not None and (self.text or self.media_key or self.options):
+            raise ValueError("give a template, or text/media_key, not both")
+        if not self.text and not self.media_key and self.template is None:
+            raise ValueError(
+                "give text, media_key, or both (the text is then the caption), or a template"
+            )
         if self.options and self.media_key:
             raise ValueError("options go with a text message, not with media_key")
         if self.media_key and self.text and len(self.text) > 1024:

@@ -107,6 +107,7 @@ class DeliveryStatus(enum.StrEnum):
     READ = "read"
     FAILED = "failed"
     DROPPED = "dropped"  # never sent on purpose (e.g. an operator took over meanwhile)
+    PARKED = "parked"  # held while the customer's window is closed; pending when they write
     RECEIVED = "received"  # inbound messages
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from channels.webhook import status_from_json
-from services.delivery.flows import apply_statuses
+from services.parking.flows import apply_statuses
 from tasks import app
 
 

@@ -18,9 +18,11 @@ from persistence.models import (
     Document,
     DocumentStatus,
     Message,
+    MessageTemplate,
 )
 from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.knowledge import knowledge
+from services.templates.defaults import SHIPPED, TemplateRole
 
 CUSTOMER_WA_ID = "15551234567"
 
@@ -98,3 +100,24 @@ def make_document(
         status=status,
         review_note=review_note,
     )
+
+
+def make_template(
+    session: Session,
+    *,
+    merchant_id: int,
+    role: TemplateRole,
+    language: str = "en",
+    status: str = "APPROVED",
+    **values: Any,
+) -> MessageTemplate:
+    """A merchant's template row for `role`, the shipped English text unless given."""
+    shipped = SHIPPED[(role, "en")]
+    template = MessageTemplate(
+        merchant_id=merchant_id, role=role.value, language=language, status=status,
+        name=values.pop("name", shipped.name), body=values.pop("body", shipped.body),
+        parameters=values.pop("parameters", list(shipped.parameters)), **values,
+    )  # fmt: skip
+    session.add(template)
+    session.flush()
+    return template

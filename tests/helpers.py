@@ -75,3 +75,12 @@ def store_text(merchant: dict, text: str, *, written: datetime | None = None) ->
         result = ingest.record_notification(session, parse_notification(payload))
     (conversation_id,) = result.to_buffer
     return conversation_id
+
+
+def operator_headers(client: Any, admin_token: str, name: str = "Olga") -> dict[str, str]:
+    """A new operator's bearer header, made through the API."""
+    made = client.post(
+        "/api/v1/operators", headers={"Authorization": f"Bearer {admin_token}"}, json={"name": name}
+    )
+    assert made.status_code == 201, made.text
+    return {"Authorization": f"Bearer {made.json()['token']}"}

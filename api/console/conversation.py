@@ -25,6 +25,7 @@ from services.handoff import handoff
 from services.handoff.availability import AiAvailability, ai_availability
 from services.handoff.flows import send_operator_message
 from services.media import library as media_library
+from services.templates.chosen import TemplateChoice, template_options
 
 router = APIRouter(prefix="/console/conversations", include_in_schema=False)
 
@@ -66,7 +67,9 @@ def conversation_page(
         return render(
             request, "not_found.html", {"user": user, "detail": exc.message}, status_code=404
         )
-    context["assets"] = media_library.list_assets(db, context["v"].merchant.id)
+    merchant_id = context["v"].merchant.id
+    context["assets"] = media_library.list_assets(db, merchant_id)
+    context["templates"] = template_options(db, merchant_id)
     return render(request, "conversation.html", context)
 
 
@@ -124,28 +127,63 @@ def send(
     text: Annotated[str, Form(max_length=4096)] = "",
     media_key: Annotated[str, Form(max_length=100)] = "",
     options: Annotated[str, Form(max_length=2000)] = "",
+    template: Annotated[str, Form(max_length=600)] = "",
+    parameters: Annotated[str, Form(max_length=8000)] = "",
 ) -> Response:
+    """Text, a library file (with `text` as its caption), or an approved template chosen as
+    "name|language" with its parameters one per line."""
     text, media_key = text.strip(), media_key.strip()
     choices = [line.strip() for line in options.splitlines() if line.strip()] or None
-    if not text and not media_key:
-        user.flash("Write a message or choose a file to send.", "error")
-        return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
-    if media_key and len(text) > 1024:
-        user.flash("A caption may be at most 1024 characters.", "error")
-        return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
+    composer = RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
+    choice = _template_choice(template, parameters)
+    problem = _send_problem(text, media_key, template, choice)
+    if problem:
+        user.flash(problem, "error")
+        return composer
     ref = handoff.ConversationRef(conversation_id)
     try:
         message_id, status = send_operator_message(
-            ref, user.principal, text or None, media_key=media_key or None, options=choices
-        )
+            ref, user.principal, text or None, media_key=media_key or None,
+            options=None if choice else choices, template=choice,
+        )  # fmt: skip
     except DomainError as exc:
         user.flash(exc.message, "error")
-        return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
+        return composer
     if status == DeliveryStatus.FAILED:
         message = db.get(Message, message_id)
         detail = message.error_detail if message else None
         user.flash(f"WhatsApp refused the message: {detail}", "error")
-    return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
+    elif status == DeliveryStatus.PARKED:
+        user.flash(PARKED_NOTICE, "ok")
+    return composer
+
+
+PARKED_NOTICE = (
+    "The customer's 24-hour window is closed: your message is parked and goes out as soon "
+    "as they answer the re-engagement template."
+)
+
+
+def _template_choice(template: str, parameters: str) -> TemplateChoice | None:
+    name, _, language = template.strip().partition("|")
+    if not name:
+        return None
+    values = tuple(line.strip() for line in parameters.splitlines() if line.strip())
+    return TemplateChoice(name, language, values)
+
+
+def _send_problem(
+    text: str, media_key: str, template: str, choice: TemplateChoice | None
+) -> str | None:
+    if template.strip() and (choice is None or not choice.language):
+        return "Choose a template from the list."
+    if choice is not None:
+        return None
+    if not text and not media_key:
+        return "Write a message or choose a file to send."
+    if media_key and len(text) > 1024:
+        return "A caption may be at most 1024 characters."
+    return None
 
 
 @router.post("/{conversation_id}/handback")

@@ -21,6 +21,9 @@ Scripting for tests, each consumed by the next request(s) it applies to:
   answered late, as when Meta is slow: a client timing out cannot know the message went out.
 - `accept_then_drop_next()`: the next send is recorded, then the connection is closed
   without any response ("sent at Meta but the client never heard").
+- `customer_wrote(recipient, at=...)`: when the customer last wrote; free-form sends to a
+  recipient whose 24-hour window has closed are refused with 131047, as Meta does (a
+  recipient never declared has an open window).
 - `fail_media_info_next(...)`, `fail_uploads_next(...)`, `reject_media_id(...)`,
   `add_media(...)`, `expire_media_urls()`; `message_templates.status_on_create`, `.add`,
   `.set_status`, `.strict`.
@@ -70,6 +73,7 @@ ReadHook = Callable[[str, str, bool], None]
 
 _PATH = re.compile(r"^/(?P<version>v\d+\.\d+)/(?P<node>[^/]+)(?:/(?P<edge>[^/]+))?$")
 _DOWNLOAD = re.compile(r"^/media-download/(?P<media_id>[^/]+)$")
+SERVICE_WINDOW_SECONDS = 24 * 3600
 
 
 class GraphSimulator(LoopbackServer):
@@ -103,6 +107,7 @@ class GraphSimulator(LoopbackServer):
         self._media_failures: deque[GraphError] = deque()
         self._upload_failures: deque[GraphError] = deque()
         self._rejected_media: dict[str, int] = {}
+        self._last_inbound: dict[str, float] = {}  # recipient -> time.time() they last wrote
 
     @property
     def base_url(self) -> str:
@@ -182,6 +187,11 @@ class GraphSimulator(LoopbackServer):
         with self.lock:
             self._rejected_media[media_id] = code
 
+    def customer_wrote(self, recipient: str, at: float | None = None) -> None:
+        """The customer (phone without "+", or user id) wrote at `at` (now)."""
+        with self.lock:
+            self._last_inbound[recipient.lstrip("+")] = time.time() if at is None else at
+
     # Inspection
 
     def texts_to(self, recipient: str) -> list[str]:
@@ -222,6 +232,7 @@ class GraphSimulator(LoopbackServer):
                 script.clear()
             self._upload_failures.clear()
             self._rejected_media.clear()
+            self._last_inbound.clear()
             self._drops = 0
         self.media.clear()
         self.message_templates.reset()
@@ -302,6 +313,7 @@ class GraphSimulator(LoopbackServer):
             failure = self._failures.popleft() if self._failures else None
             if failure is not None:
                 raise failure
+            self._check_window(body)
             drop = self._drops > 0
             self._drops -= 1 if drop else 0
             wamid = new_wamid()
@@ -320,6 +332,14 @@ class GraphSimulator(LoopbackServer):
                 "messages": [{"id": wamid}],
             }
         )
+
+    def _check_window(self, body: dict[str, Any]) -> None:
+        """Only templates reach a customer 24 hours after they last wrote (under self.lock)."""
+        recipient = str(body.get("to") or body.get("recipient") or "").lstrip("+")
+        wrote = self._last_inbound.get(recipient)
+        closed = wrote is not None and time.time() - wrote >= SERVICE_WINDOW_SECONDS
+        if closed and body.get("type") != "template":
+            raise GraphError(131047)
 
     def _upload(self, request: Request, phone_number_id: str) -> Response:
         """Multipart upload: answers {"id": media id}; the file can then be sent by id and

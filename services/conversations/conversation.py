@@ -132,3 +132,14 @@ def conversation_parties(
     if row is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
     return row[0], row[1], row[2]
+
+
+def lock_conversation(session: Session, conversation_id: int) -> Conversation:
+    """The conversation row, locked FOR UPDATE: every change of its state (mode, parking)
+    goes through this lock, and a send waits for it (FOR KEY SHARE)."""
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    )
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation

@@ -7,6 +7,7 @@ from persistence.models import DeliveryStatus
 from services.access.auth import Principal
 from services.delivery.flows import send_pending
 from services.handoff.handoff import ConversationRef, prepare_operator_message
+from services.templates.chosen import TemplateChoice
 
 
 def send_operator_message(
@@ -16,12 +17,19 @@ def send_operator_message(
     *,
     media_key: str | None,
     options: list[str] | None = None,
+    template: TemplateChoice | None = None,
 ) -> tuple[int, DeliveryStatus]:
     """Write the message to the outbox and commit (durable before the Graph API call), then
-    send it now. The message's id and how the send went; domain errors come before any
-    write."""
+    send it now, or, parked outside the window, send the re-engagement template instead.
+    The message's id and how the send went; domain errors come before any write."""
     with session_scope() as session:
-        message_id = prepare_operator_message(
-            session, ref, principal, text, media_key=media_key, options=options
-        ).id
+        prepared = prepare_operator_message(
+            session, ref, principal, text, media_key=media_key, options=options,
+            template=template,
+        )  # fmt: skip
+        message_id, status = prepared.message.id, prepared.message.status
+    if prepared.reengagement_id is not None:
+        send_pending(prepared.reengagement_id, only_in_ai_mode=False)
+    if status == DeliveryStatus.PARKED:
+        return message_id, status
     return message_id, send_pending(message_id, only_in_ai_mode=False)

@@ -32,7 +32,11 @@ from persistence.models import (
 )
 from services.access.auth import Principal
 from services.conversations import audit
-from services.conversations.conversation import conversation_parties, find_conversation
+from services.conversations.conversation import (
+    conversation_parties,
+    find_conversation,
+    lock_conversation,
+)
 from services.conversations.window import SERVICE_WINDOW, within_service_window
 from services.errors import Conflict, InvalidInput, NotFound
 from services.events import events
@@ -42,6 +46,9 @@ from services.interactive.offer import MAX_OPTIONS, offer_from_options
 from services.interactive.service import enqueue_offer
 from services.media.library import get_asset_by_key, library_summary
 from services.media.send import enqueue_asset
+from services.parking import parking
+from services.templates.chosen import TemplateChoice, chosen_template
+from services.templates.templates import enqueue_built
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,7 @@ def locate(session: Session, ref: ConversationRef) -> int:
     raise NotFound("name the conversation by conversation_id or by customer")
 
 
-def lock(session: Session, conversation_id: int) -> Conversation:
-    conversation = session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-    )
-    if conversation is None:
-        raise NotFound(f"conversation {conversation_id} does not exist")
-    return conversation
+lock = lock_conversation  # the name the handoff's callers know
 
 
 # who has a conversation the business answered from the WhatsApp Business app
@@ -191,6 +192,12 @@ def customer_waiting(session: Session, conversation_id: int) -> bool:
     return last == Direction.INBOUND
 
 
+@dataclass(frozen=True)
+class PreparedMessage:
+    message: Message
+    reengagement_id: int | None = None  # the template to send first, when it was parked
+
+
 def prepare_operator_message(
     session: Session,
     ref: ConversationRef,
@@ -199,10 +206,14 @@ def prepare_operator_message(
     *,
     media_key: str | None = None,
     options: list[str] | None = None,
-) -> Message:
+    template: TemplateChoice | None = None,
+) -> PreparedMessage:
     """Check the rules and put the operator's message in the outbox (sent after commit).
     With `media_key`, the library file is sent and `text` is its caption; with `options`,
-    `text` goes with them as reply buttons or a list (numbered text beyond their limits)."""
+    `text` goes with them as reply buttons or a list (numbered text beyond their limits);
+    `template` is sent instead of text, inside the window or outside it. Outside the window
+    anything else is parked until the customer writes, and a re-engagement template asks
+    them to."""
     _check_options(text, media_key, options)
     conversation = lock(session, locate(session, ref))
     if conversation.mode != ConversationMode.OPERATOR:
@@ -210,13 +221,10 @@ def prepare_operator_message(
             f"conversation {conversation.id} is with the AI: take it over first "
             "(POST /api/v1/takeover), then send"
         )
-    if not within_service_window(conversation):
-        raise Conflict(
-            "the customer's last message is more than 24 hours old: WhatsApp only allows "
-            "template messages outside the customer service window"
-        )
     conversation.operator_active_at = datetime.now(UTC)
-    if options:
+    if template is not None:
+        message = _operator_template(session, conversation, principal, template)
+    elif options:
         message = enqueue_offer(
             session, conversation_id=conversation.id, offer=offer_from_options(text or "", options),
             author=Author.OPERATOR, operator_id=principal.operator_id,
@@ -230,23 +238,34 @@ def prepare_operator_message(
             raw={"operator": principal.name},
         )  # fmt: skip
     else:
-        message = Message(
-            conversation_id=conversation.id,
-            direction=Direction.OUTBOUND,
-            author=Author.OPERATOR,
-            type="text",
-            text=text,
-            status=DeliveryStatus.PENDING,
-            operator_id=principal.operator_id,
-            send_attempts=0,
-            raw={"operator": principal.name},
-        )
-        session.add(message)
-        session.flush()
+        message = _operator_text(session, conversation, principal, text or "")
+    reengagement = None
+    if template is None and not within_service_window(conversation):
+        parking.park(message)
+        reengagement = parking.reengage(session, conversation)
     audit.record(
         session, conversation_id=conversation.id, action="operator_message",
-        principal=principal, detail={"message_id": message.id},
+        principal=principal, detail={"message_id": message.id, "status": message.status.value},
     )  # fmt: skip
+    return PreparedMessage(message, reengagement)
+
+
+def _operator_text(
+    session: Session, conversation: Conversation, principal: Principal, text: str
+) -> Message:
+    message = Message(
+        conversation_id=conversation.id,
+        direction=Direction.OUTBOUND,
+        author=Author.OPERATOR,
+        type="text",
+        text=text,
+        status=DeliveryStatus.PENDING,
+        operator_id=principal.operator_id,
+        send_attempts=0,
+        raw={"operator": principal.name},
+    )
+    session.add(message)
+    session.flush()
     return message
 
 
@@ -259,6 +278,19 @@ def _check_options(text: str | None, media_key: str | None, options: list[str] |
         raise InvalidInput("options need a text: the question they answer")
     if not 1 <= len(options) <= MAX_OPTIONS or not all(o.strip() for o in options):
         raise InvalidInput(f"give 1 to {MAX_OPTIONS} options, none of them empty")
+def _operator_template(
+    session: Session, conversation: Conversation, principal: Principal, choice: TemplateChoice
+) -> Message:
+    phone = session.get(PhoneNumber, conversation.phone_number_id)
+    assert phone is not None
+    filled = chosen_template(
+        session, merchant_id=phone.merchant_id, name=choice.name, language=choice.language,
+        parameters=choice.parameters,
+    )  # fmt: skip
+    return enqueue_built(
+        session, conversation_id=conversation.id, message=filled, author=Author.OPERATOR,
+        raw={"operator": principal.name}, operator_id=principal.operator_id,
+    )  # fmt: skip
 
 
 def _library_asset(session: Session, conversation: Conversation, key: str) -> MediaAsset:

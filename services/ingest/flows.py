@@ -18,8 +18,8 @@ from observability.logs import get_logger
 from persistence import jobs
 from persistence.buffer import Buffer, process_buffer
 from persistence.db import session_scope
-from services.delivery.flows import apply_statuses
 from services.ingest.ingest import IngestResult, record_notification
+from services.parking.flows import apply_statuses
 
 log = get_logger(__name__)
 

@@ -36,6 +36,7 @@ from services.events import events
 from services.ingest.aside import set_aside
 from services.ingest.coexistence import record_coexistence
 from services.merchants import merchant as merchants
+from services.parking import parking
 from services.templates import templates
 from settings import get_settings
 
@@ -144,8 +145,10 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
     )
     if stale:
         _set_aside(session, conversation_id=conversation.id, message_id=message_id)
-    elif message.type not in QUIET_TYPES:
-        result.to_buffer.add(conversation.id)
+    else:  # the window is open again: what waited for it goes out now, before any turn
+        parking.release(session, conversation.id)
+        if message.type not in QUIET_TYPES:
+            result.to_buffer.add(conversation.id)
     if conversation.mode == ConversationMode.OPERATOR:
         events.emit(
             session, "message_received", conversation_id=conversation.id, message_id=message_id,

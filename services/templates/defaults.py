@@ -30,6 +30,8 @@ class TemplateRole(enum.StrEnum):
     CUSTOMER_SUPPORT_RESPONSE = "customer_support_response"
     # to staff outside their window: another colleague answered (notification_id)
     NOTIFICATION_CLOSED = "notification_closed"
+    # to the customer: messages wait until they write again (merchant_name)
+    CUSTOMER_REENGAGEMENT = "customer_reengagement"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ NAMES = {
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER: "switchboard_question_answer",
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE: "switchboard_support_response",
     TemplateRole.NOTIFICATION_CLOSED: "switchboard_notification_closed",
+    TemplateRole.CUSTOMER_REENGAGEMENT: "switchboard_reengagement",
 }
 PARAMETERS = {
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST: ("notification_id", "customer", "question"),
@@ -59,14 +62,16 @@ PARAMETERS = {
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER: ("merchant_name", "question", "answer"),
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE: ("merchant_name", "answer"),
     TemplateRole.NOTIFICATION_CLOSED: ("notification_id",),
+    TemplateRole.CUSTOMER_REENGAGEMENT: ("merchant_name",),
 }  # fmt: skip
 
-_Q, _O, _A, _S, _C = (
+_Q, _O, _A, _S, _C, _R = (
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST,
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST,
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER,
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE,
     TemplateRole.NOTIFICATION_CLOSED,
+    TemplateRole.CUSTOMER_REENGAGEMENT,
 )
 _BODIES: dict[str, dict[TemplateRole, str]] = {
     "en": {
@@ -79,6 +84,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _S: "Hi! This is {{1}} following up on your support request. "
         "Our team's response: {{2}}\n\nJust reply here if you need anything else.",
         _C: "Notification {{1}} has been answered and is now closed. No reply is needed.",
+        _R: "Hi! This is {{1}}. We have a reply to your earlier message waiting for you. "
+        "Answer this message and we will send it right away.",
     },
     "es": {
         _Q: "Pregunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -90,6 +97,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _S: "¡Hola! Te escribe {{1}} sobre tu solicitud de soporte. "
         "La respuesta de nuestro equipo: {{2}}\n\nSi necesitas algo más, responde a este mensaje.",
         _C: "La notificación {{1}} ya ha sido respondida y está cerrada. No hace falta responder.",
+        _R: "¡Hola! Te escribe {{1}}. Tenemos una respuesta a tu mensaje anterior. "
+        "Responde a este mensaje y te la enviaremos enseguida.",
     },
     "pt_BR": {
         _Q: "Pergunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -103,6 +112,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "A resposta da nossa equipe: {{2}}\n\n"
         "Se precisar de mais alguma coisa, é só responder a esta mensagem.",
         _C: "A notificação {{1}} já foi respondida e está encerrada. Não é preciso responder.",
+        _R: "Olá! Aqui é {{1}}. Temos uma resposta para a sua mensagem anterior. "
+        "Responda a esta mensagem e nós a enviaremos na hora.",
     },
     "fr": {
         _Q: "Question client {{1}} de {{2}} :\n\n{{3}}\n\n"
@@ -117,6 +128,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "Si vous avez besoin d'autre chose, répondez simplement à ce message.",
         _C: "La notification {{1}} a reçu une réponse et est maintenant close. "
         "Aucune réponse n'est nécessaire.",
+        _R: "Bonjour ! Ici {{1}}. Nous avons une réponse à votre message précédent. "
+        "Répondez à ce message et nous vous l'enverrons aussitôt.",
     },
 }
 

@@ -38,8 +38,8 @@ from services.templates.sync import (
 
 __all__ = [  # Meta's copy lives in services.templates.sync; one import for callers
     "UNUSABLE", "ResolvedTemplate", "TemplateMessage", "TemplateRole", "TemplateSubmissionFailed",
-    "apply_status_update", "build", "create_templates", "enqueue_template", "list_templates",
-    "resolve", "sync_templates",
+    "apply_status_update", "build", "create_templates", "enqueue_built", "enqueue_template",
+    "list_templates", "resolve", "sync_templates",
 ]  # fmt: skip
 
 log = get_logger(__name__)
@@ -189,16 +189,33 @@ def enqueue_template(
     services.delivery.outbox.send_pending(id, only_in_ai_mode=False)."""
     role = TemplateRole(role)
     message = build(resolve(session, merchant_id=merchant_id, role=role, language=language), values)
+    return enqueue_built(
+        session, conversation_id=conversation_id, message=message, author=author,
+        raw={"role": role.value},
+    ).id  # fmt: skip
+
+
+def enqueue_built(
+    session: Session,
+    *,
+    conversation_id: int,
+    message: TemplateMessage,
+    author: Author,
+    raw: Mapping[str, Any],
+    operator_id: int | None = None,
+) -> Message:
+    """Write a filled template to the outbox (its wire form in raw["template"])."""
     row = Message(
         conversation_id=conversation_id,
         direction=Direction.OUTBOUND,
         author=author,
         type="template",
         text=message.text,
-        raw={"template": asdict(message.template), "role": role.value},
+        raw={"template": asdict(message.template), **raw},
         status=DeliveryStatus.PENDING,
+        operator_id=operator_id,
         send_attempts=0,
     )
     session.add(row)
     session.flush()
-    return row.id
+    return row

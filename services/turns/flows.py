@@ -18,7 +18,6 @@ import structlog
 from sqlalchemy import exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from channels.errors import OutsideServiceWindow, codes_of
 from graph.context import TurnContext
 from observability.logs import get_logger
 from observability.metrics import BURST_MESSAGES, TURNS
@@ -36,12 +35,13 @@ from services.conversations.conversation import conversation_parties
 from services.conversations.language import remember_language
 from services.delivery.flows import reconcile, send_pending
 from services.delivery.outbox import enqueue_reply
-from services.handoff.handoff import escalate_after_failure, request_human
+from services.handoff.handoff import escalate_after_failure
 from services.ingest.ingest import QUIET_TYPES
 from services.media.library import library_summary
 from services.merchants import merchant as merchants
 from services.merchants.hours import describe_opening, describe_time, local_now
 from services.notifications.notifications import open_for_staff, pending_questions
+from services.parking.flows import park_refused_turn, send_released
 from services.turns.input import inbound_of_turn
 from services.turns.reply import outgoing_reply
 from settings import get_settings
@@ -246,6 +246,7 @@ def _run_turn(
         with structlog.contextvars.bound_contextvars(turn_id=turn.id):
             if turn.attempts == 1 and burst:
                 BURST_MESSAGES.observe(burst)
+            send_released(conversation_id)  # what waited for the window goes first
             with presence(context) if presence else nullcontext():
                 reply, outcome = run_graph(context)
             if outcome == TurnResult.REPLIED:  # the model's words, not a holding message
@@ -253,7 +254,7 @@ def _run_turn(
             sent = _deliver(conversation_id, turn.id, reply)
             if reply and not sent:
                 outcome = TurnResult.UNSENT  # dropped by a takeover, or failed at the Graph API
-                _escalate_if_window_closed(conversation_id, turn.id)
+                park_refused_turn(conversation_id, turn.id)  # window closed (131047)?
             _finish(turn.id, outcome)
             log.info("turn.finished", outcome=outcome, attempt=turn.attempts, messages=burst)
             return TurnOutcome(outcome, turn.id, sent)
@@ -304,24 +305,6 @@ def _abandon(conversation_id: int, turn_id: int, reason: str) -> TurnOutcome:
     _finish(turn_id, TurnResult.ABANDONED)
     log.warning("turn.abandoned", turn_id=turn_id, reason=reason)
     return TurnOutcome("abandoned", turn_id, sent)
-
-
-def _escalate_if_window_closed(conversation_id: int, turn_id: int) -> None:
-    """WhatsApp refused the reply because the 24-hour window is closed (131047): only a
-    template or a person can reach the customer now."""
-    with session_scope() as session:
-        closed = session.scalar(
-            select(exists().where(
-                Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND,
-                Message.error_code.in_(codes_of(OutsideServiceWindow)),
-            ))
-        )  # fmt: skip
-        if closed:
-            request_human(
-                session, conversation_id,
-                "The reply could not be sent: the customer's 24-hour window is closed "
-                "(WhatsApp 131047). Answer with a template or wait for the customer.",
-            )  # fmt: skip
 
 
 _DELIVERED = (

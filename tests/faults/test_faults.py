@@ -340,9 +340,17 @@ def test_a_rate_limited_send_backs_off_and_goes_out_once(workers, client, mercha
     ledger(fakes["graph"], expect_inbound=1)
 
 
-def test_a_reply_refused_outside_the_window_flags_a_person(workers, client, merchant, fakes):
+def test_a_reply_refused_outside_the_window_waits_for_the_customer(
+    workers, client, merchant, fakes
+):
     fakes["graph"].fail_next(code=131047)
     post_webhook(client, _payload("hi"))
-    eventually(lambda: _conversation().needs_human, timeout=30)
-    assert "131047" in _conversation().needs_human_reason
-    assert _replies(fakes["graph"]) == []
+
+    def templates() -> list[dict]:
+        return [s for s in fakes["graph"].sent if s.get("type") == "template"]
+
+    assert eventually(templates, timeout=30)[0]["template"]["name"] == "switchboard_reengagement"
+    assert _replies(fakes["graph"]) == [] and not _conversation().needs_human
+    post_webhook(client, _payload("back"))
+    eventually(lambda: len(_replies(fakes["graph"])) == 2, timeout=30)
+    assert _replies(fakes["graph"]) == ["Echo: hi", "Echo: back"]

@@ -158,9 +158,7 @@ def test_handing_back_while_the_ai_fails_is_confirmed_and_keeps_the_flag(
     assert fakes["graph"].sent == []
 
 
-def test_a_closed_service_window_is_shown_and_sending_is_refused(
-    client, merchant, fakes, signed_in
-):
+def test_a_closed_service_window_is_shown_and_a_text_is_parked(client, merchant, fakes, signed_in):
     conversation_id = _say(client, merchant, "hi")
     with session_scope() as session:
         conversation = session.get(Conversation, conversation_id)
@@ -169,8 +167,9 @@ def test_a_closed_service_window_is_shown_and_sending_is_refused(
     submit(client, f"{page}/takeover")
     assert "24-hour window is closed" in client.get(page).text
     submit(client, f"{page}/send", {"text": "hello?"})
-    assert "more than 24 hours old" in client.get(page).text
-    assert fakes["graph"].sent == []
+    assert "your message is parked" in client.get(page).text
+    assert "parked: sent when they write" in client.get(f"{page}/messages").text
+    assert [body["type"] for body in fakes["graph"].sent] == ["template"]  # re-engagement
 
 
 def _add(session, conversation_id: int, **values) -> Message:

@@ -182,7 +182,7 @@ def test_operator_api_errors_say_what_to_do(client, merchant, operator, fakes):
     assert client.post("/api/v1/takeover", headers=operator["headers"], json={}).status_code == 422
 
 
-def test_outside_the_24_hour_window_operator_messages_are_refused(client, merchant, operator):
+def test_outside_the_24_hour_window_operator_messages_are_parked(client, merchant, operator):
     post_webhook(client, text_message_payload(phone_number_id=merchant["phone_number_id"]))
     with session_scope() as session:
         session.execute(
@@ -191,10 +191,10 @@ def test_outside_the_24_hour_window_operator_messages_are_refused(client, mercha
         conversation_id = session.scalars(select(Conversation.id)).one()
     ref = {"conversation_id": conversation_id}
     client.post("/api/v1/takeover", headers=operator["headers"], json=ref)
-    refused = client.post(
+    parked = client.post(
         "/api/v1/operator-message", headers=operator["headers"], json={**ref, "text": "hi"}
     )
-    assert refused.status_code == 409 and "24 hours" in refused.json()["detail"]
+    assert parked.status_code == 202 and parked.json()["message"]["status"] == "parked"
 
 
 def test_a_revoked_operator_token_stops_working(client, operator):

@@ -87,8 +87,28 @@
     schedule();
   }
 
+  // The template form shows the chosen template's body filled with the parameters typed
+  // so far, one per line, as the customer will read it.
+  function templatePreview(form) {
+    var select = form.querySelector("select[name=template]");
+    var area = form.querySelector("textarea[name=parameters]");
+    var preview = form.querySelector("[data-template-preview]");
+    function render() {
+      var option = select.options[select.selectedIndex];
+      var values = area.value.split("\n");
+      preview.textContent = (option ? option.getAttribute("data-body") : "").replace(
+        /\{\{(\d+)\}\}/g,
+        function (match, n) { var v = (values[n - 1] || "").trim(); return v || match; }
+      );
+    }
+    select.addEventListener("change", render);
+    area.addEventListener("input", render);
+    render();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     restoreDraft();
+    document.querySelectorAll("form[data-template-form]").forEach(templatePreview);
     document.querySelectorAll("[data-stick-bottom]").forEach(stickToBottom);
     // focus without scrolling the page (a phone would hide the banner under the header),
     // and only where a keyboard is at hand

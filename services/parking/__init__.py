@@ -1,0 +1,1 @@
+"""Park-and-release: messages held while the customer's 24-hour window is closed."""
