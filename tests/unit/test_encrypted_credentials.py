@@ -112,6 +112,15 @@ def _settings(tmp_path: Path, **values: str) -> Settings:
     return Settings(data_dir=tmp_path, **values)  # type: ignore[arg-type]
 
 
+@pytest.fixture
+def no_key_in_environment(monkeypatch):
+    """The integration fixtures export SECRETS_KEY and server URLs; these tests are about
+    what run_server.py does without a key, embedded or not."""
+    for name in ("SECRETS_KEY", "DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("no_key_in_environment")
 def test_run_server_generates_the_key_once_in_the_embedded_setup(tmp_path):
     from run_server import secrets_key_environment
 
@@ -121,6 +130,7 @@ def test_run_server_generates_the_key_once_in_the_embedded_setup(tmp_path):
     assert stat.S_IMODE((tmp_path / "secrets-key").stat().st_mode) == 0o600
 
 
+@pytest.mark.usefixtures("no_key_in_environment")
 def test_run_server_refuses_to_start_a_deployment_without_a_key_or_with_a_bad_one(tmp_path):
     from run_server import secrets_key_environment
 
