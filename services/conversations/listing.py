@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from persistence.models import (
@@ -74,13 +74,15 @@ def list_conversations(
 ) -> list[ConversationSummary]:
     """Matching conversations, best match first when searching, else most recently
     updated first. One statement, whatever the page size."""
-    stmt = _summaries()
-    stmt = _filtered(stmt, filters)
-    rank = _search_rank(filters.q) if filters.q else None
-    if rank is not None:
-        stmt = stmt.add_columns(rank).where(rank > 0).order_by(rank.desc())
-    stmt = stmt.order_by(Conversation.updated_at.desc(), Conversation.id.desc())
-    return [_summary(row) for row in session.execute(stmt.limit(limit).offset(offset))]
+    stmt = conversations_query(filters).limit(limit).offset(offset)
+    return [_summary(row) for row in session.execute(stmt)]
+
+
+def conversations_query(filters: ConversationFilter) -> Select:
+    stmt = _filtered(_summaries(), filters)
+    if filters.q:
+        stmt = _searched(stmt, filters.q)
+    return stmt.order_by(Conversation.updated_at.desc(), Conversation.id.desc())
 
 
 def conversation_summary(session: Session, conversation_id: int) -> ConversationSummary:
@@ -119,21 +121,24 @@ def _filtered(stmt: Select, filters: ConversationFilter) -> Select:
     return stmt.where(and_(*conditions)) if conditions else stmt
 
 
-def _search_rank(q: str) -> ColumnElement[float]:
-    """1 for a customer whose identity holds `q`, else the best ts_rank of a message
-    matching it (0: no match)."""
+def _searched(stmt: Select, q: str) -> Select:
+    """Conversations with a message matching `q` (the messages' full-text index finds them)
+    or whose customer's identity holds it. Rank: the best message's ts_rank; 1 for an
+    identity match."""
     query = func.websearch_to_tsquery(_SIMPLE, func.switchboard_unaccent(literal(q[:Q_MAX])))
-    best = (
-        select(func.max(func.ts_rank(MESSAGE_VECTOR, query)))
-        .where(
-            Message.conversation_id == Conversation.id,
-            Message.text.is_not(None),
-            MESSAGE_VECTOR.op("@@")(query),
-        )
-        .scalar_subquery()
+    hits = (
+        select(Message.conversation_id, func.max(func.ts_rank(MESSAGE_VECTOR, query)).label("rank"))
+        .where(Message.text.is_not(None), MESSAGE_VECTOR.op("@@")(query))
+        .group_by(Message.conversation_id)
+        .subquery()
     )
-    who = case((identity_contains(q), 1.0), else_=0.0)
-    return func.greatest(func.coalesce(best, 0.0), who).label("rank")
+    who = identity_contains(q)
+    rank = func.greatest(func.coalesce(hits.c.rank, 0.0), case((who, 1.0), else_=0.0))
+    return (
+        stmt.outerjoin(hits, hits.c.conversation_id == Conversation.id)
+        .where(or_(hits.c.conversation_id.is_not(None), who))
+        .order_by(rank.desc())
+    )
 
 
 def _summary(row: tuple) -> ConversationSummary:

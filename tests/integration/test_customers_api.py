@@ -171,3 +171,29 @@ def test_a_customer_comes_with_their_conversations_and_last_activity(client, thr
     assert client.get("/api/v1/customers/0", headers=ADMIN).status_code == 422
     assert client.get("/api/v1/customers", headers=ADMIN, params={"q": ""}).status_code == 422
     assert client.get("/api/v1/customers").status_code == 401
+
+
+def _plan(stmt) -> str:
+    from sqlalchemy import text
+    from sqlalchemy.dialects import postgresql
+
+    from persistence.db import session_scope
+
+    compiled = stmt.compile(dialect=postgresql.dialect())
+    with session_scope() as session:
+        session.execute(text("SET LOCAL enable_seqscan = off"))  # as if the tables were big
+        rows = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        return "\n".join(r[0] for r in rows)
+
+
+def test_searches_can_use_their_indexes(three_customers):
+    """The query expressions are the indexes' expressions (migration 0011), or PostgreSQL
+    could only scan every message and customer."""
+    from sqlalchemy import select
+
+    from persistence.models import Customer
+    from services.conversations.listing import ConversationFilter, conversations_query
+    from services.customers.identity import identity_contains
+
+    assert "ix_messages_text_search" in _plan(conversations_query(ConversationFilter(q="parcel")))
+    assert "ix_customers_identity_trgm" in _plan(select(Customer).where(identity_contains("pere")))
