@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.handoff.phrases import HOLDING
 from tests.helpers import eventually
@@ -66,6 +67,13 @@ def test_stats_count_model_replies_automatic_answers_holding_messages_and_people
         lambda: (r := client.get("/stats", headers=ADMIN).json()["replies"]) == expected and r
     )
     assert replies == expected
+    sent = {
+        sample.labels["author"]: sample.value
+        for family in text_string_to_metric_families(client.get("/metrics", headers=ADMIN).text)
+        for sample in family.samples
+        if sample.name == "switchboard_messages_sent_total"
+    }
+    assert sent.get("auto_answer", 0) >= 1 and sent.get("holding", 0) >= 1  # apart from "ai"
     login(client, ADMIN["Authorization"].removeprefix("Bearer "))
     page = client.get("/console/stats").text
     shown = dict(re.findall(r'data-kind="(\w+)">(\d+)<', page))
