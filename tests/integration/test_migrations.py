@@ -161,3 +161,17 @@ def test_0007_cuts_published_documents_into_passages_and_builds_their_vocabulary
     assert found == (5,)  # accents removed
     command.downgrade(alembic_config(url), "0006")
     assert _rows(engine, "SELECT to_regclass('document_chunks')") == [(None,)]
+
+
+def test_0011_adds_usernames_and_search_indexes_and_back(scratch):
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0007")
+    _insert(engine, MERCHANT, *CONVERSATION)
+    command.upgrade(alembic_config(url), "0011")
+    assert _rows(engine, "SELECT wa_id, username FROM customers") == [("155512", None)]
+    ours = ("SELECT indexname FROM pg_indexes WHERE indexname IN "
+            "('ix_messages_text_search', 'ix_customers_identity_trgm') ORDER BY 1")  # fmt: skip
+    assert _rows(engine, ours) == [("ix_customers_identity_trgm",), ("ix_messages_text_search",)]
+    command.downgrade(alembic_config(url), "0007")
+    assert _rows(engine, "SELECT wa_id FROM customers") == [("155512",)]
+    assert _rows(engine, ours) == []
