@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from api import (
     admin,
     conversations,
+    customers,
     docs,
     documents,
     handoff,
@@ -62,7 +63,10 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     metrics.instrument(app)
-    routers = (webhook, handoff, conversations, admin, operators, media, documents, notifications)
+    routers = (
+        webhook, handoff, conversations, customers, admin, operators, media, documents,
+        notifications,
+    )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)
     docs.install(app)  # /docs: Swagger UI, offline

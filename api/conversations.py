@@ -3,50 +3,66 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
+from api.customer_schemas import ConversationDetail, ConversationListItem
 from api.deps import PrincipalDep, SessionDep
-from api.schemas import AuditEventRead, ConversationDetail, ConversationRead, MessageRead
+from api.schemas import AuditEventRead, MessageRead
 from persistence.models import ConversationMode
 from services.conversations import audit, history
-from services.conversations.conversation import get_conversation
+from services.conversations.listing import (
+    ConversationFilter,
+    conversation_summary,
+    list_conversations,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
 
 @router.get("/conversations")
-def list_conversations(
+def conversations(
     session: SessionDep,
     _: PrincipalDep,
     mode: ConversationMode | None = None,
     needs_human: bool | None = None,
-    merchant_id: int | None = None,
+    merchant_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     updated_since: datetime | None = None,
+    customer: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, pattern=r"^\+?[A-Za-z0-9._-]+$",
+              description="The customer's wa_id (a leading + is ignored) or business-scoped "
+              "user id."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200,
+              description="Words in the conversation's messages (full text, web search "
+              "syntax: \"quoted phrase\", -word, or), or part of the customer's name, "
+              "username, number or user id. Best matches first."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[ConversationRead]:
-    """Conversations, most recently active first, with optional filters."""
-    rows = history.list_conversations(
-        session,
-        mode=mode,
-        needs_human=needs_human,
-        merchant_id=merchant_id,
-        updated_since=updated_since,
-        limit=limit,
-        offset=offset,
-    )
-    return [ConversationRead.model_validate(c) for c in rows]
+) -> list[ConversationListItem]:
+    """Conversations with their channel, customer, last message and unanswered count; the
+    most recently updated first (best match first with `q`). Filters combine."""
+    filters = ConversationFilter(
+        mode=mode, needs_human=needs_human, merchant_id=merchant_id,
+        updated_since=updated_since, customer=customer, q=(q or "").strip() or None,
+    )  # fmt: skip
+    rows = list_conversations(session, filters, limit=limit, offset=offset)
+    return [ConversationListItem.of(row) for row in rows]
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", responses={404: {}})
 def conversation_detail(
-    conversation_id: int, session: SessionDep, _: PrincipalDep
+    conversation_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, _: PrincipalDep
 ) -> ConversationDetail:
-    """A conversation with its latest messages (each with wamid, author and delivery status)."""
-    conversation = get_conversation(session, conversation_id)
+    """A conversation with its customer, channel and latest messages (each with wamid,
+    author and delivery status)."""
+    summary = conversation_summary(session, conversation_id)
     messages = history.messages_of(session, conversation_id)
     return ConversationDetail(
-        **ConversationRead.model_validate(conversation).model_dump(),
+        **ConversationListItem.of(summary).model_dump(),
         messages=[MessageRead.model_validate(m) for m in messages],
         audit=[AuditEventRead.model_validate(e) for e in audit.trail(session, conversation_id)],
     )

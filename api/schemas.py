@@ -137,11 +137,6 @@ class ConversationRead(BaseModel):
     updated_at: datetime
 
 
-class ConversationDetail(ConversationRead):
-    messages: list[MessageRead]
-    audit: list[AuditEventRead]
-
-
 class ConversationRef(BaseModel):
     """Name the conversation by id, or by the customer's wa_id / business-scoped user id."""
 

@@ -39,8 +39,12 @@ class TurnServices(Protocol):
         """Multimodal prompt blocks for these inbound messages' stored media."""
         ...
 
-    def escalate_after_failure(self, conversation_id: int, reason: str) -> str | None:
-        """The AI cannot answer: flag a person; the holding text to send, if any."""
+    def answer_without_model(
+        self, *, conversation_id: int, turn_id: int, reason: str
+    ) -> tuple[str | None, str]:
+        """No model can answer: the text to send, if any, and the turn's outcome
+        (`auto_answered`: a knowledge-base answer; `needs_human`: a person is flagged and
+        the text is the holding message)."""
         ...
 
     def summarise(self, previous: str, lines: list[str]) -> str | None:

@@ -10,7 +10,7 @@ from graph.context import TurnContext
 
 # How a graph run ended; kept as plain strings in the checkpoint (strict msgpack), and the
 # same values as persistence.models.TurnResult.
-GraphOutcome = Literal["replied", "silent", "needs_human", "no_reply"]
+GraphOutcome = Literal["replied", "silent", "needs_human", "auto_answered", "no_reply"]
 
 
 class TeamNote(TypedDict):
@@ -39,7 +39,8 @@ class ConversationState(TypedDict, total=False):
     summarised: int
     # the reply this turn produced (None: nothing to send), and why
     reply: str | None
-    # when the AI failed: what to tell the customer instead (once per escalation), or None
+    # when the AI failed: what to tell the customer instead, or None: a knowledge-base
+    # answer (outcome auto_answered) or the holding message (needs_human, once per escalation)
     holding: str | None
     outcome: GraphOutcome
 

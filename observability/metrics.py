@@ -82,6 +82,12 @@ SENDS = Counter(
     "WhatsApp error code",
     ["outcome", "error_code"],
 )
+MESSAGES_SENT = Counter(
+    "switchboard_messages_sent_total",
+    "Messages WhatsApp accepted, by author: ai (model-written), auto_answer (knowledge base, "
+    "no model), holding (no model, nothing sure to say), operator (people), system (notices)",
+    ["author"],
+)
 ESCALATIONS_OPENED = Counter(
     "switchboard_escalations_opened_total",
     "Escalations opened: notifications by type, and conversations flagged needs_human",

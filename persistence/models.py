@@ -62,6 +62,14 @@ class Author(enum.StrEnum):
     OPERATOR = "operator"
     SYSTEM = "system"
     BUSINESS_APP = "business_app"  # typed in the WhatsApp Business app (coexistence echoes)
+    # no model could answer (degraded mode): a knowledge-base answer sent as it is written
+    AUTO_ANSWER = "auto_answer"
+    # no model could answer and the knowledge base had nothing sure: "a colleague will reply"
+    HOLDING = "holding"
+
+
+# Outbound messages a turn writes on its own: dropped, never sent, once a person takes over.
+TURN_AUTHORS = (Author.AI, Author.AUTO_ANSWER, Author.HOLDING)
 
 
 class TurnResult(enum.StrEnum):
@@ -70,6 +78,7 @@ class TurnResult(enum.StrEnum):
     REPLIED = "replied"
     SILENT = "silent"  # operator mode: recorded, not answered
     NEEDS_HUMAN = "needs_human"
+    AUTO_ANSWERED = "auto_answered"  # no model: a confident knowledge-base answer went out
     NO_REPLY = "no_reply"
     UNSENT = "unsent"  # dropped by a takeover, or refused by the provider
     ABANDONED = "abandoned"  # redone too often: handed to a person
@@ -182,6 +191,7 @@ class Customer(Base):
     wa_id: Mapped[str | None] = mapped_column(String(32))
     user_id: Mapped[str | None] = mapped_column(String(128))
     profile_name: Mapped[str | None] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(64))  # WhatsApp username, when given
     language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = _now()
 

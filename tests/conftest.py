@@ -229,13 +229,20 @@ class Stack:
         return (self.log_dir / "worker.log").read_text(errors="replace")
 
 
+def running_stack(
+    servers: dict[str, str], tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str
+) -> Iterator[Stack]:
+    """For module fixtures: a worker and beat with these settings, stopped afterwards."""
+    wipe(servers)  # what earlier modules left behind must not wake the new sweeper
+    running = Stack(servers, tmp_path_factory.mktemp(name)).start(**settings)
+    yield running
+    running.stop()
+
+
 @pytest.fixture(scope="module")
 def stack(servers: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A worker and beat for one test module: other modules run without background workers."""
-    wipe(servers)  # what earlier modules left behind must not wake the new sweeper
-    running = Stack(servers, tmp_path_factory.mktemp("stack")).start()
-    yield running
-    running.stop()
+    yield from running_stack(servers, tmp_path_factory, "stack")
 
 
 @pytest.fixture

@@ -34,8 +34,11 @@ def for_every_width(draw: Callable[..., Markup], *args: Any, **narrow: Any) -> M
 def hourly_bars(
     buckets: Sequence[HourBucket], *, width: int = 720, height: int = 220, label_every: int = 3
 ) -> Markup:
-    """Stacked bars per hour: customer, AI and operator messages."""
-    series = (Series("customer", "s-customer"), Series("AI", "s-ai"), Series("operator", "s-op"))
+    """Stacked bars per hour: customer, AI, operator and automatic (no model) messages."""
+    series = (
+        Series("customer", "s-customer"), Series("AI", "s-ai"), Series("operator", "s-op"),
+        Series("automatic", "s-auto"),
+    )  # fmt: skip
     top = max((b.total for b in buckets), default=0) or 1
     left, bottom, gap = 28, 20, 2
     plot_h = height - bottom - 8
@@ -51,7 +54,9 @@ def hourly_bars(
     for i, bucket in enumerate(buckets):
         x = left + i * (bar_w + gap)
         y: float = height - bottom
-        for value, s in zip((bucket.customer, bucket.ai, bucket.operator), series, strict=True):
+        for value, s in zip(
+            (bucket.customer, bucket.ai, bucket.operator, bucket.automatic), series, strict=True
+        ):
             if not value:
                 continue
             h = plot_h * value / top

@@ -41,7 +41,10 @@ def _context(request: Request, db: Session) -> dict[str, Any]:
         "messages_24h": sum(b.total for b in hours),
         "share_day": day,
         "share_day_chart": charts.share_bar(
-            [("AI", day.ai, "s-ai"), ("people", day.human, "s-op")]
+            [
+                ("AI", day.ai, "s-ai"), ("automatic answers", day.auto_answer, "s-auto"),
+                ("holding messages", day.holding, "s-holding"), ("people", day.human, "s-op"),
+            ]  # fmt: skip
         ),
         "share_ever": ever,
         "escalations": console_stats.open_escalations(db),

@@ -71,10 +71,11 @@ def make_agent_node(
             reply = invoke_agent_model(model, prompt, deadline=ctx.deadline)
         except (LLMNotConfigured, LLMUnavailable) as exc:
             log.warning("turn.llm.failed", error=type(exc).__name__)
-            holding = services.escalate_after_failure(
-                ctx.conversation_id, f"The AI could not answer: {exc}"
-            )
-            return {"reply": None, "holding": holding, "outcome": "needs_human", **memory}
+            holding, outcome = services.answer_without_model(
+                conversation_id=ctx.conversation_id, turn_id=ctx.turn_id,
+                reason=f"The AI could not answer: {exc}",
+            )  # fmt: skip
+            return {"reply": None, "holding": holding, "outcome": outcome, **memory}
         return {"messages": [reply], "reply": "", "outcome": "replied", **memory}
 
     return agent

@@ -27,23 +27,36 @@ class HourBucket:
     customer: int
     ai: int
     operator: int
+    automatic: int = 0  # no model: knowledge-base answers and holding messages
 
     @property
     def total(self) -> int:
-        return self.customer + self.ai + self.operator
+        return self.customer + self.ai + self.operator + self.automatic
 
 
 @dataclass(frozen=True)
 class Share:
+    """Who answered customers: the model, the knowledge base without a model (degraded
+    mode), the holding message (no model, nothing sure to say), and people."""
+
     ai: int
     human: int
+    auto_answer: int = 0
+    holding: int = 0
 
     @property
     def total(self) -> int:
-        return self.ai + self.human
+        return self.ai + self.human + self.auto_answer + self.holding
 
     def percent(self, part: int) -> int:
         return round(100 * part / self.total) if self.total else 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"ai": self.ai, "auto_answer": self.auto_answer, "holding": self.holding,
+                "human": self.human}  # fmt: skip
+
+
+ANSWER_AUTHORS = (Author.AI, Author.AUTO_ANSWER, Author.HOLDING, Author.OPERATOR)
 
 
 def messages_per_hour(session: Session, *, hours: int = 24) -> list[HourBucket]:
@@ -71,6 +84,8 @@ def messages_per_hour(session: Session, *, hours: int = 24) -> list[HourBucket]:
                 start=start,
                 customer=counts.get((start, Author.CUSTOMER), 0),
                 ai=counts.get((start, Author.AI), 0),
+                automatic=counts.get((start, Author.AUTO_ANSWER), 0)
+                + counts.get((start, Author.HOLDING), 0),
                 operator=counts.get((start, Author.OPERATOR), 0),
             )
         )
@@ -78,20 +93,26 @@ def messages_per_hour(session: Session, *, hours: int = 24) -> list[HourBucket]:
 
 
 def answer_share(session: Session, *, since: datetime | None = None) -> Share:
-    """Messages that reached customers, written by the AI versus by people."""
+    """Messages that reached customers, by who wrote them: the model, the knowledge base,
+    the holding message, people. Only the first counts as "answered by the AI"."""
     stmt = (
         select(Message.author, func.count())
         .where(
             Message.direction == Direction.OUTBOUND,
             Message.status.not_in([DeliveryStatus.DROPPED, DeliveryStatus.FAILED]),
-            Message.author.in_([Author.AI, Author.OPERATOR]),
+            Message.author.in_(ANSWER_AUTHORS),
         )
         .group_by(Message.author)
     )
     if since is not None:
         stmt = stmt.where(Message.created_at >= since)
     counts = {str(author): n for author, n in session.execute(stmt).all()}
-    return Share(ai=counts.get(Author.AI, 0), human=counts.get(Author.OPERATOR, 0))
+    return Share(
+        ai=counts.get(Author.AI, 0),
+        human=counts.get(Author.OPERATOR, 0),
+        auto_answer=counts.get(Author.AUTO_ANSWER, 0),
+        holding=counts.get(Author.HOLDING, 0),
+    )
 
 
 def open_escalations(session: Session) -> int:

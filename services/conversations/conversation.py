@@ -17,8 +17,10 @@ def upsert_customer(
     wa_id: str | None,
     user_id: str | None,
     profile_name: str | None = None,
+    username: str | None = None,
 ) -> Customer:
-    """Find the customer by phone or business-scoped id (either may be missing); learn the other."""
+    """Find the customer by phone or business-scoped id (either may be missing); learn the
+    other, and their current profile name and username."""
     if not (wa_id or user_id):
         raise ValueError("a customer needs a wa_id or a user_id")
     customer = _find_customer(session, merchant_id=merchant_id, wa_id=wa_id, user_id=user_id)
@@ -26,7 +28,8 @@ def upsert_customer(
         created = session.scalar(
             insert(Customer)
             .values(
-                merchant_id=merchant_id, wa_id=wa_id, user_id=user_id, profile_name=profile_name
+                merchant_id=merchant_id, wa_id=wa_id, user_id=user_id,
+                profile_name=profile_name, username=_username(username),
             )
             .on_conflict_do_nothing()
             .returning(Customer)
@@ -47,7 +50,14 @@ def upsert_customer(
         customer.user_id = user_id
     if profile_name and customer.profile_name != profile_name:
         customer.profile_name = profile_name
+    if username and customer.username != _username(username):
+        customer.username = _username(username)
     return customer
+
+
+def _username(username: str | None) -> str | None:
+    """Stored without WhatsApp's leading "@" (shown with it)."""
+    return username.removeprefix("@")[:64] or None if username else None
 
 
 def _find_customer(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from persistence.models import (
@@ -34,7 +34,7 @@ VIEWS: tuple[InboxView, ...] = ("all", "needs_human", "operator", "ai")
 class InboxRow:
     conversation_id: int
     customer_name: str
-    customer_id_text: str  # wa_id, else the business-scoped user id
+    customer_id_text: str  # +wa_id (else the business-scoped user id) and @username
     is_staff: bool  # an admin conversation: the customer is one of the merchant's users
     merchant_id: int
     merchant_name: str
@@ -88,21 +88,16 @@ def _visible() -> ColumnElement[bool]:
     )
 
 
-def inbox(
-    session: Session,
-    *,
-    view: InboxView = "all",
-    merchant_id: int | None = None,
-    limit: int = 100,
-) -> list[InboxRow]:
-    """Conversations, the most recently active first."""
+def unanswered_subquery() -> Subquery:
+    """Per conversation: how many customer messages came since the last message that
+    reached them (`unanswered`), and since when the oldest of them waits (`since`)."""
     last_out = (
         select(Message.conversation_id, func.max(Message.id).label("last_out_id"))
         .where(Message.direction == Direction.OUTBOUND, Message.status != DeliveryStatus.DROPPED)
         .group_by(Message.conversation_id)
         .subquery()
     )
-    waiting = (
+    return (
         select(
             Message.conversation_id,
             func.count().label("unanswered"),
@@ -117,12 +112,28 @@ def inbox(
         .group_by(Message.conversation_id)
         .subquery()
     )
-    last_id = (
+
+
+def last_message_subquery() -> Subquery:
+    """Per conversation: the id of its last visible message (`last_id`)."""
+    return (
         select(Message.conversation_id, func.max(Message.id).label("last_id"))
         .where(_visible())
         .group_by(Message.conversation_id)
         .subquery()
     )
+
+
+def inbox(
+    session: Session,
+    *,
+    view: InboxView = "all",
+    merchant_id: int | None = None,
+    limit: int = 100,
+) -> list[InboxRow]:
+    """Conversations, the most recently active first."""
+    waiting = unanswered_subquery()
+    last_id = last_message_subquery()
     last = aliased(Message)
     staff = aliased(MerchantUser)
     stmt = (
@@ -174,8 +185,9 @@ def _row(
 ) -> InboxRow:
     return InboxRow(
         conversation_id=conversation.id,
-        customer_name=customer.profile_name or customer.wa_id or customer.user_id or "?",
-        customer_id_text=customer.wa_id or customer.user_id or "",
+        customer_name=customer.profile_name or customer.username or customer.wa_id
+        or customer.user_id or "?",
+        customer_id_text=identity_text(customer),
         is_staff=staff_id is not None,
         merchant_id=merchant.id,
         merchant_name=merchant.name,
@@ -189,6 +201,15 @@ def _row(
         unanswered=unanswered or 0,
         waiting_since=since if unanswered else None,
     )
+
+
+def identity_text(customer: Customer) -> str:
+    """How operators recognise the customer besides their name: "+number · @username", or
+    the business-scoped user id when there is no number."""
+    parts = [f"+{customer.wa_id}" if customer.wa_id else customer.user_id or ""]
+    if customer.username:
+        parts.append(f"@{customer.username}")
+    return " · ".join(p for p in parts if p)
 
 
 def message_preview(message: Message) -> str:

@@ -13,9 +13,10 @@ from channels.base import Channel, OutboundMessage, OutboundText, Recipient
 from channels.errors import DeliveryOutcomeUnknown, WhatsAppError
 from channels.webhook import StatusUpdate
 from observability.logs import get_logger
-from observability.metrics import SENDS
+from observability.metrics import MESSAGES_SENT, SENDS
 from persistence.db import session_scope
 from persistence.models import (
+    TURN_AUTHORS,
     Author,
     ConversationMode,
     DeliveryStatus,
@@ -155,6 +156,7 @@ def _send_locked(
             return message.status, False
         failpoints.hit("delivery.after_send")  # sent at Meta, not yet recorded here
         SENDS.labels("accepted", "").inc()
+        MESSAGES_SENT.labels(str(message.author)).inc()
         message.wamid = wamid
         message.status = DeliveryStatus.ACCEPTED
         message.status_at = datetime.now(UTC)
@@ -215,7 +217,7 @@ def reconcile(message_id: int, *, max_attempts: int = 2) -> DeliveryStatus:
             )
             return message.status
         message.status = DeliveryStatus.PENDING
-        only_ai = message.author == Author.AI
+        only_ai = message.author in TURN_AUTHORS
     return send_pending(message_id, only_in_ai_mode=only_ai)
 
 

@@ -23,9 +23,10 @@ FAILURE_MEMORY = timedelta(minutes=10)
 # turns whose outcome says how the model did; silent turns never asked it
 _ASKED_THE_MODEL = (
     TurnResult.REPLIED, TurnResult.NO_REPLY, TurnResult.UNSENT,
-    TurnResult.NEEDS_HUMAN, TurnResult.ABANDONED,
+    TurnResult.NEEDS_HUMAN, TurnResult.ABANDONED, TurnResult.AUTO_ANSWERED,
 )  # fmt: skip
-_AI_FAILED = (TurnResult.NEEDS_HUMAN, TurnResult.ABANDONED)
+# an automatic answer is degraded mode too: the model failed, the knowledge base answered
+_AI_FAILED = (TurnResult.NEEDS_HUMAN, TurnResult.ABANDONED, TurnResult.AUTO_ANSWERED)
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,7 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         wa_id=message.sender.wa_id,
         user_id=message.sender.user_id,
         profile_name=message.sender.profile_name,
+        username=message.sender.username,
     )
     conversation = upsert_conversation(session, phone_id=phone.id, customer_id=customer.id)
     message_id = store_inbound(session, conversation_id=conversation.id, message=message)

@@ -16,6 +16,7 @@ from graph.llm import configured_providers
 from graph.llm_check import provider_problem
 from persistence.buffer import Buffer
 from persistence.models import Conversation, Direction, Message, RejectedWebhook
+from services.console.stats import answer_share
 from settings import Settings, get_settings
 
 QUEUES = ("default", "messages", "state", "status")
@@ -112,6 +113,8 @@ def conversation_figures(session: Session) -> dict[str, Any]:
             "in": by_direction.get(Direction.INBOUND, 0),
             "out": by_direction.get(Direction.OUTBOUND, 0),
         },
+        # replies that reached customers, by who wrote them (see services.console.stats)
+        "replies": answer_share(session).as_dict(),
     }
 
 

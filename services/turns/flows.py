@@ -23,6 +23,7 @@ from observability.logs import get_logger
 from observability.metrics import BURST_MESSAGES, TURNS
 from persistence.db import get_engine, session_scope
 from persistence.models import (
+    Author,
     Conversation,
     DeliveryStatus,
     Direction,
@@ -251,7 +252,7 @@ def _run_turn(
                 reply, outcome = run_graph(context)
             if outcome == TurnResult.REPLIED:  # the model's words, not a holding message
                 reply = outgoing_reply(reply, role=context.role)
-            sent = _deliver(conversation_id, turn.id, reply)
+            sent = _deliver(conversation_id, turn.id, reply, author=reply_author(outcome))
             if reply and not sent:
                 outcome = TurnResult.UNSENT  # dropped by a takeover, or failed at the Graph API
                 park_refused_turn(conversation_id, turn.id)  # window closed (131047)?
@@ -301,7 +302,7 @@ def _abandon(conversation_id: int, turn_id: int, reason: str) -> TurnOutcome:
     """Under the conversation lock."""
     with session_scope() as session:
         holding = escalate_after_failure(session, conversation_id, reason)
-    sent = _deliver(conversation_id, turn_id, holding)
+    sent = _deliver(conversation_id, turn_id, holding, author=Author.HOLDING)
     _finish(turn_id, TurnResult.ABANDONED)
     log.warning("turn.abandoned", turn_id=turn_id, reason=reason)
     return TurnOutcome("abandoned", turn_id, sent)
@@ -312,11 +313,21 @@ _DELIVERED = (
 )  # fmt: skip
 
 
-def _deliver(conversation_id: int, turn_id: int, reply: str | None) -> int:
+def reply_author(outcome: str) -> Author:
+    """Who a turn's reply is from: the model, the knowledge base (degraded mode), or the
+    holding message of a turn no model could answer."""
+    if outcome == TurnResult.AUTO_ANSWERED:
+        return Author.AUTO_ANSWER
+    return Author.AI if outcome == TurnResult.REPLIED else Author.HOLDING
+
+
+def _deliver(conversation_id: int, turn_id: int, reply: str | None, *, author: Author) -> int:
     if not reply:
         return 0
     with session_scope() as session:
-        ids = enqueue_reply(session, conversation_id=conversation_id, turn_id=turn_id, text=reply)
+        ids = enqueue_reply(
+            session, conversation_id=conversation_id, turn_id=turn_id, text=reply, author=author
+        )
         parts = session.execute(
             select(Message.id, Message.status)
             .where(Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND)

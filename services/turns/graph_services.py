@@ -6,11 +6,10 @@ from typing import Any
 
 from graph.ports import TurnReading
 from persistence.db import session_scope
-from services.handoff import handoff
 from services.interactive.service import choices_of
 from services.media.understanding import content_blocks
 from services.notifications.notifications import ref, replied_requests
-from services.turns import memory
+from services.turns import degraded, memory
 from services.turns.input import inbound_of_turn, notes_since, written_before
 
 
@@ -30,9 +29,14 @@ class GraphServices:
         with session_scope() as session:
             return content_blocks(session, message_ids)
 
-    def escalate_after_failure(self, conversation_id: int, reason: str) -> str | None:
+    def answer_without_model(
+        self, *, conversation_id: int, turn_id: int, reason: str
+    ) -> tuple[str | None, str]:
         with session_scope() as session:
-            return handoff.escalate_after_failure(session, conversation_id, reason)
+            fallback = degraded.answer_without_model(
+                session, conversation_id=conversation_id, turn_id=turn_id, reason=reason
+            )
+        return fallback.text, fallback.outcome
 
     def summarise(self, previous: str, lines: list[str]) -> str | None:
         return memory.summarise(previous, lines)

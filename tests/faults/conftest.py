@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from persistence.db import session_scope
 from persistence.embedded import free_port, start_redis
-from persistence.models import Author, DeliveryStatus, Direction, Message, Turn
+from persistence.models import TURN_AUTHORS, DeliveryStatus, Direction, Message, Turn
 from tests.conftest import ROOT, SERVERS, Stack, wipe
 from tests.helpers import eventually
 
@@ -157,7 +157,7 @@ def _ledger_rows() -> tuple[list[Message], list[Turn], list[Message]]:
         turns = session.scalars(select(Turn).order_by(Turn.conversation_id, Turn.started_at)).all()
         replies = session.scalars(
             select(Message).where(
-                Message.direction == Direction.OUTBOUND, Message.author == Author.AI
+                Message.direction == Direction.OUTBOUND, Message.author.in_(TURN_AUTHORS)
             )
         ).all()
     return list(inbound), list(turns), list(replies)

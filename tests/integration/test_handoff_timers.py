@@ -8,7 +8,7 @@ from sqlalchemy import select
 from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Conversation
-from tests.conftest import ADMIN_TOKEN, Stack, wipe
+from tests.conftest import ADMIN_TOKEN, running_stack
 from tests.helpers import eventually, messages_in_db, post_webhook
 
 pytestmark = pytest.mark.integration
@@ -17,12 +17,10 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 @pytest.fixture(scope="module")
 def timer_stack(servers, tmp_path_factory):
-    wipe(servers)
-    running = Stack(servers, tmp_path_factory.mktemp("timers")).start(
-        HANDOFF_UNCLAIMED_SECONDS="2", OPERATOR_IDLE_SECONDS="2"
-    )
-    yield running
-    running.stop()
+    yield from running_stack(
+        servers, tmp_path_factory, "timers",
+        HANDOFF_UNCLAIMED_SECONDS="2", OPERATOR_IDLE_SECONDS="2",
+    )  # fmt: skip
 
 
 def _conversation() -> Conversation:

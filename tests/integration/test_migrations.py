@@ -199,3 +199,15 @@ def test_0012_needs_no_key_when_no_token_is_stored(scratch, monkeypatch, tmp_pat
         monkeypatch.undo()
         get_settings.cache_clear()
     assert _rows(engine, "SELECT version_num FROM alembic_version") == [("0012",)]
+def test_0011_adds_usernames_and_search_indexes_and_back(scratch):
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0007")
+    _insert(engine, MERCHANT, *CONVERSATION)
+    command.upgrade(alembic_config(url), "0011")
+    assert _rows(engine, "SELECT wa_id, username FROM customers") == [("155512", None)]
+    ours = ("SELECT indexname FROM pg_indexes WHERE indexname IN "
+            "('ix_messages_text_search', 'ix_customers_identity_trgm') ORDER BY 1")  # fmt: skip
+    assert _rows(engine, ours) == [("ix_customers_identity_trgm",), ("ix_messages_text_search",)]
+    command.downgrade(alembic_config(url), "0007")
+    assert _rows(engine, "SELECT wa_id FROM customers") == [("155512",)]
+    assert _rows(engine, ours) == []

@@ -70,6 +70,8 @@ def test_metrics_show_the_api_and_the_workers(stack, client, merchant, fakes):
     assert grew("switchboard_llm_tokens_total", provider="gemini", direction="input") > 0
     assert grew("switchboard_llm_latency_seconds_count", model="gemini-2.5-flash") == 1
     assert grew("switchboard_whatsapp_sends_total", outcome="accepted") == 1
+    assert grew("switchboard_messages_sent_total", author="ai") == 1
+    assert grew("switchboard_messages_sent_total", author="holding") == 0
     assert grew("http_requests_total", handler="/webhook", method="POST") == 3
     assert _value(now, "switchboard_conversations", mode="ai") == 1
     assert _value(now, "switchboard_queue_depth", queue="messages") >= 0

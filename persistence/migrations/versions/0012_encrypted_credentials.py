@@ -6,7 +6,7 @@ upgrade can run again safely; the downgrade decrypts them back. The key is asked
 when there is a token to change: a new database migrates without one.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-30 17:00:00
 
 """
@@ -20,7 +20,7 @@ from cryptography.fernet import InvalidToken
 from persistence.crypto import SecretsKeyError, cipher, looks_encrypted
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Customers as operators look them up: by name, number, user id or username."""
