@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from channels.errors import OutsideServiceWindow, codes_of
 from channels.webhook import StatusUpdate
 from persistence.db import get_engine, session_scope
-from persistence.models import Author, Message
+from persistence.models import TURN_AUTHORS, Message
 from services.conversations.conversation import lock_conversation
 from services.delivery.flows import apply_statuses as apply_delivery_statuses
 from services.delivery.flows import send_pending
@@ -48,7 +48,7 @@ def send_released(conversation_id: int) -> int:
         with session_scope() as session:
             waiting = released_unsent(session, conversation_id)
         for message_id, author in waiting:
-            send_pending(message_id, only_in_ai_mode=author == Author.AI)
+            send_pending(message_id, only_in_ai_mode=author in TURN_AUTHORS)
     return len(waiting)
 
 
