@@ -34,6 +34,7 @@ class Observed:
     seconds: float = 0.0
     tokens: int = 0
     exhausted: bool = False
+    live: bool = False  # what the model was shown is known in replay only
 
     @property
     def reply(self) -> str:

@@ -34,7 +34,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", action="store_true", help="every case's failures")
 
 
-def _ratio(numerator: float, denominator: float) -> float | None:
+def ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 3) if denominator else None
 
 
@@ -69,21 +69,32 @@ def turn_figures(results: list[dict[str, Any]]) -> dict[str, Any]:
         "cases": len(results),
         "ran": len(ran),
         "passed": sum(1 for r in results if r["passed"]),
-        "pass_rate": _ratio(sum(1 for r in results if r["passed"]), len(results)),
-        "tool_call_precision": _ratio(calls - wrong, calls),
-        "tool_call_recall": _ratio(made, required),
-        "escalation_precision": _ratio(esc_tp, esc_tp + esc_fp),
-        "escalation_recall": _ratio(esc_tp, esc_tp + esc_fn),
-        "language_match": _ratio(language_ok, language_checked),
-        "format_ok": _ratio(sum(1 for r in ran if not r["observed"]["format_problems"]), len(ran)),
-        "no_reply_rate": _ratio(sum(1 for r in ran if not r["observed"]["sent"]), len(ran)),
-        "duplicate_rate": _ratio(duplicates, sent_total),
+        "pass_rate": ratio(sum(1 for r in results if r["passed"]), len(results)),
+        "tool_call_precision": ratio(calls - wrong, calls),
+        "tool_call_recall": ratio(made, required),
+        "escalation_precision": ratio(esc_tp, esc_tp + esc_fp),
+        "escalation_recall": ratio(esc_tp, esc_tp + esc_fn),
+        "language_match": ratio(language_ok, language_checked),
+        "format_ok": ratio(sum(1 for r in ran if not r["observed"]["format_problems"]), len(ran)),
+        "no_reply_rate": ratio(sum(1 for r in ran if not r["observed"]["sent"]), len(ran)),
+        "duplicate_rate": ratio(duplicates, sent_total),
         "latency_p50_s": round(statistics.median(latencies), 2) if latencies else None,
         "latency_max_s": round(max(latencies), 2) if latencies else None,
         "tokens_per_turn": round(statistics.mean(r["observed"]["tokens"] for r in ran))
         if ran
         else None,
+        **_judged(results),
         "by_point": _by_point(results),
+    }
+
+
+def _judged(results: list[dict[str, Any]]) -> dict[str, Any]:
+    verdicts = [r["judge"] for r in results if "grounded" in r.get("judge", {})]
+    if not verdicts:
+        return {}
+    return {
+        "judge_grounded": round(statistics.mean(v["grounded"] for v in verdicts), 2),
+        "judge_complete": round(statistics.mean(v["complete"] for v in verdicts), 2),
     }
 
 
@@ -135,7 +146,9 @@ def judge_note(live: bool) -> str:
     settings = get_settings()
     if not (settings.google_api_key and settings.openai_api_key):
         return "skipped: a judge of another model family needs GOOGLE_API_KEY and OPENAI_API_KEY"
-    return "not implemented yet: both keys are set, but no judge ran"
+    from evals.judge import judge_provider
+
+    return f"groundedness and completeness judged by {judge_provider()} (1 to 5)"
 
 
 def _cell(value: Any) -> str:

@@ -68,6 +68,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         customer_name="Ana García",
     ),
     Scenario(
+        "es-staff-translation-for-english-customer", "zapateria",
+        (customer("Hello! Do you make custom-made shoes for children?"),
+         staff("Sí, para niños también, desde 120 €")),
+        Expect(questions=1, answered=1, staff_has=("translated: ¿Hacéis zapatos a medida",),
+               customer_has=("120 €",), customer_language="en"),
+        about="an English customer's question reaches the Spanish staff translated; the "
+        "answer reaches the customer in English",
+        customer_name="John",
+    ),
+    Scenario(
         "es-hand-over", "zapateria",
         (customer("se me ha despegado la suela a la semana, quiero hablar con una persona"),
          customer("¿hola?")),

@@ -39,11 +39,16 @@ def run(args: argparse.Namespace) -> int:
                 for k in range(args.k)
             ]
             results.append(_result(scenario, runs))
+    if args.record and args.live:
+        kept = {r["id"]: r.pop("recording") for r in results if r.get("recording")}
+        recording.save(SUITE, {**recordings, **kept})
+    for result in results:
+        result.pop("recording", None)
     summary = {
         "scenarios": len(results),
         "k": args.k,
-        "pass_hat_k": report._ratio(sum(1 for r in results if r["passed"]), len(results)),
-        "runs_passed": report._ratio(sum(r["runs_passed"] for r in results), len(results) * args.k),
+        "pass_hat_k": report.ratio(sum(1 for r in results if r["passed"]), len(results)),
+        "runs_passed": report.ratio(sum(r["runs_passed"] for r in results), len(results) * args.k),
     }
     return report.finish(SUITE, args, results, summary, time.monotonic() - started)
 
@@ -59,6 +64,7 @@ def _result(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "runs_passed": sum(1 for r in runs if not r["failures"]),
         "failures": failures,
         "last_run": runs[-1]["state"],
+        "recording": runs[-1].get("recording"),
         **({"error": runs[-1]["error"]} if runs[-1].get("error") else {}),
     }
 
@@ -70,7 +76,9 @@ def run_scenario(
         state = _play(running, scenario, recorded, number)
     except Exception as exc:  # the code under test cannot run it: say why
         return {"failures": ["did not run"], "state": {}, "error": f"{type(exc).__name__}: {exc}"}
-    return {"failures": check(scenario.expect, state), "state": state}
+    steps = state.pop("steps")
+    recorded = {"steps": steps, "structured": recorded.get("structured", {})}
+    return {"failures": check(scenario.expect, state), "state": state, "recording": recorded}
 
 
 def _play(
@@ -88,6 +96,7 @@ def _play(
     staff_before = len(stack.received(running.graph, member.wa_id))
     documents_before = _newest_document()
     conversation_id = 0
+    live: list[list[dict[str, Any]]] = []
     for index, say in enumerate(scenario.script):
         if running.replay is not None:
             running.replay.queue(steps[index], notification=_newest_notification(shop.merchant_id))
@@ -97,8 +106,10 @@ def _play(
         conversation_id = talking if say.who == "customer" else conversation_id
         running.run_turn(talking)
         running.drain()
+        if running.replay is None:
+            live.append(stack.live_steps(talking))
     seen = (wa_id, member.wa_id, staff_before, documents_before)
-    return _state(running, shop, conversation_id, seen)
+    return {**_state(running, shop, conversation_id, seen), "steps": live or steps}
 
 
 def _newest_notification(merchant_id: int) -> str:

@@ -259,3 +259,36 @@ def _words(body: Any) -> str:
     if isinstance(body, list):
         return " ".join(_words(v) for v in body)
     return str(body) if isinstance(body, str) else ""
+
+
+def live_steps(conversation_id: int) -> list[dict[str, Any]]:
+    """The model's answers in the conversation's last turn, as recording steps."""
+    from evals.recording import steps_of_turn
+
+    return steps_of_turn(_graph_messages(conversation_id))
+
+
+def live_tool_outputs(conversation_id: int) -> list[str]:
+    """What the tools returned in the conversation's last turn (for the judge)."""
+    from langchain_core.messages import ToolMessage
+
+    messages = _graph_messages(conversation_id)
+    humans = [i for i, m in enumerate(messages) if m.type == "human"]
+    since = humans[-1] if humans else 0
+    return [str(m.content) for m in messages[since:] if isinstance(m, ToolMessage)]
+
+
+def live_tokens(conversation_id: int) -> int:
+    """The provider's token counts for the conversation's last turn."""
+    messages = _graph_messages(conversation_id)
+    humans = [i for i, m in enumerate(messages) if m.type == "human"]
+    since = humans[-1] if humans else 0
+    usage = [getattr(m, "usage_metadata", None) or {} for m in messages[since:]]
+    return sum(int(u.get("total_tokens", 0)) for u in usage)
+
+
+def _graph_messages(conversation_id: int) -> list[Any]:
+    from tasks import runtime
+
+    config: Any = {"configurable": {"thread_id": str(conversation_id)}}
+    return list(runtime.conversation_graph().get_state(config).values.get("messages", []))

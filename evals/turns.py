@@ -14,7 +14,7 @@ import argparse
 import time
 from typing import Any
 
-from evals import observe, recording, report, stack
+from evals import judge, observe, recording, report, stack
 from evals.observe import Observed
 from evals.turn_cases import CASES, TurnCase
 
@@ -52,7 +52,13 @@ def run_case(
         return {**case.as_json(), "passed": False, "error": f"{type(exc).__name__}: {exc}"[:300],
                 "failures": ["did not run"], "recording": recorded}  # fmt: skip
     failures = check(case, observed)
+    verdict = {}
+    if observed.live and observed.sent and judge.judge_provider():
+        sources = [shop_facts(running, case), *case.notes, *observed.tool_outputs]
+        verdict = {"judge": judge.judge(customer=list(case.burst), sources=sources,
+                                        reply=observed.reply)}  # fmt: skip
     return {
+        **verdict,
         **case.as_json(),
         "passed": not failures,
         "failures": failures,
@@ -92,26 +98,28 @@ def _play(
         observed.seconds = time.monotonic() - began
         observed.sent = stack.received(running.graph, wa_id)[sent_before:]
         if replay is None:
-            steps = [*steps[:number], _live_steps(conversation_id)]
+            steps = [*steps[:number], stack.live_steps(conversation_id)]
     if replay is not None:
         observe.model_side(observed, replay.simulator, replay.requests(), replay.answered())
         observed.exhausted = recording.EXHAUSTED in observed.reply
+    else:  # the real API's requests are not seen: calls from the graph's state only
+        observed.calls = [step for step in steps[-1] if "tool" in step]
+        observed.tool_outputs = stack.live_tool_outputs(conversation_id)
+        observed.tokens = stack.live_tokens(conversation_id)
+        observed.live = True
     observe.database_side(observed, conversation_id)
     return observed, steps
+
+
+def shop_facts(running: stack.Stack, case: TurnCase) -> str:
+    m = running.shops[case.merchant].merchant
+    return f"{m.name}: {m.description}"
 
 
 def _open(shop: stack.Shop, wa_id: str, case: TurnCase) -> int:
     """A conversation for notes written before the customer's first message: the greeting
     is stored, its turn comes with the burst."""
     return stack.store_customer_text(shop, wa_id, "hola", name=case.customer_name)
-
-
-def _live_steps(conversation_id: int) -> list[dict[str, Any]]:
-    from tasks import runtime
-
-    config: Any = {"configurable": {"thread_id": str(conversation_id)}}
-    values = runtime.conversation_graph().get_state(config).values
-    return recording.steps_of_turn(values.get("messages", []))
 
 
 def check(case: TurnCase, seen: Observed) -> list[str]:
@@ -173,6 +181,8 @@ def _check_texts(case: TurnCase, seen: Observed) -> list[str]:
     reply = seen.reply.lower()
     failures = [f"reply lacks {t!r}" for t in case.reply_has if t.lower() not in reply]
     failures += [f"reply has {t!r}" for t in case.reply_lacks if t.lower() in reply]
+    if seen.live:
+        return failures
     failures += [f"model not shown {t!r}" for t in case.prompt_has if t not in prompts]
     failures += [f"not a team note: {t!r}" for t in case.system_has if t not in systems]
     failures += [f"system prompt has {t!r}" for t in case.system_lacks if t in systems]
