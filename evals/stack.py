@@ -10,6 +10,7 @@ here, in order, with the same task bodies a worker runs.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -214,17 +215,35 @@ def _frozen_clock() -> Iterator[None]:
             flows.clock = original
 
 
-def store_customer_text(shop: Shop, wa_id: str, text: str, *, name: str = "Cliente") -> int:
-    """A customer's WhatsApp text, stored as the webhook stores it; its conversation's id."""
-    from channels.simulators.webhooks import text_message_payload
+IMAGE_MARK = "[image] "  # a burst's message "[image] caption": a photo with that caption
+# a 1x1 PNG: what the photo shows is the recorded description, not its pixels
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+
+def store_customer_text(
+    shop: Shop, wa_id: str, text: str, *, name: str = "Cliente", graph: GraphSimulator | None = None
+) -> int:
+    """A customer's WhatsApp message, stored as the webhook stores it; its conversation's
+    id. A text starting with IMAGE_MARK is a photo (served by `graph`) with that caption."""
+    from channels.simulators.webhooks import media_message, message_payload, text_message
     from channels.webhook import parse_notification
     from persistence.db import session_scope
     from services.ingest import ingest
 
-    payload = text_message_payload(
-        phone_number_id=shop.phone_number_id, wa_id=wa_id, text=text, profile_name=name,
-        timestamp=int(time.time()),
-    )  # fmt: skip
+    if text.startswith(IMAGE_MARK) and graph is not None:
+        media_id = graph.add_media(_PNG, "image/png")
+        digest = hashlib.sha256(_PNG).hexdigest()
+        message = media_message("image", media_id=media_id, mime_type="image/png", sha256=digest,
+                                caption=text.removeprefix(IMAGE_MARK))  # fmt: skip
+    else:
+        message = text_message(text)
+    message["timestamp"] = str(int(time.time()))
+    payload = message_payload(
+        phone_number_id=shop.phone_number_id, message=message, wa_id=wa_id, profile_name=name
+    )
     with session_scope() as session:
         result = ingest.record_notification(session, parse_notification(payload))
     (conversation_id,) = result.to_buffer

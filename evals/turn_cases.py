@@ -122,6 +122,10 @@ CASES: tuple[TurnCase, ...] = (
                       ("also, do you mount TVs?",), ("how much is the bracket?",)),
              prompt_has=("VB-48213",), settings={"CONTEXT_MAX_TOKENS": "60"},
              customer_name="Sam"),
+    TurnCase("es-foto-recordada", "zapateria", 7, ("¿esto lo cubre la garantía?",), "answer",
+             "es", history=(("[image] mira cómo ha quedado",),),
+             prompt_has=("suela despegada de la puntera",), must_not_call=(HANDOVER,),
+             reply_has=("garantía",)),
     # --- language (point 8) -------------------------------------------------------------------
     TurnCase("pt-ok-keeps-english", "tasca", 8, ("ok",), "answer", "en",
              history=(("Hello, do you have a table for two tonight around eight?",),),

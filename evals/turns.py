@@ -91,7 +91,9 @@ def _play(
             replay.queue(steps[number])
         sent_before = len(stack.received(running.graph, wa_id))
         for text in burst:
-            conversation_id = stack.store_customer_text(shop, wa_id, text, name=case.customer_name)
+            conversation_id = stack.store_customer_text(
+                shop, wa_id, text, name=case.customer_name, graph=running.graph
+            )
         began = time.monotonic()
         observed.status = running.run_turn(conversation_id)
         running.drain()
