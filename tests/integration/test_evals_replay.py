@@ -46,7 +46,7 @@ def test_turn_cases_pass_in_replay(tmp_path):
     assert summary["ran"] == summary["cases"] >= 20
     low = {k: summary[k] for k, floor in FLOORS.items() if (summary[k] or 0) < floor}
     assert not low, low
-    assert summary["no_reply_rate"] <= len(KNOWN_FAILURES) / summary["cases"]
+    assert summary["no_reply_rate"] <= round(len(KNOWN_FAILURES) / summary["cases"], 3)
     assert summary["duplicate_rate"] == 0
 
 
