@@ -12,6 +12,8 @@ import sys
 
 SUITES: dict[str, tuple[str, str]] = {
     "retrieval": ("evals.retrieval", "knowledge search: recall@3, MRR, false positives"),
+    "turns": ("evals.turns", "single turns through the real graph, scored without a model"),
+    "scenarios": ("evals.scenarios", "multi-turn scenarios scored on the database, pass^k"),
 }
 
 

@@ -76,11 +76,16 @@ def replayed_model(respond: Callable[[str], dict[str, Any]]) -> Iterator[Any]:
         yield simulator
     finally:
         simulator.stop()
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
-        _settings_changed()
+        restore(saved)
+
+
+def restore(saved: dict[str, str | None]) -> None:
+    """Put these settings back as they were (None: unset), and forget the cached ones."""
+    for name, value in saved.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
+    _settings_changed()
 
 
 def _settings_changed() -> None:
