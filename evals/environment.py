@@ -36,6 +36,9 @@ def database(url: str | None) -> Iterator[str]:
             server, url = start_postgres(data / "postgres")
         os.environ.update({"DATABASE_URL": url, "DATA_DIR": str(data)})
         _settings_changed()
+        from persistence.crypto import ensure_key_file
+
+        ensure_key_file(data)  # the seeded numbers' tokens are encrypted, as in the embedded setup
         from persistence.migrate import upgrade
 
         upgrade(url)

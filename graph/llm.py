@@ -18,7 +18,7 @@ from google.genai import errors as genai_errors
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.exceptions import ModelError
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, ensure_config
 from langchain_core.runnables.retry import ExponentialJitterParams
@@ -226,11 +226,23 @@ def _within_deadline(model: Runnable[Any, Any], timeout: float, later: int) -> R
 CUE_ID_PREFIX = "cue-"
 
 
+# Tools that only look something up: the model must still put their result into words. After
+# any other tool (a media send, options, a question to the team) an empty reply is fine: the
+# tool did the answering.
+LOOKUP_TOOLS = frozenset({"search_knowledge_base", "search_products", "view_cart", "lookup_order"})
+
+
 def _awaits_answer(messages: Sequence[BaseMessage]) -> bool:
-    """Whether the prompt ends on a person's words, not on a tool result. After a tool (a
-    media send, a question to the team) an empty reply is fine: the tool did the answering."""
-    last = messages[-1] if messages else None
-    return isinstance(last, HumanMessage) and not (last.id or "").startswith(CUE_ID_PREFIX)
+    """Whether the prompt ends on a person's words, or on lookups made since them."""
+    for message in reversed(messages):
+        if isinstance(message, ToolMessage):
+            if message.name not in LOOKUP_TOOLS:
+                return False
+        elif isinstance(message, HumanMessage):
+            return not (message.id or "").startswith(CUE_ID_PREFIX)
+        elif not (isinstance(message, AIMessage) and message.tool_calls):
+            return False
+    return False
 
 
 def _answer_required(
