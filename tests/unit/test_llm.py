@@ -8,7 +8,7 @@ import openai
 import pytest
 import respx
 from google.genai import errors as genai_errors
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
@@ -248,20 +248,35 @@ def test_empty_replies_from_every_provider_are_a_failure_not_silence(
     assert len(openai_fake.requests) == 2
 
 
-def test_an_empty_reply_after_a_tool_result_is_accepted(gemini: GeminiSimulator) -> None:
-    """The tool (a media send, a question to the team) did the answering."""
-    gemini.empty()
-    call = {"name": "search_knowledge_base", "args": {"query": "x"}, "id": "call-1"}
-    history = [
+def _after_tool(name: str) -> list[BaseMessage]:
+    call = {"name": name, "args": {"query": "x"}, "id": "call-1"}
+    return [
         HumanMessage("photo of the red one?"),
         AIMessage("", tool_calls=[call]),
-        ToolMessage("sent", tool_call_id="call-1"),
+        ToolMessage("done", tool_call_id="call-1", name=name),
     ]
 
-    answer = ask(make_settings(gemini), *history, tools=(search_knowledge_base,))
+
+def test_an_empty_reply_after_a_tool_that_answered_is_accepted(gemini: GeminiSimulator) -> None:
+    """The tool (a media send, a question to the team) did the answering."""
+    gemini.empty()
+
+    answer = ask(make_settings(gemini), *_after_tool("respond_with_media"),
+                 tools=(search_knowledge_base,))  # fmt: skip
 
     assert answer.text == ""
     assert len(gemini.requests) == 1
+
+
+def test_an_empty_reply_after_a_lookup_is_asked_again(gemini: GeminiSimulator) -> None:
+    """A knowledge search answered the model, not the customer: silence would drop them."""
+    gemini.empty().reply("We ship to Mexico in 5 days.")
+
+    answer = ask(make_settings(gemini), *_after_tool("search_knowledge_base"),
+                 tools=(search_knowledge_base,))  # fmt: skip
+
+    assert answer.text == "We ship to Mexico in 5 days."
+    assert len(gemini.requests) == 2
 
 
 def test_no_api_key_raises_llm_not_configured() -> None:
