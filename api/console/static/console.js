@@ -106,6 +106,13 @@
     render();
   }
 
+  // Back from a send (…#composer): the composer at the bottom of the window with the latest
+  // messages above it, rather than the composer alone at the top (after the browser's own jump).
+  window.addEventListener("load", function () {
+    var composer = location.hash === "#composer" && document.getElementById("composer");
+    if (composer) composer.scrollIntoView({ block: "end" });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     restoreDraft();
     document.querySelectorAll("form[data-template-form]").forEach(templatePreview);
