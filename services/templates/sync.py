@@ -248,6 +248,16 @@ def apply_status_update(session: Session, update: TemplateStatusUpdate) -> bool:
     return bool(rows)
 
 
+def merchant_of_account(session: Session, waba_id: str | None) -> int | None:
+    """The merchant whose business account this is (a status update for a template we do
+    not hold yet: the merchant made it in WhatsApp Manager, and a sync imports it)."""
+    if not waba_id:
+        return None
+    return session.scalar(
+        select(Merchant.id).where(Merchant.whatsapp_business_account_id == waba_id).limit(1)
+    )
+
+
 def _rows_for_update(session: Session, update: TemplateStatusUpdate) -> list[MessageTemplate]:
     if update.template_id:
         by_id = select(MessageTemplate).where(

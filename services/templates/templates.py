@@ -35,13 +35,14 @@ from services.templates.sync import (
     apply_status_update,
     create_templates,
     list_templates,
+    merchant_of_account,
     sync_templates,
 )
 
 __all__ = [  # Meta's copy lives in services.templates.sync; one import for callers
     "UNUSABLE", "ResolvedTemplate", "TemplateMessage", "TemplateRole", "TemplateSubmissionFailed",
     "apply_status_update", "build", "create_templates", "enqueue_built", "enqueue_template",
-    "list_templates", "resolve", "sync_templates",
+    "list_templates", "merchant_of_account", "resolve", "sync_templates",
 ]  # fmt: skip
 
 log = get_logger(__name__)
