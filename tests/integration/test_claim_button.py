@@ -11,13 +11,14 @@ import pytest
 from channels.simulators.webhooks import DEFAULT_WA_ID, message_payload
 from persistence.db import session_scope
 from persistence.models import Notification
+from services.merchants.merchant import add_merchant_user
 from services.merchants.operator import create_operator
 from services.templates.defaults import SHIPPED, TemplateRole
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import make_template
 from tests.helpers import eventually, post_webhook
 from tests.integration.console_helpers import login
-from tests.integration.test_notifications import ALICE, _ask_question, _say, _sent
+from tests.integration.test_notifications import ALICE, BOB, _ask_question, _say, _sent
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -27,8 +28,6 @@ CLAIM_BUTTON = {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "
 
 def _staff_with_button_template(merchant: dict, fakes: dict, status: str) -> None:
     """Alice is staff; the button version is `status` at Meta and in our records."""
-    from services.merchants.merchant import add_merchant_user
-
     with session_scope() as session:
         add_merchant_user(session, merchant_id=merchant["id"], name="Alice", wa_id=ALICE)
         make_template(session, merchant_id=merchant["id"], role=V2, status=status)
@@ -43,9 +42,9 @@ def _request_to_alice(client, merchant, fakes) -> dict:
     return eventually(lambda: _sent(fakes["graph"], to=ALICE, kind="template"))[0]
 
 
-def _tap(client, merchant, payload: str = "NOTIF_1") -> None:
-    tap = {"type": "button", "button": {"payload": payload, "text": "I'll answer"}}
-    body = message_payload(phone_number_id=merchant["phone_number_id"], message=tap, wa_id=ALICE)
+def _tap(client, merchant, wa_id: str = ALICE) -> None:
+    tap = {"type": "button", "button": {"payload": "NOTIF_1", "text": "I'll answer"}}
+    body = message_payload(phone_number_id=merchant["phone_number_id"], message=tap, wa_id=wa_id)
     assert post_webhook(client, body).status_code == 200
 
 
@@ -102,6 +101,12 @@ def test_a_staff_tap_claims_the_request_and_is_acknowledged(stack, client, merch
         _, token = create_operator(session, name="Olga")
     assert login(client, token).status_code == 303
     assert "Being handled by <strong>Alice</strong>" in client.get("/console/notifications").text
+    with session_scope() as session:
+        add_merchant_user(session, merchant_id=merchant["id"], name="Bob", wa_id=BOB)
+    _tap(client, merchant, BOB)  # a colleague learns it is taken
+    [taken] = eventually(lambda: _sent(graph, to=BOB))
+    assert taken["text"]["body"].startswith("NOTIF_1 is already being handled by Alice")
+    assert _notification().claimed_by == "Alice"
 
     # then she answers as always, through her agent
     gemini.call_tool(
