@@ -47,6 +47,7 @@ task_routes = {
     "switchboard.events.*": {"queue": "default"},
     "switchboard.media.*": {"queue": "default"},
     "switchboard.notifications.*": {"queue": "default"},
+    "switchboard.templates.*": {"queue": "default"},
 }
 
 # A turn may wait on several LLM attempts and providers; a stuck one is cut and redone.

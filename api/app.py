@@ -21,6 +21,7 @@ from api import (
     metrics,
     notifications,
     operators,
+    templates,
     webhook,
 )
 from api.body_limit import BodyLimit
@@ -65,7 +66,7 @@ def create_app() -> FastAPI:
     metrics.instrument(app)
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
-        notifications,
+        notifications, templates,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

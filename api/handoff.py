@@ -48,7 +48,8 @@ def operator_message(
 ) -> OperatorMessageResult | JSONResponse:
     """Send a WhatsApp message to the customer as the operator (after takeover): `text`,
     a library file by `media_key` with `text` as its caption, or an approved `template`
-    (422 when it is unknown, not approved, or its parameter count is wrong); `options`
+    (any of the merchant's, GET /api/v1/templates; 422 when it is unknown, not approved,
+    needs parameters we cannot fill yet, or its parameter count is wrong); `options`
     turn the text into reply buttons or a list.
 
     Outside the 24-hour customer service window a text or file cannot go out: it is
@@ -57,7 +58,9 @@ def operator_message(
     template = None
     if body.template is not None:
         t = body.template
-        template = TemplateChoice(t.name, t.language, tuple(t.parameters))
+        template = TemplateChoice(
+            t.name, t.language, tuple(t.parameters), tuple(t.header_parameters)
+        )
     message_id, status = send_operator_message(
         _ref(body), principal, body.text, media_key=body.media_key, options=body.options,
         template=template,

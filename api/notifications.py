@@ -51,6 +51,8 @@ class NotificationRead(BaseModel):
     dispatched_at: datetime | None
     answered_at: datetime | None
     answered_by: str | None
+    claimed_by: str | None  # who tapped "I'll answer" on the request
+    claimed_at: datetime | None
     delivered_at: datetime | None
     delivery_method: str | None
     error: str | None

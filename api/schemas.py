@@ -157,6 +157,9 @@ class TemplateChoiceCreate(BaseModel):
     parameters: list[Annotated[str, Field(max_length=1024)]] = Field(
         default_factory=list, max_length=50, description="The body's {{1}}, {{2}}... in order."
     )
+    header_parameters: list[Annotated[str, Field(max_length=60)]] = Field(
+        default_factory=list, max_length=1, description="A text header's {{1}}, if it has one."
+    )
 
 
 class OperatorMessageCreate(ConversationRef):

@@ -50,7 +50,9 @@ class OutboundTemplate:
 
     name: str
     language: str
-    parameters: tuple[str, ...] = ()
+    parameters: tuple[str, ...] = ()  # body {{1}}, {{2}}...
+    header: tuple[str, ...] = ()  # a text header's {{1}}
+    quick_replies: tuple[str, ...] = ()  # the payload of each QUICK_REPLY button, in order
 
 
 @dataclass(frozen=True)

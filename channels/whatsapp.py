@@ -39,7 +39,7 @@ _EXPIRED_URL_STATUSES = (401, 403, 404)
 _CHUNK = 64 * 1024
 # Graph error 100 with this subcode: the template name already has content in that language.
 TEMPLATE_EXISTS_SUBCODE = 2388024
-_TEMPLATE_FIELDS = "id,name,language,status,category,rejected_reason"
+_TEMPLATE_FIELDS = "id,name,language,status,category,rejected_reason,components,parameter_format"
 _TEMPLATE_PAGES = 50  # 100 templates a page: far more than a business account may hold
 
 T = TypeVar("T")
@@ -71,6 +71,9 @@ class RemoteTemplate:
     status: str  # APPROVED, PENDING, REJECTED, PAUSED, DISABLED...
     category: str | None = None
     rejected_reason: str | None = None
+    # HEADER, BODY, FOOTER, BUTTONS as Meta holds them (empty when not asked for)
+    components: tuple[dict[str, Any], ...] = ()
+    parameter_format: str = "POSITIONAL"  # or NAMED: {{first_name}} instead of {{1}}
 
 
 class WhatsAppClient:
@@ -208,14 +211,19 @@ class WhatsAppClient:
         category: str,
         body: str,
         example: list[str] | None = None,
+        quick_replies: tuple[str, ...] = (),
     ) -> RemoteTemplate:
-        """Submit a body-only template for review; `example`: one value per placeholder,
-        which Meta requires to review a template with parameters."""
+        """Submit a template for review: a body, and `quick_replies` button texts if any;
+        `example`: one value per placeholder, which Meta requires to review parameters."""
         component: dict[str, Any] = {"type": "BODY", "text": body}
         if example:
             component["example"] = {"body_text": [example]}
+        components = [component]
+        if quick_replies:
+            buttons = [{"type": "QUICK_REPLY", "text": text} for text in quick_replies]
+            components.append({"type": "BUTTONS", "buttons": buttons})
         return self.create_template(
-            waba_id, name=name, language=language, category=category, components=[component]
+            waba_id, name=name, language=language, category=category, components=components
         )
 
     def create_template(
@@ -433,6 +441,8 @@ def _remote_template(data: dict[str, Any]) -> RemoteTemplate:
         status=str(data.get("status") or "UNKNOWN"),
         category=_opt_str(data.get("category")),
         rejected_reason=_opt_str(data.get("rejected_reason")),
+        components=tuple(c for c in data.get("components") or [] if isinstance(c, dict)),
+        parameter_format=str(data.get("parameter_format") or "POSITIONAL").upper(),
     )
 
 

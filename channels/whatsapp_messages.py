@@ -80,9 +80,20 @@ def _media(message: OutboundMedia) -> dict[str, Any]:
 
 def _template(message: OutboundTemplate) -> dict[str, Any]:
     obj: dict[str, Any] = {"name": message.name, "language": {"code": message.language}}
-    if message.parameters:
-        parameters = [{"type": "text", "text": text} for text in message.parameters]
-        obj["components"] = [{"type": "body", "parameters": parameters}]
+    components = [
+        {"type": kind, "parameters": [{"type": "text", "text": text} for text in texts]}
+        for kind, texts in (("header", message.header), ("body", message.parameters))
+        if texts
+    ]
+    components += [
+        {
+            "type": "button", "sub_type": "quick_reply", "index": str(index),
+            "parameters": [{"type": "payload", "payload": payload}],
+        }
+        for index, payload in enumerate(message.quick_replies)
+    ]  # fmt: skip
+    if components:
+        obj["components"] = components
     return obj
 
 

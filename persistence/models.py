@@ -540,6 +540,12 @@ class Notification(Base):
     answered_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("merchant_users.id", ondelete="SET NULL")
     )
+    # a staff member tapped "I'll answer" on the request: others see it is being handled
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("merchant_users.id", ondelete="SET NULL")
+    )
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # the answer reached the customer: through their conversation, a template, or a note
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivery_method: Mapped[str | None] = mapped_column(String(16))
@@ -577,20 +583,28 @@ class NotificationRecipient(Base):
 
 
 class MessageTemplate(Base):
-    """A WhatsApp message template of a merchant, for one role and one language."""
+    """A WhatsApp message template of a merchant in one language: one of our roles, or
+    (role None) any other template of the merchant's business account, imported by sync."""
 
     __tablename__ = "message_templates"
     __table_args__ = (UniqueConstraint("merchant_id", "role", "language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(48))
+    role: Mapped[str | None] = mapped_column(String(48))
     name: Mapped[str] = mapped_column(String(512))
     language: Mapped[str] = mapped_column(String(16))  # WhatsApp's code: en, en_US, es, pt_BR
     category: Mapped[str] = mapped_column(String(16), default="UTILITY")
     body: Mapped[str] = mapped_column(Text)
     # body parameter {{n}} -> the name of the value that fills it, in order
     parameters: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # Meta's components (HEADER, BODY, FOOTER, BUTTONS) as the business account holds them
+    components: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
+    parameter_format: Mapped[str] = mapped_column(
+        String(16), default="POSITIONAL", server_default="POSITIONAL"
+    )
     status: Mapped[str] = mapped_column(String(24), default="NOT_SUBMITTED")
     meta_template_id: Mapped[str | None] = mapped_column(String(64))
     status_reason: Mapped[str | None] = mapped_column(Text)

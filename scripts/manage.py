@@ -164,7 +164,7 @@ def _template_lines(rows: list[MessageTemplate]) -> str:
     lines = [
         f"{row.name} {row.language} {row.status}"
         + (f" ({row.status_reason})" if row.status_reason else "")
-        + f"  role={row.role} id={row.meta_template_id or '-'}"
+        + f"  role={row.role or 'merchant'} id={row.meta_template_id or '-'}"
         for row in rows
     ]
     return "\n".join(lines) or "no templates yet (create-templates submits them)"

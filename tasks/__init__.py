@@ -17,5 +17,6 @@ from tasks import (  # noqa: E402,F401
     notifications,
     signals,
     status,
+    templates,
     turn,
 )

@@ -26,6 +26,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from channels.simulators.graph_wire import GraphError, new_media_id, require
 
@@ -55,6 +56,7 @@ class StoredTemplate:
     status: str
     components: list[dict[str, Any]]
     rejected_reason: str = "NONE"
+    parameter_format: str = "POSITIONAL"
     body: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -64,7 +66,7 @@ class StoredTemplate:
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "parameter_format": "POSITIONAL",
+            "parameter_format": self.parameter_format,
             "components": self.components,
             "language": self.language,
             "status": self.status,
@@ -152,11 +154,16 @@ class TemplateStore:
         *,
         status: str = "APPROVED",
         category: str = "UTILITY",
+        extra: list[dict[str, Any]] | None = None,
+        parameter_format: str = "POSITIONAL",
     ) -> StoredTemplate:
-        """A template as if created in WhatsApp Manager."""
+        """A template as if created in WhatsApp Manager; `extra`: its HEADER, FOOTER or
+        BUTTONS components besides the body."""
+        components = [{"type": "BODY", "text": body}, *(extra or [])]
         stored = StoredTemplate(
             waba_id=waba_id, id=new_media_id(), name=name, language=language,
-            category=category, status=status, components=[{"type": "BODY", "text": body}],
+            category=category, status=status, components=components,
+            parameter_format=parameter_format,
         )  # fmt: skip
         assert self.records.insert(stored), f"{name} ({language}) already exists"
         return stored
@@ -218,7 +225,8 @@ class TemplateStore:
             before, after = _cursor(start), _cursor(start + len(page))
             answer["paging"] = {"cursors": {"before": before, "after": after}}
             if start + len(page) < len(matching):
-                answer["paging"]["next"] = f"{url}?limit={limit}&after={after}"
+                params = {k: v[0] for k, v in query.items() if v and k != "before"}
+                answer["paging"]["next"] = f"{url}?{urlencode({**params, 'after': after})}"
         return answer
 
     def check_send(self, content: dict[str, Any]) -> None:
@@ -234,6 +242,7 @@ class TemplateStore:
             raise GraphError(132001, details=f"template name ({name}) does not exist in {language}")
         if stored is not None:
             _check_fill(stored.body, parameters)
+            _check_extras(stored.components, content.get("components") or [])
 
 
 def _check_body(components: list[dict[str, Any]]) -> None:
@@ -307,6 +316,31 @@ def _check_fill(body: str, parameters: list[str]) -> None:
     filled = PLACEHOLDER.sub(lambda m: parameters[int(m.group(1)) - 1], body)
     if len(filled) > BODY_LIMIT:
         raise GraphError(132005, details="Translated text is too long.")
+
+
+def _check_extras(stored: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+    """A text header's {{1}} and quick-reply payloads: as many as the template has (132000)."""
+    header = next((c for c in stored if str(c.get("type")).upper() == "HEADER"), {})
+    expected = len(set(PLACEHOLDER.findall(str(header.get("text") or ""))))
+    given = sum(len(c.get("parameters") or []) for c in sent if c.get("type") == "header")
+    if given != expected:
+        raise GraphError(
+            132000,
+            details=f"header: number of localizable_params ({given}) does not match the "
+            f"expected number of params ({expected})",
+        )
+    buttons = next((c for c in stored if str(c.get("type")).upper() == "BUTTONS"), {})
+    kinds = [str(b.get("type")).upper() for b in buttons.get("buttons") or []]
+    for component in sent:
+        if component.get("type") != "button":
+            continue
+        index = int(component.get("index", -1))
+        if not 0 <= index < len(kinds) or kinds[index] != str(component.get("sub_type")).upper():
+            raise GraphError(
+                132000,
+                details=f"button at index {index}: the template has no such "
+                f"{component.get('sub_type')} button",
+            )
 
 
 def _exists(language: str) -> GraphError:

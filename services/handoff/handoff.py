@@ -285,7 +285,7 @@ def _operator_template(
     assert phone is not None
     filled = chosen_template(
         session, merchant_id=phone.merchant_id, name=choice.name, language=choice.language,
-        parameters=choice.parameters,
+        parameters=choice.parameters, header=choice.header,
     )  # fmt: skip
     return enqueue_built(
         session, conversation_id=conversation.id, message=filled, author=Author.OPERATOR,

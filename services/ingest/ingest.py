@@ -20,6 +20,7 @@ from channels.webhook import (
 )
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_MESSAGES
+from persistence import jobs
 from persistence.models import (
     Author,
     Conversation,
@@ -85,6 +86,11 @@ def _record_template_status(
     session: Session, update: TemplateStatusUpdate, change: OtherChange
 ) -> None:
     if templates.apply_status_update(session, update):
+        return
+    merchant_id = templates.merchant_of_account(session, update.waba_id)
+    if merchant_id is not None:  # the merchant's own new template: import it
+        jobs.enqueue(session, "switchboard.templates.sync", merchant_id)
+        log.info("whatsapp.template_status.import", merchant_id=merchant_id, name=update.name)
         return
     log.warning(
         "whatsapp.template_status.unknown",

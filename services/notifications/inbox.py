@@ -47,6 +47,8 @@ class NotificationRow:
     created_at: datetime
     answered_at: datetime | None
     answered_by: str | None
+    claimed_by: str | None  # who tapped "I'll answer": colleagues see it is being handled
+    claimed_at: datetime | None
     answer: dict[str, Any] | None
     delivered_at: datetime | None
     delivery_method: str | None
@@ -175,6 +177,8 @@ def _row(
         created_at=notification.created_at,
         answered_at=notification.answered_at,
         answered_by=notification.answered_by,
+        claimed_by=notification.claimed_by,
+        claimed_at=notification.claimed_at,
         answer=notification.answer,
         delivered_at=notification.delivered_at,
         delivery_method=notification.delivery_method,

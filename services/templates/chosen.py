@@ -4,7 +4,7 @@ against the merchant's own templates as Meta would check them, before anything i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 from persistence.models import MessageTemplate
 from services.errors import InvalidInput
 from services.templates.defaults import PLACEHOLDER, pick_language
-from services.templates.templates import ResolvedTemplate, TemplateMessage, build
+from services.templates.shape import TemplateShape, shape_of
+from services.templates.templates import (
+    ResolvedTemplate,
+    TemplateMessage,
+    build,
+    clean_parameter,
+)
 
 APPROVED = "APPROVED"
 
@@ -34,25 +40,50 @@ class TemplateOption:
     name: str
     language: str
     body: str
-    placeholders: int
+    placeholders: int  # header parameter first, then the body's
+    category: str = "UTILITY"
+    status: str = APPROVED
+    header: str | None = None
+    unsupported: str | None = None  # why it cannot be sent from here yet
 
 
 def template_options(session: Session, merchant_id: int) -> list[TemplateOption]:
-    return [
-        TemplateOption(t.name, t.language, t.body, placeholder_count(t.body))
-        for t in approved_templates(session, merchant_id)
-    ]
+    return [option_of(t) for t in approved_templates(session, merchant_id)]
 
 
-def placeholder_count(body: str) -> int:
-    return max((int(n) for n in PLACEHOLDER.findall(body)), default=0)
+def option_of(template: MessageTemplate) -> TemplateOption:
+    shape = shape_of(template)
+    return TemplateOption(
+        template.name, template.language, shape.body, shape.parameter_count,
+        category=template.category, status=template.status, header=shape.header,
+        unsupported=shape.unsupported,
+    )  # fmt: skip
+
+
+def list_options(
+    session: Session, merchant_id: int, *, status: str | None = None
+) -> list[TemplateOption]:
+    """Every template of the merchant (ours and their own), optionally of one status."""
+    stmt = select(MessageTemplate).where(MessageTemplate.merchant_id == merchant_id)
+    if status:
+        stmt = stmt.where(MessageTemplate.status == status.upper())
+    stmt = stmt.order_by(MessageTemplate.name, MessageTemplate.language)
+    return [option_of(t) for t in session.scalars(stmt)]
 
 
 def chosen_template(
-    session: Session, *, merchant_id: int, name: str, language: str, parameters: Sequence[str]
+    session: Session,
+    *,
+    merchant_id: int,
+    name: str,
+    language: str,
+    parameters: Sequence[str],
+    header: Sequence[str] = (),
 ) -> TemplateMessage:
-    """The template `name` in `language`, filled with `parameters` in order ({{1}}, {{2}}...);
-    InvalidInput (422) with the reason when WhatsApp would refuse it."""
+    """The template `name` in `language`, filled with `parameters` in order ({{1}}, {{2}}...)
+    and `header` for a text header's {{1}} (when not given, a header parameter is taken
+    from the front of `parameters`, as the console sends them); InvalidInput (422) with
+    the reason when WhatsApp would refuse it or we cannot fill it yet."""
     rows = list(
         session.scalars(
             select(MessageTemplate).where(
@@ -74,15 +105,46 @@ def chosen_template(
             f"template {name!r} ({row.language}) is {row.status} at WhatsApp, not APPROVED: "
             "it cannot be sent yet"
         )
-    expected = placeholder_count(row.body)
+    shape = shape_of(row)
+    if shape.unsupported:
+        raise InvalidInput(shape.unsupported)
+    header, parameters = _split(shape, list(header), list(parameters))
+    if len(header) != shape.header_parameters:
+        raise InvalidInput(
+            f"template {name!r} takes {shape.header_parameters} header parameter(s), "
+            f"got {len(header)}"
+        )
+    expected = shape.body_parameters
     if len(parameters) != expected:
         raise InvalidInput(
             f"template {name!r} takes {expected} parameter(s) for its body placeholders, "
             f"got {len(parameters)}"
         )
     slots = tuple(str(n) for n in range(1, expected + 1))
-    filled = ResolvedTemplate(name=row.name, language=row.language, body=row.body, parameters=slots)
-    return build(filled, dict(zip(slots, parameters, strict=True)))
+    filled = ResolvedTemplate(
+        name=row.name, language=row.language, body=shape.body, parameters=slots
+    )
+    return _with_header(build(filled, dict(zip(slots, parameters, strict=True))), shape, header)
+
+
+def _split(
+    shape: TemplateShape, header: list[str], parameters: list[str]
+) -> tuple[list[str], list[str]]:
+    if header or not shape.header_parameters:
+        return header, parameters
+    if len(parameters) == shape.parameter_count:
+        return parameters[: shape.header_parameters], parameters[shape.header_parameters :]
+    return [], parameters
+
+
+def _with_header(
+    message: TemplateMessage, shape: TemplateShape, values: list[str]
+) -> TemplateMessage:
+    if shape.header is None:
+        return message
+    texts = tuple(clean_parameter(value)[:60] for value in values)
+    title = PLACEHOLDER.sub(lambda match: texts[int(match.group(1)) - 1], shape.header)
+    return TemplateMessage(replace(message.template, header=texts), f"{title}\n{message.text}")
 
 
 @dataclass(frozen=True)
@@ -92,3 +154,4 @@ class TemplateChoice:
     name: str
     language: str
     parameters: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()  # a text header's {{1}}

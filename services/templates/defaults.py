@@ -32,6 +32,10 @@ class TemplateRole(enum.StrEnum):
     NOTIFICATION_CLOSED = "notification_closed"
     # to the customer: messages wait until they write again (merchant_name)
     CUSTOMER_REENGAGEMENT = "customer_reengagement"
+    # the two staff requests again with an "I'll answer" quick-reply button: a new name,
+    # since an approved template cannot gain a button without a new review
+    MERCHANT_USER_QUESTION_REQUEST_V2 = "merchant_user_question_request_v2"
+    MERCHANT_USER_OVERRIDE_REQUEST_V2 = "merchant_user_override_request_v2"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,16 @@ class TemplateDefinition:
     body: str
     parameters: tuple[str, ...]
     category: str = CATEGORY
+    quick_replies: tuple[str, ...] = ()  # QUICK_REPLY button texts
+
+
+def components_of(definition: TemplateDefinition) -> list[dict[str, object]]:
+    """The definition as Meta's components (what a message_templates row keeps)."""
+    components: list[dict[str, object]] = [{"type": "BODY", "text": definition.body}]
+    if definition.quick_replies:
+        buttons = [{"type": "QUICK_REPLY", "text": text} for text in definition.quick_replies]
+        components.append({"type": "BUTTONS", "buttons": buttons})
+    return components
 
 
 NAMES = {
@@ -53,7 +67,19 @@ NAMES = {
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE: "switchboard_support_response",
     TemplateRole.NOTIFICATION_CLOSED: "switchboard_notification_closed",
     TemplateRole.CUSTOMER_REENGAGEMENT: "switchboard_reengagement",
+    TemplateRole.MERCHANT_USER_QUESTION_REQUEST_V2: "switchboard_question_request_v2",
+    TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST_V2: "switchboard_support_request_v2",
 }
+# a request role -> its version with the claim button, preferred once Meta approved it
+BUTTON_VERSIONS = {
+    TemplateRole.MERCHANT_USER_QUESTION_REQUEST: TemplateRole.MERCHANT_USER_QUESTION_REQUEST_V2,
+    TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST: TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST_V2,
+}
+# the values each quick-reply button's payload carries: the tap names the notification
+QUICK_REPLY_VALUES = {role: ("notification_id",) for role in BUTTON_VERSIONS.values()}
+CLAIM_BUTTON = {
+    "en": "I'll answer", "es": "Yo respondo", "pt_BR": "Eu respondo", "fr": "Je réponds",
+}  # fmt: skip
 PARAMETERS = {
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST: ("notification_id", "customer", "question"),
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST: (
@@ -64,6 +90,7 @@ PARAMETERS = {
     TemplateRole.NOTIFICATION_CLOSED: ("notification_id",),
     TemplateRole.CUSTOMER_REENGAGEMENT: ("merchant_name",),
 }  # fmt: skip
+PARAMETERS.update({new: PARAMETERS[old] for old, new in BUTTON_VERSIONS.items()})
 
 _Q, _O, _A, _S, _C, _R = (
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST,
@@ -161,10 +188,18 @@ EXAMPLES: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
+for _language, _bodies in _BODIES.items():  # the button versions read like the originals
+    _bodies.update({new: _bodies[old] for old, new in BUTTON_VERSIONS.items()})
+
 SHIPPED: dict[tuple[TemplateRole, str], TemplateDefinition] = {
     (role, language): TemplateDefinition(
-        role=role, language=language, name=NAMES[role], body=body, parameters=PARAMETERS[role]
-    )
+        role=role,
+        language=language,
+        name=NAMES[role],
+        body=body,
+        parameters=PARAMETERS[role],
+        quick_replies=(CLAIM_BUTTON[language],) if role in QUICK_REPLY_VALUES else (),
+    )  # fmt: skip
     for language, bodies in _BODIES.items()
     for role, body in bodies.items()
 }

@@ -23,10 +23,12 @@ from services.templates.defaults import (
     TemplateDefinition,
     TemplateRole,
     body_problems,
+    components_of,
     example_values,
     normalize_language,
     pick_language,
 )
+from services.templates.imported import import_remote, refresh_components
 
 log = get_logger(__name__)
 
@@ -88,7 +90,8 @@ def create_templates(
 def sync_templates(
     session: Session, *, merchant_id: int, client: WhatsAppClient | None = None
 ) -> list[MessageTemplate]:
-    """Refresh the status of the merchant's templates from the business account."""
+    """Refresh the status and components of the merchant's templates from the business
+    account, and import the ones we do not hold yet (the merchant's own templates)."""
     waba_id = _waba_id(merchants.get_merchant(session, merchant_id))
     api = client or _client(session, merchant_id)
     try:
@@ -99,9 +102,12 @@ def sync_templates(
     for row in rows:
         found = _find(remote, row.name, row.language)
         if found is None:
-            log.warning("templates.sync.missing", name=row.name, language=row.language)
+            if row.role is not None:
+                log.warning("templates.sync.missing", name=row.name, language=row.language)
             continue
         _set_status(row, found.status, found.rejected_reason, found.id)
+        refresh_components(row, found)
+    rows += import_remote(session, merchant_id=merchant_id, remote=remote, rows=rows)
     session.flush()
     return rows
 
@@ -149,6 +155,7 @@ def _definition(
     definition = TemplateDefinition(
         role=role, language=row.language, name=row.name, body=row.body,
         parameters=tuple(row.parameters), category=row.category,
+        quick_replies=shipped.quick_replies if (shipped := SHIPPED.get((role, language))) else (),
     )  # fmt: skip
     problems = body_problems(definition.body, len(definition.parameters))
     if problems:
@@ -164,7 +171,7 @@ def _submit(api: WhatsAppClient, waba_id: str, definition: TemplateDefinition) -
                 waba_id, name=definition.name, language=definition.language,
                 category=definition.category, body=definition.body,
                 example=example_values(definition.parameters, definition.language)
-                if definition.parameters else None,
+                if definition.parameters else None, quick_replies=definition.quick_replies,
             )  # fmt: skip
         except TemplateExists:
             existing = api.list_templates(waba_id, name=definition.name)
@@ -200,6 +207,7 @@ def _record(
         session.add(row)
     row.name, row.body, row.category = definition.name, definition.body, definition.category
     row.parameters = list(definition.parameters)
+    row.components = components_of(definition)
     _set_status(row, remote.status, remote.rejected_reason, remote.id)
     session.flush()
     return row
@@ -238,6 +246,16 @@ def apply_status_update(session: Session, update: TemplateStatusUpdate) -> bool:
         matched=len(rows),
     )
     return bool(rows)
+
+
+def merchant_of_account(session: Session, waba_id: str | None) -> int | None:
+    """The merchant whose business account this is (a status update for a template we do
+    not hold yet: the merchant made it in WhatsApp Manager, and a sync imports it)."""
+    if not waba_id:
+        return None
+    return session.scalar(
+        select(Merchant.id).where(Merchant.whatsapp_business_account_id == waba_id).limit(1)
+    )
 
 
 def _rows_for_update(session: Session, update: TemplateStatusUpdate) -> list[MessageTemplate]:

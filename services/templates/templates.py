@@ -21,7 +21,9 @@ from persistence.models import Author, DeliveryStatus, Direction, Message, Messa
 from services.merchants import merchant as merchants
 from services.templates.defaults import (
     BODY_LIMIT,
+    BUTTON_VERSIONS,
     PLACEHOLDER,
+    QUICK_REPLY_VALUES,
     SHIPPED,
     TemplateDefinition,
     TemplateRole,
@@ -33,13 +35,14 @@ from services.templates.sync import (
     apply_status_update,
     create_templates,
     list_templates,
+    merchant_of_account,
     sync_templates,
 )
 
 __all__ = [  # Meta's copy lives in services.templates.sync; one import for callers
     "UNUSABLE", "ResolvedTemplate", "TemplateMessage", "TemplateRole", "TemplateSubmissionFailed",
     "apply_status_update", "build", "create_templates", "enqueue_built", "enqueue_template",
-    "list_templates", "resolve", "sync_templates",
+    "list_templates", "merchant_of_account", "resolve", "sync_templates",
 ]  # fmt: skip
 
 log = get_logger(__name__)
@@ -55,6 +58,7 @@ class ResolvedTemplate:
     language: str
     body: str
     parameters: tuple[str, ...]  # value names filling {{1}}, {{2}}... in order
+    quick_replies: tuple[str, ...] = ()  # value names carried by each quick-reply payload
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,25 @@ def resolve(
     raise LookupError(f"no shipped English template for {role.value}")  # shipped data is broken
 
 
+def prefer_button_version(
+    session: Session, *, merchant_id: int, role: TemplateRole, found: ResolvedTemplate
+) -> ResolvedTemplate:
+    """The version of `found` with a quick-reply button when Meta approved it in the same
+    language; `found` otherwise (sending a pending one would fail with 132001)."""
+    button_role = BUTTON_VERSIONS.get(role)
+    if button_role is None:
+        return found
+    row = session.scalar(
+        select(MessageTemplate).where(
+            MessageTemplate.merchant_id == merchant_id,
+            MessageTemplate.role == button_role.value,
+            MessageTemplate.language == found.language,
+            MessageTemplate.status == "APPROVED",
+        )
+    )
+    return _resolved(row) if row is not None else found
+
+
 def _pick(candidates: Sequence[ResolvedTemplate], wanted: str | None) -> ResolvedTemplate | None:
     code = pick_language([c.language for c in candidates], wanted)
     return next((c for c in candidates if c.language == code), None)
@@ -111,11 +134,13 @@ def _usable_rows(session: Session, merchant_id: int, role: TemplateRole) -> list
 
 
 def _resolved(template: MessageTemplate | TemplateDefinition) -> ResolvedTemplate:
+    role = TemplateRole(template.role) if template.role else None
     return ResolvedTemplate(
         name=template.name,
         language=template.language,
         body=template.body,
         parameters=tuple(template.parameters),
+        quick_replies=QUICK_REPLY_VALUES.get(role, ()) if role else (),
     )
 
 
@@ -134,13 +159,21 @@ def build(template: ResolvedTemplate, values: Mapping[str, Any]) -> TemplateMess
     budget = BODY_LIMIT - len(PLACEHOLDER.sub("", template.body))
     texts = _fit([clean_parameter(str(values[name])) for name in template.parameters], budget)
     text = PLACEHOLDER.sub(lambda match: texts[int(match.group(1)) - 1], template.body)
-    return TemplateMessage(OutboundTemplate(template.name, template.language, tuple(texts)), text)
+    payloads = tuple(str(values[name])[:256] for name in template.quick_replies)
+    outbound = OutboundTemplate(
+        template.name, template.language, tuple(texts), quick_replies=payloads
+    )
+    return TemplateMessage(outbound, text)
 
 
 def stored_template(raw: Mapping[str, Any]) -> OutboundTemplate:
     """The template a message row holds in raw["template"] (written by enqueue_template)."""
     stored = raw["template"]
-    return OutboundTemplate(stored["name"], stored["language"], tuple(stored["parameters"]))
+    return OutboundTemplate(
+        stored["name"], stored["language"], tuple(stored["parameters"]),
+        header=tuple(stored.get("header") or ()),
+        quick_replies=tuple(stored.get("quick_replies") or ()),
+    )  # fmt: skip
 
 
 def clean_parameter(value: str) -> str:
@@ -188,9 +221,10 @@ def enqueue_template(
     """Write a template message to the outbox; send it after commit with
     services.delivery.outbox.send_pending(id, only_in_ai_mode=False)."""
     role = TemplateRole(role)
-    message = build(resolve(session, merchant_id=merchant_id, role=role, language=language), values)
+    found = resolve(session, merchant_id=merchant_id, role=role, language=language)
+    chosen = prefer_button_version(session, merchant_id=merchant_id, role=role, found=found)
     return enqueue_built(
-        session, conversation_id=conversation_id, message=message, author=author,
+        session, conversation_id=conversation_id, message=build(chosen, values), author=author,
         raw={"role": role.value},
     ).id  # fmt: skip
 

@@ -41,6 +41,7 @@ from services.ingest.ingest import QUIET_TYPES
 from services.media.library import library_summary
 from services.merchants import merchant as merchants
 from services.merchants.hours import describe_opening, describe_time, local_now
+from services.notifications.claims import claim_from_burst
 from services.notifications.notifications import open_for_staff, pending_questions
 from services.parking.flows import park_refused_turn, send_released
 from services.turns.input import inbound_of_turn
@@ -242,16 +243,22 @@ def _run_turn(
                     session, conversation_id, turn.id, turn.attempts, deadline=deadline
                 )
                 burst = burst_size(session, turn.id)
+                claimed = _claim_ack(session, context)
         if turn_id is not None:
             return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")
         with structlog.contextvars.bound_contextvars(turn_id=turn.id):
             if turn.attempts == 1 and burst:
                 BURST_MESSAGES.observe(burst)
             send_released(conversation_id)  # what waited for the window goes first
-            with presence(context) if presence else nullcontext():
-                reply, outcome = run_graph(context)
-            if outcome == TurnResult.REPLIED:  # the model's words, not a holding message
-                reply = outgoing_reply(reply, role=context.role)
+            reply: str | None
+            outcome: str
+            if claimed is not None:  # a tap on "I'll answer": acknowledged without the model
+                reply, outcome = claimed, TurnResult.REPLIED
+            else:
+                with presence(context) if presence else nullcontext():
+                    reply, outcome = run_graph(context)
+                if outcome == TurnResult.REPLIED:  # the model's words, not a holding message
+                    reply = outgoing_reply(reply, role=context.role)
             sent = _deliver(conversation_id, turn.id, reply, author=reply_author(outcome))
             if reply and not sent:
                 outcome = TurnResult.UNSENT  # dropped by a takeover, or failed at the Graph API
@@ -259,6 +266,15 @@ def _run_turn(
             _finish(turn.id, outcome)
             log.info("turn.finished", outcome=outcome, attempt=turn.attempts, messages=burst)
             return TurnOutcome(outcome, turn.id, sent)
+
+
+def _claim_ack(session: Session, context: TurnContext) -> str | None:
+    if context.staff_user_id is None:
+        return None
+    return claim_from_burst(
+        session, burst=inbound_of_turn(session, context.turn_id), merchant_id=context.merchant_id,
+        staff_user_id=context.staff_user_id, language=context.default_language,
+    )  # fmt: skip
 
 
 def learn_language(session: Session, conversation_id: int, turn_id: int) -> None:

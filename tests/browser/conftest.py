@@ -80,6 +80,20 @@ def serving(port: int) -> Iterator[None]:
         thread.join(timeout=10)
 
 
+def take_over_in_console(browser, live_server: str, token: str, conversation_id: int):
+    """A new page signed in with `token`, on the conversation, taken over; the page."""
+    import re
+
+    page = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+    page.goto(f"{live_server}/console")
+    page.fill("#token", token)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(re.compile(r"/console/inbox"))
+    page.goto(f"{live_server}/console/conversations/{conversation_id}")
+    page.click("button:has-text('Take over')")
+    return page
+
+
 def _wait_started(server, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not server.started:

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, take_over_in_console
 
 pytestmark = pytest.mark.integration
 WAIT_MS = 20_000
@@ -44,14 +43,7 @@ def test_an_operator_sends_a_previewed_template_and_parks_a_text(
     from playwright.sync_api import expect
 
     expect.set_options(timeout=WAIT_MS)
-    conversation_id = _day_two_conversation()
-    page = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
-    page.goto(f"{live_server}/console")
-    page.fill("#token", operator_token)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(re.compile(r"/console/inbox"))
-    page.goto(f"{live_server}/console/conversations/{conversation_id}")
-    page.click("button:has-text('Take over')")
+    page = take_over_in_console(browser, live_server, operator_token, _day_two_conversation())
     expect(page.locator(".window-closed")).to_contain_text("parked")
 
     page.select_option("#template", "switchboard_support_response|en")

@@ -24,7 +24,7 @@ from services.merchants import merchant as merchants
 from services.templates import templates
 from services.templates.defaults import EXAMPLES, SHIPPED, TemplateRole
 from tests.conftest import ACCESS_TOKEN, ADMIN_TOKEN, ROOT
-from tests.helpers import load_payload, post_webhook
+from tests.helpers import eventually, load_payload, post_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -436,14 +436,26 @@ def test_a_rejection_matched_by_name_and_language_records_the_reason(client, sho
     assert resolve(shop["id"], ANSWER, "en").name == "switchboard_question_answer"
 
 
-def test_an_unknown_template_is_recorded_as_a_rejected_webhook(client, shop):
-    payload = load_payload("template_status_update")  # order_shipped: not ours
+def test_a_status_update_for_a_template_the_merchant_made_imports_it(stack, client, shop, graph):
+    graph.message_templates.add(WABA, "order_shipped", "en_US", "Your order {{1}} has shipped.")
+    payload = load_payload("template_status_update")  # order_shipped: made in WhatsApp Manager
+
+    assert post_webhook(client, payload).status_code == 200
+
+    imported = eventually(lambda: rows(shop["id"]).get((None, "en_US")))
+    assert (imported.name, imported.status) == ("order_shipped", "APPROVED")
+    assert rejected_webhooks() == []
+
+
+def test_an_unknown_business_accounts_template_is_recorded_as_a_rejected_webhook(client, shop):
+    payload = load_payload("template_status_update")
+    payload["entry"][0]["id"] = "999000999"
 
     assert post_webhook(client, payload).status_code == 200
 
     [rejected] = rejected_webhooks()
     assert rejected.reason == "unknown_template"
-    assert rejected.payload["entry_id"] == "102290129340398"
+    assert rejected.payload["entry_id"] == "999000999"
     assert rejected.payload["value"]["message_template_name"] == "order_shipped"
 
 

@@ -96,10 +96,16 @@
     function render() {
       var option = select.options[select.selectedIndex];
       var values = area.value.split("\n");
-      preview.textContent = (option ? option.getAttribute("data-body") : "").replace(
-        /\{\{(\d+)\}\}/g,
-        function (match, n) { var v = (values[n - 1] || "").trim(); return v || match; }
-      );
+      // a text header's {{1}} takes the first line; the body's placeholders the next ones
+      var header = option ? option.getAttribute("data-header") || "" : "";
+      var shift = /\{\{1\}\}/.test(header) ? 1 : 0;
+      function fill(text, offset) {
+        return text.replace(/\{\{(\d+)\}\}/g, function (match, n) {
+          var v = (values[n - 1 + offset] || "").trim(); return v || match;
+        });
+      }
+      var body = fill(option ? option.getAttribute("data-body") : "", shift);
+      preview.textContent = header ? fill(header, 0) + "\n" + body : body;
     }
     select.addEventListener("change", render);
     area.addEventListener("input", render);
