@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from persistence.models import WhatsAppOnboarding
@@ -63,20 +64,28 @@ def begin(session: Session, request: OnboardingRequest) -> WhatsAppOnboarding:
     merchant as before, if it was started already."""
     if request.merchant_id is not None:
         merchants.get_merchant(session, request.merchant_id)
-    row = lock(session, phone_number_id=request.phone_number_id)
-    if row is None:
-        row = WhatsAppOnboarding(
-            phone_number_id=request.phone_number_id, waba_id=request.waba_id,
-            merchant_id=request.merchant_id, step=STEPS[0], status="running",
-            pin=f"{secrets.randbelow(10**6):06d}",
-        )  # fmt: skip
-        session.add(row)
-        session.flush()
-        return row
+    row = lock(session, phone_number_id=request.phone_number_id) or _create(session, request)
     _check_same(row, request)
     if row.status != "done" and request.pin:
         row.pin = request.pin
     return row
+
+
+def _create(session: Session, request: OnboardingRequest) -> WhatsAppOnboarding:
+    """A new row, or the one a simultaneous first request just made."""
+    row = WhatsAppOnboarding(
+        phone_number_id=request.phone_number_id, waba_id=request.waba_id,
+        merchant_id=request.merchant_id, step=STEPS[0], status="running",
+        pin=f"{secrets.randbelow(10**6):06d}",
+    )  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(row)
+        return row
+    except IntegrityError:
+        found = lock(session, phone_number_id=request.phone_number_id)
+        assert found is not None
+        return found
 
 
 def _check_same(row: WhatsAppOnboarding, request: OnboardingRequest) -> None:
