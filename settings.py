@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     whatsapp_business_account_id: str | None = None
     merchant_name: str = "Default merchant"
 
+    # Meta app for self-serve onboarding (Embedded Signup in the console): the app id and the
+    # Embedded Signup configuration id show the "Connect WhatsApp" button; the app secret
+    # exchanges the code it returns for the business's token
+    meta_app_id: str | None = None
+    meta_app_secret: SecretStr | None = None
+    meta_embedded_signup_config_id: str | None = None
+
     # Graph API
     whatsapp_api_base_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v23.0"
@@ -221,6 +228,10 @@ class Settings(BaseSettings):
             parts = urlsplit(self.whatsapp_api_base_url)
             hosts.append(f"{parts.scheme}://{parts.netloc}")
         return tuple(hosts)
+
+    @property
+    def embedded_signup_enabled(self) -> bool:
+        return bool(self.meta_app_id and self.meta_embedded_signup_config_id)
 
     @property
     def whatsapp_api_root(self) -> str:

@@ -20,6 +20,7 @@ from api import (
     media,
     metrics,
     notifications,
+    onboarding,
     operators,
     templates,
     webhook,
@@ -66,7 +67,7 @@ def create_app() -> FastAPI:
     metrics.instrument(app)
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
-        notifications, templates,
+        notifications, templates, onboarding,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

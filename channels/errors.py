@@ -265,3 +265,17 @@ class MediaRejected(WhatsAppError):
 
 
 _BY_CODE[131053] = MediaRejected
+
+
+class TwoStepPinMismatch(InvalidRequest):
+    """133005: the number has a two-step verification PIN and we sent another one. Only the
+    merchant can fix it: reset or disable the PIN in WhatsApp Manager, or tell us the PIN."""
+
+
+class RegistrationLimited(WhatsAppError):
+    """133016: too many register/deregister attempts for the number (Meta allows 10 in a
+    72-hour moving window): retrying now only extends the wait."""
+
+
+_BY_CODE[133005] = TwoStepPinMismatch
+_BY_CODE[133016] = RegistrationLimited

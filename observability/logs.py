@@ -17,9 +17,11 @@ from structlog.typing import EventDict
 
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|api_?key|signature", re.I)
 # Inside text: query parameters with secret-looking names (uvicorn's access lines carry the
-# whole query string: the webhook's hub.verify_token, a media link's sig) and bearer tokens.
+# whole query string: the webhook's hub.verify_token, a media link's sig; the OAuth code
+# exchange sends client_secret and code) and bearer tokens.
 _SECRET_IN_TEXT = re.compile(
-    r"(?P<keep>[?&][^=&\s\"']*(?:token|secret|password|sig|key)[^=&\s\"']*=)[^&\s\"']*"
+    r"(?P<keep>[?&](?:[^=&\s\"']*(?:token|secret|password|sig|key)[^=&\s\"']*|code)=)"
+    r"[^&\s\"']*"
     r"|(?P<scheme>\bbearer\s+)[^\s\"',;]+",
     re.I,
 )
@@ -127,3 +129,15 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+
+
+class _RedactRequestLines(logging.Filter):
+    """httpx logs each request's URL at INFO, before any formatter runs (and whatever level
+    a test or a debugging session sets): its query's secrets are hidden here already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = _SECRET_IN_TEXT.sub(_redacted, record.getMessage()), ()
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactRequestLines())

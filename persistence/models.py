@@ -612,3 +612,32 @@ class MessageTemplate(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class WhatsAppOnboarding(Base):
+    """A number connected through Embedded Signup: how far its onboarding went
+    (services.onboarding), so a repeated call resumes from the step that failed."""
+
+    __tablename__ = "whatsapp_onboardings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_number_id: Mapped[str] = mapped_column(String(64), unique=True)
+    waba_id: Mapped[str] = mapped_column(String(64))
+    merchant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("merchants.id", ondelete="SET NULL")
+    )
+    step: Mapped[str] = mapped_column(String(32))  # the next step to do, or "done"
+    status: Mapped[str] = mapped_column(String(16), default="running")  # failed, done
+    error: Mapped[str | None] = mapped_column(Text)
+    # Fernet ciphertext in the database (SECRETS_KEY): the business token and the
+    # two-step verification PIN we registered the number with
+    access_token: Mapped[str | None] = mapped_column(EncryptedString)
+    pin: Mapped[str | None] = mapped_column(EncryptedString)
+    display_phone_number: Mapped[str | None] = mapped_column(String(32))
+    verified_name: Mapped[str | None] = mapped_column(String(200))
+    quality_rating: Mapped[str | None] = mapped_column(String(16))
+    messaging_limit: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -22,12 +22,13 @@ from api.console import (
     login,
     media,
     notifications,
+    onboarding,
     stats,
 )
 from api.console.auth import CsrfRejected, LoginRequired, login_redirect
 from api.console.templating import SECURITY_HEADERS, STATIC
 
-PAGES = (home, login, inbox, conversation, notifications, documents, media, stats)
+PAGES = (home, login, inbox, conversation, notifications, documents, media, stats, onboarding)
 
 
 def install(app: FastAPI) -> None:

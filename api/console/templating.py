@@ -38,6 +38,7 @@ class NavItem:
     path: str
     label: str
     sandbox_only: bool = False
+    admin_only: bool = False
 
 
 # Each page is its own module under api/console/; a new page adds its entry here.
@@ -47,6 +48,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/documents", "Knowledge"),
     NavItem("/console/media", "Media"),
     NavItem("/console/stats", "Stats"),
+    NavItem("/console/settings/whatsapp", "Connect WhatsApp", admin_only=True),
     NavItem("/sandbox", "Sandbox", sandbox_only=True),
 )
 

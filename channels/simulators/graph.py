@@ -11,7 +11,9 @@ typing indicator); POST /{version}/{phone-number-id}/media (multipart upload);
 GET /{version}/{media-id} (media info: url, mime_type, sha256, file_size, id) and GET of
 that url, /media-download/{media-id}?token=... (Bearer token required), which answers 404
 once `expire_media_urls()` was called or after five minutes, as Meta's URLs do;
-POST and GET /{version}/{waba-id}/message_templates (`graph_templates`). Bearer tokens are
+POST and GET /{version}/{waba-id}/message_templates (`graph_templates`); Embedded Signup's
+code exchange, app subscription, number registration and number fields (`graph_onboarding`,
+scripted through `onboarding`). Bearer tokens are
 checked per phone number (`tokens`: a dict phone number id -> token, a callable, or None for
 any token).
 
@@ -44,6 +46,7 @@ from typing import Any
 
 from channels.simulators.graph_interactive import check_interactive
 from channels.simulators.graph_media import Media, MediaStore, MemoryMedia
+from channels.simulators.graph_onboarding import OnboardingStore
 from channels.simulators.graph_sends import Delivery, delivery_of
 from channels.simulators.graph_templates import TemplateStore
 from channels.simulators.graph_wire import (
@@ -95,6 +98,7 @@ class GraphSimulator(LoopbackServer):
         self._tokens = _token_check(tokens)
         self.media: MediaStore = media if media is not None else MemoryMedia()
         self.message_templates = templates if templates is not None else TemplateStore()
+        self.onboarding = OnboardingStore()
         self.on_send, self.on_read, self.public_url = on_send, on_read, public_url
         self.sent: list[dict[str, Any]] = []
         self.sent_at: list[float] = []  # time.time() when each `sent` entry arrived (benchmarks)
@@ -236,6 +240,7 @@ class GraphSimulator(LoopbackServer):
             self._drops = 0
         self.media.clear()
         self.message_templates.reset()
+        self.onboarding.reset()
 
     # Wire
 
@@ -259,6 +264,9 @@ class GraphSimulator(LoopbackServer):
         if match is None or (self.version is not None and match["version"] != self.version):
             raise unsupported(request.method, request.path)
         node, edge = match["node"], match["edge"]
+        onboarding = self._onboarding(request, node, edge)
+        if onboarding is not None:
+            return onboarding
         if edge == "message_templates" and request.method in ("GET", "POST"):
             return self._message_templates(request, node)
         if edge == "messages" and request.method == "POST":
@@ -268,6 +276,19 @@ class GraphSimulator(LoopbackServer):
         if edge is None and request.method == "GET" and node.isdigit():
             return self._media_info(request, node)
         raise unsupported(request.method, f"{node}/{edge}" if edge else node)
+
+    def _onboarding(self, request: Request, node: str, edge: str | None) -> Response | None:
+        """Embedded Signup's calls, or None for any other request."""
+        store, token = self.onboarding, bearer_token(request)
+        if (node, edge, request.method) == ("oauth", "access_token", "GET"):
+            return store.exchange(request)
+        if edge == "subscribed_apps" and request.method == "POST":
+            return store.subscribe(token, node)
+        if edge == "register" and request.method == "POST":
+            return store.register(token, node, request)
+        if edge is None and request.method == "GET" and store.handles_number(node):
+            return store.number_fields(token, node, request)
+        return None
 
     def _check_token(self, request: Request, phone_number_id: str | None) -> None:
         token = bearer_token(request)

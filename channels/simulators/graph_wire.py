@@ -51,6 +51,12 @@ ERROR_TEXTS: dict[int, tuple[str, str | None]] = {
         "number to the same phone number in a short period of time.",
     ),
     133004: ("Server Temporarily Unavailable", None),
+    133005: ("Two step verification PIN Mismatch", "Two step verification PIN incorrect."),
+    133016: (
+        "Account register deregister rate limit exceeded",
+        "Registration or Deregistration failed because there were too many attempts for this "
+        "phone number in a short period of time.",
+    ),
 }
 
 

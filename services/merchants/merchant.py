@@ -63,6 +63,11 @@ def set_business_account(session: Session, merchant_id: int, waba_id: str | None
     return merchant
 
 
+def find_by_business_account(session: Session, waba_id: str) -> Merchant | None:
+    stmt = select(Merchant).where(Merchant.whatsapp_business_account_id == waba_id)
+    return session.scalars(stmt.order_by(Merchant.id)).first()
+
+
 def list_merchants(session: Session) -> list[Merchant]:
     return list(session.scalars(select(Merchant).order_by(Merchant.id)))
 
@@ -87,6 +92,28 @@ def add_phone_number(
             session.add(phone)
     except IntegrityError as exc:
         raise Conflict(f"phone number id {phone_number_id} is already registered") from exc
+    return phone
+
+
+def connect_phone_number(
+    session: Session,
+    *,
+    merchant_id: int,
+    phone_number_id: str,
+    access_token: str,
+    display_phone_number: str | None,
+) -> PhoneNumber:
+    """Add the number to the merchant, or give the merchant's number its new token."""
+    phone = find_phone_number(session, phone_number_id)
+    if phone is None:
+        return add_phone_number(
+            session, merchant_id=merchant_id, phone_number_id=phone_number_id,
+            access_token=access_token, display_phone_number=display_phone_number,
+        )  # fmt: skip
+    if phone.merchant_id != merchant_id:
+        raise Conflict(f"number {phone_number_id} belongs to merchant {phone.merchant_id}")
+    phone.access_token = access_token
+    phone.display_phone_number = display_phone_number or phone.display_phone_number
     return phone
 
 

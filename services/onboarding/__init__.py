@@ -1,0 +1,1 @@
+"""Self-serve onboarding of WhatsApp numbers (Meta Embedded Signup)."""
