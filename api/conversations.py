@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["conversations"])
 @router.get("/conversations")
 def list_conversations(
     session: SessionDep,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     mode: ConversationMode | None = None,
     needs_human: bool | None = None,
     merchant_id: int | None = None,
@@ -30,7 +30,7 @@ def list_conversations(
         session,
         mode=mode,
         needs_human=needs_human,
-        merchant_id=merchant_id,
+        merchant_id=principal.scope(merchant_id),
         updated_since=updated_since,
         limit=limit,
         offset=offset,

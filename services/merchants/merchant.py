@@ -63,8 +63,12 @@ def set_business_account(session: Session, merchant_id: int, waba_id: str | None
     return merchant
 
 
-def list_merchants(session: Session) -> list[Merchant]:
-    return list(session.scalars(select(Merchant).order_by(Merchant.id)))
+def list_merchants(session: Session, *, merchant_id: int | None = None) -> list[Merchant]:
+    """Every merchant, or only `merchant_id` (a caller's own)."""
+    stmt = select(Merchant).order_by(Merchant.id)
+    if merchant_id is not None:
+        stmt = stmt.where(Merchant.id == merchant_id)
+    return list(session.scalars(stmt))
 
 
 def add_phone_number(
