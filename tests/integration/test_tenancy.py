@@ -322,3 +322,16 @@ def test_0013_moves_existing_operators_to_the_default_merchant_and_back(scratch)
     assert rows == [("early", 1), ("olga", 1)]
     command.downgrade(alembic_config(url), "0012")
     assert _rows(engine, "SELECT count(*) FROM operators") == [(2,)]
+
+
+def test_the_cli_creates_an_operator_of_a_merchant(merchant, capsys):
+    from persistence.models import Operator
+    from scripts.manage import main
+
+    assert main(["create-operator", "Mia", "--merchant-id", str(merchant["id"])]) == 0
+    assert main(["create-operator", "Mia", "--merchant-id", "999"]) == 1  # no such merchant
+    with session_scope() as session:
+        rows = session.query(Operator.name, Operator.merchant_id).all()
+    assert rows == [("Mia", merchant["id"])]
+    assert main(["list"]) == 0
+    assert f"Mia (operator, merchant {merchant['id']})" in capsys.readouterr().out
