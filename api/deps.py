@@ -1,6 +1,6 @@
 """Request dependencies: a session that commits at the boundary, and the caller's identity."""
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -68,7 +68,11 @@ def _within_limits(request: Request, session: Session, check: Callable[..., T]) 
 async def request_references(request: Request) -> list[tuple[str, Any]]:
     """The ids a request names, wherever it names them: path, query, a JSON object body or
     a form (each already read and cached by the route's own parsing, or small)."""
-    sources: list[Mapping[str, Any]] = [request.path_params, request.query_params]
+    # every value of a repeated parameter, not just the one a route happens to read
+    sources: list[Iterable[tuple[str, Any]]] = [
+        request.path_params.items(),
+        request.query_params.multi_items(),
+    ]
     content_type = request.headers.get("content-type", "")
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if content_type.startswith("application/json"):
@@ -77,9 +81,9 @@ async def request_references(request: Request) -> list[tuple[str, Any]]:
             except ValueError:  # the route answers malformed JSON itself
                 body = None
             if isinstance(body, dict):
-                sources.append(body)
+                sources.append(body.items())
         elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
-            sources.append(await request.form())
+            sources.append((await request.form()).multi_items())
     return list(tenancy.references(*sources))
 
 

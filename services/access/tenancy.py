@@ -11,7 +11,7 @@ use these names. Lists are limited with `Principal.scope` in their queries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Select, literal, select
@@ -108,10 +108,10 @@ def _foreign(session: Session, name: str, value: Any, merchant_id: int) -> str |
     return f"{label} {key} does not exist"
 
 
-def references(*sources: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
+def references(*sources: Iterable[tuple[str, Any]]) -> Iterable[tuple[str, Any]]:
     """The (name, value) pairs of a request's parameters that name objects by id."""
     for source in sources:
-        for name, value in source.items():
+        for name, value in source:
             if name in OWNERS:
                 yield name, value
 

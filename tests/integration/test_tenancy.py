@@ -270,6 +270,8 @@ def test_lists_show_only_the_callers_merchant(client, tenants):
     for path in ("/api/v1/documents", "/api/v1/notifications"):
         listed = client.get(path, headers=amos)
         assert listed.status_code == 200 and MARK not in listed.text
+    both = [("merchant_id", tenants["b"]["merchant_id"]), ("merchant_id", tenants["a"])]
+    assert client.get("/api/v1/conversations", headers=amos, params=both).status_code == 404
     alice = {"Authorization": f"Bearer {tenants['alice']}"}
     merchants = client.get("/api/v1/merchants", headers=alice).json()
     assert [m["id"] for m in merchants] == [tenants["a"]]
