@@ -105,7 +105,7 @@ def _act(db: Session, user: ConsoleUser, action: Any, done: str) -> bool:
 
 @router.post("/{conversation_id}/takeover")
 def takeover(conversation_id: int, db: SessionDep, user: FormUserDep) -> Response:
-    ref = handoff.ConversationRef(conversation_id)
+    ref = handoff.ConversationRef(conversation_id, merchant_id=user.principal.merchant_id)
     _act(
         db, user, lambda: handoff.takeover(db, ref, user.principal),
         "You have the conversation: the AI stays silent until you hand it back.",
@@ -130,7 +130,7 @@ def send(
     if media_key and len(text) > 1024:
         user.flash("A caption may be at most 1024 characters.", "error")
         return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
-    ref = handoff.ConversationRef(conversation_id)
+    ref = handoff.ConversationRef(conversation_id, merchant_id=user.principal.merchant_id)
     try:
         message_id, status = send_operator_message(
             ref, user.principal, text or None, media_key=media_key or None, options=choices
@@ -152,7 +152,7 @@ def handback(
     user: FormUserDep,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    ref = handoff.ConversationRef(conversation_id)
+    ref = handoff.ConversationRef(conversation_id, merchant_id=user.principal.merchant_id)
     try:
         conversation, _ = handoff.handback(db, ref, user.principal, note=note.strip() or None)
     except DomainError as exc:
