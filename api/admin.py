@@ -1,8 +1,9 @@
-"""Administration: merchants, their numbers and their staff. Admin credentials only."""
+"""Administration: merchants, their numbers and their staff. Admin credentials only: a
+merchant's admin manages their own merchant, platform admins create merchants."""
 
 from fastapi import APIRouter, status
 
-from api.deps import AdminDep, SessionDep
+from api.deps import AdminDep, PlatformAdminDep, SessionDep
 from api.schemas import (
     MerchantCreate,
     MerchantRead,
@@ -38,7 +39,9 @@ def _merchant_read(session: SessionDep, merchant_id: int) -> MerchantRead:
 
 
 @router.post("/merchants", status_code=status.HTTP_201_CREATED)
-def create_merchant(body: MerchantCreate, session: SessionDep, _: AdminDep) -> MerchantRead:
+def create_merchant(
+    body: MerchantCreate, session: SessionDep, _: PlatformAdminDep
+) -> MerchantRead:
     """Create a merchant, optionally with its WhatsApp numbers."""
     merchant = merchants.create_merchant(
         session,
@@ -57,8 +60,11 @@ def create_merchant(body: MerchantCreate, session: SessionDep, _: AdminDep) -> M
 
 
 @router.get("/merchants")
-def list_merchants(session: SessionDep, _: AdminDep) -> list[MerchantRead]:
-    return [_merchant_read(session, m.id) for m in merchants.list_merchants(session)]
+def list_merchants(
+    session: SessionDep, principal: AdminDep, merchant_id: int | None = None
+) -> list[MerchantRead]:
+    rows = merchants.list_merchants(session, merchant_id=principal.scope(merchant_id))
+    return [_merchant_read(session, m.id) for m in rows]
 
 
 @router.patch("/merchants/{merchant_id}")

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["conversations"])
 @router.get("/conversations")
 def conversations(
     session: SessionDep,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     mode: ConversationMode | None = None,
     needs_human: bool | None = None,
     merchant_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -46,7 +46,7 @@ def conversations(
     """Conversations with their channel, customer, last message and unanswered count; the
     most recently updated first (best match first with `q`). Filters combine."""
     filters = ConversationFilter(
-        mode=mode, needs_human=needs_human, merchant_id=merchant_id,
+        mode=mode, needs_human=needs_human, merchant_id=principal.scope(merchant_id),
         updated_since=updated_since, customer=customer, q=(q or "").strip() or None,
     )  # fmt: skip
     rows = list_conversations(session, filters, limit=limit, offset=offset)

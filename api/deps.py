@@ -1,7 +1,7 @@
 """Request dependencies: a session that commits at the boundary, and the caller's identity."""
 
-from collections.abc import Callable, Iterator
-from typing import Annotated, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from api import rate_limit
 from persistence.db import get_sessionmaker
+from services.access import tenancy
 from services.access.auth import Principal, authenticate_monitoring, authenticate_request
 from services.access.rate_limit import RateLimited
 from services.errors import InvalidInput
@@ -64,12 +65,44 @@ def _within_limits(request: Request, session: Session, check: Callable[..., T]) 
         raise rate_limit.too_many_requests(exc) from None
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller, within the API's rate limits: every /api/v1 route depends on this."""
+async def request_references(request: Request) -> list[tuple[str, Any]]:
+    """The ids a request names, wherever it names them: path, query, a JSON object body or
+    a form (each already read and cached by the route's own parsing, or small)."""
+    # every value of a repeated parameter, not just the one a route happens to read
+    sources: list[Iterable[tuple[str, Any]]] = [
+        request.path_params.items(),
+        request.query_params.multi_items(),
+    ]
+    content_type = request.headers.get("content-type", "")
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if content_type.startswith("application/json"):
+            try:
+                body = await request.json()
+            except ValueError:  # the route answers malformed JSON itself
+                body = None
+            if isinstance(body, dict):
+                sources.append(body.items())
+        elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
+            sources.append((await request.form()).multi_items())
+    return list(tenancy.references(*sources))
+
+
+ReferencesDep = Annotated[list[tuple[str, Any]], Depends(request_references)]
+
+
+def _authenticated(request: Request, session: Session) -> Principal:
     known = getattr(request.state, "principal", None)
     if isinstance(known, Principal):  # checked already, before an upload's body (bearer_gate)
         return known
     return _within_limits(request, session, authenticate_request)
+
+
+def get_principal(request: Request, session: SessionDep, refs: ReferencesDep) -> Principal:
+    """The caller, within the API's rate limits: every /api/v1 route depends on this.
+    Whatever the request names by id must belong to the caller's merchant (a 404 if not)."""
+    principal = _authenticated(request, session)
+    tenancy.check_references(session, principal, refs)
+    return principal
 
 
 async def bearer_gate(request: Request) -> bool:
@@ -77,7 +110,7 @@ async def bearer_gate(request: Request) -> bool:
 
     def check() -> Principal:
         with get_sessionmaker()() as session:
-            return get_principal(request, session)
+            return _authenticated(request, session)
 
     request.state.principal = await run_in_threadpool(check)
     return True
@@ -102,6 +135,12 @@ def get_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Princi
     return principal
 
 
+def get_platform_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    principal.require_platform_admin()
+    return principal
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-AdminDep = Annotated[Principal, Depends(get_admin)]
+AdminDep = Annotated[Principal, Depends(get_admin)]  # the admin of a merchant, or of all
+PlatformAdminDep = Annotated[Principal, Depends(get_platform_admin)]
 MonitoringDep = Depends(require_monitoring)

@@ -94,7 +94,7 @@ def create_document(body: DocumentCreate, session: SessionDep, _: PrincipalDep) 
 @router.get("/api/v1/documents", responses={404: {}})
 def list_documents(
     session: SessionDep,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     merchant_id: Annotated[int | None, Query(ge=1, le=DB_ID_MAX)] = None,
     category: Annotated[str | None, Query(max_length=32, pattern=CATEGORY_PATTERN)] = None,
     status: DocumentStatus | None = None,
@@ -111,7 +111,7 @@ def list_documents(
 ) -> list[DocumentRead]:
     documents = knowledge.list_documents(
         session,
-        merchant_id=merchant_id,
+        merchant_id=principal.scope(merchant_id),
         category=category,
         status=status,
         query=q,

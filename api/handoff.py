@@ -15,6 +15,7 @@ from api.schemas import (
     OperatorMessageResult,
 )
 from persistence.models import DeliveryStatus, Message
+from services.access.auth import Principal
 from services.conversations.conversation import get_conversation
 from services.errors import NotFound
 from services.handoff import handoff
@@ -24,8 +25,10 @@ from services.templates.chosen import TemplateChoice
 router = APIRouter(prefix="/api/v1", tags=["operators"])
 
 
-def _ref(body: ConversationRef) -> handoff.ConversationRef:
-    return handoff.ConversationRef(body.conversation_id, body.customer, body.phone_number_id)
+def _ref(body: ConversationRef, principal: Principal) -> handoff.ConversationRef:
+    return handoff.ConversationRef(
+        body.conversation_id, body.customer, body.phone_number_id, principal.merchant_id
+    )
 
 
 @router.post("/takeover", responses={404: {}, 409: {}})
@@ -34,7 +37,7 @@ def takeover(
 ) -> ConversationRead:
     """Take the conversation from the AI. From the moment this returns, no AI message
     reaches the customer until handback; their messages are stored and shown here."""
-    conversation = handoff.takeover(session, _ref(body), principal)
+    conversation = handoff.takeover(session, _ref(body, principal), principal)
     return ConversationRead.model_validate(conversation)
 
 
@@ -62,8 +65,8 @@ def operator_message(
             t.name, t.language, tuple(t.parameters), tuple(t.header_parameters)
         )
     message_id, status = send_operator_message(
-        _ref(body), principal, body.text, media_key=body.media_key, options=body.options,
-        template=template,
+        _ref(body, principal), principal, body.text, media_key=body.media_key,
+        options=body.options, template=template,
     )
     sent = session.get(Message, message_id)
     if sent is None:  # its conversation was deleted meanwhile
@@ -90,5 +93,5 @@ def handback(
     the AI answers it now with the whole history (and the optional note) in context.
     When no AI can answer (no LLM configured, or its providers failing now) nothing is sent
     to the customer: the conversation stays flagged `needs_human`, with the reason."""
-    conversation, _ = handoff.handback(session, _ref(body), principal, note=body.note)
+    conversation, _ = handoff.handback(session, _ref(body, principal), principal, note=body.note)
     return ConversationRead.model_validate(conversation)

@@ -100,7 +100,7 @@ def _read(session: Session, notification_id: int) -> NotificationRead:
 @router.get("/notifications")
 def list_notifications(
     session: SessionDep,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     merchant_id: int | None = None,
     status: NotificationStatus | None = None,
     type: NotificationType | None = None,
@@ -110,8 +110,8 @@ def list_notifications(
 ) -> list[NotificationRead]:
     """Notifications, newest first, with optional filters."""
     rows = notifications.list_notifications(
-        session, merchant_id=merchant_id, status=status, conversation_id=conversation_id,
-        notification_type=type, limit=limit, offset=offset,
+        session, merchant_id=principal.scope(merchant_id), status=status,
+        conversation_id=conversation_id, notification_type=type, limit=limit, offset=offset,
     )  # fmt: skip
     return [_read(session, row.id) for row in rows]
 

@@ -10,15 +10,27 @@ router = APIRouter(prefix="/api/v1", tags=["administration"])
 
 
 @router.post("/operators", status_code=status.HTTP_201_CREATED)
-def create_operator(body: OperatorCreate, session: SessionDep, _: AdminDep) -> OperatorCreated:
-    """Create an operator. The response carries its bearer token: the only time it is shown."""
-    operator, token = operators.create_operator(session, name=body.name, is_admin=body.is_admin)
+def create_operator(
+    body: OperatorCreate, session: SessionDep, principal: AdminDep
+) -> OperatorCreated:
+    """Create an operator of a merchant (`is_admin`: that merchant's admin). The response
+    carries its bearer token: the only time it is shown. Only ADMIN_API_TOKEN or a platform
+    admin may omit `merchant_id` (with `is_admin`: another platform admin)."""
+    merchant_id = operators.operator_merchant(
+        session, principal, merchant_id=body.merchant_id, is_admin=body.is_admin
+    )
+    operator, token = operators.create_operator(
+        session, name=body.name, is_admin=body.is_admin, merchant_id=merchant_id
+    )
     return OperatorCreated(**OperatorRead.model_validate(operator).model_dump(), token=token)
 
 
 @router.get("/operators")
-def list_operators(session: SessionDep, _: AdminDep) -> list[OperatorRead]:
-    return [OperatorRead.model_validate(o) for o in operators.list_operators(session)]
+def list_operators(
+    session: SessionDep, principal: AdminDep, merchant_id: int | None = None
+) -> list[OperatorRead]:
+    rows = operators.list_operators(session, merchant_id=principal.scope(merchant_id))
+    return [OperatorRead.model_validate(o) for o in rows]
 
 
 @router.post("/operators/{operator_id}/revoke")

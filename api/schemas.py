@@ -218,7 +218,14 @@ class AuditEventRead(BaseModel):
 
 class OperatorCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    is_admin: bool = False
+    is_admin: bool = Field(default=False, description="An admin of their merchant.")
+    merchant_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Whose data they see. Omitted: the caller's merchant; for ADMIN_API_TOKEN "
+        "or a platform admin, a platform admin (with is_admin) or the default merchant.",
+    )
 
 
 class OperatorRead(BaseModel):
@@ -226,6 +233,7 @@ class OperatorRead(BaseModel):
     id: int
     name: str
     is_admin: bool
+    merchant_id: int | None
     revoked_at: datetime | None
     created_at: datetime
 

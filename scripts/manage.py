@@ -7,7 +7,7 @@
     python scripts/manage.py list-templates --merchant-id N [--sync]
     python scripts/manage.py add-number MERCHANT_ID PHONE_NUMBER_ID ACCESS_TOKEN
     python scripts/manage.py add-user MERCHANT_ID NAME [--wa-id ID] [--user-id BSUID] [--type admin]
-    python scripts/manage.py create-operator NAME [--admin]     # prints the token once
+    python scripts/manage.py create-operator NAME [--admin] [--merchant-id ID]  # token shown once
     python scripts/manage.py revoke-operator OPERATOR_ID
     python scripts/manage.py list
     python scripts/manage.py generate-key      # a new Fernet key for SECRETS_KEY
@@ -83,7 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--type", default="admin")
     operator = commands.add_parser("create-operator", help="create an operator; prints its token")
     operator.add_argument("name")
-    operator.add_argument("--admin", action="store_true", help="may administer the system")
+    operator.add_argument(
+        "--admin", action="store_true", help="administers their merchant (all, without one)"
+    )
+    operator.add_argument(
+        "--merchant-id", type=int, help="whose data they see; leave out for a platform admin"
+    )
     revoke = commands.add_parser("revoke-operator", help="revoke an operator's token")
     revoke.add_argument("operator_id", type=int)
     commands.add_parser("list", help="list merchants, numbers, staff and operators")
@@ -125,7 +130,9 @@ def run(args: argparse.Namespace) -> str:
             )  # fmt: skip
             return f"user {user.id} ({user.type}) added to merchant {args.merchant_id}"
         if args.command == "create-operator":
-            created, token = operators.create_operator(session, name=args.name, is_admin=args.admin)
+            created, token = operators.create_operator(
+                session, name=args.name, is_admin=args.admin, merchant_id=args.merchant_id
+            )
             return f"operator {created.id} created; token (shown once): {token}"
         if args.command == "revoke-operator":
             revoked = operators.revoke_operator(session, args.operator_id)
@@ -188,7 +195,8 @@ def _listing(session: object) -> str:
             lines.append(f"    {user.type} {user.name} wa_id={user.wa_id} user_id={user.user_id}")
     for op in operators.list_operators(session):  # type: ignore[arg-type]
         state = "revoked" if op.revoked_at else ("admin" if op.is_admin else "operator")
-        lines.append(f"operator {op.id}: {op.name} ({state})")
+        scope = f"merchant {op.merchant_id}" if op.merchant_id else "all merchants"
+        lines.append(f"operator {op.id}: {op.name} ({state}, {scope})")
     return "\n".join(lines) or "no merchants yet"
 
 

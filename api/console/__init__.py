@@ -25,8 +25,8 @@ from api.console import (
     onboarding,
     stats,
 )
-from api.console.auth import CsrfRejected, LoginRequired, login_redirect
-from api.console.templating import SECURITY_HEADERS, STATIC
+from api.console.auth import CsrfRejected, LoginRequired, PageNotFound, login_redirect
+from api.console.templating import SECURITY_HEADERS, STATIC, render
 
 PAGES = (home, login, inbox, conversation, notifications, documents, media, stats, onboarding)
 
@@ -39,6 +39,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         return login_redirect(request)
+
+    @app.exception_handler(PageNotFound)
+    async def page_not_found(request: Request, exc: PageNotFound) -> Response:
+        context = {"user": exc.user, "detail": exc.detail}
+        return render(request, "not_found.html", context, status_code=404)
 
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:

@@ -16,13 +16,15 @@ import redis
 from fastapi import Depends, Form, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from api.deps import SessionDep
+from api.deps import ReferencesDep, SessionDep
 from persistence.db import get_sessionmaker
 from services.access.auth import Principal
+from services.access.tenancy import check_references
 from services.console import session as console_session
 from services.console.session import ConsoleSession
-from services.errors import Unauthorized
+from services.errors import NotFound, Unauthorized
 from settings import get_settings
 
 SESSION_COOKIE = "sb_console"
@@ -36,6 +38,15 @@ class LoginRequired(Exception):
 
 class CsrfRejected(Exception):
     """An unsafe request without this session's CSRF token or from another origin."""
+
+
+class PageNotFound(Exception):
+    """A page about another merchant's object: rendered as the console's 404 page."""
+
+    def __init__(self, user: ConsoleUser, detail: str) -> None:
+        super().__init__(detail)
+        self.user = user
+        self.detail = detail
 
 
 @dataclass
@@ -63,7 +74,7 @@ def redis_of(request: Request) -> redis.Redis:
     return request.app.state.redis()
 
 
-def get_console_user(request: Request, db: SessionDep) -> ConsoleUser:
+def _signed_in(request: Request, db: Session) -> ConsoleUser:
     session_id = request.cookies.get(SESSION_COOKIE)
     client = redis_of(request)
     try:
@@ -74,6 +85,16 @@ def get_console_user(request: Request, db: SessionDep) -> ConsoleUser:
     return ConsoleUser(session_id=session_id, session=session, redis=client)
 
 
+def get_console_user(request: Request, db: SessionDep, refs: ReferencesDep) -> ConsoleUser:
+    """The signed-in operator; whatever the request names by id must be their merchant's."""
+    user = _signed_in(request, db)
+    try:
+        check_references(db, user.principal, refs)
+    except NotFound as exc:
+        raise PageNotFound(user, exc.message) from None
+    return user
+
+
 async def signed_in_gate(request: Request) -> bool:
     """api.uploads' gate for console and sandbox uploads: a signed-in operator (else the
     login redirect), known before the upload is read. The CSRF token, a form field, is
@@ -81,7 +102,7 @@ async def signed_in_gate(request: Request) -> bool:
 
     def check() -> None:
         with get_sessionmaker()() as db:
-            get_console_user(request, db)
+            _signed_in(request, db)
 
     await run_in_threadpool(check)
     return True

@@ -111,7 +111,7 @@ def _act(db: Session, user: ConsoleUser, action: Any, done: str) -> bool:
 
 @router.post("/{conversation_id}/takeover")
 def takeover(conversation_id: int, db: SessionDep, user: FormUserDep) -> Response:
-    ref = handoff.ConversationRef(conversation_id)
+    ref = handoff.ConversationRef(conversation_id, merchant_id=user.principal.merchant_id)
     _act(
         db, user, lambda: handoff.takeover(db, ref, user.principal),
         "You have the conversation: the AI stays silent until you hand it back.",
@@ -140,7 +140,7 @@ def send(
     if problem:
         user.flash(problem, "error")
         return composer
-    ref = handoff.ConversationRef(conversation_id)
+    ref = handoff.ConversationRef(conversation_id, merchant_id=user.principal.merchant_id)
     try:
         message_id, status = send_operator_message(
             ref, user.principal, text or None, media_key=media_key or None,
@@ -193,7 +193,7 @@ def handback(
     user: FormUserDep,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    ref = handoff.ConversationRef(conversation_id)
+    ref = handoff.ConversationRef(conversation_id, merchant_id=user.principal.merchant_id)
     try:
         conversation, _ = handoff.handback(db, ref, user.principal, note=note.strip() or None)
     except DomainError as exc:

@@ -89,7 +89,7 @@ def _list_page(
     status_code: int = 200,
 ) -> Response:
     drafts_only = status == DocumentStatus.DRAFT
-    merchants = list_merchants(db)
+    merchants = list_merchants(db, merchant_id=user.principal.scope())
     merchant = _merchant(merchants, merchant_id)
     category = category if re.fullmatch(knowledge.CATEGORY_PATTERN, category) else ""
     q = q.strip()[:500]

@@ -47,8 +47,8 @@ def inbox_page(
     view: str = "all",
     merchant_id: int | None = None,
 ) -> Response:
-    context = _context(db, view, merchant_id)
-    context.update(user=user, merchants=list_merchants(db))
+    context = _context(db, view, user.principal.scope(merchant_id))
+    context.update(user=user, merchants=list_merchants(db, merchant_id=user.principal.scope()))
     return render(request, "inbox.html", context)
 
 
@@ -61,4 +61,5 @@ def inbox_rows(
     merchant_id: int | None = None,
 ) -> Response:
     """The live part of the inbox, polled by the page."""
-    return render(request, "_inbox_rows.html", {**_context(db, view, merchant_id), "user": user})
+    context = _context(db, view, user.principal.scope(merchant_id))
+    return render(request, "_inbox_rows.html", {**context, "user": user})

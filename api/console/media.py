@@ -30,7 +30,7 @@ def _back(merchant_id: int | None) -> Response:
 def media_page(
     request: Request, db: SessionDep, user: ConsoleUserDep, merchant_id: int | None = None
 ) -> Response:
-    merchants = list_merchants(db)
+    merchants = list_merchants(db, merchant_id=user.principal.scope())
     chosen = next(
         (m for m in merchants if m.id == merchant_id), merchants[0] if merchants else None
     )

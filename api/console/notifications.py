@@ -59,8 +59,9 @@ def notifications_page(
     type: str = "",
     merchant_id: int | None = None,
 ) -> Response:
-    context = _list_context(db, _filters(status, type, merchant_id))
-    context.update(user=user, merchants=list_merchants(db), types=TYPE_LABELS)
+    context = _list_context(db, _filters(status, type, user.principal.scope(merchant_id)))
+    own = user.principal.scope()
+    context.update(user=user, merchants=list_merchants(db, merchant_id=own), types=TYPE_LABELS)
     return render(request, "notifications.html", context)
 
 
@@ -74,7 +75,7 @@ def notification_rows(
     merchant_id: int | None = None,
 ) -> Response:
     """The live part of the list, polled by the page."""
-    context = _list_context(db, _filters(status, type, merchant_id))
+    context = _list_context(db, _filters(status, type, user.principal.scope(merchant_id)))
     return render(request, "_notification_rows.html", {**context, "user": user})
 
 

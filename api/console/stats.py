@@ -31,10 +31,13 @@ def _queues(request: Request) -> list[tuple[str, int]]:
     return list(depths.items())
 
 
-def _context(request: Request, db: Session) -> dict[str, Any]:
-    hours = console_stats.messages_per_hour(db, hours=24)
-    day = console_stats.answer_share(db, since=datetime.now(UTC) - timedelta(hours=24))
-    ever = console_stats.answer_share(db)
+def _context(request: Request, db: Session, merchant_id: int | None) -> dict[str, Any]:
+    """The figures of the operator's merchant (all merchants' for a platform operator); the
+    work queues are shared, and their depths name no merchant."""
+    hours = console_stats.messages_per_hour(db, hours=24, merchant_id=merchant_id)
+    since = datetime.now(UTC) - timedelta(hours=24)
+    day = console_stats.answer_share(db, since=since, merchant_id=merchant_id)
+    ever = console_stats.answer_share(db, merchant_id=merchant_id)
     queues = _queues(request)
     return {
         "hourly": charts.for_every_width(charts.hourly_bars, hours, label_every=6),
@@ -47,9 +50,9 @@ def _context(request: Request, db: Session) -> dict[str, Any]:
             ]  # fmt: skip
         ),
         "share_ever": ever,
-        "escalations": console_stats.open_escalations(db),
-        "open_notifications": console_stats.open_notifications(db),
-        "taken_over": console_stats.taken_over(db),
+        "escalations": console_stats.open_escalations(db, merchant_id=merchant_id),
+        "open_notifications": console_stats.open_notifications(db, merchant_id=merchant_id),
+        "taken_over": console_stats.taken_over(db, merchant_id=merchant_id),
         "queues": queues,
         "queues_chart": (
             charts.for_every_width(charts.level_bars, queues, label_w=100) if queues else None
@@ -59,9 +62,11 @@ def _context(request: Request, db: Session) -> dict[str, Any]:
 
 @router.get("")
 def stats_page(request: Request, db: SessionDep, user: ConsoleUserDep) -> Response:
-    return render(request, "stats.html", {"user": user, **_context(request, db)})
+    context = _context(request, db, user.principal.scope())
+    return render(request, "stats.html", {"user": user, **context})
 
 
 @router.get("/live")
 def stats_live(request: Request, db: SessionDep, user: ConsoleUserDep) -> Response:
-    return render(request, "_stats.html", {"user": user, **_context(request, db)})
+    context = _context(request, db, user.principal.scope())
+    return render(request, "_stats.html", {"user": user, **context})

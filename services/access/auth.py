@@ -32,10 +32,27 @@ class Principal:
     operator_id: int | None  # None: the ADMIN_API_TOKEN
     name: str
     is_admin: bool
+    # The merchant whose data the caller sees; None: every merchant (ADMIN_API_TOKEN,
+    # platform admins, and operators from before merchants existed).
+    merchant_id: int | None = None
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.is_admin and self.merchant_id is None
 
     def require_admin(self) -> None:
         if not self.is_admin:
             raise Forbidden("this needs an admin token (ADMIN_API_TOKEN or an admin operator)")
+
+    def require_platform_admin(self) -> None:
+        if not self.is_platform_admin:
+            raise Forbidden("this needs ADMIN_API_TOKEN or a platform admin (no merchant)")
+
+    def scope(self, merchant_id: int | None = None) -> int | None:
+        """The merchant a query is limited to: the caller's own, or for an all-merchant
+        caller the one asked for (None: all). Foreign ids never get this far
+        (services.access.tenancy refuses them first)."""
+        return self.merchant_id if self.merchant_id is not None else merchant_id
 
     @property
     def rate_key(self) -> str:
@@ -69,7 +86,16 @@ def authenticate(session: Session, token: str | None) -> Principal:
     )
     if operator is None:
         raise Unauthorized("invalid or revoked token")
-    return Principal(operator_id=operator.id, name=operator.name, is_admin=operator.is_admin)
+    return principal_of(operator)
+
+
+def principal_of(operator: Operator) -> Principal:
+    return Principal(
+        operator_id=operator.id,
+        name=operator.name,
+        is_admin=operator.is_admin,
+        merchant_id=operator.merchant_id,
+    )
 
 
 def authenticate_request(

@@ -37,10 +37,16 @@ class ConsoleSession:
     token_hash: str
     csrf_token: str
     flashes: list[dict[str, str]] = field(default_factory=list)
+    merchant_id: int | None = None  # whose data the operator sees (None: every merchant)
 
     @property
     def principal(self) -> Principal:
-        return Principal(operator_id=self.operator_id, name=self.name, is_admin=self.is_admin)
+        return Principal(
+            operator_id=self.operator_id,
+            name=self.name,
+            is_admin=self.is_admin,
+            merchant_id=self.merchant_id,
+        )
 
 
 def _key(session_id: str) -> str:
@@ -58,6 +64,7 @@ def open_session(session: Session, client: redis.Redis, token: str) -> tuple[str
         operator_id=principal.operator_id,
         name=principal.name,
         is_admin=principal.is_admin,
+        merchant_id=principal.merchant_id,
         token_hash=hash_token(token.strip()),
         csrf_token=secrets.token_urlsafe(32),
     )
@@ -116,11 +123,15 @@ def _credential_valid(session: Session, console: ConsoleSession) -> bool:
         return admin is not None and hmac.compare_digest(
             hash_token(admin.get_secret_value()), console.token_hash
         )
-    found = session.scalar(
-        select(Operator.id).where(
+    found = session.execute(
+        select(Operator.merchant_id, Operator.is_admin).where(
             Operator.id == console.operator_id,
             Operator.token_hash == console.token_hash,
             Operator.revoked_at.is_(None),
         )
-    )
-    return found is not None
+    ).first()
+    if found is None:
+        return False
+    # Rights as they are now, not as at sign-in (also for sessions older than tenancy).
+    console.merchant_id, console.is_admin = found.merchant_id, found.is_admin
+    return True

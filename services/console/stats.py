@@ -1,11 +1,12 @@
-"""Figures for the console's stats page: traffic per hour, who answers, what waits."""
+"""Figures for the console's stats page: traffic per hour, who answers, what waits; for one
+merchant (`merchant_id`) or, when it is None, for all."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from persistence.models import (
@@ -17,8 +18,23 @@ from persistence.models import (
     Message,
     Notification,
     NotificationStatus,
+    PhoneNumber,
 )
 from services.conversations.inbox import waiting_for_a_person
+
+
+def _conversations_of(merchant_id: int | None) -> list[ColumnElement[bool]]:
+    if merchant_id is None:
+        return []
+    numbers = select(PhoneNumber.id).where(PhoneNumber.merchant_id == merchant_id)
+    return [Conversation.phone_number_id.in_(numbers)]
+
+
+def _messages_of(merchant_id: int | None) -> list[ColumnElement[bool]]:
+    if merchant_id is None:
+        return []
+    conversations = select(Conversation.id).where(*_conversations_of(merchant_id))
+    return [Message.conversation_id.in_(conversations)]
 
 
 @dataclass(frozen=True)
@@ -59,7 +75,9 @@ class Share:
 ANSWER_AUTHORS = (Author.AI, Author.AUTO_ANSWER, Author.HOLDING, Author.OPERATOR)
 
 
-def messages_per_hour(session: Session, *, hours: int = 24) -> list[HourBucket]:
+def messages_per_hour(
+    session: Session, *, hours: int = 24, merchant_id: int | None = None
+) -> list[HourBucket]:
     """Customer, AI and operator messages in each of the last `hours` hours (oldest first)."""
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     first = now - timedelta(hours=hours - 1)
@@ -70,6 +88,7 @@ def messages_per_hour(session: Session, *, hours: int = 24) -> list[HourBucket]:
             Message.created_at >= first,
             Message.direction != Direction.NOTE,
             Message.status != DeliveryStatus.DROPPED,
+            *_messages_of(merchant_id),
         )
         .group_by(hour, Message.author)
     ).all()
@@ -92,7 +111,9 @@ def messages_per_hour(session: Session, *, hours: int = 24) -> list[HourBucket]:
     return buckets
 
 
-def answer_share(session: Session, *, since: datetime | None = None) -> Share:
+def answer_share(
+    session: Session, *, since: datetime | None = None, merchant_id: int | None = None
+) -> Share:
     """Messages that reached customers, by who wrote them: the model, the knowledge base,
     the holding message, people. Only the first counts as "answered by the AI"."""
     stmt = (
@@ -101,6 +122,7 @@ def answer_share(session: Session, *, since: datetime | None = None) -> Share:
             Message.direction == Direction.OUTBOUND,
             Message.status.not_in([DeliveryStatus.DROPPED, DeliveryStatus.FAILED]),
             Message.author.in_(ANSWER_AUTHORS),
+            *_messages_of(merchant_id),
         )
         .group_by(Message.author)
     )
@@ -115,17 +137,22 @@ def answer_share(session: Session, *, since: datetime | None = None) -> Share:
     )
 
 
-def open_escalations(session: Session) -> int:
+def open_escalations(session: Session, *, merchant_id: int | None = None) -> int:
     """Conversations waiting for a person to take over: the inbox's "Needs human" tab."""
-    return session.scalar(select(func.count()).where(waiting_for_a_person())) or 0
-
-
-def taken_over(session: Session) -> int:
-    stmt = select(func.count()).where(Conversation.mode == ConversationMode.OPERATOR)
+    stmt = select(func.count()).where(waiting_for_a_person(), *_conversations_of(merchant_id))
     return session.scalar(stmt) or 0
 
 
-def open_notifications(session: Session) -> int:
+def taken_over(session: Session, *, merchant_id: int | None = None) -> int:
+    stmt = select(func.count()).where(
+        Conversation.mode == ConversationMode.OPERATOR, *_conversations_of(merchant_id)
+    )
+    return session.scalar(stmt) or 0
+
+
+def open_notifications(session: Session, *, merchant_id: int | None = None) -> int:
     """Questions and support requests still waiting for the merchant's staff."""
     stmt = select(func.count()).where(Notification.status == NotificationStatus.REQUESTED)
+    if merchant_id is not None:
+        stmt = stmt.where(Notification.merchant_id == merchant_id)
     return session.scalar(stmt) or 0

@@ -96,17 +96,29 @@ def upsert_conversation(session: Session, *, phone_id: int, customer_id: int) ->
     return conversation
 
 
-def get_conversation(session: Session, conversation_id: int) -> Conversation:
+def get_conversation(
+    session: Session, conversation_id: int, *, merchant_id: int | None = None
+) -> Conversation:
+    """The conversation, or NotFound (also when it belongs to another merchant than
+    `merchant_id`)."""
     conversation = session.get(Conversation, conversation_id)
+    if conversation is not None and merchant_id is not None:
+        phone = session.get(PhoneNumber, conversation.phone_number_id)
+        conversation = conversation if phone and phone.merchant_id == merchant_id else None
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
     return conversation
 
 
 def find_conversation(
-    session: Session, *, customer: str, phone_number_id: str | None = None
+    session: Session,
+    *,
+    customer: str,
+    phone_number_id: str | None = None,
+    merchant_id: int | None = None,
 ) -> Conversation:
-    """A conversation named by the customer's wa_id or business-scoped id (and the number)."""
+    """A conversation named by the customer's wa_id or business-scoped id (and the number),
+    among `merchant_id`'s when given."""
     stmt = (
         select(Conversation)
         .join(Customer, Customer.id == Conversation.customer_id)
@@ -115,6 +127,8 @@ def find_conversation(
     )
     if phone_number_id:
         stmt = stmt.where(PhoneNumber.phone_number_id == phone_number_id)
+    if merchant_id is not None:
+        stmt = stmt.where(PhoneNumber.merchant_id == merchant_id)
     found = list(session.scalars(stmt.limit(2)))
     if not found:
         raise NotFound(f"no conversation with customer {customer}")

@@ -36,6 +36,7 @@ from services.conversations.conversation import (
     conversation_parties,
     find_conversation,
     lock_conversation,
+    get_conversation,
 )
 from services.conversations.window import SERVICE_WINDOW, within_service_window
 from services.errors import Conflict, InvalidInput, NotFound
@@ -56,14 +57,18 @@ class ConversationRef:
     conversation_id: int | None = None
     customer: str | None = None
     phone_number_id: str | None = None
+    merchant_id: int | None = None  # the caller's merchant: other merchants' are not found
 
 
 def locate(session: Session, ref: ConversationRef) -> int:
     if ref.conversation_id is not None:
-        return ref.conversation_id
+        return get_conversation(session, ref.conversation_id, merchant_id=ref.merchant_id).id
     if ref.customer:
         return find_conversation(
-            session, customer=ref.customer, phone_number_id=ref.phone_number_id
+            session,
+            customer=ref.customer,
+            phone_number_id=ref.phone_number_id,
+            merchant_id=ref.merchant_id,
         ).id
     raise NotFound("name the conversation by conversation_id or by customer")
 

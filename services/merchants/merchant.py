@@ -68,8 +68,12 @@ def find_by_business_account(session: Session, waba_id: str) -> Merchant | None:
     return session.scalars(stmt.order_by(Merchant.id)).first()
 
 
-def list_merchants(session: Session) -> list[Merchant]:
-    return list(session.scalars(select(Merchant).order_by(Merchant.id)))
+def list_merchants(session: Session, *, merchant_id: int | None = None) -> list[Merchant]:
+    """Every merchant, or only `merchant_id` (a caller's own)."""
+    stmt = select(Merchant).order_by(Merchant.id)
+    if merchant_id is not None:
+        stmt = stmt.where(Merchant.id == merchant_id)
+    return list(session.scalars(stmt))
 
 
 def add_phone_number(

@@ -23,7 +23,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
-def operator(client, clean) -> dict:
+def operator(client, merchant) -> dict:  # an operator of the merchant (the default one)
     response = client.post("/api/v1/operators", headers=ADMIN, json={"name": "Olga"})
     assert response.status_code == 201
     body = response.json()

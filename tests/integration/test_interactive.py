@@ -100,7 +100,7 @@ def test_over_whatsapps_limits_the_options_go_as_numbered_text(stack, client, me
 
 
 @pytest.fixture
-def operator(client, clean) -> dict:
+def operator(client, merchant) -> dict:  # an operator of the merchant (the default one)
     response = client.post("/api/v1/operators", headers=ADMIN, json={"name": "Olga"})
     assert response.status_code == 201
     body = response.json()

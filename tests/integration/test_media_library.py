@@ -46,7 +46,7 @@ def _ask_for_the_shoe(client, merchant, fakes, *, wa_id="15551234567", key="red-
 
 
 @pytest.fixture
-def operator(client, clean) -> dict:
+def operator(client, merchant) -> dict:  # an operator of the merchant (the default one)
     response = client.post("/api/v1/operators", headers=ADMIN, json={"name": "Olga"})
     assert response.status_code == 201
     return {"Authorization": f"Bearer {response.json()['token']}"}
