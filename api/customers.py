@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["customers"])
 @router.get("/customers")
 def list_customers(
     session: SessionDep,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     q: Annotated[
         str | None,
         Query(min_length=1, max_length=200,
@@ -28,7 +28,7 @@ def list_customers(
     """Customers, the most recently active first, each with their conversations' ids and
     last activity."""
     found = customers.search_customers(
-        session, q=q, merchant_id=merchant_id, limit=limit, offset=offset
+        session, q=q, merchant_id=principal.scope(merchant_id), limit=limit, offset=offset
     )
     return [CustomerRead.from_activity(c) for c in found]
 

@@ -35,8 +35,8 @@ from services.conversations import audit
 from services.conversations.conversation import (
     conversation_parties,
     find_conversation,
-    lock_conversation,
     get_conversation,
+    lock_conversation,
 )
 from services.conversations.window import SERVICE_WINDOW, within_service_window
 from services.errors import Conflict, InvalidInput, NotFound

@@ -206,8 +206,27 @@ def test_bad_input_is_refused_with_its_reason(client, clean, fakes, change, stat
 
 
 @pytest.mark.usefixtures("meta_app")
-def test_only_admins_onboard_numbers(client, clean, fakes):
+def test_only_admins_onboard_numbers(client, merchant, fakes):
     assert client.post(URL, json=signup_body(fakes)).status_code == 401
     operator = operator_headers(client, ADMIN_TOKEN)
     assert client.post(URL, headers=operator, json=signup_body(fakes)).status_code == 403
     assert fakes["graph"].onboarding.calls == []
+
+
+@pytest.mark.usefixtures("meta_app")
+def test_a_merchant_admin_onboards_onto_their_own_merchant(client, merchant, fakes):
+    """Only platform admins create merchants: a merchant's admin who names none extends
+    their own."""
+    made = client.post(
+        "/api/v1/operators", headers=ADMIN,
+        json={"name": "Mia", "is_admin": True, "merchant_id": merchant["id"]},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    own_admin = {"Authorization": f"Bearer {made.json()['token']}"}
+    fakes["graph"].onboarding.add_number(NEW_NUMBER)
+
+    answer = client.post(URL, headers=own_admin, json=signup_body(fakes))
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["merchant_id"] == merchant["id"]
+    assert len(client.get("/api/v1/merchants", headers=ADMIN).json()) == 1
