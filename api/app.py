@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from api import (
     admin,
+    canned,
     conversations,
     customers,
+    desk,
     docs,
     documents,
     handoff,
@@ -65,7 +67,7 @@ def create_app() -> FastAPI:
     metrics.instrument(app)
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
-        notifications,
+        notifications, desk, canned,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

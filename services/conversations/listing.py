@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from persistence.models import (
     Conversation,
     ConversationMode,
+    ConversationStatus,
     Customer,
     Message,
     PhoneNumber,
@@ -67,6 +69,10 @@ class ConversationFilter:
     updated_since: datetime | None = None
     customer: str | None = None  # a wa_id (with or without "+") or a user id
     q: str | None = None
+    # the desk: "none" for unassigned conversations, else an operator id
+    assigned_to: int | Literal["none"] | None = None
+    label: str | None = None  # normalised (services.desk.labels)
+    status: ConversationStatus | None = None
 
 
 def list_conversations(
@@ -118,7 +124,21 @@ def _filtered(stmt: Select, filters: ConversationFilter) -> Select:
         conditions.append(Conversation.updated_at >= filters.updated_since)
     if filters.customer:
         conditions.append(is_customer(filters.customer))
+    conditions.extend(_desk_conditions(filters))
     return stmt.where(and_(*conditions)) if conditions else stmt
+
+
+def _desk_conditions(filters: ConversationFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.assigned_to == "none":
+        conditions.append(Conversation.assignee_id.is_(None))
+    elif filters.assigned_to is not None:
+        conditions.append(Conversation.assignee_id == filters.assigned_to)
+    if filters.label:
+        conditions.append(Conversation.labels.contains([filters.label]))
+    if filters.status is not None:
+        conditions.append(Conversation.status == filters.status)
+    return conditions
 
 
 def _searched(stmt: Select, q: str) -> Select:
