@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.console import (
     conversation,
+    desk,
     documents,
     home,
     inbox,
@@ -27,7 +28,7 @@ from api.console import (
 from api.console.auth import CsrfRejected, LoginRequired, login_redirect
 from api.console.templating import SECURITY_HEADERS, STATIC
 
-PAGES = (home, login, inbox, conversation, notifications, documents, media, stats)
+PAGES = (home, login, inbox, conversation, desk, notifications, documents, media, stats)
 
 
 def install(app: FastAPI) -> None:
