@@ -36,7 +36,6 @@ def resolve(
     conversation.assigned_to = None
     conversation.needs_human = False
     conversation.needs_human_since = None
-    conversation.reply_requested = False
     action = "auto_resolved" if auto else "resolved"
     audit.record(session, conversation_id=conversation_id, action=action, principal=principal)
     return conversation
