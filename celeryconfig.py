@@ -63,5 +63,9 @@ beat_schedule = {
         "task": "switchboard.housekeeping.handoff_timers",
         "schedule": _settings.sweeper_interval_seconds,
     },
+    "desk-timers": {
+        "task": "switchboard.housekeeping.desk_timers",
+        "schedule": _settings.sweeper_interval_seconds,
+    },
 }
 beat_schedule_filename = str(_settings.data_dir / "celerybeat-schedule")

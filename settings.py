@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # LangGraph reads this at import time: only known types may be revived from checkpoints.
@@ -151,6 +151,18 @@ class Settings(BaseSettings):
     events_webhook_url: str | None = None
     events_webhook_secret: SecretStr | None = None
     events_max_attempts: int = 10
+
+    # The desk (services.desk). AUTO_RESOLVE_HOURS: a conversation nobody needs a person for
+    # is resolved after this long without a customer message; 24 matches WhatsApp's service
+    # window, after which only a template can reach the customer anyway. 0 disables.
+    auto_resolve_hours: float = Field(default=24.0, ge=0)
+    # manual, or round_robin: a conversation that needs a person goes to the online operator
+    # assigned least recently
+    assignment: Literal["manual", "round_robin"] = "manual"
+    # an operator is online while a console page reported in this recently
+    operator_online_seconds: float = Field(default=90.0, gt=0)
+    # after this long without presence, an operator's waiting conversations return to the queue
+    operator_offline_seconds: float = Field(default=600.0, gt=0)
 
     # Operator console (/console): how long a login lasts
     console_session_hours: float = 12.0

@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from api import (
     admin,
+    canned,
     conversations,
     customers,
+    desk,
     docs,
     documents,
     handoff,
@@ -67,7 +69,7 @@ def create_app() -> FastAPI:
     metrics.instrument(app)
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
-        notifications, templates, onboarding,
+        notifications, templates, onboarding, desk, canned,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

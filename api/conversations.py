@@ -7,14 +7,18 @@ from fastapi import APIRouter, Path, Query
 
 from api.customer_schemas import ConversationDetail, ConversationListItem
 from api.deps import PrincipalDep, SessionDep
+from api.desk_schemas import NoteRead
 from api.schemas import AuditEventRead, MessageRead
-from persistence.models import ConversationMode
+from persistence.models import ConversationMode, ConversationStatus
 from services.conversations import audit, history
 from services.conversations.listing import (
     ConversationFilter,
     conversation_summary,
     list_conversations,
 )
+from services.desk import notes
+from services.desk.assignment import assignee_filter
+from services.desk.labels import normalise
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
@@ -40,6 +44,13 @@ def conversations(
               "syntax: \"quoted phrase\", -word, or), or part of the customer's name, "
               "username, number or user id. Best matches first."),
     ] = None,
+    assigned_to: Annotated[
+        str | None,
+        Query(pattern=r"^(me|none|[1-9][0-9]{0,9})$",
+              description="`me` (the caller's), `none` (unassigned) or an operator id."),
+    ] = None,
+    label: Annotated[str | None, Query(min_length=1, max_length=60)] = None,
+    status: ConversationStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ConversationListItem]:
@@ -48,6 +59,8 @@ def conversations(
     filters = ConversationFilter(
         mode=mode, needs_human=needs_human, merchant_id=principal.scope(merchant_id),
         updated_since=updated_since, customer=customer, q=(q or "").strip() or None,
+        assigned_to=assignee_filter(assigned_to, principal), status=status,
+        label=normalise(label) if label else None,
     )  # fmt: skip
     rows = list_conversations(session, filters, limit=limit, offset=offset)
     return [ConversationListItem.of(row) for row in rows]
@@ -65,4 +78,5 @@ def conversation_detail(
         **ConversationListItem.of(summary).model_dump(),
         messages=[MessageRead.model_validate(m) for m in messages],
         audit=[AuditEventRead.model_validate(e) for e in audit.trail(session, conversation_id)],
+        notes=[NoteRead.model_validate(n) for n in notes.notes_of(session, conversation_id)],
     )

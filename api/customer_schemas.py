@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from api.desk_schemas import NoteRead
 from api.schemas import AuditEventRead, ConversationRead, MessageRead
 from persistence.models import Customer
 from services.conversations.listing import ConversationSummary
@@ -59,6 +60,7 @@ class ConversationListItem(ConversationRead):
 class ConversationDetail(ConversationListItem):
     messages: list[MessageRead]
     audit: list[AuditEventRead]
+    notes: list[NoteRead]  # private: never sent to the customer
 
 
 class CustomerConversationRead(BaseModel):

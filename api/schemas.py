@@ -131,8 +131,15 @@ class ConversationRead(BaseModel):
     needs_human_since: datetime | None
     last_inbound_at: datetime | None
     assigned_operator_id: int | None
-    assigned_to: str | None
+    assigned_to: str | None  # who holds the takeover (a name)
     taken_over_at: datetime | None
+    # the desk
+    status: str  # open | pending | resolved
+    priority: str  # low | normal | high | urgent
+    labels: list[str]
+    assignee_id: int | None  # the operator responsible (?assigned_to=<id>|me|none)
+    resolved_at: datetime | None
+    resolved_by: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -120,6 +120,19 @@ class DeliveryStatus(enum.StrEnum):
     RECEIVED = "received"  # inbound messages
 
 
+class ConversationStatus(enum.StrEnum):
+    OPEN = "open"
+    PENDING = "pending"  # answered; waiting for the customer
+    RESOLVED = "resolved"
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
 def _now() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -223,6 +236,20 @@ class Conversation(Base):
     operator_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # set at handback when the customer waits for an answer: the next turn runs without new input
     reply_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the desk (services.desk): life cycle, priority, labels, and the operator responsible,
+    # who need not hold a takeover (assigned_operator_id/assigned_to are the takeover's holder)
+    status: Mapped[ConversationStatus] = mapped_column(
+        _enum(ConversationStatus), default=ConversationStatus.OPEN, server_default="open"
+    )
+    priority: Mapped[Priority] = mapped_column(
+        _enum(Priority), default=Priority.NORMAL, server_default="normal"
+    )
+    labels: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("operators.id", ondelete="SET NULL"), index=True
+    )
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -313,6 +340,9 @@ class Operator(Base):
         ForeignKey("merchants.id", ondelete="CASCADE"), index=True
     )
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # console presence (services.desk.presence), and the round-robin's turn order
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()
 
 
@@ -645,3 +675,40 @@ class WhatsAppOnboarding(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class CannedResponse(Base):
+    """A merchant's saved reply, found by its shortcut; `{{variables}}` filled per conversation."""
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (UniqueConstraint("merchant_id", "shortcut"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    shortcut: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class ConversationNote(Base):
+    """An operator's private note on a conversation: never sent. `for_ai` notes also reach
+    the model, as a team note (a Direction.NOTE message, `message_id`)."""
+
+    __tablename__ = "conversation_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    for_ai: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _now()

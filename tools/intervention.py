@@ -1,11 +1,15 @@
 """request_intervention: hand the conversation to a human."""
 
+from typing import Literal
+
 from langchain_core.tools import tool
 from langgraph.prebuilt import ToolRuntime
 from pydantic import BaseModel, Field
 
 from graph.context import TurnContext
 from persistence.db import session_scope
+from persistence.models import Priority
+from services.desk.lifecycle import raise_priority
 from services.notifications.notifications import request_intervention as request_support
 
 
@@ -15,10 +19,18 @@ class InterventionArgs(BaseModel):
         max_length=1000,
         description="Why a human is needed, in one or two sentences, for the support team.",
     )
+    priority: Literal["normal", "high", "urgent"] | None = Field(
+        default=None,
+        description="Only when it cannot wait: 'high' for an angry customer or money at "
+        "stake, 'urgent' for safety, legal threats or a large order about to be lost. "
+        "Leave it out otherwise.",
+    )
 
 
 @tool("request_intervention", args_schema=InterventionArgs)
-def request_intervention(reason: str, runtime: ToolRuntime[TurnContext]) -> str:
+def request_intervention(
+    reason: str, runtime: ToolRuntime[TurnContext], priority: str | None = None
+) -> str:
     """Ask a human colleague to take over this conversation.
 
     Use it when the customer asks for a person, is upset or complaining, reports a problem
@@ -32,4 +44,6 @@ def request_intervention(reason: str, runtime: ToolRuntime[TurnContext]) -> str:
         request_support(
             session, conversation_id=ctx.conversation_id, reason=reason, turn_id=ctx.turn_id
         )
+        if priority:
+            raise_priority(session, ctx.conversation_id, Priority(priority))
     return "A human colleague has been notified and will follow up in this chat."

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.console import (
     conversation,
+    desk,
     documents,
     home,
     inbox,
@@ -28,7 +29,9 @@ from api.console import (
 from api.console.auth import CsrfRejected, LoginRequired, PageNotFound, login_redirect
 from api.console.templating import SECURITY_HEADERS, STATIC, render
 
-PAGES = (home, login, inbox, conversation, notifications, documents, media, stats, onboarding)
+PAGES = (
+    home, login, inbox, conversation, desk, notifications, documents, media, stats, onboarding,
+)
 
 
 def install(app: FastAPI) -> None:

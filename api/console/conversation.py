@@ -13,18 +13,20 @@ from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
 from api.console.templating import render
 from api.deps import SessionDep
 from api.files import file_response
-from persistence.models import DeliveryStatus, Message
+from persistence.models import DeliveryStatus, Message, Priority
 from services.conversations.view import (
     ConversationView,
     conversation_view,
     message_file,
     message_of,
 )
+from services.desk import notes, presence
 from services.errors import DomainError, NotFound
 from services.handoff import handoff
 from services.handoff.availability import AiAvailability, ai_availability
 from services.handoff.flows import send_operator_message
 from services.media import library as media_library
+from services.merchants.operator import list_operators
 from services.templates.chosen import TemplateChoice, template_options
 
 router = APIRouter(prefix="/console/conversations", include_in_schema=False)
@@ -51,9 +53,11 @@ def _context(db: Session, conversation_id: int, user: ConsoleUser) -> dict[str, 
         and c.assigned_to == user.principal.name
     )
     ai = ai_availability(db) if mine else None  # only the handback form depends on it
+    presence.seen(db, user.principal.operator_id)  # the page polls: the operator is here
     return {
         "user": user, "v": view, "mine": mine, "ai": ai, "state_key": _state_key(view, ai),
         "can_take_over": c.mode == "ai" or handoff.held_by_business_app(c),
+        "notes": notes.notes_of(db, conversation_id),
     }  # fmt: skip
 
 
@@ -70,6 +74,8 @@ def conversation_page(
     merchant_id = context["v"].merchant.id
     context["assets"] = media_library.list_assets(db, merchant_id)
     context["templates"] = template_options(db, merchant_id)
+    context["operators"] = [o for o in list_operators(db) if o.revoked_at is None]
+    context["priorities"] = list(Priority)
     return render(request, "conversation.html", context)
 
 

@@ -25,6 +25,7 @@ from persistence.models import (
     Message,
     PhoneNumber,
 )
+from services.conversations.search import ConversationFilter, filtered, searched
 
 InboxView = Literal["all", "needs_human", "operator", "ai"]
 VIEWS: tuple[InboxView, ...] = ("all", "needs_human", "operator", "ai")
@@ -42,6 +43,9 @@ class InboxRow:
     needs_human: bool
     needs_human_reason: str | None
     assigned_to: str | None
+    labels: list[str]
+    priority: str
+    desk_status: str  # open | pending | resolved
     last_text: str | None
     last_at: datetime | None
     last_author: str | None
@@ -129,9 +133,11 @@ def inbox(
     *,
     view: InboxView = "all",
     merchant_id: int | None = None,
+    filters: ConversationFilter | None = None,
     limit: int = 100,
 ) -> list[InboxRow]:
-    """Conversations, the most recently active first."""
+    """Conversations, the most recently active first; `filters` narrow them (the desk's
+    tabs, a label, a search)."""
     waiting = unanswered_subquery()
     last_id = last_message_subquery()
     last = aliased(Message)
@@ -163,6 +169,9 @@ def inbox(
         stmt = stmt.where(condition)
     if merchant_id is not None:
         stmt = stmt.where(Merchant.id == merchant_id)
+    if filters is not None:
+        stmt = filtered(stmt, filters)
+        stmt = searched(stmt, filters.q) if filters.q else stmt
     rows: dict[int, InboxRow] = {}
     for conversation, customer, merchant, message, unanswered, since, staff_id in session.execute(
         stmt
@@ -195,6 +204,9 @@ def _row(
         needs_human=conversation.needs_human,
         needs_human_reason=conversation.needs_human_reason,
         assigned_to=conversation.assigned_to,
+        labels=list(conversation.labels or []),
+        priority=str(conversation.priority),
+        desk_status=str(conversation.status),
         last_text=message_preview(last) if last else None,
         last_at=(last.wa_timestamp or last.created_at) if last else None,
         last_author=str(last.author) if last else None,

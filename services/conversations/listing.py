@@ -1,23 +1,17 @@
 """Conversations for the API: who they are with, on which channel, what was said last and
-how many customer messages wait, filtered and searched in one SQL statement.
-
-`q` is PostgreSQL full text over message text (`simple` configuration without accents:
-no stemming, so it works in every language a customer writes), ranked by how well the
-best message of the conversation matches; a conversation whose customer's name, username,
-number or user id holds the text matches too, and ranks first.
-"""
+how many customer messages wait, filtered and searched (services.conversations.search)
+in one SQL statement."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from persistence.models import (
     Conversation,
-    ConversationMode,
     Customer,
     Message,
     PhoneNumber,
@@ -27,18 +21,12 @@ from services.conversations.inbox import (
     message_preview,
     unanswered_subquery,
 )
-from services.customers.identity import identity_contains, is_customer
+from services.conversations.search import ConversationFilter, filtered, searched
 from services.errors import NotFound
 
 # The channel of today's conversations: every business number is a WhatsApp Cloud API one.
 WHATSAPP_CLOUD = "whatsapp_cloud"
-Q_MAX = 200
-
-_SIMPLE: ColumnElement[str] = literal_column("'simple'")
-# Identical to the expression of the index `ix_messages_text_search` (migration 0011).
-MESSAGE_VECTOR = func.to_tsvector(
-    _SIMPLE, func.switchboard_unaccent(func.coalesce(Message.text, literal_column("''")))
-)
+__all__ = ["ConversationFilter", "conversation_summary", "list_conversations"]
 
 
 @dataclass(frozen=True)
@@ -59,16 +47,6 @@ class ConversationSummary:
     unanswered: int
 
 
-@dataclass(frozen=True)
-class ConversationFilter:
-    mode: ConversationMode | None = None
-    needs_human: bool | None = None
-    merchant_id: int | None = None
-    updated_since: datetime | None = None
-    customer: str | None = None  # a wa_id (with or without "+") or a user id
-    q: str | None = None
-
-
 def list_conversations(
     session: Session, filters: ConversationFilter, *, limit: int = 100, offset: int = 0
 ) -> list[ConversationSummary]:
@@ -79,9 +57,9 @@ def list_conversations(
 
 
 def conversations_query(filters: ConversationFilter) -> Select:
-    stmt = _filtered(_summaries(), filters)
+    stmt = filtered(_summaries(), filters)
     if filters.q:
-        stmt = _searched(stmt, filters.q)
+        stmt = searched(stmt, filters.q)
     return stmt.order_by(Conversation.updated_at.desc(), Conversation.id.desc())
 
 
@@ -103,41 +81,6 @@ def _summaries() -> Select:
         .outerjoin(last_id, last_id.c.conversation_id == Conversation.id)
         .outerjoin(last, last.id == last_id.c.last_id)
         .outerjoin(waiting, waiting.c.conversation_id == Conversation.id)
-    )
-
-
-def _filtered(stmt: Select, filters: ConversationFilter) -> Select:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.mode is not None:
-        conditions.append(Conversation.mode == filters.mode)
-    if filters.needs_human is not None:
-        conditions.append(Conversation.needs_human == filters.needs_human)
-    if filters.merchant_id is not None:
-        conditions.append(PhoneNumber.merchant_id == filters.merchant_id)
-    if filters.updated_since is not None:
-        conditions.append(Conversation.updated_at >= filters.updated_since)
-    if filters.customer:
-        conditions.append(is_customer(filters.customer))
-    return stmt.where(and_(*conditions)) if conditions else stmt
-
-
-def _searched(stmt: Select, q: str) -> Select:
-    """Conversations with a message matching `q` (the messages' full-text index finds them)
-    or whose customer's identity holds it. Rank: the best message's ts_rank; 1 for an
-    identity match."""
-    query = func.websearch_to_tsquery(_SIMPLE, func.switchboard_unaccent(literal(q[:Q_MAX])))
-    hits = (
-        select(Message.conversation_id, func.max(func.ts_rank(MESSAGE_VECTOR, query)).label("rank"))
-        .where(Message.text.is_not(None), MESSAGE_VECTOR.op("@@")(query))
-        .group_by(Message.conversation_id)
-        .subquery()
-    )
-    who = identity_contains(q)
-    rank = func.greatest(func.coalesce(hits.c.rank, 0.0), case((who, 1.0), else_=0.0))
-    return (
-        stmt.outerjoin(hits, hits.c.conversation_id == Conversation.id)
-        .where(or_(hits.c.conversation_id.is_not(None), who))
-        .order_by(rank.desc())
     )
 
 

@@ -50,6 +50,7 @@ from services.media.send import enqueue_asset
 from services.parking import parking
 from services.templates.chosen import TemplateChoice, chosen_template
 from services.templates.templates import enqueue_built
+from settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ def takeover(session: Session, ref: ConversationRef, principal: Principal) -> Co
     conversation.mode = ConversationMode.OPERATOR
     conversation.assigned_operator_id = principal.operator_id
     conversation.assigned_to = principal.name
+    if principal.operator_id is not None:  # the desk: whoever takes over is responsible
+        conversation.assignee_id = principal.operator_id
     conversation.taken_over_at = now
     conversation.operator_active_at = now
     conversation.needs_human = False
@@ -324,6 +327,8 @@ def request_human(session: Session, conversation_id: int, reason: str) -> bool:
     audit.record(session, conversation_id=conversation_id, action="needs_human",
                  detail={"reason": reason})  # fmt: skip
     events.emit(session, "needs_human", conversation_id=conversation_id, reason=reason)
+    if conversation.assignee_id is None and get_settings().assignment == "round_robin":
+        jobs.enqueue(session, "switchboard.housekeeping.route_conversation", conversation_id)
     return True
 
 

@@ -33,6 +33,7 @@ from persistence.models import (
     TurnResult,
 )
 from services.conversations.conversation import upsert_conversation, upsert_customer
+from services.desk import lifecycle
 from services.events import events
 from services.ingest.aside import set_aside
 from services.ingest.coexistence import record_coexistence
@@ -150,6 +151,8 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         .where(Conversation.id == conversation.id)
         .values(last_inbound_at=func.greatest(Conversation.last_inbound_at, message.timestamp))
     )
+    if message.type not in QUIET_TYPES:
+        lifecycle.reopen_on_customer_message(session, conversation)
     if stale:
         _set_aside(session, conversation_id=conversation.id, message_id=message_id)
     else:  # the window is open again: what waited for it goes out now, before any turn

@@ -211,3 +211,24 @@ def test_0011_adds_usernames_and_search_indexes_and_back(scratch):
     command.downgrade(alembic_config(url), "0007")
     assert _rows(engine, "SELECT wa_id FROM customers") == [("155512",)]
     assert _rows(engine, ours) == []
+
+
+def test_0016_opens_existing_conversations_for_the_desk_and_back(scratch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from persistence.models import Base
+
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0012")
+    _insert(engine, MERCHANT, *CONVERSATION)
+    command.upgrade(alembic_config(url), "0016")
+    desk = "SELECT status, priority, labels, assignee_id FROM conversations"
+    assert _rows(engine, desk) == [("open", "normal", [], None)]
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    ours = ("canned_responses", "conversation_notes", "status", "priority", "labels",
+            "assignee", "resolved_", "last_seen_at", "last_assigned_at")  # fmt: skip
+    assert [d for d in drift if any(name in str(d) for name in ours)] == []
+    command.downgrade(alembic_config(url), "0012")
+    assert _rows(engine, "SELECT id FROM conversations") == [(1,)]

@@ -118,9 +118,62 @@
     var composer = location.hash === "#composer" && document.getElementById("composer");
     if (composer) composer.scrollIntoView({ block: "end" });
   });
+  // Canned responses: typing /shortcut in the composer lists the merchant's saved replies,
+  // already filled for this conversation by the server; Enter or a click inserts the first
+  // or chosen one. Variables the server could not fill stay visible and are pointed out.
+  function cannedComposer(area) {
+    var list = area.form.querySelector("[data-canned-list]");
+    var warning = area.form.querySelector("[data-canned-unknown]");
+    var found = [];
+    function hide() { list.hidden = true; list.innerHTML = ""; found = []; }
+    function insert(item) {
+      area.value = item.text;
+      hide();
+      warning.hidden = !item.unknown.length;
+      warning.textContent = item.unknown.length
+        ? "Fill in before sending: " + item.unknown.map(function (u) { return "{{" + u + "}}"; }).join(", ")
+        : "";
+      area.focus();
+    }
+    function show(items) {
+      found = items;
+      list.innerHTML = "";
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "canned-option";
+        button.setAttribute("data-shortcut", item.shortcut);
+        button.textContent = "/" + item.shortcut + " — " + item.text;
+        button.addEventListener("click", function () { insert(item); });
+        li.appendChild(button);
+        list.appendChild(li);
+      });
+      list.hidden = !items.length;
+    }
+    area.addEventListener("input", function () {
+      var typed = /^\/([A-Za-z0-9_-]*)$/.exec(area.value.trim());
+      if (!typed) return hide();
+      var url = area.getAttribute("data-canned") + "?prefix=" + encodeURIComponent(typed[1].toLowerCase());
+      fetch(url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(show)
+        .catch(hide);
+    });
+    area.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && found.length && !list.hidden) {
+        event.preventDefault();
+        event.stopImmediatePropagation();  // insert, do not send
+        insert(found[0]);
+      } else if (event.key === "Escape") {
+        hide();
+      }
+    });
+  }
 
   document.addEventListener("DOMContentLoaded", function () {
     restoreDraft();
+    document.querySelectorAll("textarea[data-canned]").forEach(cannedComposer);
     document.querySelectorAll("form[data-template-form]").forEach(templatePreview);
     document.querySelectorAll("[data-stick-bottom]").forEach(stickToBottom);
     // focus without scrolling the page (a phone would hide the banner under the header),

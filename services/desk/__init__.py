@@ -1,0 +1,2 @@
+"""The desk: how operators work conversations (life cycle, assignment, canned responses,
+private notes, labels)."""
