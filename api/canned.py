@@ -22,12 +22,12 @@ CannedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.get("/canned-responses")
 def list_canned(
-    session: SessionDep, _: PrincipalDep,
+    session: SessionDep, principal: PrincipalDep,
     merchant_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     prefix: Annotated[str | None, Query(max_length=64, description="Shortcuts starting so.")]
     = None,
 ) -> list[CannedResponseRead]:  # fmt: skip
-    found = canned.listed(session, merchant_id=merchant_id, prefix=prefix)
+    found = canned.listed(session, merchant_id=principal.scope(merchant_id), prefix=prefix)
     return [CannedResponseRead.model_validate(c) for c in found]
 
 

@@ -80,11 +80,11 @@ def set_labels(
 
 @router.get("/labels")
 def label_list(
-    session: SessionDep, _: PrincipalDep,
+    session: SessionDep, principal: PrincipalDep,
     merchant_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> list[LabelRead]:  # fmt: skip
     """Labels in use, with how many conversations carry each, most used first."""
-    found = labels.merchant_labels(session, merchant_id=merchant_id)
+    found = labels.merchant_labels(session, merchant_id=principal.scope(merchant_id))
     return [LabelRead(label=label, conversations=count) for label, count in found]
 
 

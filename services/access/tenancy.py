@@ -18,6 +18,7 @@ from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session
 
 from persistence.models import (
+    CannedResponse,
     Conversation,
     Customer,
     Document,
@@ -72,6 +73,7 @@ OWNERS: dict[str, tuple[str, Callable[[Any], Select[Any]], bool]] = {
     "customer_id": ("customer", _by_merchant_column(Customer), True),
     "merchant_user_id": ("merchant user", _by_merchant_column(MerchantUser), True),
     "template_id": ("template", _by_merchant_column(MessageTemplate), True),
+    "canned_id": ("canned response", _by_merchant_column(CannedResponse), True),
     # Meta's id of a business number (a string), as handoff bodies name it
     "phone_number_id": (
         "phone number",

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from persistence.db import session_scope
 from persistence.migrate import alembic_config
 from persistence.models import Direction, MerchantUser
+from services.desk import canned
 from services.media import library as media_library
 from services.merchants.merchant import add_phone_number, create_merchant
 from services.merchants.operator import create_operator
@@ -109,12 +110,14 @@ def tenants(merchant) -> dict[str, Any]:
         staff = MerchantUser(merchant_id=b.id, name=f"{MARK} Staff", wa_id="2225550", type="admin")
         session.add(staff)
         bob, _ = create_operator(session, name=f"{MARK} Bob", is_admin=True, merchant_id=b.id)
+        saved = canned.create(session, merchant_id=b.id, shortcut="betamark", text=f"{MARK} hi")
+        theirs.labels = [MARK.lower()]
         session.flush()
         b_ids = {
             "merchant_id": b.id, "conversation_id": theirs.id, "message_id": message.id,
             "document_id": document.id, "notification_id": notification.id,
             "asset_id": asset.id, "operator_id": bob.id, "customer_id": theirs.customer_id,
-            "merchant_user_id": staff.id, "phone_number_id": "2220001",
+            "merchant_user_id": staff.id, "phone_number_id": "2220001", "canned_id": saved.id,
         }  # fmt: skip
     return {
         "a": a_id, "b": b_ids, "alice": alice, "amos": amos, "mine": mine.id,
