@@ -284,6 +284,13 @@ def flower_environment(settings: Settings) -> dict[str, str]:
     return {"FLOWER_BASIC_AUTH": path.read_text().strip()}
 
 
+def api_processes(settings: Settings) -> int:
+    """WEB_CONCURRENCY, else one API process per core: the webhook is CPU-bound Python."""
+    if settings.web_concurrency is not None:
+        return max(1, settings.web_concurrency)
+    return os.cpu_count() or 1
+
+
 def celery_command(role: str, concurrency: int, settings: Settings) -> list[str]:
     base = [sys.executable, "-m", "celery", "-A", "tasks", "--quiet"]  # no banner: JSON only
     if role == "flower":  # `celery -A tasks flower`, logging JSON lines
@@ -378,6 +385,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 uvicorn.run(
                     "api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                    workers=api_processes(settings),
                     log_config=None,  # our JSON logs (observability.logs), not uvicorn's
                     proxy_headers=False,  # TRUSTED_PROXIES decides (api.proxies), not loopback
                 )  # fmt: skip

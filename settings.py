@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./.data")
     host: str = "127.0.0.1"
     port: int = 5000
+    # API processes run_server.py starts (unset: the number of cores)
+    web_concurrency: int | None = None
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     # /health says "starting" (not "degraded") this long after the API starts, until the

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from observability.logs import get_logger
 from tasks import app
 from tasks import runner as conversation_turn
+from tasks.time_limit import TurnTimeLimit, soft_limit_as_base_exception
 
 log = get_logger(__name__)
 
@@ -29,8 +30,9 @@ def flush(conversation_id: int) -> str:
         schedule_flush(conversation_id, left)
         return "waiting"
     try:
-        outcome = conversation_turn.run(conversation_id)
-    except SoftTimeLimitExceeded:
+        with soft_limit_as_base_exception():
+            outcome = conversation_turn.run(conversation_id)
+    except (SoftTimeLimitExceeded, TurnTimeLimit):
         log.warning("turn.soft_time_limit", conversation_id=conversation_id)
         conversation_turn.give_up_stuck_turn(conversation_id)
         follow_up(conversation_id)

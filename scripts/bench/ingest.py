@@ -1,5 +1,7 @@
 """Webhook ingest: signed text-message webhooks at fixed concurrency, Switchboard's POST
-/webhook next to a trivial FastAPI endpoint served the same way, rounds alternating.
+/webhook next to two yardsticks served the same way, rounds alternating: a trivial FastAPI
+endpoint (the HTTP stack alone) and a minimal durable webhook (HMAC, JSON, one committed
+insert in the same PostgreSQL, one script in the same Redis: scripts/bench/durable_app.py).
 
 No worker runs meanwhile, so the figure is the webhook alone (verify, parse, store, commit,
 note the burst in Redis, enqueue the flush). The customers exist (a warm-up wrote to each)
@@ -12,10 +14,12 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from scripts.bench import db
+from scripts.bench import db, durable_app
 from scripts.bench.common import Deadline, loadgen
 from scripts.bench.cpu import CpuMeter
 from scripts.bench.stack import APP_SECRET, Stack, terminate
+
+APPS = ("trivial", "durable", "switchboard")
 
 
 def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadline) -> dict:
@@ -24,6 +28,7 @@ def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadl
     for name, app in (
         ("switchboard", "api.app:create_app"),
         ("trivial", "scripts.bench.trivial_app:create_app"),
+        ("durable", "scripts.bench.durable_app:create_app"),
     ):
         urls[name], processes[name] = stack.serve(f"ingest-{name}", app)
     common = {
@@ -37,6 +42,7 @@ def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadl
         {
             "api (switchboard)": lambda: processes["switchboard"].pid,
             "api (trivial)": lambda: processes["trivial"].pid,
+            "api (durable)": lambda: processes["durable"].pid,
             **stack.server_pids(),
         }
     )
@@ -44,7 +50,7 @@ def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadl
     loadgen_cpu = 0.0
     try:
         # untimed: every customer and conversation exists, both servers are warm
-        for name in ("switchboard", "trivial"):
+        for name in APPS:
             spec = {**common, "url": f"{urls[name]}/webhook", "count": size["customers"]}
             loadgen("ingest", {**spec, "run_id": f"warm{name}"}, deadline, stack)
         conversations = list(db.conversations(phone["id"]).values())
@@ -52,7 +58,7 @@ def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadl
         meter.start()
         for index in range(size["rounds"]):
             results = {}
-            for name in ("trivial", "switchboard"):  # the same bodies, one after the other
+            for name in APPS:  # the same bodies, one after the other
                 clear_bursts(conversations)  # each message opens a burst, as a first one does
                 spec = {**common, "url": f"{urls[name]}/webhook", "duration": size["seconds"]}
                 results[name] = loadgen(
@@ -76,7 +82,7 @@ def summarize(rounds: list[dict], *, concurrency: int, size: dict[str, int], cpu
         "customers": size["customers"],
         "cpu": cpu,
     }
-    for name in ("switchboard", "trivial"):
+    for name in APPS:
         mine = [r[name] for r in rounds]
         median = sorted(mine, key=lambda r: r["rps"])[len(mine) // 2]
         out[name] = {
@@ -87,6 +93,7 @@ def summarize(rounds: list[dict], *, concurrency: int, size: dict[str, int], cpu
             "non_200": sum(n for r in mine for s, n in r["statuses"].items() if s != "200"),
         }
     out["ratio"] = out["switchboard"]["rps"] / out["trivial"]["rps"]
+    out["ratio_durable"] = out["switchboard"]["rps"] / out["durable"]["rps"]
     return out
 
 
@@ -110,3 +117,4 @@ def cleanup(stack: Stack, phone: int) -> None:
         app.control.purge()
     clear_bursts(list(db.conversations(phone).values()))
     db.delete_conversations(phone)
+    durable_app.drop()

@@ -60,7 +60,7 @@ def _ingest(r: dict[str, Any], o: dict[str, Any]) -> list[Row]:
         f"concurrency {r['concurrency']}, {len(r['rounds'])} round(s) x "
         f"{r['seconds_per_round']:g} s, {o['api_workers']} uvicorn worker(s)"
     )
-    sb, tr = r["switchboard"], r["trivial"]
+    sb, tr, du = r["switchboard"], r["trivial"], r.get("durable")
     errors = sb["errors"] + sb["non_200"]
     return [
         (
@@ -77,6 +77,20 @@ def _ingest(r: dict[str, Any], o: dict[str, Any]) -> list[Row]:
             f"p50 {_ms(tr['p50_ms'])}, p99 {_ms(tr['p99_ms'])}",
         ),
         ("ingest", "ratio Switchboard / trivial", f"{r['ratio']:.3f}", note),
+    ] + _durable_rows(r, du)
+
+
+def _durable_rows(r: dict[str, Any], du: dict[str, Any] | None) -> list[Row]:
+    if du is None:  # results written before the durable yardstick existed
+        return []
+    return [
+        (
+            "ingest",
+            "minimal durable webhook",
+            f"{du['rps']:.0f} req/s",
+            f"p50 {_ms(du['p50_ms'])}, p99 {_ms(du['p99_ms'])}",
+        ),
+        ("ingest", "ratio Switchboard / durable", f"{r['ratio_durable']:.3f}", "target >= 0.6"),
     ]
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from persistence.models import Conversation, Customer, PhoneNumber
 from services.errors import NotFound
@@ -18,12 +19,16 @@ def upsert_customer(
     user_id: str | None,
     profile_name: str | None = None,
     username: str | None = None,
+    found: Customer | None = None,
 ) -> Customer:
     """Find the customer by phone or business-scoped id (either may be missing); learn the
-    other, and their current profile name and username."""
+    other, and their current profile name and username. `found`: the customer as
+    `find_parties` already matched them."""
     if not (wa_id or user_id):
         raise ValueError("a customer needs a wa_id or a user_id")
-    customer = _find_customer(session, merchant_id=merchant_id, wa_id=wa_id, user_id=user_id)
+    customer = found or _find_customer(
+        session, merchant_id=merchant_id, wa_id=wa_id, user_id=user_id
+    )
     if customer is None:
         created = session.scalar(
             insert(Customer)
@@ -60,14 +65,48 @@ def _username(username: str | None) -> str | None:
     return username.removeprefix("@")[:64] or None if username else None
 
 
+def find_parties(
+    session: Session, *, phone_number_id: str, wa_id: str | None, user_id: str | None
+) -> tuple[PhoneNumber, Customer | None, Conversation | None] | None:
+    """The business number, the customer (as `upsert_customer` would match them) and their
+    conversation, in one round trip: an inbound message usually finds all three. None: an
+    unknown number."""
+    stmt = (
+        select(PhoneNumber, Customer, Conversation)
+        .outerjoin(
+            Customer,
+            and_(
+                Customer.merchant_id == PhoneNumber.merchant_id,
+                _customer_matches(wa_id, user_id),
+            ),
+        )
+        .outerjoin(
+            Conversation,
+            and_(
+                Conversation.phone_number_id == PhoneNumber.id,
+                Conversation.customer_id == Customer.id,
+            ),
+        )
+        .where(PhoneNumber.phone_number_id == phone_number_id)
+        .order_by(Customer.id)
+        .limit(1)
+    )
+    row = session.execute(stmt).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def _customer_matches(wa_id: str | None, user_id: str | None) -> ColumnElement[bool]:
+    matches = [Customer.wa_id == wa_id] if wa_id else []
+    matches += [Customer.user_id == user_id] if user_id else []
+    return or_(*matches) if matches else false()
+
+
 def _find_customer(
     session: Session, *, merchant_id: int, wa_id: str | None, user_id: str | None
 ) -> Customer | None:
-    matches = [Customer.wa_id == wa_id] if wa_id else []
-    matches += [Customer.user_id == user_id] if user_id else []
     stmt = (
         select(Customer)
-        .where(Customer.merchant_id == merchant_id, or_(*matches))
+        .where(Customer.merchant_id == merchant_id, _customer_matches(wa_id, user_id))
         .order_by(Customer.id)
     )
     return session.scalars(stmt).first()

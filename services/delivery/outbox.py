@@ -96,20 +96,25 @@ def apply_status(session: Session, status: StatusUpdate) -> bool:
     new = _WEBHOOK_STATUSES.get(status.status)
     if new is None:
         return False
+    values = _status_values(new, status)
+    allowed = [s for s, rank in _RANK.items() if rank < _RANK.get(new, 4)]
+    # the usual status: its wamid is known and it moves the message forward, one statement
+    moved = session.execute(
+        update(Message)
+        .where(
+            Message.wamid == status.wamid,
+            Message.direction == Direction.OUTBOUND,
+            Message.status.in_(allowed),
+        )
+        .values(**values)
+        .returning(Message.id)
+    ).scalar()
+    if moved is not None:
+        return True
     target = _match_outbound(session, status)
     if target is None:
         log.info("whatsapp.status.unmatched", status=status.status)
         return False
-    allowed = [s for s, rank in _RANK.items() if rank < _RANK.get(new, 4)]
-    values: dict[str, object] = {
-        "status": new,
-        "status_at": status.timestamp,
-        "wamid": status.wamid,
-    }
-    if new == DeliveryStatus.FAILED:
-        first = status.errors[0] if status.errors else None
-        values["error_code"] = first.code if first else None
-        values["error_detail"] = _error_text(status)
     moved = session.execute(
         update(Message)
         .where(Message.id == target, Message.status.in_(allowed))
@@ -119,6 +124,19 @@ def apply_status(session: Session, status: StatusUpdate) -> bool:
     if moved is None:
         _learn_wamid(session, target, status.wamid)
     return moved is not None
+
+
+def _status_values(new: DeliveryStatus, status: StatusUpdate) -> dict[str, object]:
+    values: dict[str, object] = {
+        "status": new,
+        "status_at": status.timestamp,
+        "wamid": status.wamid,
+    }
+    if new == DeliveryStatus.FAILED:
+        first = status.errors[0] if status.errors else None
+        values["error_code"] = first.code if first else None
+        values["error_detail"] = _error_text(status)
+    return values
 
 
 def _match_outbound(session: Session, status: StatusUpdate) -> int | None:

@@ -2,7 +2,10 @@
 
 Storing commits before anything is scheduled, so every 200 stands on durable rows.
 Scheduling is best effort: when Redis is down, the sweeper schedules from PostgreSQL.
-Statuses that cannot be queued are applied at once instead.
+Delivery statuses are applied here, one monotonic UPDATE each, so no status waits in a
+queue (one lost while its reply was `sending` could make a redone turn send it again);
+only a late 131047 failure, whose message gets parked and a template sent, goes to the
+`status` queue, and is parked here when the queue is unavailable.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from dataclasses import dataclass
 import redis
 from kombu.exceptions import OperationalError as BrokerError
 
-from channels.webhook import Notification, status_to_json
+from channels.webhook import Notification, StatusUpdate, status_to_json
 from observability.logs import get_logger
 from persistence import jobs
 from persistence.buffer import Buffer, process_buffer
 from persistence.db import session_scope
+from services.delivery.flows import apply_statuses as apply_delivery_statuses
 from services.ingest.ingest import IngestResult, record_notification
-from services.parking.flows import apply_statuses
+from services.parking.flows import apply_statuses, late_refusals
 
 log = get_logger(__name__)
 
@@ -30,8 +34,9 @@ class Scheduler:
 
     buffer: Callable[[], Buffer]
     schedule_flush: Callable[[int, float], None]
-    apply_statuses_later: Callable[[Notification], bool]
-    apply_statuses_now: Callable[[Notification], int]
+    apply_statuses: Callable[[list[StatusUpdate]], int]
+    park_later: Callable[[list[StatusUpdate]], bool]
+    park_now: Callable[[list[StatusUpdate]], int]
 
 
 def default_scheduler() -> Scheduler:
@@ -40,14 +45,11 @@ def default_scheduler() -> Scheduler:
     def flush(conversation_id: int, countdown: float) -> None:
         jobs.send(jobs.Job("switchboard.turn.flush", (conversation_id,), max(0.0, countdown)))
 
-    def later(notification: Notification) -> bool:
-        statuses = [status_to_json(s) for s in notification.statuses]
-        return jobs.send(jobs.Job("switchboard.status.apply", (statuses,)))
+    def park_later(statuses: list[StatusUpdate]) -> bool:
+        payload = [status_to_json(s) for s in statuses]
+        return jobs.send(jobs.Job("switchboard.status.apply", (payload,)))
 
-    def now(notification: Notification) -> int:
-        return apply_statuses(list(notification.statuses))
-
-    return Scheduler(process_buffer, flush, later, now)
+    return Scheduler(process_buffer, flush, apply_delivery_statuses, park_later, apply_statuses)
 
 
 def intake(notification: Notification, scheduler: Scheduler) -> IngestResult:
@@ -57,10 +59,17 @@ def intake(notification: Notification, scheduler: Scheduler) -> IngestResult:
             jobs.enqueue(session, "switchboard.media.fetch", message_id)
     for conversation_id in sorted(result.to_buffer):
         _buffer(conversation_id, scheduler)
-    if notification.statuses and not scheduler.apply_statuses_later(notification):
-        log.warning("whatsapp.status.queue_unavailable")
-        scheduler.apply_statuses_now(notification)
+    if notification.statuses:
+        _statuses(list(notification.statuses), scheduler)
     return result
+
+
+def _statuses(statuses: list[StatusUpdate], scheduler: Scheduler) -> None:
+    scheduler.apply_statuses(statuses)
+    refusals = late_refusals(statuses)
+    if refusals and not scheduler.park_later(refusals):
+        log.warning("whatsapp.status.queue_unavailable")
+        scheduler.park_now(refusals)
 
 
 def _buffer(conversation_id: int, scheduler: Scheduler) -> None:

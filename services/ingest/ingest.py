@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -32,12 +32,15 @@ from persistence.models import (
     RejectedWebhook,
     TurnResult,
 )
-from services.conversations.conversation import upsert_conversation, upsert_customer
+from services.conversations.conversation import (
+    find_parties,
+    upsert_conversation,
+    upsert_customer,
+)
 from services.desk import lifecycle
 from services.events import events
 from services.ingest.aside import set_aside
 from services.ingest.coexistence import record_coexistence
-from services.merchants import merchant as merchants
 from services.parking import parking
 from services.templates import templates
 from settings import get_settings
@@ -104,8 +107,13 @@ def _record_template_status(
 
 
 def _record_message(session: Session, message: InboundMessage, result: IngestResult) -> None:
-    phone = merchants.find_phone_number(session, message.phone_number_id)
-    if phone is None:
+    parties = find_parties(
+        session,
+        phone_number_id=message.phone_number_id,
+        wa_id=message.sender.wa_id,
+        user_id=message.sender.user_id,
+    )
+    if parties is None:
         log.warning("whatsapp.inbound.unknown_number", phone_number_id=message.phone_number_id)
         _count(message, "unknown_number")
         _reject(
@@ -116,6 +124,7 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         )
         result.rejected += 1
         return
+    phone, found, conversation = parties
     if not (message.sender.wa_id or message.sender.user_id):
         _reject(
             session,
@@ -133,8 +142,10 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         user_id=message.sender.user_id,
         profile_name=message.sender.profile_name,
         username=message.sender.username,
+        found=found,
     )
-    conversation = upsert_conversation(session, phone_id=phone.id, customer_id=customer.id)
+    if conversation is None:
+        conversation = upsert_conversation(session, phone_id=phone.id, customer_id=customer.id)
     message_id = store_inbound(session, conversation_id=conversation.id, message=message)
     if message_id is None:
         result.duplicates += 1
@@ -146,11 +157,6 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
     result.stored.append(message_id)
     if message.media is not None:
         result.media.append(message_id)
-    session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id)
-        .values(last_inbound_at=func.greatest(Conversation.last_inbound_at, message.timestamp))
-    )
     if message.type not in QUIET_TYPES:
         lifecycle.reopen_on_customer_message(session, conversation)
     if stale:
@@ -207,8 +213,9 @@ def _count(message: InboundMessage, outcome: str) -> None:
 
 
 def store_inbound(session: Session, *, conversation_id: int, message: InboundMessage) -> int | None:
-    """Store a WhatsApp message once; return its id if it is new (None: a retried delivery)."""
-    stmt = (
+    """Store a WhatsApp message once; return its id if it is new (None: a retried delivery).
+    A new one moves the conversation's last inbound time, in the same statement."""
+    inserted = (
         insert(Message)
         .values(
             conversation_id=conversation_id,
@@ -227,8 +234,16 @@ def store_inbound(session: Session, *, conversation_id: int, message: InboundMes
         )
         .on_conflict_do_nothing(index_elements=["wamid"])
         .returning(Message.id)
+        .cte("inserted")
     )
-    return session.scalar(stmt)
+    touched = (
+        update(Conversation)
+        .where(Conversation.id == conversation_id, exists(select(inserted.c.id)))
+        .values(last_inbound_at=func.greatest(Conversation.last_inbound_at, message.timestamp))
+        .returning(Conversation.id)
+        .cte("touched")
+    )
+    return session.scalar(select(inserted.c.id).add_cte(touched))
 
 
 def _reject(session: Session, *, reason: str, phone_number_id: str | None, payload: Any) -> None:

@@ -64,11 +64,19 @@ def apply_statuses(statuses: list[StatusUpdate]) -> int:
     """Delivery statuses from webhooks. WhatsApp may accept a send and fail it later with
     131047 (the window had closed): that message is parked like a refused one."""
     matched = apply_delivery_statuses(statuses)
-    closed = codes_of(OutsideServiceWindow)
-    for status in statuses:
-        if status.status == "failed" and any(e.code in closed for e in status.errors):
-            _park_failed_send(status.wamid)
+    for status in late_refusals(statuses):
+        _park_failed_send(status.wamid)
     return matched
+
+
+def late_refusals(statuses: list[StatusUpdate]) -> list[StatusUpdate]:
+    """Failed statuses saying the customer's window had closed: their messages get parked."""
+    closed = codes_of(OutsideServiceWindow)
+    return [
+        status
+        for status in statuses
+        if status.status == "failed" and any(e.code in closed for e in status.errors)
+    ]
 
 
 def _park_failed_send(wamid: str) -> None:

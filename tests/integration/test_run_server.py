@@ -67,6 +67,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=60)
 
 
+def _alive(process: psutil.Process) -> bool:
+    """Running, and not merely ended: with several API processes, multiprocessing's resource
+    tracker ends after run_server.py, and a container's init may never reap it (a zombie)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _survivors(data_dir: Path) -> list[str]:
     out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if str(data_dir) in line]
@@ -90,7 +99,7 @@ def test_one_command_runs_everything_and_ctrl_c_stops_it(servers):
         assert set(statuses[:-1]) <= {"starting"} and statuses[-1] == "ok"
         time.sleep(1)
         assert _survivors(data_dir) == []  # PostgreSQL, Redis, worker and beat are gone
-        assert not any(child.is_running() for child in children)  # Flower too
+        assert not any(_alive(child) for child in children)  # Flower and API processes too
         assert not (data_dir / "runtime.json").exists()
         assert _manage("list", data_dir).returncode != 0  # nothing runs: nothing to find
         second = _start(data_dir, port)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from channels.simulators.webhooks import new_wamid, sign, status_payload, text_message_payload
@@ -33,7 +31,7 @@ from persistence.models import (
 from services.delivery.flows import apply_statuses
 from tests.conftest import APP_SECRET, VERIFY_TOKEN
 from tests.factories import make_conversation, make_message
-from tests.helpers import eventually, load_payload, messages_in_db, post_webhook
+from tests.helpers import load_payload, messages_in_db, post_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -501,30 +499,56 @@ def test_a_status_with_foreign_callback_data_matches_nothing(merchant):
     assert message.status == DeliveryStatus.UNKNOWN
 
 
-def test_a_status_webhook_is_queued_on_the_status_queue(client, merchant, monkeypatch):
+def _recording_scheduler(client, monkeypatch, *, queue_takes: bool = True) -> dict[str, list]:
+    """The app's scheduler, recording what it queues (or fails to queue) for parking."""
+    calls: dict[str, list] = {"later": [], "now": []}
+
+    def park_later(statuses):
+        calls["later"].append([s.wamid for s in statuses])
+        return queue_takes
+
+    def park_now(statuses):
+        calls["now"].append([s.wamid for s in statuses])
+        return 0
+
+    scheduler = dataclasses.replace(
+        client.app.state.scheduler, park_later=park_later, park_now=park_now
+    )
+    monkeypatch.setattr(client.app.state, "scheduler", scheduler)
+    return calls
+
+
+def test_a_status_is_applied_before_the_200_and_queues_no_task(client, merchant, monkeypatch):
+    calls = _recording_scheduler(client, monkeypatch)
     wamid = new_wamid(PHONE)
     message_id = outbound_message(merchant, wamid=wamid, status=DeliveryStatus.ACCEPTED)
-
-    def not_inline(notification):
-        raise AssertionError("statuses were applied inline instead of queued")
-
-    scheduler = client.app.state.scheduler
-    monkeypatch.setattr(
-        client.app.state, "scheduler", dataclasses.replace(scheduler, apply_statuses_now=not_inline)
-    )
-    queue = redis.Redis.from_url(os.environ["REDIS_URL"])
     response = post_webhook(client, status(merchant, wamid, "delivered", int(time.time())))
     assert response.status_code == 200
     assert response.json() == {"stored": 0, "duplicates": 0, "rejected": 0}
-    queued = [json.loads(item) for item in queue.lrange("status", 0, -1)]
-    if queued:
-        assert queue.llen("status") >= 1
-        assert queued[-1]["headers"]["task"] == "switchboard.status.apply"
-        assert status_of(message_id).status == DeliveryStatus.ACCEPTED  # queued, not applied
-    else:
-        # A Celery worker started by another module (the session-wide `stack`) took it:
-        # then it must have been applied by that worker, since the inline path is disabled.
-        eventually(lambda: status_of(message_id).status == DeliveryStatus.DELIVERED, timeout=10)
+    assert status_of(message_id).status == DeliveryStatus.DELIVERED  # no worker needed
+    assert calls == {"later": [], "now": []}
+
+
+def test_a_late_window_failure_is_recorded_then_queued_for_parking(client, merchant, monkeypatch):
+    calls = _recording_scheduler(client, monkeypatch)
+    payload = recorded("status_failed", merchant)  # 131047: the window had closed
+    wamid = payload["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
+    message_id = outbound_message(merchant, wamid=wamid, status=DeliveryStatus.ACCEPTED)
+    assert post_webhook(client, payload).status_code == 200
+    assert status_of(message_id).status == DeliveryStatus.FAILED
+    assert status_of(message_id).error_code == 131047
+    assert calls == {"later": [[wamid]], "now": []}
+
+
+def test_a_late_window_failure_is_parked_in_the_webhook_when_the_queue_is_down(
+    client, merchant, monkeypatch
+):
+    calls = _recording_scheduler(client, monkeypatch, queue_takes=False)
+    payload = recorded("status_failed", merchant)
+    wamid = payload["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
+    outbound_message(merchant, wamid=wamid, status=DeliveryStatus.ACCEPTED)
+    assert post_webhook(client, payload).status_code == 200
+    assert calls == {"later": [[wamid]], "now": [[wamid]]}
 
 
 # --- infrastructure down --------------------------------------------------------------
