@@ -20,6 +20,7 @@ from api import (
     metrics,
     notifications,
     operators,
+    shopify,
     webhook,
 )
 from api.body_limit import BodyLimit
@@ -62,7 +63,10 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     metrics.instrument(app)
-    routers = (webhook, handoff, conversations, admin, operators, media, documents, notifications)
+    routers = (
+        webhook, handoff, conversations, admin, operators, media, documents, notifications,
+        shopify,
+    )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)
     docs.install(app)  # /docs: Swagger UI, offline

@@ -1,0 +1,29 @@
+"""The periodic reconcile: a full sync of each store whose last one is older than
+SHOPIFY_RECONCILE_SECONDS, so a webhook Shopify never delivered is caught up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from persistence.models import ShopifyStore
+from services.commerce.store import request_sync
+from settings import get_settings
+
+
+def schedule_reconcile(session: Session) -> int:
+    period = get_settings().shopify_reconcile_seconds
+    if period <= 0:
+        return 0
+    due = datetime.now(UTC) - timedelta(seconds=period)
+    stores = session.scalars(
+        select(ShopifyStore).where(
+            ShopifyStore.sync_status.in_(("idle", "done", "failed")),
+            or_(ShopifyStore.last_full_sync_at.is_(None), ShopifyStore.last_full_sync_at < due),
+        )
+    ).all()
+    for store in stores:
+        request_sync(session, store)
+    return len(stores)
