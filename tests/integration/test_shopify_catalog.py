@@ -211,3 +211,17 @@ def test_disconnecting_forgets_the_store_and_its_catalog(client, synced, fakes):
     assert client.get(url, headers=ADMIN).status_code == 404
     assert _product(1001) is None
     assert fakes["shopify"].subscriptions == {}
+
+
+def test_manage_connects_and_syncs_a_store_from_the_shell(merchant, fakes, capsys):
+    from scripts import manage
+
+    fakes["shopify"].add(*sample_catalog(4))
+    shop = fakes["shopify"]
+    argv = ["shopify-connect", str(merchant["id"]), shop.shop_domain, shop.access_token]
+    assert manage.main(argv) == 0
+    assert "(Acme Shoes, EUR, en) connected" in capsys.readouterr().out
+    assert manage.main(["shopify-sync", str(merchant["id"])]) == 0
+    assert capsys.readouterr().out.strip() == "sync done: done, 4/4 products"
+    assert manage.main(["shopify-connect", str(merchant["id"]), shop.shop_domain, "bad"]) == 1
+    assert "Invalid API key" in capsys.readouterr().err
