@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     number.add_argument("phone_number_id")
     number.add_argument("access_token")
     number.add_argument("--display-phone-number")
+    number.add_argument("--catalog-id", help="Meta commerce catalog: products as product cards")
     user = commands.add_parser("add-user", help="add a staff member (admin, sales, returns...)")
     user.add_argument("merchant_id", type=int)
     user.add_argument("name")
@@ -135,6 +136,7 @@ def run(args: argparse.Namespace) -> str:
             phone = merchants.add_phone_number(
                 session, merchant_id=args.merchant_id, phone_number_id=args.phone_number_id,
                 access_token=args.access_token, display_phone_number=args.display_phone_number,
+                catalog_id=args.catalog_id,
             )  # fmt: skip
             return f"number {phone.phone_number_id} added to merchant {args.merchant_id}"
         if args.command == "add-user":

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from persistence.models import Product, ProductVariant, ShopifyStore
+from persistence.models import Conversation, PhoneNumber, Product, ProductVariant, ShopifyStore
 
 
 def store_of(session: Session, merchant_id: int) -> ShopifyStore | None:
@@ -62,4 +62,13 @@ def count_products(session: Session, merchant_id: int) -> int:
     return int(
         session.scalar(select(func.count(Product.id)).where(Product.merchant_id == merchant_id))
         or 0
+    )
+
+
+def catalog_of_conversation(session: Session, conversation_id: int) -> str | None:
+    """The Meta catalog linked to the number the conversation is on."""
+    return session.scalar(
+        select(PhoneNumber.catalog_id)
+        .join(Conversation, Conversation.phone_number_id == PhoneNumber.id)
+        .where(Conversation.id == conversation_id)
     )

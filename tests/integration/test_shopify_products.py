@@ -91,7 +91,7 @@ def test_the_model_finds_red_running_shoes_size_42_under_100_and_shows_them(clie
         "Here they are", "*Red Running Shoes*", "€89.00",
         "https://shoes.example/products/red-running-shoes",
     ]  # fmt: skip
-    assert "shown to the customer: 1001" in gemini.tool_outputs(gemini.requests[2])[-1]
+    assert "shown to the customer as photos: 1001" in gemini.tool_outputs(gemini.requests[2])[-1]
     assert text["text"]["body"].startswith("Size 42 is in stock")
     assert "search_products" in gemini.system_text(gemini.requests[0])
 
@@ -128,3 +128,60 @@ def test_without_a_connected_store_the_model_is_told_so(stack, client, merchant,
     fakes["graph"].wait_for_sent(1, timeout=30)
     found = json.loads(gemini.tool_outputs(gemini.wait_for_requests(2, timeout=20)[1])[0])
     assert "no product catalog" in found["error"]
+
+
+@pytest.fixture
+def with_catalog(catalog) -> dict:
+    """The number is linked to a Meta commerce catalog: products go as product cards."""
+    from sqlalchemy import update
+
+    from persistence.db import session_scope
+    from persistence.models import PhoneNumber
+
+    with session_scope() as session:
+        session.execute(update(PhoneNumber).values(catalog_id="880011"))
+    return catalog
+
+
+def test_with_a_meta_catalog_several_products_go_as_a_product_list(client, with_catalog, fakes):
+    gemini = fakes["gemini"]
+    gemini.call_tool("send_products", {"product_ids": ["1001", "1005"], "text": "Two options"})
+    gemini.reply("Tap one to see it.")
+    _customer_writes(client, with_catalog, "red running shoes please")
+    card, _ = fakes["graph"].wait_for_sent(2, timeout=30)
+    assert card["type"] == "interactive"
+    assert card["interactive"] == {
+        "type": "product_list",
+        "header": {"type": "text", "text": "Acme Shoes"},
+        "body": {"text": "Two options"},
+        "action": {"catalog_id": "880011", "sections": [{
+            "title": "Acme Shoes",
+            "product_items": [{"product_retailer_id": "100100"},  # cheapest in stock
+                              {"product_retailer_id": "100501"}],  # 42 sold out: 43
+        }]},
+    }  # fmt: skip
+    output = gemini.tool_outputs(gemini.wait_for_requests(2, timeout=20)[1])[0]
+    assert output == "shown to the customer as catalog product cards: 1001, 1005"
+
+
+def test_with_a_meta_catalog_one_product_goes_as_a_product_card(client, with_catalog, fakes):
+    fakes["gemini"].call_tool("send_products", {"product_ids": ["1002"]})
+    fakes["gemini"].reply("Here it is.")
+    _customer_writes(client, with_catalog, "the blue ones")
+    card, _ = fakes["graph"].wait_for_sent(2, timeout=30)
+    assert card["interactive"] == {
+        "type": "product", "body": {"text": "Blue Running Shoes"},
+        "action": {"catalog_id": "880011", "product_retailer_id": "100200"},
+    }  # fmt: skip
+
+
+def test_a_product_card_meta_refuses_falls_back_to_photos(client, with_catalog, fakes):
+    fakes["graph"].fail_next(code=131009, details="Product not found in catalog")
+    fakes["gemini"].call_tool("send_products", {"product_ids": ["1002"]})
+    fakes["gemini"].reply("Here it is.")
+    _customer_writes(client, with_catalog, "the blue ones")
+    photo, _ = fakes["graph"].wait_for_sent(2, timeout=30)
+    assert photo["type"] == "image"
+    assert photo["image"]["link"] == "https://cdn.shopify.example/files/1002.jpg"
+    output = fakes["gemini"].tool_outputs(fakes["gemini"].wait_for_requests(2, timeout=20)[1])
+    assert output == ["shown to the customer as photos: 1002"]
