@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from services.commerce.catalog import delete_all
 from services.commerce.clients import shopify_client
 from services.commerce.errors import StoreNotConnected, StoreRejected
 from services.commerce.queries import count_products, store_by_domain, store_of
+from services.commerce.sync import is_running
 from services.errors import Conflict, InvalidInput
 from services.merchants.merchant import get_merchant
 
@@ -89,7 +91,7 @@ def get_store(session: Session, merchant_id: int) -> ShopifyStore:
 
 def request_sync(session: Session, store: ShopifyStore) -> None:
     """Schedule a full sync after commit; a running one is not started twice."""
-    if store.sync_status == "running":
+    if is_running(store, datetime.now(UTC)):
         return
     store.sync_status = "queued"
     store.sync_error = None

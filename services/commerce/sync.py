@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,6 +44,9 @@ def full_sync(merchant_id: int) -> str:
                      throttled_seconds=round(client.waited, 2))  # fmt: skip
     except ShopifyError as exc:
         return _fail(merchant_id, exc.message)
+    except BaseException as exc:  # a time limit, a lost database: not left "running"
+        _fail(merchant_id, f"the sync stopped: {type(exc).__name__}")
+        raise
     return _finish(merchant_id, since)
 
 
@@ -73,7 +76,7 @@ def _bulk(client: ShopifyClient) -> Iterator[list[ProductRecord]]:
 def _start(merchant_id: int) -> tuple[str, str, datetime] | None:
     with session_scope() as session:
         store = _locked_store(session, merchant_id)
-        if store is None or store.sync_status == "running":
+        if store is None or is_running(store, session.scalar(select(func.now()))):
             return None
         store.sync_status = "running"
         store.sync_error = None
@@ -81,6 +84,16 @@ def _start(merchant_id: int) -> tuple[str, str, datetime] | None:
         store.sync_started_at = session.scalar(select(func.now()))
         assert store.sync_started_at is not None
         return store.shop_domain, store.access_token, store.sync_started_at
+
+
+def is_running(store: ShopifyStore, now: datetime | None) -> bool:
+    """A sync marked running longer than a task may live died with its worker."""
+    if store.sync_status != "running":
+        return False
+    if store.sync_started_at is None or now is None:
+        return True
+    limit = timedelta(seconds=get_settings().task_time_limit_seconds)
+    return now - store.sync_started_at < limit
 
 
 def _write(merchant_id: int, batch: list[ProductRecord]) -> int:

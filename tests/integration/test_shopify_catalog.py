@@ -213,7 +213,7 @@ def test_disconnecting_forgets_the_store_and_its_catalog(client, synced, fakes):
     assert fakes["shopify"].subscriptions == {}
 
 
-def test_manage_connects_and_syncs_a_store_from_the_shell(merchant, fakes, capsys):
+def test_manage_connects_and_syncs_a_store_from_the_shell(stack, client, merchant, fakes, capsys):
     from scripts import manage
 
     fakes["shopify"].add(*sample_catalog(4))
@@ -221,7 +221,32 @@ def test_manage_connects_and_syncs_a_store_from_the_shell(merchant, fakes, capsy
     argv = ["shopify-connect", str(merchant["id"]), shop.shop_domain, shop.access_token]
     assert manage.main(argv) == 0
     assert "(Acme Shoes, EUR, en) connected" in capsys.readouterr().out
+    _synced(client, merchant)  # the first sync, queued by the connection, ran on the worker
     assert manage.main(["shopify-sync", str(merchant["id"])]) == 0
     assert capsys.readouterr().out.strip() == "sync done: done, 4/4 products"
     assert manage.main(["shopify-connect", str(merchant["id"]), shop.shop_domain, "bad"]) == 1
     assert "Invalid API key" in capsys.readouterr().err
+
+
+def test_a_sync_left_running_by_a_dead_worker_is_started_again(stack, client, merchant, fakes):
+    from datetime import UTC, datetime, timedelta
+
+    from services.commerce.reconcile import schedule_reconcile
+    from services.commerce.sync import full_sync
+
+    fakes["shopify"].add(*sample_catalog(2))
+    assert _connect(client, merchant, fakes).status_code == 201
+    first = _synced(client, merchant)
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        store = session.scalars(select(ShopifyStore)).one()
+        store.sync_status, store.sync_started_at = "running", now - timedelta(minutes=1)
+        store.last_full_sync_at = now - timedelta(days=1)
+    assert full_sync(merchant["id"]) == "skipped"  # a live sync is not run twice
+    with session_scope() as session:
+        session.scalars(select(ShopifyStore)).one().sync_started_at = now - timedelta(hours=2)
+    with session_scope() as session:
+        assert schedule_reconcile(session) == 1  # its worker died: queued again
+    state = _synced(client, merchant)
+    assert state["sync_status"] == "done"
+    assert state["last_full_sync_at"] > first["last_full_sync_at"]
