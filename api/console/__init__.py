@@ -23,11 +23,12 @@ from api.console import (
     media,
     notifications,
     stats,
+    store,
 )
 from api.console.auth import CsrfRejected, LoginRequired, login_redirect
 from api.console.templating import SECURITY_HEADERS, STATIC
 
-PAGES = (home, login, inbox, conversation, notifications, documents, media, stats)
+PAGES = (home, login, inbox, conversation, notifications, documents, media, store, stats)
 
 
 def install(app: FastAPI) -> None:

@@ -46,6 +46,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/notifications", "Notifications"),
     NavItem("/console/documents", "Knowledge"),
     NavItem("/console/media", "Media"),
+    NavItem("/console/store", "Store"),
     NavItem("/console/stats", "Stats"),
     NavItem("/sandbox", "Sandbox", sandbox_only=True),
 )
