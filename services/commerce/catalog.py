@@ -69,26 +69,27 @@ def _replace_variants(session: Session, product_id: int, variants: list[VariantR
             ProductVariant.product_id == product_id, ProductVariant.shopify_id.not_in(keep)
         )
     )
-    for variant in variants:
-        values = {
-            "inventory_item_id": variant.inventory_item_id,
-            "title": variant.title[:500],
-            "sku": variant.sku,
-            "options": variant.options,
-            "price": variant.price,
-            "compare_at_price": variant.compare_at_price,
-            "inventory_quantity": variant.inventory_quantity,
-            "available": variant.available,
-            "position": variant.position,
+    if not variants:
+        return
+    rows = [
+        {
+            "product_id": product_id, "shopify_id": v.shopify_id,
+            "inventory_item_id": v.inventory_item_id, "title": v.title[:500], "sku": v.sku,
+            "options": v.options, "price": v.price, "compare_at_price": v.compare_at_price,
+            "inventory_quantity": v.inventory_quantity, "available": v.available,
+            "position": v.position,
         }
-        stmt = insert(ProductVariant).values(
-            product_id=product_id, shopify_id=variant.shopify_id, **values
+        for v in variants
+    ]  # fmt: skip
+    stmt = insert(ProductVariant).values(rows)
+    changed = ("inventory_item_id", "title", "sku", "options", "price", "compare_at_price",
+               "inventory_quantity", "available", "position")  # fmt: skip
+    session.execute(
+        stmt.on_conflict_do_update(
+            constraint="uq_product_variants_product_id_shopify_id",
+            set_={name: stmt.excluded[name] for name in changed},
         )
-        session.execute(
-            stmt.on_conflict_do_update(
-                constraint="uq_product_variants_product_id_shopify_id", set_=values
-            )
-        )
+    )
 
 
 def delete_product(session: Session, merchant_id: int, shopify_id: int) -> bool:

@@ -21,7 +21,13 @@ from decimal import Decimal
 from sqlalchemy import Float, Text, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from persistence.models import TS_CONFIG_FUNCTION, UNACCENT_FUNCTION, Product, ProductVariant
+from persistence.models import (
+    TS_CONFIG_FUNCTION,
+    UNACCENT_FUNCTION,
+    Product,
+    ProductVariant,
+    ShopifyStore,
+)
 
 CANDIDATES = 60
 TITLE_SIMILARITY = 0.35  # pg_trgm word_similarity of the query within a title
@@ -60,17 +66,24 @@ def option_name(value: str) -> str:
 def search_products(
     session: Session, merchant_id: int, query: ProductQuery, *, limit: int = 5
 ) -> list[ProductMatch]:
-    scored = _candidates(session, merchant_id, query.text)
+    language = session.scalar(
+        select(ShopifyStore.primary_locale).where(ShopifyStore.merchant_id == merchant_id)
+    )
+    scored = _candidates(session, merchant_id, query.text, language or "en")
     matches = [m for product, score in scored if (m := match_product(product, query, score))]
     matches.sort(key=lambda m: (m.in_stock, m.exact_options, m.score), reverse=True)
     return matches[:limit]
 
 
-def _candidates(session: Session, merchant_id: int, text: str) -> list[tuple[Product, float]]:
+def _candidates(
+    session: Session, merchant_id: int, text: str, language: str
+) -> list[tuple[Product, float]]:
+    """Constant query terms (the shop's language, not each row's) so PostgreSQL computes
+    them once and answers from the full-text and trigram indexes."""
     words = re.findall(r"\w+", text.lower())[:20]
-    config = getattr(func, TS_CONFIG_FUNCTION)(Product.language)
     unaccent = getattr(func, UNACCENT_FUNCTION)
-    tsquery = func.websearch_to_tsquery(config, unaccent(" or ".join(words)))
+    config = getattr(func, TS_CONFIG_FUNCTION)(literal(language, Text))
+    tsquery = func.websearch_to_tsquery(config, unaccent(literal(" or ".join(words), Text)))
     title = unaccent(func.lower(Product.title))
     query_text = literal(normalize(" ".join(words)), Text)
     similarity = func.word_similarity(query_text, title)
@@ -84,9 +97,13 @@ def _candidates(session: Session, merchant_id: int, text: str) -> list[tuple[Pro
         .limit(CANDIDATES)
     )
     if words:
-        stmt = stmt.where(
-            or_(Product.search_vector.op("@@")(tsquery), similarity >= TITLE_SIMILARITY)
+        # `q <% title`: word_similarity(q, title) above the threshold, through the index
+        session.execute(
+            select(
+                func.set_config("pg_trgm.word_similarity_threshold", str(TITLE_SIMILARITY), True)
+            )
         )
+        stmt = stmt.where(or_(Product.search_vector.op("@@")(tsquery), query_text.op("<%")(title)))
     return [(product, float(value or 0)) for product, value in session.execute(stmt).all()]
 
 
