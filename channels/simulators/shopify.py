@@ -83,6 +83,8 @@ class ShopifySimulator(LoopbackServer):
             self.bucket = Bucket()
             self.requests: list[JSON] = []
             self.subscriptions: dict[str, str] = {}  # id -> topic
+            self._callbacks: dict[str, tuple[str, str]] = {}  # id -> (topic, url)
+            self._next_subscription = 7000
             self.bulk: JSON | None = None
             self._throttle_next = 0
             self._throttle_field = ""
@@ -191,6 +193,7 @@ class ShopifySimulator(LoopbackServer):
             return self._subscribe(variables)
         if "webhookSubscriptionDelete" in query:
             self.subscriptions.pop(str(variables.get("id")), None)
+            self._callbacks.pop(str(variables.get("id")), None)
             return {
                 "webhookSubscriptionDelete": {
                     "deletedWebhookSubscriptionId": variables.get("id"),
@@ -235,8 +238,15 @@ class ShopifySimulator(LoopbackServer):
         }  # fmt: skip
 
     def _subscribe(self, variables: JSON) -> JSON:
-        subscription_id = f"gid://shopify/WebhookSubscription/{7000 + len(self.subscriptions)}"
-        self.subscriptions[subscription_id] = str(variables.get("topic"))
+        topic, url = str(variables.get("topic")), str(variables.get("url"))
+        if (topic, url) in self._callbacks.values():
+            return {"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": [
+                {"field": ["webhookSubscription", "callbackUrl"],
+                 "message": "Address for this topic has already been taken"}]}}  # fmt: skip
+        self._next_subscription += 1
+        subscription_id = f"gid://shopify/WebhookSubscription/{self._next_subscription}"
+        self.subscriptions[subscription_id] = topic
+        self._callbacks[subscription_id] = (topic, url)
         return {"webhookSubscriptionCreate": {
             "webhookSubscription": {"id": subscription_id}, "userErrors": []}}  # fmt: skip
 

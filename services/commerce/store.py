@@ -50,13 +50,15 @@ def connect(
     other = store_by_domain(session, domain)
     if other is not None and other.merchant_id != merchant_id:
         raise Conflict(f"{domain} is connected to another merchant")
+    store = store_of(session, merchant_id) or ShopifyStore(merchant_id=merchant_id)
     with shopify_client(domain, connection.access_token) as client:
         try:
             shop = client.shop()
         except ShopifyError as exc:
             raise StoreRejected(f"Shopify refused the connection: {exc.message}") from None
+        if store.shop_domain == domain:  # a reconnection: Shopify refuses a topic twice
+            _unsubscribe(client, store.webhook_ids or {})
         webhook_ids = _subscribe(client, webhook_url) if webhook_url else {}
-    store = store_of(session, merchant_id) or ShopifyStore(merchant_id=merchant_id)
     store.shop_domain = domain
     store.access_token = connection.access_token
     store.storefront_access_token = connection.storefront_access_token
@@ -79,6 +81,14 @@ def _subscribe(client: ShopifyClient, webhook_url: str) -> dict[str, object]:
         return {topic: client.subscribe_webhook(topic, webhook_url) for topic in TOPICS}
     except ShopifyError as exc:
         raise StoreRejected(f"Shopify refused the webhook subscription: {exc.message}") from None
+
+
+def _unsubscribe(client: ShopifyClient, webhook_ids: dict[str, object]) -> None:
+    for subscription_id in webhook_ids.values():
+        try:
+            client.delete_webhook(str(subscription_id))
+        except ShopifyError as exc:
+            log.warning("shopify.webhook.unsubscribe_failed", error=exc.message)
 
 
 def get_store(session: Session, merchant_id: int) -> ShopifyStore:
@@ -104,11 +114,7 @@ def disconnect(session: Session, merchant_id: int) -> None:
     effort (a revoked token cannot remove them, and their deliveries are then ignored)."""
     store = get_store(session, merchant_id)
     with shopify_client(store.shop_domain, store.access_token) as client:
-        for subscription_id in (store.webhook_ids or {}).values():
-            try:
-                client.delete_webhook(str(subscription_id))
-            except ShopifyError as exc:
-                log.warning("shopify.webhook.unsubscribe_failed", error=exc.message)
+        _unsubscribe(client, store.webhook_ids or {})
     delete_all(session, merchant_id)
     session.delete(store)
     session.flush()

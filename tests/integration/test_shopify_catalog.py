@@ -250,3 +250,12 @@ def test_a_sync_left_running_by_a_dead_worker_is_started_again(stack, client, me
     state = _synced(client, merchant)
     assert state["sync_status"] == "done"
     assert state["last_full_sync_at"] > first["last_full_sync_at"]
+
+
+def test_reconnecting_replaces_the_webhook_subscriptions(client, merchant, fakes):
+    assert _connect(client, merchant, fakes).status_code == 201
+    first = set(fakes["shopify"].subscriptions)
+    again = _connect(client, merchant, fakes)  # Shopify refuses a topic and URL twice
+    assert again.status_code == 201, again.text
+    assert len(fakes["shopify"].subscriptions) == 4
+    assert not first & set(fakes["shopify"].subscriptions)
