@@ -85,7 +85,14 @@ class ShopifyClient:
     # --- calls ---------------------------------------------------------------------
 
     def shop(self) -> ShopInfo:
-        return shop_info(self.query(queries.SHOP))
+        data = self.query(queries.SHOP)
+        try:
+            data = {**data, **self.query(queries.LOCALES)}
+        except ShopifyAuthError:
+            raise
+        except ShopifyError:  # no read_locales scope: the language defaults to English
+            pass
+        return shop_info(data)
 
     def product_count(self) -> int:
         return int(self.query(queries.PRODUCT_COUNT)["productsCount"]["count"])

@@ -10,11 +10,11 @@ _PRODUCT = """
 """
 
 SHOP = """
-query Shop {
-  shop { name currencyCode myshopifyDomain primaryDomain { url } }
-  shopLocales { locale primary }
-}
+query Shop { shop { name currencyCode myshopifyDomain primaryDomain { url } } }
 """
+
+# needs the read_locales scope: asked apart, so a token without it still connects
+LOCALES = "query Locales { shopLocales { locale primary } }"
 
 PRODUCT_COUNT = "query ProductCount { productsCount { count } }"
 

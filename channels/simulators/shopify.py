@@ -88,6 +88,7 @@ class ShopifySimulator(LoopbackServer):
             self.bulk: JSON | None = None
             self._throttle_next = 0
             self._throttle_field = ""
+            self.locales_denied = False  # the app was not granted read_locales
             self.throttled = 0  # THROTTLED answers given
 
     # --- scripting -----------------------------------------------------------------
@@ -179,7 +180,12 @@ class ShopifySimulator(LoopbackServer):
                                         "throttleStatus": self.bucket.status()}},
             })  # fmt: skip
         self.bucket.available -= cost
-        data = self._resolve(query, variables)
+        try:
+            data = self._resolve(query, variables)
+        except _AccessDenied as denied:
+            return Response.json({"errors": [{
+                "message": f"Access denied for {denied} field. Required access: `read_locales` "
+                "access scope.", "extensions": {"code": "ACCESS_DENIED"}}]})  # fmt: skip
         extensions = {"cost": {"requestedQueryCost": cost, "actualQueryCost": cost,
                                "throttleStatus": self.bucket.status()}}  # fmt: skip
         return Response.json({"data": data, "extensions": extensions})
@@ -207,6 +213,10 @@ class ShopifySimulator(LoopbackServer):
         if re.search(r"\bproduct\s*\(", query):
             found = self.catalog.get(int(str(variables.get("id", "0")).rsplit("/", 1)[-1]))
             return {"product": product_node(found, self.shop["url"]) if found else None}
+        if "shopLocales" in query:
+            if self.locales_denied:
+                raise _AccessDenied("shopLocales")
+            return {"shopLocales": [{"locale": self.shop["locale"], "primary": True}]}
         if re.search(r"\bshop\s*\{", query):
             return self._shop()
         raise ValueError(f"the simulator does not know this query: {query[:80]}")
@@ -216,7 +226,6 @@ class ShopifySimulator(LoopbackServer):
             "shop": {"name": self.shop["name"], "currencyCode": self.shop["currencyCode"],
                      "myshopifyDomain": self.shop_domain,
                      "primaryDomain": {"url": self.shop["url"]}},
-            "shopLocales": [{"locale": self.shop["locale"], "primary": True}],
         }  # fmt: skip
 
     def _page(self, variables: JSON) -> JSON:
@@ -279,6 +288,10 @@ class ShopifySimulator(LoopbackServer):
             if self.bulk is None or not self.bulk["id"].endswith(f"/{key}"):
                 return Response(404, b"NoSuchKey")
             return Response(200, self.bulk["body"].encode(), {"Content-Type": "application/jsonl"})
+
+
+class _AccessDenied(Exception):
+    """A field the app has no access scope for."""
 
 
 def _cursor(product_id: int) -> str:

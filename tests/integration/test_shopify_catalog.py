@@ -259,3 +259,12 @@ def test_reconnecting_replaces_the_webhook_subscriptions(client, merchant, fakes
     assert again.status_code == 201, again.text
     assert len(fakes["shopify"].subscriptions) == 4
     assert not first & set(fakes["shopify"].subscriptions)
+
+
+def test_the_shops_language_is_read_and_defaults_to_english_without_the_scope(
+    client, merchant, fakes
+):
+    fakes["shopify"].shop["locale"] = "pt-BR"
+    assert _connect(client, merchant, fakes).json()["primary_locale"] == "pt"
+    fakes["shopify"].locales_denied = True  # the app was not granted read_locales
+    assert _connect(client, merchant, fakes).json()["primary_locale"] == "en"
