@@ -268,3 +268,21 @@ def test_the_shops_language_is_read_and_defaults_to_english_without_the_scope(
     assert _connect(client, merchant, fakes).json()["primary_locale"] == "pt"
     fakes["shopify"].locales_denied = True  # the app was not granted read_locales
     assert _connect(client, merchant, fakes).json()["primary_locale"] == "en"
+
+
+def test_webhook_ids_are_forgotten_a_week_after_shopify_stops_retrying(clean):
+    from datetime import UTC, datetime, timedelta
+
+    from persistence.models import ShopifyWebhookDelivery
+    from services.commerce.reconcile import schedule_reconcile
+
+    with session_scope() as session:
+        for webhook_id, days in (("old", 8), ("recent", 1)):
+            session.add(ShopifyWebhookDelivery(
+                webhook_id=webhook_id, shop_domain="a.myshopify.com", topic="products/update",
+                received_at=datetime.now(UTC) - timedelta(days=days),
+            ))  # fmt: skip
+    with session_scope() as session:
+        schedule_reconcile(session)
+        kept = session.scalars(select(ShopifyWebhookDelivery.webhook_id)).all()
+    assert kept == ["recent"]
