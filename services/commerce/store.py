@@ -24,7 +24,8 @@ from services.merchants.merchant import get_merchant
 
 log = get_logger(__name__)
 SYNC_TASK = "switchboard.commerce.sync"
-_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+_TOKEN = re.compile(r"[\x21-\x7e]{1,500}")  # visible ASCII: it travels in a header
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Connection:
 
 def normalize_domain(value: str) -> str:
     domain = value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
-    if not _DOMAIN.match(domain):
+    if not _DOMAIN.fullmatch(domain):
         raise InvalidInput(f"shop_domain must be the store's x.myshopify.com domain, not {value!r}")
     return domain
 
@@ -47,6 +48,12 @@ def connect(
     """Connect (or reconnect) the merchant's store; Shopify's refusal is a 422 with its reason."""
     get_merchant(session, merchant_id)
     domain = normalize_domain(connection.shop_domain)
+    for name, token in (
+        ("access_token", connection.access_token),
+        ("storefront_access_token", connection.storefront_access_token),
+    ):
+        if token is not None and not _TOKEN.fullmatch(token):
+            raise InvalidInput(f"{name} must be a Shopify token (visible ASCII characters)")
     other = store_by_domain(session, domain)
     if other is not None and other.merchant_id != merchant_id:
         raise Conflict(f"{domain} is connected to another merchant")

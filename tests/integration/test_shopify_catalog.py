@@ -80,9 +80,11 @@ def test_a_wrong_token_is_refused_with_shopifys_reason(client, merchant, fakes):
     assert missing.status_code == 404
 
 
-def test_a_bad_domain_is_refused_before_calling_shopify(client, merchant, fakes):
+def test_a_bad_domain_or_token_is_refused_before_calling_shopify(client, merchant, fakes):
     response = _connect(client, merchant, fakes, shop_domain="https://evil.example/x")
     assert response.status_code == 422 and "myshopify.com" in response.json()["detail"]
+    response = _connect(client, merchant, fakes, access_token="shpat_x\r\nX-Evil: 1")
+    assert response.status_code == 422 and "access_token" in response.json()["detail"]
     assert fakes["shopify"].requests == []
 
 
