@@ -48,6 +48,7 @@ task_routes = {
     "switchboard.media.*": {"queue": "default"},
     "switchboard.notifications.*": {"queue": "default"},
     "switchboard.templates.*": {"queue": "default"},
+    "switchboard.commerce.*": {"queue": "default"},
 }
 
 # A turn may wait on several LLM attempts and providers; a stuck one is cut and redone.
@@ -68,4 +69,10 @@ beat_schedule = {
         "schedule": _settings.sweeper_interval_seconds,
     },
 }
+if _settings.shopify_reconcile_seconds > 0:
+    beat_schedule["shopify-reconcile"] = {
+        "task": "switchboard.commerce.reconcile",
+        # checked often; each store is synced once its last sync is a period old
+        "schedule": min(_settings.shopify_reconcile_seconds, 600.0),
+    }
 beat_schedule_filename = str(_settings.data_dir / "celerybeat-schedule")

@@ -165,6 +165,16 @@ class Settings(BaseSettings):
     operator_online_seconds: float = Field(default=90.0, gt=0)
     # after this long without presence, an operator's waiting conversations return to the queue
     operator_offline_seconds: float = Field(default=600.0, gt=0)
+    # Shopify (services/commerce): Admin API version, the app's secret that signs its
+    # webhooks, and the API root (unset: https://{shop_domain}; tests point it at a fake)
+    shopify_api_version: str = "2025-10"
+    shopify_api_secret: SecretStr | None = None
+    shopify_api_base_url: str | None = None
+    shopify_timeout_seconds: float = 20.0
+    # a full sync of a catalog with more products than this runs as a bulk operation
+    shopify_bulk_threshold: int = 5000
+    # every this often a full sync catches what webhooks missed; 0: never
+    shopify_reconcile_seconds: float = 21600.0
 
     # Operator console (/console): how long a login lasts
     console_session_hours: float = 12.0

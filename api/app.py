@@ -25,6 +25,7 @@ from api import (
     onboarding,
     operators,
     templates,
+    shopify,
     webhook,
 )
 from api.body_limit import BodyLimit
@@ -69,7 +70,7 @@ def create_app() -> FastAPI:
     metrics.instrument(app)
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
-        notifications, templates, onboarding, desk, canned,
+        notifications, templates, onboarding, desk, canned, shopify,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

@@ -14,6 +14,10 @@ class PhoneNumberCreate(BaseModel):
     phone_number_id: str = Field(min_length=1, max_length=64)
     access_token: str = Field(min_length=1)
     display_phone_number: str | None = Field(default=None, max_length=32)
+    catalog_id: str | None = Field(
+        default=None, max_length=64, pattern=r"^\d+$",
+        description="Meta commerce catalog linked to the number: products go as product cards",
+    )  # fmt: skip
 
 
 class PhoneNumberRead(BaseModel):
@@ -21,6 +25,7 @@ class PhoneNumberRead(BaseModel):
     id: int
     phone_number_id: str
     display_phone_number: str | None
+    catalog_id: str | None = None
 
 
 Timezone = Annotated[

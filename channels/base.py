@@ -91,7 +91,21 @@ class OutboundInteractive:
     footer: str | None = None
 
 
-OutboundMessage = OutboundText | OutboundMedia | OutboundTemplate | OutboundInteractive
+@dataclass(frozen=True)
+class OutboundProducts:
+    """Products of the number's commerce catalog (by retailer id): a product card for one,
+    a product list (a header and a body required) for several."""
+
+    catalog_id: str
+    retailer_ids: tuple[str, ...]
+    body: str = ""
+    header: str | None = None
+    section_title: str | None = None
+
+
+OutboundMessage = (
+    OutboundText | OutboundMedia | OutboundTemplate | OutboundInteractive | OutboundProducts
+)
 
 
 @dataclass(frozen=True)

@@ -419,8 +419,26 @@ def _contacts_text(cards: object) -> str | None:
 
 
 def _order_text(body: dict) -> str | None:
-    items = _list(body.get("product_items"))
-    return _str(body.get("text")) or (f"Order of {len(items)} item(s)" if items else None)
+    """A cart sent from the catalog, as line items the model can read: retailer ids are
+    the products' Shopify variant ids (see send_products)."""
+    items = [
+        _order_item(item) for item in _list(body.get("product_items")) if isinstance(item, dict)
+    ]
+    note = _str(body.get("text"))
+    if not items:
+        return note
+    text = "Order from the catalog: " + "; ".join(items)
+    return f"{text}. Note: {note}" if note else text
+
+
+def _order_item(item: dict) -> str:
+    quantity = _scalar_text(item.get("quantity")) or "1"
+    retailer_id = _scalar_text(item.get("product_retailer_id")) or "?"
+    price = item.get("item_price")
+    price_text = str(price) if _is_number(price) or isinstance(price, str) else None
+    currency = _str(item.get("currency")) or ""
+    at = f" at {price_text} {currency}".rstrip() if price_text else ""
+    return f"{quantity} x variant {retailer_id}{at}"
 
 
 _TEXT_READERS: dict[str, Callable[[dict], str | None]] = {

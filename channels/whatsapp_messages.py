@@ -16,6 +16,7 @@ from channels.base import (
     OutboundInteractive,
     OutboundMedia,
     OutboundMessage,
+    OutboundProducts,
     OutboundTemplate,
     OutboundText,
     Recipient,
@@ -65,7 +66,34 @@ def message_object(message: OutboundMessage) -> dict[str, Any]:
         return {"type": message.kind, message.kind: _media(message)}
     if isinstance(message, OutboundTemplate):
         return {"type": "template", "template": _template(message)}
+    if isinstance(message, OutboundProducts):
+        return {"type": "interactive", "interactive": _products(message)}
     return {"type": "interactive", "interactive": _interactive(message)}
+
+
+MAX_PRODUCTS = 30
+
+
+def _products(message: OutboundProducts) -> dict[str, Any]:
+    """A `product` card for one item, a `product_list` for several (header and body then
+    required, at most 30 items)."""
+    ids = message.retailer_ids
+    _check(bool(message.catalog_id) and bool(ids), "products need a catalog id and items")
+    _check(len(message.body) <= INTERACTIVE_BODY_LIMIT, "body: at most 1024 characters")
+    body = {"body": {"text": message.body}} if message.body else {}
+    if len(ids) == 1:
+        action = {"catalog_id": message.catalog_id, "product_retailer_id": ids[0]}
+        return {"type": "product", **body, "action": action}
+    _check(len(ids) <= MAX_PRODUCTS, "a product list holds at most 30 items")
+    header = message.header or ""
+    _check(0 < len(header) <= HEADER_LIMIT, "product list header: 1 to 60 characters")
+    _check(bool(message.body), "a product list needs a body")
+    title = (message.section_title or header)[:SECTION_TITLE_LIMIT]
+    section = {"title": title, "product_items": [{"product_retailer_id": i} for i in ids]}
+    return {
+        "type": "product_list", "header": {"type": "text", "text": header}, **body,
+        "action": {"catalog_id": message.catalog_id, "sections": [section]},
+    }  # fmt: skip
 
 
 def _media(message: OutboundMedia) -> dict[str, Any]:

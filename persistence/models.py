@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -167,6 +169,8 @@ class PhoneNumber(Base):
     display_phone_number: Mapped[str | None] = mapped_column(String(32))
     # Fernet ciphertext in the database (SECRETS_KEY); plaintext here
     access_token: Mapped[str] = mapped_column(EncryptedString)
+    # the Meta commerce catalog linked to the number: products go out as product cards
+    catalog_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = _now()
 
     merchant: Mapped[Merchant] = relationship(back_populates="phone_numbers", lazy="raise")
@@ -712,3 +716,120 @@ class ConversationNote(Base):
         BigInteger, ForeignKey("messages.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = _now()
+class ShopifyStore(Base):
+    """A merchant's connected Shopify store (one per merchant) and the state of its sync."""
+
+    __tablename__ = "shopify_stores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), unique=True
+    )
+    shop_domain: Mapped[str] = mapped_column(String(255), unique=True)
+    # Fernet ciphertext in the database (SECRETS_KEY); plaintext here
+    access_token: Mapped[str] = mapped_column(EncryptedString)
+    storefront_access_token: Mapped[str | None] = mapped_column(EncryptedString)
+    shop_name: Mapped[str] = mapped_column(String(255), default="")
+    currency: Mapped[str] = mapped_column(String(8), default="USD")
+    primary_locale: Mapped[str] = mapped_column(String(16), default="en")
+    storefront_url: Mapped[str | None] = mapped_column(String(500))
+    # idle, running, done, failed
+    sync_status: Mapped[str] = mapped_column(String(16), default="idle")
+    sync_products_done: Mapped[int] = mapped_column(Integer, default=0)
+    sync_products_total: Mapped[int | None] = mapped_column(Integer)
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    sync_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_full_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # topic -> Shopify's webhook subscription id
+    webhook_ids: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = _now()
+
+
+class Product(Base):
+    """A product of a merchant's store, as the last sync or webhook saw it. `shopify_id` is
+    Shopify's numeric id (legacyResourceId), the id the model, tools and API show."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "shopify_id"),
+        Index("ix_products_search_vector", "search_vector", postgresql_using="gin"),
+        Index(
+            "ix_products_title_trgm",
+            text(f"{UNACCENT_FUNCTION}(lower(title)) gin_trgm_ops"),
+            postgresql_using="gin",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    shopify_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(500))
+    handle: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))  # active, draft, archived (lower case)
+    product_type: Mapped[str] = mapped_column(String(255), default="")
+    vendor: Mapped[str] = mapped_column(String(255), default="")
+    tags: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    collections: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    images: Mapped[list[str]] = mapped_column(JSONB, default=list)  # URLs, featured first
+    language: Mapped[str] = mapped_column(String(16), default="en")  # the shop's locale
+    # tags, type, vendor and option values: searched with the title
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            f"setweight(to_tsvector({TS_CONFIG_FUNCTION}(language), "
+            f"{UNACCENT_FUNCTION}(title)), 'A') || "
+            f"setweight(to_tsvector({TS_CONFIG_FUNCTION}(language), "
+            f"{UNACCENT_FUNCTION}(search_text)), 'B') || "
+            f"setweight(to_tsvector({TS_CONFIG_FUNCTION}(language), "
+            f"{UNACCENT_FUNCTION}(description)), 'C')",
+            persisted=True,
+        ),
+        deferred=True,
+    )
+    # Shopify's updatedAt: an older webhook or page never overwrites a newer one
+    shopify_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    synced_at: Mapped[datetime] = _now()
+
+    variants: Mapped[list[ProductVariant]] = relationship(
+        back_populates="product", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class ProductVariant(Base):
+    __tablename__ = "product_variants"
+    __table_args__ = (
+        UniqueConstraint("product_id", "shopify_id"),
+        Index("ix_product_variants_inventory_item_id", "inventory_item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    shopify_id: Mapped[int] = mapped_column(BigInteger)
+    inventory_item_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    sku: Mapped[str | None] = mapped_column(String(255))
+    # {"Size": "42", "Color": "Red"}, as Shopify names them
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    compare_at_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    inventory_quantity: Mapped[int | None] = mapped_column(Integer)  # None: not tracked
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # when an inventory_levels/update last set the quantity: an older one changes nothing
+    inventory_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    product: Mapped[Product] = relationship(back_populates="variants", lazy="raise")
+
+
+class ShopifyWebhookDelivery(Base):
+    """Each Shopify webhook id seen once (X-Shopify-Webhook-Id): retries are no-ops."""
+
+    __tablename__ = "shopify_webhook_deliveries"
+
+    webhook_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = _now()

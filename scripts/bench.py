@@ -9,7 +9,7 @@ PostgreSQL and Redis are embedded in a fresh temporary directory unless --databa
 the run: other workers on that Redis would take its tasks. The Graph API and Gemini are the
 tests' fakes on 127.0.0.1, the LLM answering after --llm-latency seconds.
 
-Sections: ingest, turn, burst, prompt, checkpoint, soak. The table is also written as JSON
+Sections: ingest, turn, burst, prompt, checkpoint, soak, commerce. The table is also written as JSON
 (with every raw figure and the machine) and markdown to --out (benchmarks/results):
 latest.* for a full run, latest-quick.* / latest-partial.* otherwise, and a timestamped
 copy each time. Exit status 1 when a section failed or the soak lost, duplicated or
@@ -31,11 +31,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.bench import ingest, report, soak, turns
+from scripts.bench import commerce, ingest, report, soak, turns
 from scripts.bench.common import Deadline, TimedOut
 from scripts.bench.stack import ROOT, Stack, StackOptions
 
-SECTIONS = ("ingest", "turn", "burst", "prompt", "checkpoint", "soak")
+SECTIONS = ("ingest", "turn", "burst", "prompt", "checkpoint", "soak", "commerce")
 FULL = {
     "ingest": {"seconds": 5.0, "rounds": 3, "customers": 3000},
     "turn_conversations": 300,
@@ -43,6 +43,8 @@ FULL = {
     "marks": (10, 100, 500),
     "messages": 10_000,
     "conversations": 1_000,
+    "products": 10_000,
+    "searches": 1_000,
     "timeout": 3600.0,
 }
 QUICK = {
@@ -52,6 +54,8 @@ QUICK = {
     "marks": (10, 30, 60),
     "messages": 300,
     "conversations": 50,
+    "products": 500,
+    "searches": 100,
     "timeout": 600.0,
 }
 BURST_SIZES = (1, 3, 10)
@@ -182,6 +186,14 @@ def run_sections(stack: Stack, args: argparse.Namespace, size: dict[str, Any]) -
             ("ingest",),
             lambda: ingest.run(
                 stack, size=size["ingest"], concurrency=args.concurrency, deadline=deadline
+            ),
+        )
+    if "commerce" in wanted:
+        section(
+            results,
+            ("commerce",),
+            lambda: commerce.run(
+                products=size["products"], searches=size["searches"], deadline=deadline
             ),
         )
     long_names = tuple(s for s in ("prompt", "checkpoint") if s in wanted)

@@ -9,6 +9,9 @@
     python scripts/manage.py add-user MERCHANT_ID NAME [--wa-id ID] [--user-id BSUID] [--type admin]
     python scripts/manage.py create-operator NAME [--admin] [--merchant-id ID]  # token shown once
     python scripts/manage.py revoke-operator OPERATOR_ID
+    python scripts/manage.py shopify-connect MERCHANT_ID SHOP.myshopify.com ADMIN_TOKEN
+                             [--storefront-token T] [--webhook-url https://host/webhooks/shopify]
+    python scripts/manage.py shopify-sync MERCHANT_ID [--queue]   # here, or on a worker
     python scripts/manage.py list
     python scripts/manage.py generate-key      # a new Fernet key for SECRETS_KEY
     python scripts/manage.py rotate-secrets    # re-encrypt credentials with SECRETS_KEY's first key
@@ -35,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from persistence.crypto import SecretsKeyError, generate_key, rotate_credentials
 from persistence.db import session_scope
 from persistence.models import Base
+from services.commerce import store as stores
+from services.commerce.sync import full_sync
 from services.errors import DomainError
 from services.merchants import merchant as merchants
 from services.merchants import operator as operators
@@ -75,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     number.add_argument("phone_number_id")
     number.add_argument("access_token")
     number.add_argument("--display-phone-number")
+    number.add_argument("--catalog-id", help="Meta commerce catalog: products as product cards")
     user = commands.add_parser("add-user", help="add a staff member (admin, sales, returns...)")
     user.add_argument("merchant_id", type=int)
     user.add_argument("name")
@@ -91,6 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revoke = commands.add_parser("revoke-operator", help="revoke an operator's token")
     revoke.add_argument("operator_id", type=int)
+    shop = commands.add_parser("shopify-connect", help="connect a merchant's Shopify store")
+    shop.add_argument("merchant_id", type=int)
+    shop.add_argument("shop_domain", help="the store's x.myshopify.com domain")
+    shop.add_argument("access_token", help="Admin API access token")
+    shop.add_argument("--storefront-token")
+    shop.add_argument(
+        "--webhook-url", help="this server's public POST /webhooks/shopify URL; without it no "
+        "webhooks are subscribed and only full syncs keep the catalog fresh",
+    )  # fmt: skip
+    sync = commands.add_parser("shopify-sync", help="a full sync of a merchant's catalog")
+    sync.add_argument("merchant_id", type=int)
+    sync.add_argument("--queue", action="store_true", help="leave it to a worker")
     commands.add_parser("list", help="list merchants, numbers, staff and operators")
     commands.add_parser("generate-key", help="print a new Fernet key for SECRETS_KEY")
     commands.add_parser(
@@ -103,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> str:
     if args.command == "generate-key":
         return generate_key()
+    if args.command == "shopify-sync" and not args.queue:
+        return f"sync {full_sync(args.merchant_id)}: {_shopify_state(args.merchant_id)}"
     with session_scope() as session:
         if args.command == "rotate-secrets":
             return _rotate_secrets(session)
@@ -121,6 +141,7 @@ def run(args: argparse.Namespace) -> str:
             phone = merchants.add_phone_number(
                 session, merchant_id=args.merchant_id, phone_number_id=args.phone_number_id,
                 access_token=args.access_token, display_phone_number=args.display_phone_number,
+                catalog_id=args.catalog_id,
             )  # fmt: skip
             return f"number {phone.phone_number_id} added to merchant {args.merchant_id}"
         if args.command == "add-user":
@@ -137,8 +158,8 @@ def run(args: argparse.Namespace) -> str:
         if args.command == "revoke-operator":
             revoked = operators.revoke_operator(session, args.operator_id)
             return f"operator {revoked.id} revoked"
-        if args.command in _TEMPLATE_COMMANDS:
-            return _TEMPLATE_COMMANDS[args.command](session, args)
+        if args.command in _SESSION_COMMANDS:
+            return _SESSION_COMMANDS[args.command](session, args)
         return _listing(session)
 
 
@@ -177,7 +198,38 @@ def _template_lines(rows: list[MessageTemplate]) -> str:
     return "\n".join(lines) or "no templates yet (create-templates submits them)"
 
 
-_TEMPLATE_COMMANDS: dict[str, Callable[[Session, argparse.Namespace], str]] = {
+def _shopify_connect(session: Session, args: argparse.Namespace) -> str:
+    connection = stores.Connection(
+        shop_domain=args.shop_domain, access_token=args.access_token,
+        storefront_access_token=args.storefront_token,
+    )  # fmt: skip
+    store = stores.connect(
+        session, merchant_id=args.merchant_id, connection=connection, webhook_url=args.webhook_url
+    )
+    return (
+        f"{store.shop_domain} ({store.shop_name}, {store.currency}, {store.primary_locale}) "
+        f"connected to merchant {args.merchant_id}; a full sync is queued"
+    )
+
+
+def _shopify_queue_sync(session: Session, args: argparse.Namespace) -> str:
+    stores.request_sync(session, stores.get_store(session, args.merchant_id))
+    return f"full sync of merchant {args.merchant_id}'s store queued"
+
+
+def _shopify_state(merchant_id: int) -> str:
+    with session_scope() as session:
+        store = stores.get_store(session, merchant_id)
+        error = f", error: {store.sync_error}" if store.sync_error else ""
+        return (
+            f"{store.sync_status}, {store.sync_products_done}/{store.sync_products_total} "
+            f"products{error}"
+        )
+
+
+_SESSION_COMMANDS: dict[str, Callable[[Session, argparse.Namespace], str]] = {
+    "shopify-connect": _shopify_connect,
+    "shopify-sync": _shopify_queue_sync,
     "set-waba": _set_waba,
     "create-templates": _create_templates,
     "list-templates": _list_templates,

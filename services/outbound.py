@@ -1,4 +1,5 @@
-"""Writing an outbound message row (a library file, an offer) for the outbox to send."""
+"""Writing an outbound message row (a library file, an offer, products) for the outbox to
+send, and reading back the products one carries."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from channels.base import OutboundProducts
 from persistence.models import Author, DeliveryStatus, Direction, Message
 
 
@@ -46,3 +48,14 @@ def add_outbound(
             Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND, Message.seq == seq
         )
     ).one()
+
+
+def stored_products(raw: dict[str, Any]) -> OutboundProducts:
+    """The catalog message a row keeps in raw["products"] (services.commerce.showcase)."""
+    products = raw["products"]
+    return OutboundProducts(
+        catalog_id=str(products["catalog_id"]),
+        retailer_ids=tuple(str(i) for i in products["retailer_ids"]),
+        body=str(products.get("body") or ""),
+        header=products.get("header"),
+    )

@@ -29,6 +29,7 @@ ACCESS_TOKEN = "EAAG-test-access-token"
 GEMINI_KEY = "test-gemini-key"
 OPENAI_KEY = "test-openai-key"
 EVENTS_SECRET = "test-events-secret"
+SHOPIFY_SECRET = "test-shopify-secret"
 # the Fernet key every process of the test stack encrypts stored credentials with
 SECRETS_KEY = "Jm2B0f3mB2oRk9yH6q0nqHkz8yqS1c0cQmZ7vX0s2Wg="
 
@@ -59,6 +60,7 @@ def fakes() -> Iterator[dict]:
     from channels.simulators.graph import GraphSimulator
     from channels.simulators.llm_gemini import GeminiSimulator
     from channels.simulators.llm_openai import OpenAISimulator
+    from channels.simulators.shopify import ShopifySimulator
     from tests.fakes.events_receiver import FakeEventsReceiver
 
     started = {
@@ -66,6 +68,7 @@ def fakes() -> Iterator[dict]:
         "gemini": GeminiSimulator(api_key=GEMINI_KEY).start(),
         "openai": OpenAISimulator(api_key=OPENAI_KEY).start(),
         "events": FakeEventsReceiver().start(),
+        "shopify": ShopifySimulator(api_secret=SHOPIFY_SECRET).start(),
     }
     yield started
     for fake in started.values():
@@ -106,6 +109,8 @@ def servers(fakes: dict) -> Iterator[dict[str, str]]:
         "GEMINI_BASE_URL": fakes["gemini"].base_url,
         "OPENAI_BASE_URL": fakes["openai"].base_url,
         "EVENTS_WEBHOOK_URL": f"{fakes['events'].url}/switchboard-events",
+        "SHOPIFY_API_BASE_URL": fakes["shopify"].url,
+        "SHOPIFY_API_SECRET": SHOPIFY_SECRET,
     }
     os.environ.update(env)
     _reset_process_caches()

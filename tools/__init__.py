@@ -6,6 +6,8 @@
 | request_intervention    | customer |
 | request_notification    | customer |
 | reply_with_options      | customer |
+| search_products         | customer |
+| send_products           | customer |
 | answer_notification     | admin    |
 
 Each role has its own list and its own tool node (graph.builder): a customer's model is
@@ -22,6 +24,7 @@ from tools.knowledge import search_knowledge_base
 from tools.media import respond_with_media
 from tools.notifications import answer_notification, request_notification
 from tools.options import reply_with_options
+from tools.products import search_products, send_products
 
 _CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
     search_knowledge_base,
@@ -29,6 +32,8 @@ _CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
     request_intervention,
     request_notification,
     reply_with_options,
+    search_products,
+    send_products,
 )
 _ADMIN_TOOLS: tuple[BaseTool, ...] = (answer_notification,)
 

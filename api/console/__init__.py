@@ -25,12 +25,14 @@ from api.console import (
     notifications,
     onboarding,
     stats,
+    store,
 )
 from api.console.auth import CsrfRejected, LoginRequired, PageNotFound, login_redirect
 from api.console.templating import SECURITY_HEADERS, STATIC, render
 
 PAGES = (
-    home, login, inbox, conversation, desk, notifications, documents, media, stats, onboarding,
+    home, login, inbox, conversation, desk, notifications, documents, media, store, stats,
+    onboarding,
 )
 
 

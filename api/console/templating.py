@@ -47,6 +47,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/notifications", "Notifications"),
     NavItem("/console/documents", "Knowledge"),
     NavItem("/console/media", "Media"),
+    NavItem("/console/store", "Store"),
     NavItem("/console/stats", "Stats"),
     NavItem("/console/settings/whatsapp", "Connect WhatsApp", admin_only=True),
     NavItem("/sandbox", "Sandbox", sandbox_only=True),

@@ -8,7 +8,7 @@ from typing import Any
 
 from channels.simulators.graph_wire import GraphError, nonempty, require
 
-_KINDS = ("button", "list", "cta_url", "location_request_message")
+_KINDS = ("button", "list", "cta_url", "location_request_message", "product", "product_list")
 
 
 def check_interactive(content: dict[str, Any]) -> None:
@@ -17,6 +17,8 @@ def check_interactive(content: dict[str, Any]) -> None:
     action: Any = content.get("action")
     require(isinstance(action, dict), "interactive.action is required")
     _valid(kind in _KINDS, f"Invalid interactive type: {kind}")
+    if kind == "product" and "body" not in content:  # a product card's body is optional
+        return _product(action)
     body: Any = content.get("body")
     require(isinstance(body, dict) and isinstance(body.get("text"), str), "body.text is required")
     _length(body["text"], 1, 1024, "Body text")
@@ -26,6 +28,10 @@ def check_interactive(content: dict[str, Any]) -> None:
         _list(action)
     elif kind == "cta_url":
         _cta_url(action)
+    elif kind == "product":
+        _product(action)
+    elif kind == "product_list":
+        _product_list(content, action)
     else:
         _valid(action.get("name") == "send_location", "action.name must be send_location")
 
@@ -51,12 +57,9 @@ def _buttons(action: dict[str, Any]) -> None:
 
 def _list(action: dict[str, Any]) -> None:
     _length(action.get("button"), 1, 20, "Button label")
-    sections: Any = action.get("sections")
-    require(isinstance(sections, list) and bool(sections), "action.sections is required")
-    _valid(len(sections) <= 10, "Too many sections. Max allowed sections: 10")
+    sections = _sections(action)
     rows: list[Any] = []
     for section in sections:
-        require(isinstance(section, dict), "each section must be an object")
         if len(sections) > 1 or "title" in section:
             _length(section.get("title"), 1, 24, "Section title")
         require(isinstance(section.get("rows"), list), "section.rows is required")
@@ -80,6 +83,38 @@ def _cta_url(action: dict[str, Any]) -> None:
     _length(parameters.get("display_text"), 1, 20, "Display text")
     url = parameters.get("url")
     _valid(isinstance(url, str) and url.startswith(("https://", "http://")), "Invalid URL")
+
+
+def _product(action: dict[str, Any]) -> None:
+    require(nonempty(action.get("catalog_id")), "action.catalog_id is required")
+    require(nonempty(action.get("product_retailer_id")), "action.product_retailer_id is required")
+
+
+def _product_list(content: dict[str, Any], action: dict[str, Any]) -> None:
+    header: Any = content.get("header")
+    require(isinstance(header, dict) and header.get("type") == "text", "header is required")
+    _length(header.get("text"), 1, 60, "Header text")
+    require(nonempty(action.get("catalog_id")), "action.catalog_id is required")
+    items: list[Any] = []
+    for section in _sections(action):
+        _length(section.get("title"), 1, 24, "Section title")
+        require(isinstance(section.get("product_items"), list), "product_items is required")
+        items += section["product_items"]
+    _valid(1 <= len(items) <= 30, "Total product count must be between 1 and 30")
+    for item in items:
+        require(
+            isinstance(item, dict) and nonempty(item.get("product_retailer_id")),
+            "product_retailer_id is required",
+        )
+
+
+def _sections(action: dict[str, Any]) -> list[dict[str, Any]]:
+    sections: Any = action.get("sections")
+    require(isinstance(sections, list) and bool(sections), "action.sections is required")
+    _valid(len(sections) <= 10, "Too many sections. Max allowed sections: 10")
+    for section in sections:
+        require(isinstance(section, dict), "each section must be an object")
+    return sections
 
 
 def _length(value: Any, low: int, high: int, what: str) -> None:

@@ -201,8 +201,10 @@ class GeminiSimulator(LLMSimulator):
         return _parts_text((request.get("systemInstruction") or {}).get("parts", []))
 
     def tool_outputs(self, request: JSON) -> list[str]:
+        """Each tool's text; a tool that returned a JSON object reaches Gemini as that
+        object (not wrapped in "output"), and is given back here as JSON text."""
         return [
-            part["functionResponse"]["response"]["output"]
+            _tool_text(part["functionResponse"]["response"])
             for content in request.get("contents", [])
             for part in content.get("parts", [])
             if "functionResponse" in part
@@ -222,3 +224,9 @@ class GeminiSimulator(LLMSimulator):
             for part in content.get("parts", []):
                 chars += len(part["text"]) if "text" in part else len(json.dumps(part))
         return chars
+
+
+def _tool_text(response: JSON) -> str:
+    if set(response) == {"output"}:
+        return str(response["output"])
+    return json.dumps(response, ensure_ascii=False)

@@ -44,6 +44,7 @@ def rows(results: dict[str, Any], options: dict[str, Any]) -> list[Row]:
         ("prompt", _prompt),
         ("checkpoint", _checkpoint),
         ("soak", _soak),
+        ("commerce", _commerce),
     ):
         result = results.get(name)
         if result is None:
@@ -202,6 +203,21 @@ def _soak(r: dict[str, Any], o: dict[str, Any]) -> list[Row]:
             f"{_mb(after.get('child_max'))}, {after.get('children', 0)} pool processes",
         ),
     ]
+
+
+def _commerce(r: dict[str, Any], o: dict[str, Any]) -> list[Row]:
+    s, bound = r["search_ms"], r["shopify_bound_products_per_second"]
+    catalog = f"{r['products']} products, {r['variants']} variants"
+    return [
+        ("commerce", "full sync, pages of 50 (products/s)",
+         f"{r['sync_pages_products_per_second']:.0f}",
+         f"{catalog}, {r['sync_pages_seconds']:.1f} s; Shopify's throttle alone allows "
+         f"{bound['standard']:.0f}/s (standard), {bound['plus']:.0f}/s (Plus)"),
+        ("commerce", "full sync, bulk operation (products/s)",
+         f"{r['sync_bulk_products_per_second']:.0f}", f"{r['sync_bulk_seconds']:.1f} s"),
+        ("commerce", "product search", f"p50 {_ms(s['p50'])}, p99 {_ms(s['p99'])}",
+         f"{s['n']} searches with options and budgets, over {catalog}"),
+    ]  # fmt: skip
 
 
 def plain(table: list[Row]) -> str:

@@ -32,6 +32,7 @@ from services.media import send as media_send
 from services.media.flows import resolve_media
 from services.media.send import MediaRef, MediaUnavailable, enqueue_asset
 from services.merchants.clients import client_for
+from services.outbound import stored_products
 from services.templates.templates import stored_template
 
 log = get_logger(__name__)
@@ -165,10 +166,13 @@ def _send_locked(
 
 
 def outbound_message(message: Message, media: MediaRef | None, channel: Channel) -> OutboundMessage:
-    """What a row sends: a template (kept in raw["template"]), an offer (raw["offer"],
-    fitted to the channel), a library file, or text."""
+    """What a row sends: a template (kept in raw["template"]), catalog products
+    (raw["products"]), an offer (raw["offer"], fitted to the channel), a library file, or
+    text."""
     if message.type == "template":
         return stored_template(message.raw or {})
+    if (message.raw or {}).get("products"):
+        return stored_products(message.raw or {})
     if message.type == "interactive" or (message.raw or {}).get("offer"):
         return fit_offer(message, channel)
     if media is None:

@@ -240,6 +240,9 @@ def resolve_media(message_id: int, *, refresh: bool = False) -> MediaRef | None:
         message = session.get(Message, message_id)
         if message is None or message.type not in KINDS or not message.media:
             return None
+        if message.media.get("link"):  # a public file WhatsApp fetches (a product photo)
+            filename = str(message.media.get("filename") or "file")
+            return MediaRef(kind=message.type, filename=filename, link=message.media["link"])
         asset = session.get(MediaAsset, message.media.get("asset_id"))
         if asset is None:
             key = message.media.get("key")

@@ -83,6 +83,7 @@ def add_phone_number(
     phone_number_id: str,
     access_token: str,
     display_phone_number: str | None = None,
+    catalog_id: str | None = None,
 ) -> PhoneNumber:
     get_merchant(session, merchant_id)
     phone = PhoneNumber(
@@ -90,6 +91,7 @@ def add_phone_number(
         phone_number_id=phone_number_id,
         access_token=access_token,
         display_phone_number=display_phone_number,
+        catalog_id=catalog_id,
     )
     try:
         with session.begin_nested():

@@ -255,5 +255,5 @@ def test_the_stats_page_counts_open_escalations_and_draws_charts(client, merchan
 def test_every_console_page_is_in_the_navigation(client, signed_in):
     nav = client.get("/console/inbox").text
     for path in ("/console/inbox", "/console/notifications", "/console/documents",
-                 "/console/media", "/console/stats"):  # fmt: skip
+                 "/console/media", "/console/store", "/console/stats"):  # fmt: skip
         assert f'href="{path}"' in nav

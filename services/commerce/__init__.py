@@ -1,0 +1,1 @@
+"""Commerce: a merchant's Shopify store, its catalog kept in our database, product search."""

@@ -1,0 +1,15 @@
+"""Commerce errors, each with its HTTP status."""
+
+from services.errors import Conflict, InvalidInput, NotFound
+
+
+class StoreNotConnected(NotFound):
+    """The merchant has no Shopify store connected."""
+
+
+class StoreRejected(InvalidInput):
+    """Shopify refused the connection (wrong token, unknown shop): its reason is the message."""
+
+
+class SyncRunning(Conflict):
+    """A full sync of this store is already running."""

@@ -1,0 +1,74 @@
+"""The commerce domain's selects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from persistence.models import Conversation, PhoneNumber, Product, ProductVariant, ShopifyStore
+
+
+def store_of(session: Session, merchant_id: int) -> ShopifyStore | None:
+    return session.scalar(select(ShopifyStore).where(ShopifyStore.merchant_id == merchant_id))
+
+
+def store_by_domain(session: Session, shop_domain: str) -> ShopifyStore | None:
+    return session.scalar(select(ShopifyStore).where(ShopifyStore.shop_domain == shop_domain))
+
+
+def product_by_shopify_id(session: Session, merchant_id: int, shopify_id: int) -> Product | None:
+    return session.scalar(
+        select(Product)
+        .where(Product.merchant_id == merchant_id, Product.shopify_id == shopify_id)
+        .options(selectinload(Product.variants))
+    )
+
+
+def products_by_shopify_ids(
+    session: Session, merchant_id: int, shopify_ids: Iterable[int]
+) -> list[Product]:
+    return list(
+        session.scalars(
+            select(Product)
+            .where(Product.merchant_id == merchant_id, Product.shopify_id.in_(list(shopify_ids)))
+            .options(selectinload(Product.variants))
+        )
+    )
+
+
+def variants_by_inventory_item(
+    session: Session, merchant_id: int, inventory_item_id: int
+) -> list[ProductVariant]:
+    return list(
+        session.scalars(
+            select(ProductVariant)
+            .join(Product, Product.id == ProductVariant.product_id)
+            .where(
+                Product.merchant_id == merchant_id,
+                ProductVariant.inventory_item_id == inventory_item_id,
+            )
+            .with_for_update(of=ProductVariant)
+        )
+    )
+
+
+def merchants_with_stores(session: Session) -> list[int]:
+    return list(session.scalars(select(ShopifyStore.merchant_id).order_by(ShopifyStore.id)))
+
+
+def count_products(session: Session, merchant_id: int) -> int:
+    return int(
+        session.scalar(select(func.count(Product.id)).where(Product.merchant_id == merchant_id))
+        or 0
+    )
+
+
+def catalog_of_conversation(session: Session, conversation_id: int) -> str | None:
+    """The Meta catalog linked to the number the conversation is on."""
+    return session.scalar(
+        select(PhoneNumber.catalog_id)
+        .join(Conversation, Conversation.phone_number_id == PhoneNumber.id)
+        .where(Conversation.id == conversation_id)
+    )

@@ -1,0 +1,102 @@
+"""search_products and send_products: the merchant's synced Shopify catalog."""
+
+from __future__ import annotations
+
+from langchain_core.tools import tool
+from langgraph.prebuilt import ToolRuntime
+from pydantic import BaseModel, Field
+
+from graph.context import TurnContext
+from persistence.db import session_scope
+from persistence.models import DeliveryStatus
+from services.commerce.present import find_products, product_query, to_text
+from services.commerce.showcase import parse_ids, show_products
+from services.errors import DomainError
+
+_GONE = {DeliveryStatus.FAILED, DeliveryStatus.DROPPED}
+
+
+class SearchArgs(BaseModel):
+    query: str = Field(
+        min_length=1, max_length=300,
+        description="What the customer is looking for, in their words or the shop's: the kind "
+        "of product and its features (for example: running shoes, waterproof jacket). Put "
+        "size, color and budget in the other arguments, not here.",
+    )  # fmt: skip
+    max_price: float | None = Field(
+        default=None, description="The customer's budget: only variants at or below this price "
+        "in the shop's currency. Leave empty when they gave none.",
+    )  # fmt: skip
+    in_stock_only: bool = Field(
+        default=True, description="Only variants in stock. Set false only when the customer "
+        "asks about something sold out or about availability itself.",
+    )  # fmt: skip
+    options: dict[str, str] | None = Field(
+        default=None, description='Variant options the customer asked for, such as {"size": '
+        '"42", "color": "red"}. Leave empty when they named none.',
+    )  # fmt: skip
+
+
+@tool("search_products", args_schema=SearchArgs)
+def search_products(
+    query: str,
+    runtime: ToolRuntime[TurnContext],
+    max_price: float | None = None,
+    in_stock_only: bool = True,
+    options: dict[str, str] | None = None,
+) -> str:
+    """Search the business's product catalog (synced from its online store).
+
+    Use it whenever the customer asks for a product, its price, sizes, colors or stock.
+    Returns a few matches as JSON: product_id, title, price, in_stock, url and the variants
+    that fit (variant_id, options, price, stock). Prices and stock come only from these
+    results: never state a price, size or availability the results do not show. If nothing
+    matches, say so and offer an alternative search; never invent a product.
+    """
+    try:
+        parsed = product_query(
+            query=query, max_price=max_price, in_stock_only=in_stock_only, options=options
+        )
+    except DomainError as exc:
+        return f"Error: {exc.message}"
+    with session_scope() as session:
+        return to_text(find_products(session, runtime.context.merchant_id, parsed))
+
+
+class SendArgs(BaseModel):
+    product_ids: list[str] = Field(
+        min_length=1, max_length=10,
+        description="product_id values from search_products results (at most 10), best first.",
+    )  # fmt: skip
+    text: str = Field(
+        default="", max_length=500,
+        description="Optional short line shown with the products, in the customer's language.",
+    )  # fmt: skip
+
+
+@tool("send_products", args_schema=SendArgs)
+def send_products(product_ids: list[str], runtime: ToolRuntime[TurnContext], text: str = "") -> str:
+    """Show products to the customer as product messages: each with its photo, title, price
+    and link.
+
+    Use it after search_products, when the customer wants to see what you found or you
+    recommend specific products. Only product_ids from search_products results exist. The
+    products are sent at once; afterwards reply with a short text (do not repeat their
+    titles and prices).
+    """
+    ctx = runtime.context
+    try:
+        ids = parse_ids(product_ids)
+        shown = show_products(
+            conversation_id=ctx.conversation_id, turn_id=ctx.turn_id,
+            merchant_id=ctx.merchant_id, product_ids=ids, text=text,
+        )  # fmt: skip
+    except DomainError as exc:
+        return f"Error: {exc.message}"
+    sent = [s.product_id for s in shown if s.status not in _GONE]
+    failed = [s.product_id for s in shown if s.status in _GONE]
+    if not sent:
+        return f"Error: could not show products {', '.join(failed)}. Describe them in text."
+    how = "catalog product cards" if shown[0].sent_as == "catalog" else "photos"
+    result = f"shown to the customer as {how}: {', '.join(sent)}"
+    return result + (f"; could not show {', '.join(failed)}" if failed else "")
