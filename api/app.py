@@ -24,8 +24,8 @@ from api import (
     notifications,
     onboarding,
     operators,
-    templates,
     shopify,
+    templates,
     webhook,
 )
 from api.body_limit import BodyLimit

@@ -28,7 +28,7 @@ def _back(merchant_id: int) -> Response:
 def store_page(
     request: Request, db: SessionDep, user: ConsoleUserDep, merchant_id: int | None = None
 ) -> Response:
-    merchants = list_merchants(db)
+    merchants = list_merchants(db, merchant_id=user.principal.scope())
     chosen = next(
         (m for m in merchants if m.id == merchant_id), merchants[0] if merchants else None
     )

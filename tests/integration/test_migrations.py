@@ -222,7 +222,7 @@ def test_0016_opens_existing_conversations_for_the_desk_and_back(scratch):
     url, engine = scratch
     command.upgrade(alembic_config(url), "0012")
     _insert(engine, MERCHANT, *CONVERSATION)
-    command.upgrade(alembic_config(url), "0016")
+    command.upgrade(alembic_config(url), "head")  # the models are compared with the head
     desk = "SELECT status, priority, labels, assignee_id FROM conversations"
     assert _rows(engine, desk) == [("open", "normal", [], None)]
     with engine.connect() as conn:
