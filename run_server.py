@@ -384,8 +384,8 @@ def main(argv: list[str] | None = None) -> None:
                     "switchboard.api http://%s:%s (docs at /docs)", settings.host, settings.port
                 )
                 uvicorn.run(
-                    "api.app:create_app", factory=True, host=settings.host, port=settings.port,
-                    workers=api_processes(settings),
+                    "api.app:create_served_app", factory=True,
+                    host=settings.host, port=settings.port, workers=api_processes(settings),
                     log_config=None,  # our JSON logs (observability.logs), not uvicorn's
                     proxy_headers=False,  # TRUSTED_PROXIES decides (api.proxies), not loopback
                 )  # fmt: skip

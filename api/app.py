@@ -33,9 +33,11 @@ from api.console import install as install_console
 from api.errors import install_error_handlers
 from api.proxies import TrustedProxies
 from api.sandbox import install as install_sandbox
+from observability.logs import configure as configure_logs
 from persistence import jobs
 from persistence.buffer import process_buffer
 from services.ingest.flows import default_scheduler
+from settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.started_at = time.monotonic()  # /health says "starting" for a while
     app.state.worker_seen = False
     yield
+
+
+def create_served_app() -> FastAPI:
+    """The app as run_server.py serves it: logs configured first in each API process
+    (uvicorn starts WEB_CONCURRENCY processes afresh, without run_server.py's logging)."""
+    settings = get_settings()
+    configure_logs(settings.log_level, settings.log_format)
+    return create_app()
 
 
 def create_app() -> FastAPI:

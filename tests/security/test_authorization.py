@@ -27,6 +27,7 @@ ADMIN_ONLY = {
     ("GET", "/api/v1/operators"),
     ("POST", "/api/v1/operators"),
     ("POST", "/api/v1/operators/{operator_id}/revoke"),
+    ("POST", "/api/v1/onboarding/whatsapp"),
 }
 
 

@@ -43,6 +43,8 @@ def _exchange(graph: GraphSimulator, api: OnboardingClient, code: str) -> str:
 
 def test_a_code_gives_its_token_once(graph, api, caplog) -> None:
     caplog.set_level(logging.INFO)
+    # the request lines at INFO, even after observability.logs.configure() quieted httpx
+    caplog.set_level(logging.INFO, logger="httpx")
     code = graph.onboarding.issue_code("EAAB-token-1")
     assert _exchange(graph, api, code) == "EAAB-token-1"
     with pytest.raises(InvalidRequest) as refused:
