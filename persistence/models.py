@@ -145,6 +145,9 @@ class Merchant(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     tone: Mapped[str] = mapped_column(String(200), default="friendly and concise")
     default_language: Mapped[str] = mapped_column(String(16), default="en")
+    # how the AI opens a new conversation, and "things the AI must never do": both prompt text
+    greeting: Mapped[str] = mapped_column(Text, default="", server_default="")
+    ai_rules: Mapped[str] = mapped_column(Text, default="", server_default="")
     # IANA name; the model is told the local time and whether the business is open
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # services.merchants.hours.OpeningHours as JSON; None: not given
