@@ -4,6 +4,7 @@ merchant's admin manages their own merchant, platform admins create merchants.""
 from fastapi import APIRouter, Response, status
 
 from api.deps import AdminDep, PlatformAdminDep, SessionDep
+from api.profile_schemas import BusinessProfileRead, BusinessProfileUpdate
 from api.schemas import (
     MerchantCreate,
     MerchantRead,
@@ -15,7 +16,7 @@ from api.schemas import (
     PhoneNumberRead,
     PhoneNumberUpdate,
 )
-from services.merchants import account
+from services.merchants import account, business_profile
 from services.merchants import merchant as merchants
 from services.merchants.hours import OpeningHours
 
@@ -189,3 +190,32 @@ def delete_merchant_user(
         session, merchant_id=merchant_id, merchant_user_id=merchant_user_id
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile")
+def read_business_profile(
+    merchant_id: int, phone_number_id: str, session: SessionDep, _: AdminDep
+) -> BusinessProfileRead:
+    """The number's WhatsApp business profile as Meta has it (502 when Meta fails)."""
+    profile = business_profile.read_profile(
+        session, merchant_id=merchant_id, phone_number_id=phone_number_id
+    )
+    return BusinessProfileRead.model_validate(profile)
+
+
+@router.patch("/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile")
+def update_business_profile(
+    merchant_id: int,
+    phone_number_id: str,
+    body: BusinessProfileUpdate,
+    session: SessionDep,
+    _: AdminDep,
+) -> BusinessProfileRead:
+    """Change what customers see about the business on WhatsApp: `about` (up to 139
+    characters), `address`, `description` (512), `email`, `websites` (at most 2), `vertical`
+    (Meta's categories). Answers the profile as Meta then has it."""
+    profile = business_profile.update_profile(
+        session, merchant_id=merchant_id, phone_number_id=phone_number_id,
+        changes=body.model_dump(exclude_unset=True),
+    )  # fmt: skip
+    return BusinessProfileRead.model_validate(profile)

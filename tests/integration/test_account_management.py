@@ -155,3 +155,34 @@ def test_another_merchants_ids_are_404(client, merchant):
     assert client.delete(number, headers=admin).status_code == 404
     theirs = f"/api/v1/merchants/{merchant['id']}/phone-numbers"
     assert client.get(theirs, headers=admin).status_code == 404
+
+
+def test_the_business_profile_is_read_and_changed_at_meta(client, merchant, fakes):
+    graph = fakes["graph"]
+    url = (
+        f"/api/v1/merchants/{merchant['id']}/phone-numbers/"
+        f"{merchant['phone_number_id']}/business-profile"
+    )
+    body = {"about": "Running shoes", "websites": ["https://acme.example"], "vertical": "RETAIL"}
+    changed = client.patch(url, headers=ADMIN, json=body)
+    assert changed.status_code == 200, changed.text
+    assert graph.business_profiles.posted[-1] == {"messaging_product": "whatsapp", **body}
+    sent = [r for r in graph.requests if r.path.endswith("/whatsapp_business_profile")]
+    assert sent[0].headers.get("authorization") == f"Bearer {ACCESS_TOKEN}"
+    read = client.get(url, headers=ADMIN)
+    assert read.status_code == 200
+    assert read.json()["about"] == "Running shoes" and read.json()["vertical"] == "RETAIL"
+    assert ACCESS_TOKEN not in read.text
+
+
+def test_a_profile_meta_would_refuse_is_a_422_with_its_reason(client, merchant, fakes):
+    url = (
+        f"/api/v1/merchants/{merchant['id']}/phone-numbers/"
+        f"{merchant['phone_number_id']}/business-profile"
+    )
+    too_long = client.patch(url, headers=ADMIN, json={"about": "x" * 140})
+    assert too_long.status_code == 422 and "about" in too_long.text
+    assert client.patch(url, headers=ADMIN, json={"vertical": "SHOES"}).status_code == 422
+    three = ["https://a.example", "https://b.example", "https://c.example"]
+    assert client.patch(url, headers=ADMIN, json={"websites": three}).status_code == 422
+    assert fakes["graph"].business_profiles.posted == []
