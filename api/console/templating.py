@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from services.merchants.quality import quality_warnings
 from settings import get_settings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -115,6 +116,9 @@ def page(
         "csrf_token": user.csrf_token if user else "",
         "flashes": user.pop_flashes() if user and not name.startswith("_") else [],
         "current_path": request.url.path,
+        "quality_warnings": quality_warnings(user.principal.merchant_id)
+        if user and not name.startswith("_")
+        else [],
     }
     return templates.TemplateResponse(
         request, name, {**base, **context}, status_code=status_code, headers=SECURITY_HEADERS
