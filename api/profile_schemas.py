@@ -3,7 +3,7 @@ so a bad value is a 422 with its reason before Meta is asked)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,6 +12,7 @@ Vertical = Literal[
     "FINANCE", "GROCERY", "GOVT", "HOTEL", "HEALTH", "NONPROFIT", "PROF_SERVICES", "RETAIL",
     "TRAVEL", "RESTAURANT", "NOT_A_BIZ",
 ]  # fmt: skip
+VERTICALS: tuple[str, ...] = get_args(Vertical)
 
 
 class BusinessProfileRead(BaseModel):

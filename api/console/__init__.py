@@ -24,6 +24,7 @@ from api.console import (
     media,
     notifications,
     onboarding,
+    settings,
     stats,
 )
 from api.console.auth import CsrfRejected, LoginRequired, PageNotFound, login_redirect
@@ -31,6 +32,7 @@ from api.console.templating import SECURITY_HEADERS, STATIC, render
 
 PAGES = (
     home, login, inbox, conversation, desk, notifications, documents, media, stats, onboarding,
+    settings,
 )
 
 
