@@ -14,7 +14,12 @@ from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
 from api.console.templating import render
 from api.deps import SessionDep
 from api.profile_schemas import VERTICALS, BusinessProfileUpdate
-from api.schemas import MerchantUpdate, MerchantUserCreate, PhoneNumberUpdate
+from api.schemas import (
+    MerchantUpdate,
+    MerchantUserCreate,
+    MerchantUserUpdate,
+    PhoneNumberUpdate,
+)
 from services.errors import DomainError, Forbidden
 from services.merchants import account, business_profile
 from services.merchants import merchant as merchants
@@ -116,6 +121,30 @@ def add_user(
         user, target,
         lambda: merchants.add_merchant_user(db, merchant_id=target, **body.model_dump()),
         f"Added {body.name}.",
+    )  # fmt: skip
+
+
+@router.post("/users/{merchant_user_id}")
+def edit_user(
+    merchant_user_id: int,
+    db: SessionDep,
+    user: FormUserDep,
+    name: Text,
+    wa_id: Text,
+    type: Text,
+    merchant_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    target = _merchant_id(user, merchant_id)
+    body = _valid(MerchantUserUpdate, {"name": name, "wa_id": wa_id, "type": type}, user)
+    if body is None:
+        return RedirectResponse(_url(target), status_code=303)
+    changes = body.model_dump(exclude_unset=True)
+    return _done(
+        user, target,
+        lambda: account.update_merchant_user(
+            db, merchant_id=target, merchant_user_id=merchant_user_id, changes=changes
+        ),
+        f"Saved {body.name}.",
     )  # fmt: skip
 
 

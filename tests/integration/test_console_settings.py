@@ -33,6 +33,10 @@ def test_a_merchant_admin_edits_the_ai_profile_and_staff(client, merchant):
     page = client.get("/console/settings").text
     assert "Maria" in page
     [staff] = client.get(f"/api/v1/merchants/{merchant['id']}/users", headers=ADMIN).json()
+    edit = {"name": "Maria R", "wa_id": "15550001", "type": "Returns"}
+    assert submit(client, f"/console/settings/users/{staff['id']}", edit).status_code == 303
+    [edited] = client.get(f"/api/v1/merchants/{merchant['id']}/users", headers=ADMIN).json()
+    assert (edited["name"], edited["type"]) == ("Maria R", "returns")
     submit(client, f"/console/settings/users/{staff['id']}/delete")
     assert client.get(f"/api/v1/merchants/{merchant['id']}/users", headers=ADMIN).json() == []
 
