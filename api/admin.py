@@ -1,18 +1,22 @@
 """Administration: merchants, their numbers and their staff. Admin credentials only: a
 merchant's admin manages their own merchant, platform admins create merchants."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import AdminDep, PlatformAdminDep, SessionDep
+from api.profile_schemas import BusinessProfileRead, BusinessProfileUpdate
 from api.schemas import (
     MerchantCreate,
     MerchantRead,
     MerchantUpdate,
     MerchantUserCreate,
     MerchantUserRead,
+    MerchantUserUpdate,
     PhoneNumberCreate,
     PhoneNumberRead,
+    PhoneNumberUpdate,
 )
+from services.merchants import account, business_profile
 from services.merchants import merchant as merchants
 from services.merchants.hours import OpeningHours
 
@@ -28,6 +32,8 @@ def _merchant_read(session: SessionDep, merchant_id: int) -> MerchantRead:
         description=merchant.description,
         tone=merchant.tone,
         default_language=merchant.default_language,
+        greeting=merchant.greeting,
+        ai_rules=merchant.ai_rules,
         timezone=merchant.timezone,
         opening_hours=OpeningHours.model_validate(merchant.opening_hours)
         if merchant.opening_hours
@@ -39,9 +45,7 @@ def _merchant_read(session: SessionDep, merchant_id: int) -> MerchantRead:
 
 
 @router.post("/merchants", status_code=status.HTTP_201_CREATED)
-def create_merchant(
-    body: MerchantCreate, session: SessionDep, _: PlatformAdminDep
-) -> MerchantRead:
+def create_merchant(body: MerchantCreate, session: SessionDep, _: PlatformAdminDep) -> MerchantRead:
     """Create a merchant, optionally with its WhatsApp numbers."""
     merchant = merchants.create_merchant(
         session,
@@ -72,7 +76,8 @@ def update_merchant(
     merchant_id: int, body: MerchantUpdate, session: SessionDep, _: AdminDep
 ) -> MerchantRead:
     """Change a merchant's profile: what the AI is told about the business (description,
-    tone, language) and its time (time zone, weekly opening hours)."""
+    tone, language, greeting, `ai_rules`: things the AI must never do, one per line) and its
+    time (time zone, weekly opening hours)."""
     merchants.update_merchant(session, merchant_id, body.model_dump(exclude_unset=True))
     return _merchant_read(session, merchant_id)
 
@@ -103,3 +108,114 @@ def list_merchant_users(
         MerchantUserRead.model_validate(u)
         for u in merchants.list_merchant_users(session, merchant_id)
     ]
+
+
+@router.delete("/merchants/{merchant_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_merchant(
+    merchant_id: int, session: SessionDep, _: PlatformAdminDep, force: bool = False
+) -> Response:
+    """Delete a merchant (platform admins only). Its numbers, conversations, messages,
+    notifications, documents and staff go with it, so a merchant that still has
+    conversations is refused with 409 unless `force=true`."""
+    account.delete_merchant(session, merchant_id, force=force)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/merchants/{merchant_id}/phone-numbers")
+def list_phone_numbers(merchant_id: int, session: SessionDep, _: AdminDep) -> list[PhoneNumberRead]:
+    """The merchant's WhatsApp numbers; access tokens are never shown."""
+    merchants.get_merchant(session, merchant_id)
+    return [
+        PhoneNumberRead.model_validate(n) for n in merchants.phone_numbers_of(session, merchant_id)
+    ]
+
+
+@router.patch("/merchants/{merchant_id}/phone-numbers/{phone_number_id}")
+def update_phone_number(
+    merchant_id: int,
+    phone_number_id: str,
+    body: PhoneNumberUpdate,
+    session: SessionDep,
+    _: AdminDep,
+) -> PhoneNumberRead:
+    """Replace a number's access token (stored encrypted, never echoed) or display number.
+    `phone_number_id` is Meta's id."""
+    phone = account.update_phone_number(
+        session, merchant_id=merchant_id, phone_number_id=phone_number_id,
+        changes=body.model_dump(exclude_unset=True),
+    )  # fmt: skip
+    return PhoneNumberRead.model_validate(phone)
+
+
+@router.delete(
+    "/merchants/{merchant_id}/phone-numbers/{phone_number_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+def delete_phone_number(
+    merchant_id: int, phone_number_id: str, session: SessionDep, _: AdminDep, force: bool = False
+) -> Response:
+    """Disconnect a number. Its conversations are deleted with it, so a number that has
+    conversations is refused with 409 unless `force=true`."""
+    account.delete_phone_number(
+        session, merchant_id=merchant_id, phone_number_id=phone_number_id, force=force
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.patch("/merchants/{merchant_id}/users/{merchant_user_id}")
+def update_merchant_user(
+    merchant_id: int,
+    merchant_user_id: int,
+    body: MerchantUserUpdate,
+    session: SessionDep,
+    _: AdminDep,
+) -> MerchantUserRead:
+    """Rename a staff member, change their type or their WhatsApp identity."""
+    user = account.update_merchant_user(
+        session, merchant_id=merchant_id, merchant_user_id=merchant_user_id,
+        changes=body.model_dump(exclude_unset=True),
+    )  # fmt: skip
+    return MerchantUserRead.model_validate(user)
+
+
+@router.delete(
+    "/merchants/{merchant_id}/users/{merchant_user_id}", status_code=status.HTTP_204_NO_CONTENT
+)
+def delete_merchant_user(
+    merchant_id: int, merchant_user_id: int, session: SessionDep, _: AdminDep
+) -> Response:
+    """Remove a staff member. Their open notifications stay open and keep waiting for the
+    remaining staff and the operators; they are not deleted or re-sent."""
+    account.delete_merchant_user(
+        session, merchant_id=merchant_id, merchant_user_id=merchant_user_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile")
+def read_business_profile(
+    merchant_id: int, phone_number_id: str, session: SessionDep, _: AdminDep
+) -> BusinessProfileRead:
+    """The number's WhatsApp business profile as Meta has it (502 when Meta fails)."""
+    profile = business_profile.read_profile(
+        session, merchant_id=merchant_id, phone_number_id=phone_number_id
+    )
+    return BusinessProfileRead.model_validate(profile)
+
+
+@router.patch("/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile")
+def update_business_profile(
+    merchant_id: int,
+    phone_number_id: str,
+    body: BusinessProfileUpdate,
+    session: SessionDep,
+    _: AdminDep,
+) -> BusinessProfileRead:
+    """Change what customers see about the business on WhatsApp: `about` (up to 139
+    characters), `address`, `description` (512), `email`, `websites` (at most 2), `vertical`
+    (Meta's categories). Answers the profile as Meta then has it."""
+    profile = business_profile.update_profile(
+        session, merchant_id=merchant_id, phone_number_id=phone_number_id,
+        changes=body.model_dump(exclude_unset=True),
+    )  # fmt: skip
+    return BusinessProfileRead.model_validate(profile)

@@ -61,6 +61,26 @@ class MerchantUpdate(BaseModel):
     default_language: str | None = Field(default=None, min_length=2, max_length=16)
     timezone: Timezone | None = None
     opening_hours: OpeningHours | None = None
+    greeting: str | None = Field(default=None, max_length=500)
+    ai_rules: str | None = Field(
+        default=None, max_length=2000, description="Things the AI must never do, one per line"
+    )
+
+
+class PhoneNumberUpdate(BaseModel):
+    """Replace the number's access token (stored encrypted, never shown again)."""
+
+    model_config = ConfigDict(extra="forbid")
+    access_token: str | None = Field(default=None, min_length=1, max_length=1000)
+    display_phone_number: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class MerchantUserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    wa_id: str | None = Field(default=None, min_length=1, max_length=32)
+    user_id: str | None = Field(default=None, min_length=1, max_length=128)
+    type: str | None = Field(default=None, min_length=1, max_length=32)
 
 
 class MerchantRead(BaseModel):
@@ -70,6 +90,8 @@ class MerchantRead(BaseModel):
     description: str
     tone: str
     default_language: str
+    greeting: str = ""
+    ai_rules: str = ""
     timezone: str
     opening_hours: OpeningHours | None = None
     whatsapp_business_account_id: str | None = None

@@ -122,6 +122,42 @@ def template_status_of(change: OtherChange) -> TemplateStatusUpdate | None:
     )
 
 
+ACCOUNT_FIELDS = frozenset(
+    {"account_update", "phone_number_quality_update", "message_template_quality_update"}
+)
+
+
+@dataclass(frozen=True)
+class AccountEvent:
+    """An account or quality webhook: what happened (`event`) to which number or template."""
+
+    field: str
+    waba_id: str | None
+    event: str | None  # FLAGGED, UNFLAGGED, DOWNGRADE...; a template's new quality score
+    display_phone_number: str | None
+    current_limit: str | None
+    value: dict
+
+
+def account_event_of(change: OtherChange) -> AccountEvent | None:
+    """The account or quality event a change reports, if it is one."""
+    if change.field not in ACCOUNT_FIELDS:
+        return None
+    value = change.value
+    event = _scalar_text(value.get("event")) or _scalar_text(value.get("new_quality_score"))
+    number = _scalar_text(value.get("display_phone_number")) or _scalar_text(
+        value.get("phone_number")
+    )
+    return AccountEvent(
+        field=change.field,
+        waba_id=change.entry_id,
+        event=event.upper() if event else None,
+        display_phone_number=number,
+        current_limit=_scalar_text(value.get("current_limit")),
+        value=value,
+    )
+
+
 @dataclass(frozen=True)
 class Notification:
     messages: tuple[InboundMessage, ...]

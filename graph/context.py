@@ -18,6 +18,8 @@ class TurnContext:
     customer_name: str | None
     customer_language: str | None
     role: Role = "customer"
+    greeting: str = ""  # the merchant's chosen opening line for new conversations
+    ai_rules: str = ""  # the merchant's "things the AI must never do", one per line
     attempt: int = 1  # 2+: a redo after a crash; the graph may have run already
     staff_type: str | None = None  # for admin conversations: admin, sales, returns...
     staff_user_id: int | None = None  # the merchant user behind an admin conversation

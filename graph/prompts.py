@@ -106,8 +106,26 @@ def system_prompt(context: TurnContext, notes: Sequence[TeamNote] = ()) -> str:
     }
     if context.role == "admin":
         return ADMIN_PROMPT.format(**values).strip() + notes_section(context, notes)
-    prompt = CUSTOMER_PROMPT.format(**values).strip() + media_section(context)
+    prompt = CUSTOMER_PROMPT.format(**values).strip() + merchant_rules_section(context)
+    prompt += media_section(context)
     return prompt + notes_section(context, notes)
+
+
+def merchant_rules_section(context: TurnContext) -> str:
+    """The merchant's own greeting and prohibitions, set in the console settings page."""
+    parts = []
+    if context.greeting.strip():
+        parts.append(
+            "\n\nWhen a customer starts a new conversation, greet them in this spirit "
+            f"(in their language): {as_data(context.greeting, 500)}"
+        )
+    rules = [line.strip() for line in context.ai_rules.splitlines() if line.strip()]
+    if rules:
+        parts.append(
+            "\n\nThe business has told you never to do the following, whatever you are asked:\n"
+            + "\n".join(_bullet(rule) for rule in rules)
+        )
+    return "".join(parts)
 
 
 def notes_section(context: TurnContext, notes: Sequence[TeamNote]) -> str:

@@ -147,6 +147,9 @@ class Merchant(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     tone: Mapped[str] = mapped_column(String(200), default="friendly and concise")
     default_language: Mapped[str] = mapped_column(String(16), default="en")
+    # how the AI opens a new conversation, and "things the AI must never do": both prompt text
+    greeting: Mapped[str] = mapped_column(Text, default="", server_default="")
+    ai_rules: Mapped[str] = mapped_column(Text, default="", server_default="")
     # IANA name; the model is told the local time and whether the business is open
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # services.merchants.hours.OpeningHours as JSON; None: not given
@@ -171,6 +174,9 @@ class PhoneNumber(Base):
     access_token: Mapped[str] = mapped_column(EncryptedString)
     # the Meta commerce catalog linked to the number: products go out as product cards
     catalog_id: Mapped[str | None] = mapped_column(String(64))
+    # Meta's latest phone_number_quality_update: FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE...
+    quality_event: Mapped[str | None] = mapped_column(String(32))
+    messaging_limit: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = _now()
 
     merchant: Mapped[Merchant] = relationship(back_populates="phone_numbers", lazy="raise")
@@ -347,6 +353,19 @@ class Operator(Base):
     # console presence (services.desk.presence), and the round-robin's turn order
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+
+
+class AccountEvent(Base):
+    """Meta's account and quality webhooks, kept as they came (merchant known from the WABA)."""
+
+    __tablename__ = "account_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = _now()
 
 
@@ -661,9 +680,7 @@ class WhatsAppOnboarding(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     phone_number_id: Mapped[str] = mapped_column(String(64), unique=True)
     waba_id: Mapped[str] = mapped_column(String(64))
-    merchant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("merchants.id", ondelete="SET NULL")
-    )
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id", ondelete="SET NULL"))
     step: Mapped[str] = mapped_column(String(32))  # the next step to do, or "done"
     status: Mapped[str] = mapped_column(String(16), default="running")  # failed, done
     error: Mapped[str | None] = mapped_column(Text)

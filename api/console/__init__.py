@@ -24,6 +24,7 @@ from api.console import (
     media,
     notifications,
     onboarding,
+    settings,
     stats,
     store,
 )
@@ -32,7 +33,7 @@ from api.console.templating import SECURITY_HEADERS, STATIC, render
 
 PAGES = (
     home, login, inbox, conversation, desk, notifications, documents, media, store, stats,
-    onboarding,
+    onboarding, settings,
 )
 
 

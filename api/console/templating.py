@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from services.merchants.quality import quality_warnings
 from settings import get_settings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -50,6 +51,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/store", "Store"),
     NavItem("/console/stats", "Stats"),
     NavItem("/console/settings/whatsapp", "Connect WhatsApp", admin_only=True),
+    NavItem("/console/settings", "Settings", admin_only=True),
     NavItem("/sandbox", "Sandbox", sandbox_only=True),
 )
 
@@ -116,6 +118,9 @@ def page(
         "csrf_token": user.csrf_token if user else "",
         "flashes": user.pop_flashes() if user and not name.startswith("_") else [],
         "current_path": request.url.path,
+        "quality_warnings": quality_warnings(user.principal.merchant_id)
+        if user and not name.startswith("_")
+        else [],
     }
     return templates.TemplateResponse(
         request, name, {**base, **context}, status_code=status_code, headers=SECURITY_HEADERS

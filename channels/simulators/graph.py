@@ -13,7 +13,8 @@ that url, /media-download/{media-id}?token=... (Bearer token required), which an
 once `expire_media_urls()` was called or after five minutes, as Meta's URLs do;
 POST and GET /{version}/{waba-id}/message_templates (`graph_templates`); Embedded Signup's
 code exchange, app subscription, number registration and number fields (`graph_onboarding`,
-scripted through `onboarding`). Bearer tokens are
+scripted through `onboarding`); GET/POST /{phone-number-id}/whatsapp_business_profile
+(`graph_profile`, kept in `business_profiles`). Bearer tokens are
 checked per phone number (`tokens`: a dict phone number id -> token, a callable, or None for
 any token).
 
@@ -47,6 +48,7 @@ from typing import Any
 from channels.simulators.graph_interactive import check_interactive
 from channels.simulators.graph_media import Media, MediaStore, MemoryMedia
 from channels.simulators.graph_onboarding import OnboardingStore
+from channels.simulators.graph_profile import ProfileStore
 from channels.simulators.graph_sends import Delivery, delivery_of
 from channels.simulators.graph_templates import TemplateStore
 from channels.simulators.graph_wire import (
@@ -99,6 +101,7 @@ class GraphSimulator(LoopbackServer):
         self.media: MediaStore = media if media is not None else MemoryMedia()
         self.message_templates = templates if templates is not None else TemplateStore()
         self.onboarding = OnboardingStore()
+        self.business_profiles = ProfileStore()
         self.on_send, self.on_read, self.public_url = on_send, on_read, public_url
         self.sent: list[dict[str, Any]] = []
         self.sent_at: list[float] = []  # time.time() when each `sent` entry arrived (benchmarks)
@@ -241,6 +244,7 @@ class GraphSimulator(LoopbackServer):
         self.media.clear()
         self.message_templates.reset()
         self.onboarding.reset()
+        self.business_profiles.reset()
 
     # Wire
 
@@ -267,6 +271,11 @@ class GraphSimulator(LoopbackServer):
         onboarding = self._onboarding(request, node, edge)
         if onboarding is not None:
             return onboarding
+        if edge == "whatsapp_business_profile" and request.method in ("GET", "POST"):
+            self._check_token(request, node)
+            profiles = self.business_profiles
+            read = request.method == "GET"
+            return profiles.read(node, request) if read else profiles.update(node, request)
         if edge == "message_templates" and request.method in ("GET", "POST"):
             return self._message_templates(request, node)
         if edge == "messages" and request.method == "POST":

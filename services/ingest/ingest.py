@@ -16,6 +16,7 @@ from channels.webhook import (
     Notification,
     OtherChange,
     TemplateStatusUpdate,
+    account_event_of,
     template_status_of,
 )
 from observability.logs import get_logger
@@ -41,6 +42,7 @@ from services.desk import lifecycle
 from services.events import events
 from services.ingest.aside import set_aside
 from services.ingest.coexistence import record_coexistence
+from services.merchants.quality import record_account_event
 from services.parking import parking
 from services.templates import templates
 from settings import get_settings
@@ -69,6 +71,9 @@ def record_notification(session: Session, notification: Notification) -> IngestR
     for other in notification.others:
         if (update := template_status_of(other)) is not None:
             _record_template_status(session, update, other)
+            continue
+        if (account_event := account_event_of(other)) is not None:
+            record_account_event(session, account_event)
             continue
         if (coexistence := coexistence_of(other)) is not None:
             _record_coexistence(session, coexistence, result)

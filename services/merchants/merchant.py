@@ -34,7 +34,10 @@ def create_merchant(
 
 
 # The fields an admin may change after creation (PATCH /api/v1/merchants/{id}).
-EDITABLE = ("name", "description", "tone", "default_language", "timezone", "opening_hours")
+EDITABLE = (
+    "name", "description", "tone", "default_language", "greeting", "ai_rules", "timezone",
+    "opening_hours",
+)  # fmt: skip
 
 
 def update_merchant(session: Session, merchant_id: int, changes: dict[str, Any]) -> Merchant:

@@ -186,6 +186,8 @@ def turn_context(
         customer_name=staff.name if staff else customer.profile_name,
         customer_language=customer.language,
         role="admin" if staff else "customer",
+        greeting=merchant.greeting,
+        ai_rules=merchant.ai_rules,
         attempt=attempt,
         staff_type=staff.type if staff else None,
         staff_user_id=staff.id if staff else None,

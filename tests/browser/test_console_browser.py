@@ -123,7 +123,10 @@ def test_media_library_and_a_phone_sized_console(browser, live_server, operator_
     page.click("button:has-text('Upload')")
     asset = page.locator(".asset[data-asset='trail-shoe']")
     expect(asset).to_contain_text("Our red trail shoe")
-    assert asset.locator("img").evaluate("img => img.naturalWidth") == 120  # the preview loads
+    preview = asset.locator("img")
+    preview.scroll_into_view_if_needed()  # lazy: below the fold of a phone under the nav
+    preview.evaluate("img => img.complete || new Promise(done => img.onload = done)")
+    assert preview.evaluate("img => img.naturalWidth") == 120  # the preview loads
     _shot(page, "11-phone-media-library")
     page.once("dialog", lambda dialog: dialog.accept())
     asset.locator("button:has-text('Delete')").click()

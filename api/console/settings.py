@@ -1,0 +1,213 @@
+"""Settings: a merchant's admins edit the merchant and AI profile, their staff and their
+WhatsApp numbers (token replace, business profile). Every form goes through the same
+services and schemas as the administration API, so the rules and limits are the same."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
+from api.console.templating import render
+from api.deps import SessionDep
+from api.profile_schemas import VERTICALS, BusinessProfileUpdate
+from api.schemas import (
+    MerchantUpdate,
+    MerchantUserCreate,
+    MerchantUserUpdate,
+    PhoneNumberUpdate,
+)
+from services.errors import DomainError, Forbidden
+from services.merchants import account, business_profile
+from services.merchants import merchant as merchants
+
+router = APIRouter(prefix="/console/settings", include_in_schema=False)
+Text = Annotated[str, Form(max_length=5000)]
+
+
+def _merchant_id(user: ConsoleUser, requested: int | None) -> int:
+    """The caller's own merchant; platform admins pick one."""
+    user.principal.require_admin()
+    own = user.principal.merchant_id
+    if own is not None:
+        return own
+    if requested is None:
+        raise Forbidden("pick a merchant: /console/settings?merchant_id=...")
+    return requested
+
+
+def _url(merchant_id: int) -> str:
+    return f"/console/settings?merchant_id={merchant_id}"
+
+
+def _valid(model: type[BaseModel], data: dict[str, Any], user: ConsoleUser) -> Any:
+    """The form as the API schema reads it, or None with the reasons flashed."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        user.flash(reasons, "error")
+        return None
+
+
+@router.get("")
+def settings_page(
+    request: Request, db: SessionDep, user: ConsoleUserDep, merchant_id: int | None = None
+) -> Response:
+    if not user.principal.is_admin:
+        return render(request, "settings.html", {"user": user, "merchant": None}, status_code=403)
+    chosen = _merchant_id(user, merchant_id) if user.principal.merchant_id or merchant_id else None
+    context: dict[str, Any] = {
+        "user": user,
+        "merchants": merchants.list_merchants(db) if chosen is None else [],
+        "merchant": merchants.get_merchant(db, chosen) if chosen is not None else None,
+        "staff": merchants.list_merchant_users(db, chosen) if chosen is not None else [],
+        "numbers": merchants.phone_numbers_of(db, chosen) if chosen is not None else [],
+        "verticals": VERTICALS,
+    }
+    return render(request, "settings.html", context)
+
+
+def _done(user: ConsoleUser, merchant_id: int, action: Any, message: str) -> Response:
+    try:
+        action()
+    except DomainError as exc:
+        user.flash(exc.message, "error")
+    else:
+        user.flash(message, "ok")
+    return RedirectResponse(_url(merchant_id), status_code=303)
+
+
+@router.post("/profile")
+def save_profile(
+    db: SessionDep,
+    user: FormUserDep,
+    name: Text,
+    description: Text = "",
+    tone: Text = "",
+    default_language: Text = "",
+    greeting: Text = "",
+    ai_rules: Text = "",
+    merchant_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    target = _merchant_id(user, merchant_id)
+    fields = {"name": name, "description": description, "tone": tone or None,
+              "default_language": default_language or None, "greeting": greeting,
+              "ai_rules": ai_rules}  # fmt: skip
+    body = _valid(MerchantUpdate, {k: v for k, v in fields.items() if v is not None}, user)
+    if body is None:
+        return RedirectResponse(_url(target), status_code=303)
+    changes = body.model_dump(exclude_unset=True)
+    return _done(user, target, lambda: merchants.update_merchant(db, target, changes), "Saved.")
+
+
+@router.post("/users")
+def add_user(
+    db: SessionDep,
+    user: FormUserDep,
+    name: Text,
+    wa_id: Text = "",
+    type: Text = "admin",
+    merchant_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    target = _merchant_id(user, merchant_id)
+    body = _valid(MerchantUserCreate, {"name": name, "wa_id": wa_id or None, "type": type}, user)
+    if body is None:
+        return RedirectResponse(_url(target), status_code=303)
+    return _done(
+        user, target,
+        lambda: merchants.add_merchant_user(db, merchant_id=target, **body.model_dump()),
+        f"Added {body.name}.",
+    )  # fmt: skip
+
+
+@router.post("/users/{merchant_user_id}")
+def edit_user(
+    merchant_user_id: int,
+    db: SessionDep,
+    user: FormUserDep,
+    name: Text,
+    wa_id: Text,
+    type: Text,
+    merchant_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    target = _merchant_id(user, merchant_id)
+    body = _valid(MerchantUserUpdate, {"name": name, "wa_id": wa_id, "type": type}, user)
+    if body is None:
+        return RedirectResponse(_url(target), status_code=303)
+    changes = body.model_dump(exclude_unset=True)
+    return _done(
+        user, target,
+        lambda: account.update_merchant_user(
+            db, merchant_id=target, merchant_user_id=merchant_user_id, changes=changes
+        ),
+        f"Saved {body.name}.",
+    )  # fmt: skip
+
+
+@router.post("/users/{merchant_user_id}/delete")
+def remove_user(
+    merchant_user_id: int,
+    db: SessionDep,
+    user: FormUserDep,
+    merchant_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    target = _merchant_id(user, merchant_id)
+    return _done(
+        user, target,
+        lambda: account.delete_merchant_user(
+            db, merchant_id=target, merchant_user_id=merchant_user_id
+        ),
+        "Removed. Their open requests keep waiting for the rest of the team.",
+    )  # fmt: skip
+
+
+@router.post("/numbers/{phone_number_id}/token")
+def replace_token(
+    phone_number_id: str,
+    db: SessionDep,
+    user: FormUserDep,
+    access_token: Annotated[str, Form(max_length=2000)] = "",
+    merchant_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    target = _merchant_id(user, merchant_id)
+    body = _valid(PhoneNumberUpdate, {"access_token": access_token}, user)
+    if body is None:
+        return RedirectResponse(_url(target), status_code=303)
+    changes = body.model_dump(exclude_unset=True)
+    return _done(
+        user, target,
+        lambda: account.update_phone_number(
+            db, merchant_id=target, phone_number_id=phone_number_id, changes=changes
+        ),
+        "Token replaced. It is stored encrypted and not shown again.",
+    )  # fmt: skip
+
+
+@router.post("/numbers/{phone_number_id}/profile")
+def save_business_profile(
+    phone_number_id: str,
+    db: SessionDep,
+    user: FormUserDep,
+    about: Text = "",
+    description: Text = "",
+    email: Text = "",
+    vertical: Text = "",
+    merchant_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    target = _merchant_id(user, merchant_id)
+    given = {"about": about, "description": description, "email": email, "vertical": vertical}
+    body = _valid(BusinessProfileUpdate, {k: v for k, v in given.items() if v}, user)
+    if body is None:
+        return RedirectResponse(_url(target), status_code=303)
+    changes = body.model_dump(exclude_unset=True)
+    return _done(
+        user, target,
+        lambda: business_profile.update_profile(
+            db, merchant_id=target, phone_number_id=phone_number_id, changes=changes
+        ),
+        "WhatsApp business profile updated.",
+    )  # fmt: skip
