@@ -9,6 +9,7 @@ app.config_from_object("celeryconfig")
 jobs.use_app(app)  # work scheduled after commit goes out through the worker's own app
 
 from tasks import (  # noqa: E402,F401
+    csat,
     delivery,
     desk,
     events,
