@@ -24,6 +24,7 @@ from api import (
     notifications,
     onboarding,
     operators,
+    reports,
     templates,
     webhook,
 )
@@ -69,7 +70,7 @@ def create_app() -> FastAPI:
     metrics.instrument(app)
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
-        notifications, templates, onboarding, desk, canned,
+        notifications, templates, onboarding, desk, canned, reports,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)
