@@ -24,13 +24,24 @@ from api.console import (
     media,
     notifications,
     onboarding,
+    reports,
     stats,
 )
 from api.console.auth import CsrfRejected, LoginRequired, PageNotFound, login_redirect
 from api.console.templating import SECURITY_HEADERS, STATIC, render
 
 PAGES = (
-    home, login, inbox, conversation, desk, notifications, documents, media, stats, onboarding,
+    home,
+    login,
+    inbox,
+    conversation,
+    desk,
+    notifications,
+    documents,
+    media,
+    stats,
+    reports,
+    onboarding,
 )
 
 

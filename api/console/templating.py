@@ -48,6 +48,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/documents", "Knowledge"),
     NavItem("/console/media", "Media"),
     NavItem("/console/stats", "Stats"),
+    NavItem("/console/reports", "Reports"),
     NavItem("/console/settings/whatsapp", "Connect WhatsApp", admin_only=True),
     NavItem("/sandbox", "Sandbox", sandbox_only=True),
 )

@@ -148,3 +148,19 @@ def test_an_operator_sees_only_their_merchant(client, merchant, history):
     theirs = {**RANGE, "merchant_id": merchant["id"]}
     assert client.get("/api/v1/reports", headers=bea, params=theirs).status_code == 404
     assert client.get("/api/v1/reports", params=RANGE).status_code == 401
+
+
+def test_the_console_reports_page_shows_the_figures_charts_and_csv(client, merchant, history):
+    from tests.integration.console_helpers import login
+
+    assert login(client, history["olga"]["token"]).status_code == 303
+    page = client.get("/console/reports", params=RANGE)
+    assert page.status_code == 200
+    assert 'data-figure="conversations">3<' in page.text
+    assert 'data-figure="ai_resolution_rate">50%<' in page.text
+    assert 'data-figure="csat">3.5<' in page.text and "<svg" in page.text
+    assert 'href="/console/reports/export.csv?from=2026-11-02&amp;to=2026-11-03"' in page.text
+    exported = client.get("/console/reports/export.csv", params=RANGE)
+    assert exported.text.splitlines()[-1].startswith(f"{merchant['id']},total,3,2,1")
+    refused = client.get("/console/reports", params={"from": "2026-11-03", "to": "2026-11-02"})
+    assert refused.status_code == 422 and "before" in refused.text
