@@ -43,6 +43,7 @@ task_routes = {
     "switchboard.turn.*": {"queue": "messages"},
     "switchboard.status.*": {"queue": "status"},
     "switchboard.housekeeping.*": {"queue": "state"},
+    "switchboard.csat.*": {"queue": "default"},
     "switchboard.delivery.*": {"queue": "default"},
     "switchboard.events.*": {"queue": "default"},
     "switchboard.media.*": {"queue": "default"},

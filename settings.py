@@ -176,6 +176,12 @@ class Settings(BaseSettings):
     # every this often a full sync catches what webhooks missed; 0: never
     shopify_reconcile_seconds: float = 21600.0
 
+    # CSAT (services.csat): a resolved conversation's customer gets a 1-5 survey, at most
+    # once per conversation per CSAT_COOLDOWN_DAYS; a comment is taken for CSAT_COMMENT_MINUTES
+    csat_enabled: bool = True
+    csat_cooldown_days: float = Field(default=7.0, ge=0)
+    csat_comment_minutes: float = Field(default=30.0, ge=0)
+
     # Operator console (/console): how long a login lasts
     console_session_hours: float = 12.0
     # WhatsApp sandbox (/sandbox): off unless set; run_server.py sets it in its embedded setup.

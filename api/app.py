@@ -24,6 +24,7 @@ from api import (
     notifications,
     onboarding,
     operators,
+    reports,
     shopify,
     templates,
     webhook,
@@ -80,7 +81,7 @@ def create_app() -> FastAPI:
     metrics.instrument(app)
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
-        notifications, templates, onboarding, desk, canned, shopify,
+        notifications, templates, onboarding, desk, canned, shopify, reports,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

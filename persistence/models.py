@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Computed,
     DateTime,
     Enum,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -86,6 +88,7 @@ class TurnResult(enum.StrEnum):
     ABANDONED = "abandoned"  # redone too often: handed to a person
     STALE = "stale"  # a message older than WEBHOOK_MAX_MESSAGE_AGE_SECONDS: stored, unanswered
     IMPORTED = "imported"  # chat history shared by the WhatsApp Business app: never answered
+    CSAT = "csat"  # an answer to a satisfaction survey (score or comment): stored, not a turn
 
 
 class MediaStatus(enum.StrEnum):
@@ -850,3 +853,27 @@ class ShopifyWebhookDelivery(Base):
     shop_domain: Mapped[str] = mapped_column(String(255))
     topic: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = _now()
+
+
+class CsatResponse(Base):
+    """A satisfaction survey sent when a conversation was resolved, and the customer's
+    answer (`score` 1-5, then an optional `comment`). `ai_only`: no person took part."""
+
+    __tablename__ = "csat_responses"
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 5", name="score"),
+        Index("ix_csat_responses_conversation_id", "conversation_id", "created_at"),
+        Index("ix_csat_responses_merchant_id", "merchant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    ai_only: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[int | None] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()

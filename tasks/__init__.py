@@ -10,6 +10,7 @@ jobs.use_app(app)  # work scheduled after commit goes out through the worker's o
 
 from tasks import (  # noqa: E402,F401
     commerce,
+    csat,
     delivery,
     desk,
     events,

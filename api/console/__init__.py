@@ -24,6 +24,7 @@ from api.console import (
     media,
     notifications,
     onboarding,
+    reports,
     settings,
     stats,
     store,
@@ -33,7 +34,7 @@ from api.console.templating import SECURITY_HEADERS, STATIC, render
 
 PAGES = (
     home, login, inbox, conversation, desk, notifications, documents, media, store, stats,
-    onboarding, settings,
+    reports, onboarding, settings,
 )
 
 

@@ -50,6 +50,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/media", "Media"),
     NavItem("/console/store", "Store"),
     NavItem("/console/stats", "Stats"),
+    NavItem("/console/reports", "Reports"),
     NavItem("/console/settings/whatsapp", "Connect WhatsApp", admin_only=True),
     NavItem("/console/settings", "Settings", admin_only=True),
     NavItem("/sandbox", "Sandbox", sandbox_only=True),

@@ -1,8 +1,9 @@
 """A conversation's life cycle: open -> pending (waiting for the customer) -> resolved.
 
 A customer message reopens a pending or resolved conversation; resolving hands it back to
-the AI and clears the call for a person; a silent conversation nobody needs a person for
-resolves itself after AUTO_RESOLVE_HOURS (tasks.desk)."""
+the AI, clears the call for a person and sends the customer a survey (services.csat); a
+silent conversation nobody needs a person for resolves itself after AUTO_RESOLVE_HOURS
+(tasks.desk)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from persistence.models import Conversation, ConversationMode, ConversationStatu
 from services.access.auth import Principal
 from services.conversations import audit
 from services.conversations.conversation import lock_conversation
+from services.csat.survey import offer_survey
 from services.errors import Conflict
 from services.handoff.handoff import customer_waiting
 
@@ -38,6 +40,7 @@ def resolve(
     conversation.needs_human_since = None
     action = "auto_resolved" if auto else "resolved"
     audit.record(session, conversation_id=conversation_id, action=action, principal=principal)
+    offer_survey(session, conversation, principal)
     return conversation
 
 

@@ -38,6 +38,7 @@ from services.conversations.conversation import (
     upsert_conversation,
     upsert_customer,
 )
+from services.csat.answers import take_answer
 from services.desk import lifecycle
 from services.events import events
 from services.ingest.aside import set_aside
@@ -162,6 +163,9 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
     result.stored.append(message_id)
     if message.media is not None:
         result.media.append(message_id)
+    if not stale and _answered_survey(session, conversation, message_id):
+        parking.release(session, conversation.id)
+        return
     if message.type not in QUIET_TYPES:
         lifecycle.reopen_on_customer_message(session, conversation)
     if stale:
@@ -181,6 +185,16 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         message_id=message_id,
         type=message.type,
     )
+
+
+def _answered_survey(session: Session, conversation: Conversation, message_id: int) -> bool:
+    """A survey answer is stored as such: no turn, and the conversation stays resolved."""
+    stored = session.get(Message, message_id)
+    if stored is None or not take_answer(session, conversation, stored):
+        return False
+    set_aside(session, conversation_id=conversation.id, message_ids=[message_id],
+              outcome=TurnResult.CSAT)  # fmt: skip
+    return True
 
 
 def _too_old(message: InboundMessage) -> bool:

@@ -36,6 +36,8 @@ class TemplateRole(enum.StrEnum):
     # since an approved template cannot gain a button without a new review
     MERCHANT_USER_QUESTION_REQUEST_V2 = "merchant_user_question_request_v2"
     MERCHANT_USER_OVERRIDE_REQUEST_V2 = "merchant_user_override_request_v2"
+    # to the customer outside their window: how did we do, 1-5 (merchant_name)
+    CSAT_SURVEY = "csat_survey"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ NAMES = {
     TemplateRole.CUSTOMER_REENGAGEMENT: "switchboard_reengagement",
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST_V2: "switchboard_question_request_v2",
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST_V2: "switchboard_support_request_v2",
+    TemplateRole.CSAT_SURVEY: "switchboard_csat_survey",
 }
 # a request role -> its version with the claim button, preferred once Meta approved it
 BUTTON_VERSIONS = {
@@ -89,16 +92,18 @@ PARAMETERS = {
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE: ("merchant_name", "answer"),
     TemplateRole.NOTIFICATION_CLOSED: ("notification_id",),
     TemplateRole.CUSTOMER_REENGAGEMENT: ("merchant_name",),
+    TemplateRole.CSAT_SURVEY: ("merchant_name",),
 }  # fmt: skip
 PARAMETERS.update({new: PARAMETERS[old] for old, new in BUTTON_VERSIONS.items()})
 
-_Q, _O, _A, _S, _C, _R = (
+_Q, _O, _A, _S, _C, _R, _V = (
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST,
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST,
     TemplateRole.MERCHANT_USER_QUESTION_ANSWER,
     TemplateRole.CUSTOMER_SUPPORT_RESPONSE,
     TemplateRole.NOTIFICATION_CLOSED,
     TemplateRole.CUSTOMER_REENGAGEMENT,
+    TemplateRole.CSAT_SURVEY,
 )
 _BODIES: dict[str, dict[TemplateRole, str]] = {
     "en": {
@@ -113,6 +118,7 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _C: "Notification {{1}} has been answered and is now closed. No reply is needed.",
         _R: "Hi! This is {{1}}. We have a reply to your earlier message waiting for you. "
         "Answer this message and we will send it right away.",
+        _V: "Hi! This is {{1}}. How did we do? Reply with a number from 1 (poor) to 5 (excellent).",
     },
     "es": {
         _Q: "Pregunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -126,6 +132,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _C: "La notificación {{1}} ya ha sido respondida y está cerrada. No hace falta responder.",
         _R: "¡Hola! Te escribe {{1}}. Tenemos una respuesta a tu mensaje anterior. "
         "Responde a este mensaje y te la enviaremos enseguida.",
+        _V: "¡Hola! Te escribe {{1}}. ¿Qué tal te atendimos? Responde con un número "
+        "del 1 (mal) al 5 (excelente).",
     },
     "pt_BR": {
         _Q: "Pergunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -141,6 +149,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _C: "A notificação {{1}} já foi respondida e está encerrada. Não é preciso responder.",
         _R: "Olá! Aqui é {{1}}. Temos uma resposta para a sua mensagem anterior. "
         "Responda a esta mensagem e nós a enviaremos na hora.",
+        _V: "Olá! Aqui é {{1}}. Como foi o nosso atendimento? Responda com um número "
+        "de 1 (ruim) a 5 (excelente).",
     },
     "fr": {
         _Q: "Question client {{1}} de {{2}} :\n\n{{3}}\n\n"
@@ -157,6 +167,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "Aucune réponse n'est nécessaire.",
         _R: "Bonjour ! Ici {{1}}. Nous avons une réponse à votre message précédent. "
         "Répondez à ce message et nous vous l'enverrons aussitôt.",
+        _V: "Bonjour ! Ici {{1}}. Comment avons-nous fait ? Répondez par un chiffre "
+        "de 1 (mauvais) à 5 (excellent).",
     },
 }
 

@@ -80,15 +80,21 @@ def serving(port: int) -> Iterator[None]:
         thread.join(timeout=10)
 
 
-def take_over_in_console(browser, live_server: str, token: str, conversation_id: int):
-    """A new page signed in with `token`, on the conversation, taken over; the page."""
+def signed_in_page(browser, live_server: str, token: str, *, height: int = 860):
+    """A new page (its own context) signed in to the console with `token`, on the inbox."""
     import re
 
-    page = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+    page = browser.new_context(viewport={"width": 1280, "height": height}).new_page()
     page.goto(f"{live_server}/console")
     page.fill("#token", token)
     page.click("button:has-text('Sign in')")
     page.wait_for_url(re.compile(r"/console/inbox"))
+    return page
+
+
+def take_over_in_console(browser, live_server: str, token: str, conversation_id: int):
+    """A new page signed in with `token`, on the conversation, taken over; the page."""
+    page = signed_in_page(browser, live_server, token)
     page.goto(f"{live_server}/console/conversations/{conversation_id}")
     page.click("button:has-text('Take over')")
     return page

@@ -232,3 +232,18 @@ def test_0016_opens_existing_conversations_for_the_desk_and_back(scratch):
     assert [d for d in drift if any(name in str(d) for name in ours)] == []
     command.downgrade(alembic_config(url), "0012")
     assert _rows(engine, "SELECT id FROM conversations") == [(1,)]
+
+
+def test_0019_adds_csat_responses_as_the_model_has_them_and_back(scratch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from persistence.models import Base
+
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0019")
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in drift if "csat" in str(d)] == []
+    command.downgrade(alembic_config(url), "0017")
+    assert _rows(engine, "SELECT to_regclass('csat_responses')") == [(None,)]

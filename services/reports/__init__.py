@@ -1,0 +1,1 @@
+"""Reports: conversation, response, resolution, escalation and CSAT figures over a range."""
