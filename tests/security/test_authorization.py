@@ -28,6 +28,14 @@ ADMIN_ONLY = {
     ("POST", "/api/v1/operators"),
     ("POST", "/api/v1/operators/{operator_id}/revoke"),
     ("POST", "/api/v1/onboarding/whatsapp"),
+    ("DELETE", "/api/v1/merchants/{merchant_id}"),
+    ("GET", "/api/v1/merchants/{merchant_id}/phone-numbers"),
+    ("PATCH", "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}"),
+    ("DELETE", "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}"),
+    ("GET", "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile"),
+    ("PATCH", "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile"),
+    ("PATCH", "/api/v1/merchants/{merchant_id}/users/{merchant_user_id}"),
+    ("DELETE", "/api/v1/merchants/{merchant_id}/users/{merchant_user_id}"),
 }
 
 
