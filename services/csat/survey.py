@@ -29,6 +29,9 @@ from services.interactive.service import enqueue_offer
 from services.templates.templates import TemplateRole, enqueue_template
 from settings import get_settings
 
+# who may have answered the customer: a survey asks how that went
+ANSWER_AUTHORS = (Author.AI, Author.AUTO_ANSWER, Author.OPERATOR, Author.BUSINESS_APP)
+
 log = get_logger(__name__)
 
 SEND_SURVEY = "switchboard.csat.send"
@@ -36,10 +39,13 @@ SEND_SURVEY = "switchboard.csat.send"
 
 def offer_survey(session: Session, conversation: Conversation, principal: Principal | None) -> None:
     """Queue the survey for a conversation just resolved (sent after commit), unless CSAT is
-    off, the customer never wrote, or a survey went out within the cooldown."""
+    off, the customer never wrote, nobody answered them, or a survey went out within the
+    cooldown."""
     settings = get_settings()
     if not settings.csat_enabled or conversation.last_inbound_at is None:
         return
+    if not _we_answered(session, conversation.id):
+        return  # nothing to rate (a stale replay set aside, a message nobody got to)
     since = datetime.now(UTC) - timedelta(days=settings.csat_cooldown_days)
     recent = exists().where(
         CsatResponse.conversation_id == conversation.id, CsatResponse.created_at > since
@@ -74,6 +80,16 @@ def offer_survey(session: Session, conversation: Conversation, principal: Princi
     )
     jobs.enqueue(session, SEND_SURVEY, message_id)
     log.info("csat.survey.queued", conversation_id=conversation.id, message_id=message_id)
+
+
+def _we_answered(session: Session, conversation_id: int) -> bool:
+    """The AI, the knowledge base or a person wrote to the customer in this conversation."""
+    answered = exists().where(
+        Message.conversation_id == conversation_id,
+        Message.direction == Direction.OUTBOUND,
+        Message.author.in_(ANSWER_AUTHORS),
+    )
+    return bool(session.scalar(select(answered)))
 
 
 def _people_took_part(session: Session, conversation_id: int) -> bool:
