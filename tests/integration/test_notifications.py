@@ -259,7 +259,7 @@ def test_staff_inside_their_window_are_told_in_their_language(
     with session_scope() as session:
         session.execute(update(Customer).where(Customer.wa_id == BOB).values(language="es"))
     _ask_question(client, merchant, fakes)
-    eventually(lambda: _sent(graph, to=BOB, kind="template"))
+    eventually(lambda: _sent(graph, to=BOB, kind="template"), timeout=40)  # a turn, then dispatch
     _alice_answers(client, merchant, fakes)
 
     notice = eventually(lambda: [s["text"]["body"] for s in _sent(graph, to=BOB)
