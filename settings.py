@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     whatsapp_api_version: str = "v23.0"
     whatsapp_timeout_seconds: float = 10.0
 
+    # Twilio WhatsApp (channel accounts of type twilio_whatsapp)
+    twilio_api_base_url: str = "https://api.twilio.com"
+    # the address Twilio calls us at (behind a proxy it differs from the request's own):
+    # X-Twilio-Signature is computed over this + the path; unset, the request URL is used
+    public_base_url: str | None = None
+
     # LLM
     llm_provider: LLMProvider = "gemini"
     llm_fallback_provider: LLMProvider | None = None

@@ -28,6 +28,7 @@ from api import (
     reports,
     shopify,
     templates,
+    twilio_webhook,
     webhook,
 )
 from api.body_limit import BodyLimit
@@ -83,6 +84,7 @@ def create_app() -> FastAPI:
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
         notifications, templates, onboarding, desk, canned, shopify, reports, channels,
+        twilio_webhook,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

@@ -1,7 +1,7 @@
 """Conversations as operators see them."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -33,24 +33,36 @@ def conversations(
     updated_since: datetime | None = None,
     customer: Annotated[
         str | None,
-        Query(min_length=1, max_length=128, pattern=r"^\+?[A-Za-z0-9._-]+$",
-              description="The customer's wa_id (a leading + is ignored) or business-scoped "
-              "user id."),
+        Query(
+            min_length=1,
+            max_length=128,
+            pattern=r"^\+?[A-Za-z0-9._-]+$",
+            description="The customer's wa_id (a leading + is ignored) or business-scoped user id.",
+        ),
     ] = None,
     q: Annotated[
         str | None,
-        Query(min_length=1, max_length=200,
-              description="Words in the conversation's messages (full text, web search "
-              "syntax: \"quoted phrase\", -word, or), or part of the customer's name, "
-              "username, number or user id. Best matches first."),
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Words in the conversation's messages (full text, web search "
+            'syntax: "quoted phrase", -word, or), or part of the customer\'s name, '
+            "username, number or user id. Best matches first.",
+        ),
     ] = None,
     assigned_to: Annotated[
         str | None,
-        Query(pattern=r"^(me|none|[1-9][0-9]{0,9})$",
-              description="`me` (the caller's), `none` (unassigned) or an operator id."),
+        Query(
+            pattern=r"^(me|none|[1-9][0-9]{0,9})$",
+            description="`me` (the caller's), `none` (unassigned) or an operator id.",
+        ),
     ] = None,
     label: Annotated[str | None, Query(min_length=1, max_length=60)] = None,
     status: ConversationStatus | None = None,
+    channel: Annotated[
+        Literal["whatsapp_cloud", "twilio_whatsapp", "instagram"] | None,
+        Query(description="Only conversations on this kind of channel account."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ConversationListItem]:
@@ -60,7 +72,7 @@ def conversations(
         mode=mode, needs_human=needs_human, merchant_id=principal.scope(merchant_id),
         updated_since=updated_since, customer=customer, q=(q or "").strip() or None,
         assigned_to=assignee_filter(assigned_to, principal), status=status,
-        label=normalise(label) if label else None,
+        label=normalise(label) if label else None, channel=channel,
     )  # fmt: skip
     rows = list_conversations(session, filters, limit=limit, offset=offset)
     return [ConversationListItem.of(row) for row in rows]

@@ -126,6 +126,13 @@ _BY_CODE: dict[int, type[WhatsAppError]] = {
     133004: TransientError,
     100: InvalidRequest,
     131009: InvalidRequest,
+    # Twilio's codes (none collides with Meta's): 63016 is its "outside the 24 h window"
+    63016: OutsideServiceWindow,
+    20003: AuthError,
+    20429: RateLimited,
+    63018: RateLimited,
+    21211: InvalidRequest,
+    63003: Undeliverable,
 }
 
 

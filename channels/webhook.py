@@ -61,6 +61,7 @@ class InboundMessage:
     media: MediaRef | None
     context_wamid: str | None
     raw: dict
+    channel: str = "whatsapp_cloud"  # the provider that delivered it (a channel account type)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class StatusUpdate:
     callback_data: str | None
     errors: tuple[StatusError, ...]
     raw: dict
+    channel: str = "whatsapp_cloud"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@
     python scripts/manage.py create-templates --merchant-id N [--languages en,es]
     python scripts/manage.py list-templates --merchant-id N [--sync]
     python scripts/manage.py add-number MERCHANT_ID PHONE_NUMBER_ID ACCESS_TOKEN
+    python scripts/manage.py add-twilio MERCHANT_ID ACCOUNT_SID AUTH_TOKEN +SENDER
+                             [--content-sid NAME=HX...]...  # a Twilio WhatsApp sender
     python scripts/manage.py add-user MERCHANT_ID NAME [--wa-id ID] [--user-id BSUID] [--type admin]
     python scripts/manage.py create-operator NAME [--admin] [--merchant-id ID]  # token shown once
     python scripts/manage.py revoke-operator OPERATOR_ID
@@ -37,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from persistence.crypto import SecretsKeyError, generate_key, rotate_credentials
 from persistence.db import session_scope
-from persistence.models import Base
+from persistence.models import Base, ChannelType
 from services.commerce import store as stores
 from services.commerce.sync import full_sync
 from services.errors import DomainError
@@ -81,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     number.add_argument("access_token")
     number.add_argument("--display-phone-number")
     number.add_argument("--catalog-id", help="Meta commerce catalog: products as product cards")
+    twilio = commands.add_parser("add-twilio", help="connect a Twilio WhatsApp sender")
+    twilio.add_argument("merchant_id", type=int)
+    twilio.add_argument("account_sid")
+    twilio.add_argument("auth_token")
+    twilio.add_argument("sender", help="the sender's number, e.g. +14155238886")
+    twilio.add_argument(
+        "--content-sid", action="append", default=[], help="TEMPLATE_NAME=HX...: a Content template"
+    )
     user = commands.add_parser("add-user", help="add a staff member (admin, sales, returns...)")
     user.add_argument("merchant_id", type=int)
     user.add_argument("name")
@@ -227,7 +237,18 @@ def _shopify_state(merchant_id: int) -> str:
         )
 
 
+def _add_twilio(session: Session, args: argparse.Namespace) -> str:
+    sids = dict(pair.split("=", 1) for pair in args.content_sid if "=" in pair)
+    account = merchants.add_phone_number(
+        session, merchant_id=args.merchant_id, type=ChannelType.TWILIO_WHATSAPP,
+        phone_number_id=args.sender, access_token=args.auth_token,
+        display_phone_number=args.sender, account_sid=args.account_sid, content_sids=sids or None,
+    )  # fmt: skip
+    return f"Twilio sender {account.phone_number_id} added to merchant {args.merchant_id}"
+
+
 _SESSION_COMMANDS: dict[str, Callable[[Session, argparse.Namespace], str]] = {
+    "add-twilio": _add_twilio,
     "shopify-connect": _shopify_connect,
     "shopify-sync": _shopify_queue_sync,
     "set-waba": _set_waba,
@@ -242,7 +263,8 @@ def _listing(session: object) -> str:
         waba = merchant.whatsapp_business_account_id
         lines.append(f"{merchant.id}: {merchant.name}" + (f" (waba {waba})" if waba else ""))
         for phone in merchants.phone_numbers_of(session, merchant.id):  # type: ignore[arg-type]
-            lines.append(f"    number {phone.phone_number_id} {phone.display_phone_number or ''}")
+            kind = "number" if phone.type == ChannelType.WHATSAPP_CLOUD else phone.type
+            lines.append(f"    {kind} {phone.phone_number_id} {phone.display_phone_number or ''}")
         for user in merchants.list_merchant_users(session, merchant.id):  # type: ignore[arg-type]
             lines.append(f"    {user.type} {user.name} wa_id={user.wa_id} user_id={user.user_id}")
     for op in operators.list_operators(session):  # type: ignore[arg-type]

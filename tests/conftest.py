@@ -30,6 +30,8 @@ GEMINI_KEY = "test-gemini-key"
 OPENAI_KEY = "test-openai-key"
 EVENTS_SECRET = "test-events-secret"
 SHOPIFY_SECRET = "test-shopify-secret"
+TWILIO_SID = "AC" + "7e57" * 8
+TWILIO_TOKEN = "test-twilio-auth-token"
 # the Fernet key every process of the test stack encrypts stored credentials with
 SECRETS_KEY = "Jm2B0f3mB2oRk9yH6q0nqHkz8yqS1c0cQmZ7vX0s2Wg="
 
@@ -61,6 +63,7 @@ def fakes() -> Iterator[dict]:
     from channels.simulators.llm_gemini import GeminiSimulator
     from channels.simulators.llm_openai import OpenAISimulator
     from channels.simulators.shopify import ShopifySimulator
+    from channels.simulators.twilio import TwilioSimulator
     from tests.fakes.events_receiver import FakeEventsReceiver
 
     started = {
@@ -69,6 +72,7 @@ def fakes() -> Iterator[dict]:
         "openai": OpenAISimulator(api_key=OPENAI_KEY).start(),
         "events": FakeEventsReceiver().start(),
         "shopify": ShopifySimulator(api_secret=SHOPIFY_SECRET).start(),
+        "twilio": TwilioSimulator(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN).start(),
     }
     yield started
     for fake in started.values():
@@ -111,6 +115,7 @@ def servers(fakes: dict) -> Iterator[dict[str, str]]:
         "EVENTS_WEBHOOK_URL": f"{fakes['events'].url}/switchboard-events",
         "SHOPIFY_API_BASE_URL": fakes["shopify"].url,
         "SHOPIFY_API_SECRET": SHOPIFY_SECRET,
+        "TWILIO_API_BASE_URL": fakes["twilio"].url,
     }
     os.environ.update(env)
     _reset_process_caches()
@@ -161,9 +166,11 @@ def _wipe(servers: dict[str, str]) -> None:
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
                  "AND tablename NOT IN ('alembic_version', 'checkpoint_migrations')")
         ).scalars().all()  # fmt: skip
-        sequences = conn.execute(
-            text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
-        ).scalars().all()
+        sequences = (
+            conn.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))
+            .scalars()
+            .all()
+        )
         try:
             with conn.begin_nested():
                 conn.execute(text("SET LOCAL session_replication_role = replica"))

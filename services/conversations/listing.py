@@ -24,8 +24,6 @@ from services.conversations.inbox import (
 from services.conversations.search import ConversationFilter, filtered, searched
 from services.errors import NotFound
 
-# The channel of today's conversations: every business number is a WhatsApp Cloud API one.
-WHATSAPP_CLOUD = "whatsapp_cloud"
 __all__ = ["ConversationFilter", "conversation_summary", "list_conversations"]
 
 
@@ -90,7 +88,7 @@ def _summary(row: tuple) -> ConversationSummary:
         conversation=conversation,
         customer=customer,
         phone=phone,
-        channel=WHATSAPP_CLOUD,
+        channel=phone.type,
         last_message=LastMessage(
             text=message_preview(last),
             at=last.wa_timestamp or last.created_at,

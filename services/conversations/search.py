@@ -44,6 +44,7 @@ class ConversationFilter:
     assigned_to: int | Literal["none"] | None = None
     label: str | None = None  # normalised (services.desk.labels)
     status: ConversationStatus | None = None
+    channel: str | None = None  # a channel account type (whatsapp_cloud, twilio_whatsapp...)
 
 
 def filtered(stmt: Select, filters: ConversationFilter) -> Select:
@@ -58,6 +59,8 @@ def filtered(stmt: Select, filters: ConversationFilter) -> Select:
         conditions.append(Conversation.updated_at >= filters.updated_since)
     if filters.customer:
         conditions.append(is_customer(filters.customer))
+    if filters.channel:
+        conditions.append(PhoneNumber.type == filters.channel)
     conditions.extend(_desk_conditions(filters))
     return stmt.where(and_(*conditions)) if conditions else stmt
 

@@ -31,7 +31,7 @@ from services.interactive.service import enqueue_offer, fit_offer, offer_of
 from services.media import send as media_send
 from services.media.flows import resolve_media
 from services.media.send import MediaRef, MediaUnavailable, enqueue_asset
-from services.merchants.clients import client_for
+from services.merchants.clients import channel_for
 from services.outbound import stored_products
 from services.templates.templates import stored_template
 
@@ -135,7 +135,7 @@ def _send_locked(
             log.info("whatsapp.send.dropped", message_id=message_id)
             return message.status, False
         recipient = Recipient(wa_id=customer.wa_id, user_id=customer.user_id)
-        channel = client_for(phone)
+        channel = channel_for(phone)
         outbound = outbound_message(message, media, channel)
         try:
             failpoints.hit("delivery.before_send")  # claimed (`sending`), never sent

@@ -118,6 +118,7 @@ def _record_message(session: Session, message: InboundMessage, result: IngestRes
         phone_number_id=message.phone_number_id,
         wa_id=message.sender.wa_id,
         user_id=message.sender.user_id,
+        channel=message.channel,
     )
     if parties is None:
         log.warning("whatsapp.inbound.unknown_number", phone_number_id=message.phone_number_id)

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channels.errors import MediaHostRefused, MediaTooLarge, MediaUrlExpired, WhatsAppError
+from channels.twilio.client import TwilioChannel
 from channels.whatsapp import MediaInfo, WhatsAppClient
 from observability.logs import get_logger
 from observability.metrics import MEDIA_FETCHES
@@ -40,7 +41,7 @@ from services.media.description import describe_stored_image
 from services.media.library import KINDS
 from services.media.send import MediaRef, MediaUnavailable, signed_link, whatsapp_media_id
 from services.media.understanding import transcribe_message, turn_media, turn_messages
-from services.merchants.clients import client_for
+from services.merchants.clients import media_client_for
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -66,7 +67,7 @@ class _Job:
     conversation_id: int
     media_id: str
     webhook_sha256: str | None
-    client: WhatsAppClient
+    client: WhatsAppClient | TwilioChannel
 
 
 def fetch_inbound_media(message_id: int) -> str:
@@ -146,7 +147,7 @@ def _load(session: Session, message_id: int) -> _Job | str:
         conversation_id=message.conversation_id,
         media_id=str(media["id"]),
         webhook_sha256=media.get("sha256"),
-        client=client_for(phone),
+        client=media_client_for(phone),
     )
 
 

@@ -1,4 +1,8 @@
-"""One WhatsApp client per business number, sharing one HTTP connection pool per process."""
+"""One provider client per channel account, sharing one HTTP connection pool per process.
+
+`channel_for` picks the provider by the account's type (a WhatsApp Cloud number or a
+Twilio WhatsApp sender); `client_for` is the WhatsApp Cloud client, for what only the Cloud
+API does (uploads, templates, business profile)."""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import threading
 
 import httpx
 
+from channels.base import Channel
+from channels.twilio.client import TwilioChannel
 from channels.whatsapp import WhatsAppClient
-from persistence.models import PhoneNumber
+from persistence.models import ChannelType, PhoneNumber
 from settings import get_settings
 
 _lock = threading.Lock()
@@ -33,6 +39,32 @@ def client_for(phone: PhoneNumber) -> WhatsAppClient:
         http=_shared_http(),
         media_hosts=settings.media_download_hosts,
     )
+
+
+def channel_for(phone: PhoneNumber) -> Channel:
+    """The channel that sends for this account."""
+    if phone.type == ChannelType.TWILIO_WHATSAPP:
+        return twilio_for(phone)
+    return client_for(phone)
+
+
+def twilio_for(phone: PhoneNumber) -> TwilioChannel:
+    settings = get_settings()
+    base = settings.public_base_url
+    return TwilioChannel(
+        api_base_url=settings.twilio_api_base_url,
+        account_sid=phone.account_sid or "",
+        auth_token=phone.auth_token,
+        sender=phone.phone_number_id,
+        http=_shared_http(),
+        content_sids=phone.content_sids,
+        status_callback=f"{base.rstrip('/')}/webhooks/twilio/status" if base else None,
+    )
+
+
+def media_client_for(phone: PhoneNumber) -> WhatsAppClient | TwilioChannel:
+    """Who downloads an inbound message's media (Twilio: its MediaUrl with basic auth)."""
+    return twilio_for(phone) if phone.type == ChannelType.TWILIO_WHATSAPP else client_for(phone)
 
 
 def reset() -> None:

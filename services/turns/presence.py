@@ -13,7 +13,7 @@ from channels.whatsapp import WhatsAppClient
 from graph.context import TurnContext
 from observability.logs import get_logger
 from persistence.db import session_scope
-from persistence.models import ConversationMode, Direction, Message
+from persistence.models import ChannelType, ConversationMode, Direction, Message
 from services.conversations.conversation import conversation_parties
 from services.merchants.clients import client_for
 
@@ -61,4 +61,6 @@ def _last_inbound(context: TurnContext) -> tuple[WhatsAppClient, str] | None:
             .order_by(Message.wa_timestamp.desc(), Message.id.desc())
             .limit(1)
         )
+        if phone.type != ChannelType.WHATSAPP_CLOUD:
+            return None  # no read receipt or typing indicator to send on Twilio
         return (client_for(phone), wamid) if wamid else None

@@ -119,3 +119,22 @@ def test_another_merchants_channel_is_not_found(client, merchant):
     stranger = client.get(f"/api/v1/merchants/{other['id']}/channels/{channel['id']}",
                           headers=ADMIN)  # fmt: skip
     assert stranger.status_code == 404
+
+
+def test_the_cli_connects_a_twilio_sender_and_lists_it(merchant, capsys):
+    from scripts.manage import main
+
+    hx = "HX" + "c" * 32
+    argv = ["add-twilio", str(merchant["id"]), SID, "tw-cli-secret", "+14155238886",
+            "--content-sid", f"switchboard_reengagement={hx}"]  # fmt: skip
+    assert main(argv) == 0
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "twilio_whatsapp +14155238886" in out and "tw-cli-secret" not in out
+    assert main(argv) == 1  # the same sender twice
+    with session_scope() as session:
+        from persistence.models import ChannelType
+        from services.merchants.merchant import find_phone_number
+
+        found = find_phone_number(session, "+14155238886", type=ChannelType.TWILIO_WHATSAPP)
+        assert found is not None and found.content_sids == {"switchboard_reengagement": hx}

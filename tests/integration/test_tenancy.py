@@ -45,6 +45,8 @@ PNG = (
 PUBLIC = {
     ("GET", "/webhook"),  # WhatsApp's verification handshake
     ("POST", "/webhook"),  # WhatsApp's deliveries, signed with the app secret
+    ("POST", "/webhooks/twilio"),  # Twilio's deliveries, signed with the sender's auth token
+    ("POST", "/webhooks/twilio/status"),
     ("GET", "/health"),
     ("GET", "/docs"),
     ("GET", "/openapi.json"),
