@@ -33,29 +33,21 @@ def conversations(
     updated_since: datetime | None = None,
     customer: Annotated[
         str | None,
-        Query(
-            min_length=1,
-            max_length=128,
-            pattern=r"^\+?[A-Za-z0-9._-]+$",
-            description="The customer's wa_id (a leading + is ignored) or business-scoped user id.",
-        ),
+        Query(min_length=1, max_length=128, pattern=r"^\+?[A-Za-z0-9._-]+$",
+              description="The customer's wa_id (a leading + is ignored) or business-scoped "
+              "user id."),
     ] = None,
     q: Annotated[
         str | None,
-        Query(
-            min_length=1,
-            max_length=200,
-            description="Words in the conversation's messages (full text, web search "
-            'syntax: "quoted phrase", -word, or), or part of the customer\'s name, '
-            "username, number or user id. Best matches first.",
-        ),
+        Query(min_length=1, max_length=200,
+              description="Words in the conversation's messages (full text, web search "
+              "syntax: \"quoted phrase\", -word, or), or part of the customer's name, "
+              "username, number or user id. Best matches first."),
     ] = None,
     assigned_to: Annotated[
         str | None,
-        Query(
-            pattern=r"^(me|none|[1-9][0-9]{0,9})$",
-            description="`me` (the caller's), `none` (unassigned) or an operator id.",
-        ),
+        Query(pattern=r"^(me|none|[1-9][0-9]{0,9})$",
+              description="`me` (the caller's), `none` (unassigned) or an operator id."),
     ] = None,
     label: Annotated[str | None, Query(min_length=1, max_length=60)] = None,
     status: ConversationStatus | None = None,

@@ -17,12 +17,9 @@ def list_customers(
     principal: PrincipalDep,
     q: Annotated[
         str | None,
-        Query(
-            min_length=1,
-            max_length=200,
-            description="Part of the name, username, phone number (with or without +) or "
-            "business-scoped user id; case and accents ignored.",
-        ),
+        Query(min_length=1, max_length=200,
+              description="Part of the name, username, phone number (with or without +) or "
+              "business-scoped user id; case and accents ignored."),
     ] = None,
     merchant_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -65,12 +65,8 @@ def operator_message(
             t.name, t.language, tuple(t.parameters), tuple(t.header_parameters)
         )
     message_id, status = send_operator_message(
-        _ref(body, principal),
-        principal,
-        body.text,
-        media_key=body.media_key,
-        options=body.options,
-        template=template,
+        _ref(body, principal), principal, body.text, media_key=body.media_key,
+        options=body.options, template=template,
     )
     sent = session.get(Message, message_id)
     if sent is None:  # its conversation was deleted meanwhile

@@ -33,19 +33,8 @@ from api.console.auth import CsrfRejected, LoginRequired, PageNotFound, login_re
 from api.console.templating import SECURITY_HEADERS, STATIC, render
 
 PAGES = (
-    home,
-    login,
-    inbox,
-    conversation,
-    desk,
-    notifications,
-    documents,
-    media,
-    store,
-    stats,
-    reports,
-    onboarding,
-    settings,
+    home, login, inbox, conversation, desk, notifications, documents, media, store, stats,
+    reports, onboarding, settings,
 )
 
 

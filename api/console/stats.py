@@ -45,10 +45,8 @@ def _context(request: Request, db: Session, merchant_id: int | None) -> dict[str
         "share_day": day,
         "share_day_chart": charts.share_bar(
             [
-                ("AI", day.ai, "s-ai"),
-                ("automatic answers", day.auto_answer, "s-auto"),
-                ("holding messages", day.holding, "s-holding"),
-                ("people", day.human, "s-op"),
+                ("AI", day.ai, "s-ai"), ("automatic answers", day.auto_answer, "s-auto"),
+                ("holding messages", day.holding, "s-holding"), ("people", day.human, "s-op"),
             ]  # fmt: skip
         ),
         "share_ever": ever,

@@ -33,11 +33,8 @@ def upsert_customer(
         created = session.scalar(
             insert(Customer)
             .values(
-                merchant_id=merchant_id,
-                wa_id=wa_id,
-                user_id=user_id,
-                profile_name=profile_name,
-                username=_username(username),
+                merchant_id=merchant_id, wa_id=wa_id, user_id=user_id,
+                profile_name=profile_name, username=_username(username),
             )
             .on_conflict_do_nothing()
             .returning(Customer)

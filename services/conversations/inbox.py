@@ -194,11 +194,8 @@ def _row(
 ) -> InboxRow:
     return InboxRow(
         conversation_id=conversation.id,
-        customer_name=customer.profile_name
-        or customer.username
-        or customer.wa_id
-        or customer.user_id
-        or "?",
+        customer_name=customer.profile_name or customer.username or customer.wa_id
+        or customer.user_id or "?",
         customer_id_text=identity_text(customer),
         is_staff=staff_id is not None,
         merchant_id=merchant.id,
