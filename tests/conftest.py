@@ -214,7 +214,8 @@ class Stack:
         self._wait_ready()
         return self
 
-    def _wait_ready(self, timeout: float = 60.0) -> None:
+    def _wait_ready(self, timeout: float = 180.0) -> None:
+        # a worker imports the whole app: minutes, not seconds, on a loaded 2-core machine
         from tasks import app
 
         deadline = time.monotonic() + timeout
