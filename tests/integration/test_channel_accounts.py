@@ -138,3 +138,17 @@ def test_the_cli_connects_a_twilio_sender_and_lists_it(merchant, capsys):
 
         found = find_phone_number(session, "+14155238886", type=ChannelType.TWILIO_WHATSAPP)
         assert found is not None and found.content_sids == {"switchboard_reengagement": hx}
+
+
+def test_the_console_settings_list_every_channel_without_its_secret(client, merchant):
+    from tests.integration.console_helpers import login
+
+    channel = client.post(_url(merchant), headers=ADMIN, json=TWILIO).json()
+    body = {"name": "Ada", "is_admin": True, "merchant_id": merchant["id"]}
+    login(client, client.post("/api/v1/operators", headers=ADMIN, json=body).json()["token"])
+    page = client.get("/console/settings").text
+    assert "Twilio WhatsApp" in page and "+14155238886" in page and "WhatsApp Cloud API" in page
+    assert f"/channels/{channel['id']}" in page and "tw-secret-1" not in page
+    # the Cloud number's token form, and none for the Twilio sender
+    assert f"/numbers/{merchant['phone_number_id']}/token" in page
+    assert "/numbers/+14155238886/token" not in page
