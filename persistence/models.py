@@ -164,17 +164,36 @@ class Merchant(Base):
     phone_numbers: Mapped[list[PhoneNumber]] = relationship(back_populates="merchant", lazy="raise")
 
 
+class ChannelType(enum.StrEnum):
+    """Which provider speaks for a channel account."""
+
+    WHATSAPP_CLOUD = "whatsapp_cloud"
+    TWILIO_WHATSAPP = "twilio_whatsapp"
+    INSTAGRAM = "instagram"
+
+
 class PhoneNumber(Base):
-    """A WhatsApp business number; `phone_number_id` is Meta's id from webhook metadata."""
+    """A merchant's channel account (the table keeps its first name: every conversation hangs
+    off it). `phone_number_id` is the provider's id of the account: Meta's phone number id
+    for WhatsApp Cloud, the sender (`+14155238886`) for Twilio, the Instagram account id."""
 
     __tablename__ = "phone_numbers"
+    __table_args__ = (UniqueConstraint("type", "phone_number_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
-    phone_number_id: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(
+        String(32), default=ChannelType.WHATSAPP_CLOUD, server_default="whatsapp_cloud"
+    )
+    phone_number_id: Mapped[str] = mapped_column(String(64))
     display_phone_number: Mapped[str | None] = mapped_column(String(32))
-    # Fernet ciphertext in the database (SECRETS_KEY); plaintext here
+    # The provider secret (Cloud/Instagram access token, Twilio auth token): Fernet
+    # ciphertext in the database (SECRETS_KEY); plaintext here
     access_token: Mapped[str] = mapped_column(EncryptedString)
+    # Twilio: the account (AC...) the sender belongs to
+    account_sid: Mapped[str | None] = mapped_column(String(64))
+    # Twilio: our template role -> Content API ContentSid (HX...)
+    content_sids: Mapped[dict[str, Any] | None] = mapped_column()
     # the Meta commerce catalog linked to the number: products go out as product cards
     catalog_id: Mapped[str | None] = mapped_column(String(64))
     # Meta's latest phone_number_quality_update: FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE...
@@ -183,6 +202,15 @@ class PhoneNumber(Base):
     created_at: Mapped[datetime] = _now()
 
     merchant: Mapped[Merchant] = relationship(back_populates="phone_numbers", lazy="raise")
+
+    @property
+    def auth_token(self) -> str:
+        """Twilio's name for the secret kept in `access_token`."""
+        return self.access_token
+
+
+# A channel account of any type; `PhoneNumber` is its historical name.
+ChannelAccount = PhoneNumber
 
 
 class MerchantUser(Base):

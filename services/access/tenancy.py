@@ -74,6 +74,7 @@ OWNERS: dict[str, tuple[str, Callable[[Any], Select[Any]], bool]] = {
     "merchant_user_id": ("merchant user", _by_merchant_column(MerchantUser), True),
     "template_id": ("template", _by_merchant_column(MessageTemplate), True),
     "canned_id": ("canned response", _by_merchant_column(CannedResponse), True),
+    "channel_id": ("channel", _by_merchant_column(PhoneNumber), True),
     # Meta's id of a business number (a string), as handoff bodies name it
     "phone_number_id": (
         "phone number",

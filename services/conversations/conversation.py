@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from persistence.models import Conversation, Customer, PhoneNumber
+from persistence.models import ChannelType, Conversation, Customer, PhoneNumber
 from services.errors import NotFound
 
 
@@ -66,7 +66,12 @@ def _username(username: str | None) -> str | None:
 
 
 def find_parties(
-    session: Session, *, phone_number_id: str, wa_id: str | None, user_id: str | None
+    session: Session,
+    *,
+    phone_number_id: str,
+    wa_id: str | None,
+    user_id: str | None,
+    channel: str = ChannelType.WHATSAPP_CLOUD,
 ) -> tuple[PhoneNumber, Customer | None, Conversation | None] | None:
     """The business number, the customer (as `upsert_customer` would match them) and their
     conversation, in one round trip: an inbound message usually finds all three. None: an
@@ -87,7 +92,7 @@ def find_parties(
                 Conversation.customer_id == Customer.id,
             ),
         )
-        .where(PhoneNumber.phone_number_id == phone_number_id)
+        .where(PhoneNumber.type == channel, PhoneNumber.phone_number_id == phone_number_id)
         .order_by(Customer.id)
         .limit(1)
     )

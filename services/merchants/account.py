@@ -13,12 +13,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from persistence.models import Conversation, Merchant, MerchantUser, PhoneNumber
+from persistence.models import ChannelType, Conversation, Merchant, MerchantUser, PhoneNumber
 from services.errors import Conflict, NotFound
 from services.merchants.merchant import get_merchant
 
 
-def _conversation_count(session: Session, *phone_ids: int) -> int:
+def conversation_count(session: Session, *phone_ids: int) -> int:
     if not phone_ids:
         return 0
     stmt = select(func.count()).where(Conversation.phone_number_id.in_(phone_ids))
@@ -31,7 +31,7 @@ def delete_merchant(session: Session, merchant_id: int, *, force: bool = False) 
     phone_ids = session.scalars(
         select(PhoneNumber.id).where(PhoneNumber.merchant_id == merchant_id)
     ).all()
-    held = _conversation_count(session, *phone_ids)
+    held = conversation_count(session, *phone_ids)
     if held and not force:
         raise Conflict(
             f"merchant {merchant_id} has {held} conversations: pass force=true to delete them too"
@@ -44,7 +44,9 @@ def get_phone_number(session: Session, *, merchant_id: int, phone_number_id: str
     """The merchant's number by Meta's id; another merchant's number does not exist here."""
     phone = session.scalar(
         select(PhoneNumber).where(
-            PhoneNumber.merchant_id == merchant_id, PhoneNumber.phone_number_id == phone_number_id
+            PhoneNumber.merchant_id == merchant_id,
+            PhoneNumber.type == ChannelType.WHATSAPP_CLOUD,
+            PhoneNumber.phone_number_id == phone_number_id,
         )
     )
     if phone is None:
@@ -69,7 +71,7 @@ def delete_phone_number(
 ) -> None:
     """Disconnect a number; its conversations are deleted with it, so refuse unless forced."""
     phone = get_phone_number(session, merchant_id=merchant_id, phone_number_id=phone_number_id)
-    held = _conversation_count(session, phone.id)
+    held = conversation_count(session, phone.id)
     if held and not force:
         raise Conflict(
             f"number {phone_number_id} has {held} conversations: pass force=true to delete them"

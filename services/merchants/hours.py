@@ -96,8 +96,10 @@ def describe_status(hours: OpeningHours, timezone: str, now: datetime) -> str:
         day = local.date() + timedelta(days=days_ahead)
         for opens, _ in hours.ranges(day.weekday()):
             if days_ahead or opens > local.time():
-                when = "today" if not days_ahead else (
-                    "tomorrow" if days_ahead == 1 else _DAY_NAMES[day.weekday()]
+                when = (
+                    "today"
+                    if not days_ahead
+                    else ("tomorrow" if days_ahead == 1 else _DAY_NAMES[day.weekday()])
                 )
                 return f"closed; opens {when} at {opens:%H:%M}"
     return "closed; no opening hours are set for any day"

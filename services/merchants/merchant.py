@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from persistence.models import Merchant, MerchantUser, PhoneNumber
+from persistence.models import ChannelType, Merchant, MerchantUser, PhoneNumber
 from services.errors import Conflict, NotFound
 
 
@@ -87,20 +87,28 @@ def add_phone_number(
     access_token: str,
     display_phone_number: str | None = None,
     catalog_id: str | None = None,
+    type: str = ChannelType.WHATSAPP_CLOUD,
+    account_sid: str | None = None,
+    content_sids: dict[str, Any] | None = None,
 ) -> PhoneNumber:
+    """Connect a channel account (a WhatsApp Cloud number unless `type` says otherwise);
+    the same provider id twice for one type is a Conflict."""
     get_merchant(session, merchant_id)
     phone = PhoneNumber(
         merchant_id=merchant_id,
+        type=ChannelType(type),
         phone_number_id=phone_number_id,
         access_token=access_token,
         display_phone_number=display_phone_number,
         catalog_id=catalog_id,
+        account_sid=account_sid,
+        content_sids=content_sids,
     )
     try:
         with session.begin_nested():
             session.add(phone)
     except IntegrityError as exc:
-        raise Conflict(f"phone number id {phone_number_id} is already registered") from exc
+        raise Conflict(f"{type} account {phone_number_id} is already registered") from exc
     return phone
 
 
@@ -126,8 +134,14 @@ def connect_phone_number(
     return phone
 
 
-def find_phone_number(session: Session, phone_number_id: str) -> PhoneNumber | None:
-    return session.scalar(select(PhoneNumber).where(PhoneNumber.phone_number_id == phone_number_id))
+def find_phone_number(
+    session: Session, phone_number_id: str, *, type: str = ChannelType.WHATSAPP_CLOUD
+) -> PhoneNumber | None:
+    """The channel account by its provider id (a WhatsApp Cloud number unless `type` says)."""
+    stmt = select(PhoneNumber).where(
+        PhoneNumber.type == type, PhoneNumber.phone_number_id == phone_number_id
+    )
+    return session.scalar(stmt)
 
 
 def phone_numbers_of(session: Session, merchant_id: int) -> list[PhoneNumber]:

@@ -247,3 +247,30 @@ def test_0019_adds_csat_responses_as_the_model_has_them_and_back(scratch):
     assert [d for d in drift if "csat" in str(d)] == []
     command.downgrade(alembic_config(url), "0017")
     assert _rows(engine, "SELECT to_regclass('csat_responses')") == [(None,)]
+
+
+def test_0020_makes_existing_numbers_whatsapp_cloud_accounts_and_back(scratch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from persistence.models import Base
+
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0019")
+    _insert(engine, MERCHANT, *CONVERSATION)
+    command.upgrade(alembic_config(url), "0020")
+    assert _rows(engine, "SELECT type, phone_number_id FROM phone_numbers") == [
+        ("whatsapp_cloud", "1065")
+    ]
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in drift if "phone_numbers" in str(d)] == []
+    # the same provider id under another type is another account
+    _insert(
+        engine,
+        "INSERT INTO phone_numbers (id, merchant_id, type, phone_number_id, access_token) "
+        "VALUES (2, 1, 'instagram', '1065', 'token')",
+    )
+    command.downgrade(alembic_config(url), "0019")
+    assert _rows(engine, "SELECT phone_number_id FROM phone_numbers") == [("1065",)]
+    assert _rows(engine, "SELECT count(*) FROM conversations") == [(1,)]

@@ -118,6 +118,7 @@ def tenants(merchant) -> dict[str, Any]:
             "document_id": document.id, "notification_id": notification.id,
             "asset_id": asset.id, "operator_id": bob.id, "customer_id": theirs.customer_id,
             "merchant_user_id": staff.id, "phone_number_id": "2220001", "canned_id": saved.id,
+            "channel_id": phone.id,
         }  # fmt: skip
     return {
         "a": a_id, "b": b_ids, "alice": alice, "amos": amos, "mine": mine.id,

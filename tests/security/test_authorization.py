@@ -36,6 +36,11 @@ ADMIN_ONLY = {
     ("PATCH", "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile"),
     ("PATCH", "/api/v1/merchants/{merchant_id}/users/{merchant_user_id}"),
     ("DELETE", "/api/v1/merchants/{merchant_id}/users/{merchant_user_id}"),
+    ("POST", "/api/v1/merchants/{merchant_id}/channels"),
+    ("GET", "/api/v1/merchants/{merchant_id}/channels"),
+    ("GET", "/api/v1/merchants/{merchant_id}/channels/{channel_id}"),
+    ("PATCH", "/api/v1/merchants/{merchant_id}/channels/{channel_id}"),
+    ("DELETE", "/api/v1/merchants/{merchant_id}/channels/{channel_id}"),
 }
 
 
