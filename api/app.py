@@ -20,6 +20,7 @@ from api import (
     documents,
     handoff,
     health,
+    instagram,
     media,
     metrics,
     notifications,
@@ -83,6 +84,7 @@ def create_app() -> FastAPI:
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
         notifications, templates, onboarding, desk, canned, shopify, reports, channels,
+        instagram,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

@@ -30,6 +30,7 @@ GEMINI_KEY = "test-gemini-key"
 OPENAI_KEY = "test-openai-key"
 EVENTS_SECRET = "test-events-secret"
 SHOPIFY_SECRET = "test-shopify-secret"
+INSTAGRAM_APP_SECRET = "test-instagram-app-secret"
 # the Fernet key every process of the test stack encrypts stored credentials with
 SECRETS_KEY = "Jm2B0f3mB2oRk9yH6q0nqHkz8yqS1c0cQmZ7vX0s2Wg="
 
@@ -58,6 +59,7 @@ def _base_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[dict]:
     from channels.simulators.graph import GraphSimulator
+    from channels.simulators.instagram import InstagramSimulator
     from channels.simulators.llm_gemini import GeminiSimulator
     from channels.simulators.llm_openai import OpenAISimulator
     from channels.simulators.shopify import ShopifySimulator
@@ -69,6 +71,7 @@ def fakes() -> Iterator[dict]:
         "openai": OpenAISimulator(api_key=OPENAI_KEY).start(),
         "events": FakeEventsReceiver().start(),
         "shopify": ShopifySimulator(api_secret=SHOPIFY_SECRET).start(),
+        "instagram": InstagramSimulator(version="v23.0").start(),
     }
     yield started
     for fake in started.values():
@@ -111,6 +114,8 @@ def servers(fakes: dict) -> Iterator[dict[str, str]]:
         "EVENTS_WEBHOOK_URL": f"{fakes['events'].url}/switchboard-events",
         "SHOPIFY_API_BASE_URL": fakes["shopify"].url,
         "SHOPIFY_API_SECRET": SHOPIFY_SECRET,
+        "INSTAGRAM_API_BASE_URL": fakes["instagram"].url,
+        "INSTAGRAM_APP_SECRET": INSTAGRAM_APP_SECRET,
     }
     os.environ.update(env)
     _reset_process_caches()

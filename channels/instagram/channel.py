@@ -18,9 +18,6 @@ from channels.errors import DeliveryOutcomeUnknown, InvalidRequest, WhatsAppErro
 from channels.instagram.errors import instagram_error
 from channels.instagram.messages import (
     CAPABILITIES,
-    Card,
-    cards_object,
-    cards_refusal,
     message_object,
     refusal,
     send_body,
@@ -57,13 +54,6 @@ class InstagramChannel(WhatsAppClient):
         body = send_body(recipient, message_object(message), human_agent=self.human_agent)
         return self._send(body)
 
-    def send_cards(self, recipient: Recipient, cards: list[Card]) -> str:
-        """Product cards as a generic template (a carousel)."""
-        reason = cards_refusal(cards)
-        if reason is not None:
-            raise InvalidRequest(f"Instagram cannot send these cards: {reason}")
-        return self._send(send_body(recipient, cards_object(cards), human_agent=self.human_agent))
-
     def refusal(self, message: OutboundMessage) -> str | None:
         return refusal(message)
 
@@ -74,12 +64,12 @@ class InstagramChannel(WhatsAppClient):
         return self._send(payload)
 
     def media_info(self, media_id: str) -> MediaInfo:
-        """An Instagram attachment's "media id" is its CDN URL."""
-        mime_type, _ = mimetypes.guess_type(urlsplit(media_id).path)
-        return MediaInfo(
-            url=media_id, mime_type=mime_type or "application/octet-stream", sha256="",
-            file_size=None, id=media_id,
-        )  # fmt: skip
+        """An Instagram attachment's "media id" is its CDN URL, with the type the webhook
+        named in the fragment (channels.instagram.webhook)."""
+        url, _, hinted = media_id.partition("#")
+        guessed, _ = mimetypes.guess_type(urlsplit(url).path)
+        mime_type = hinted or guessed or "application/octet-stream"
+        return MediaInfo(url=url, mime_type=mime_type, sha256="", file_size=None, id=media_id)
 
     def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
         raise InvalidRequest("Instagram has no media upload: files go out by URL")

@@ -9,12 +9,13 @@ with `MESSAGE_TAG` + `HUMAN_AGENT`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from channels.base import (
     Capabilities,
+    Card,
+    OutboundCards,
     OutboundInteractive,
     OutboundMedia,
     OutboundMessage,
@@ -42,18 +43,8 @@ CAPABILITIES = Capabilities(
     max_text_chars=TEXT_LIMIT,
     media_kinds=MEDIA_KINDS,
     service_window=timedelta(hours=24),
+    cards=True,  # products go as a generic template
 )
-
-
-@dataclass(frozen=True)
-class Card:
-    """One element of a generic template: a product card with an image and a link."""
-
-    title: str
-    subtitle: str | None = None
-    image_url: str | None = None
-    url: str | None = None
-    button_title: str | None = None  # a web_url button to `url`
 
 
 def send_body(
@@ -81,6 +72,8 @@ def message_object(message: OutboundMessage) -> dict[str, Any]:
     if isinstance(message, OutboundMedia):
         assert message.link, "Instagram sends media by URL"
         return {"attachment": {"type": message.kind, "payload": {"url": message.link}}}
+    if isinstance(message, OutboundCards):
+        return cards_object(list(message.cards))
     if isinstance(message, OutboundInteractive):
         replies = [
             {"content_type": "text", "title": b.title, "payload": b.id} for b in message.buttons
@@ -134,6 +127,8 @@ def refusal(message: OutboundMessage) -> str | None:
         return "Instagram has no message templates"
     if isinstance(message, OutboundProducts):
         return "Instagram has no catalog product messages"
+    if isinstance(message, OutboundCards):
+        return cards_refusal(list(message.cards))
     return _interactive_refusal(message)
 
 

@@ -177,7 +177,10 @@ def _content(message: dict) -> tuple[str, str | None, MediaRef | None]:
     if kind == "story_mention":
         return "story_mention", "mentioned you in their story" + (f": {url}" if url else ""), None
     if kind in _MEDIA_TYPES and url is not None:
-        ref = MediaRef(id=url, mime_type=_MIME.get(kind), sha256=None, filename=None)
+        mime_type = _MIME.get(kind)
+        # the URL is the "media id"; its fragment (never sent) keeps the type for media_info
+        media_id = f"{url}#{mime_type}" if mime_type and "#" not in url else url
+        ref = MediaRef(id=media_id, mime_type=mime_type, sha256=None, filename=None)
         return _MEDIA_TYPES[kind], None, ref
     title = _str(_dict(first.get("payload")).get("title"))
     shown = " ".join(p for p in (title, url) if p)

@@ -303,13 +303,21 @@ def webhook_body(account_id: str, events: list[dict[str, Any]]) -> dict[str, Any
     }
 
 
-def post_webhook(
-    url: str, payload: dict[str, Any], *, secret: str, signature: str | None = None
-) -> httpx.Response:
-    """POST a webhook body signed as Meta signs it (or with `signature`, to forge one)."""
+def signed(
+    payload: dict[str, Any], *, secret: str, signature: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of a webhook POST as Meta signs it (`signature`: forge one)."""
     body = json.dumps(payload).encode()
     headers = {
         "Content-Type": "application/json",
         "X-Hub-Signature-256": signature or sign(body, secret),
     }
+    return body, headers
+
+
+def post_webhook(
+    url: str, payload: dict[str, Any], *, secret: str, signature: str | None = None
+) -> httpx.Response:
+    """POST a webhook body signed as Meta signs it, to our app at `url`."""
+    body, headers = signed(payload, secret=secret, signature=signature)
     return httpx.post(url, content=body, headers=headers, timeout=10)

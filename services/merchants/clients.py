@@ -6,8 +6,9 @@ import threading
 
 import httpx
 
+from channels.instagram.channel import InstagramChannel
 from channels.whatsapp import WhatsAppClient
-from persistence.models import PhoneNumber
+from persistence.models import ChannelType, PhoneNumber
 from settings import get_settings
 
 _lock = threading.Lock()
@@ -24,9 +25,12 @@ def _shared_http() -> httpx.Client:
 
 
 def client_for(phone: PhoneNumber) -> WhatsAppClient:
+    """The channel that speaks for this account (an `InstagramChannel` for Instagram)."""
     settings = get_settings()
-    return WhatsAppClient(
-        api_root=settings.whatsapp_api_root,
+    instagram = phone.type == ChannelType.INSTAGRAM
+    cls = InstagramChannel if instagram else WhatsAppClient
+    return cls(
+        api_root=settings.instagram_api_root if instagram else settings.whatsapp_api_root,
         access_token=phone.access_token,
         phone_number_id=phone.phone_number_id,
         timeout=settings.whatsapp_timeout_seconds,

@@ -13,7 +13,7 @@ from channels.errors import WhatsAppError
 from channels.webhook import TemplateStatusUpdate
 from channels.whatsapp import RemoteTemplate, TemplateExists, WhatsAppClient
 from observability.logs import get_logger
-from persistence.models import Merchant, MessageTemplate
+from persistence.models import ChannelType, Merchant, MessageTemplate
 from services.errors import Conflict, DomainError
 from services.merchants import merchant as merchants
 from services.merchants.clients import client_for
@@ -122,7 +122,11 @@ def _waba_id(merchant: Merchant) -> str:
 
 
 def _client(session: Session, merchant_id: int) -> WhatsAppClient:
-    phones = merchants.phone_numbers_of(session, merchant_id)
+    phones = [
+        phone
+        for phone in merchants.phone_numbers_of(session, merchant_id)
+        if phone.type == ChannelType.WHATSAPP_CLOUD  # templates live in a WhatsApp account
+    ]
     if not phones:
         raise Conflict(
             f"merchant {merchant_id} has no WhatsApp number: its access token is needed "

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from channels.base import (
+    Card,
     ListRow,
+    OutboundCards,
     OutboundInteractive,
     OutboundMedia,
     OutboundTemplate,
@@ -18,7 +20,6 @@ from channels.base import (
 )
 from channels.errors import AuthError, InvalidRequest, OutsideServiceWindow, Undeliverable
 from channels.instagram.channel import InstagramChannel
-from channels.instagram.messages import Card
 from channels.simulators.instagram import InstagramSimulator
 
 ACCOUNT, TOKEN, IGSID = "17841400000000001", "IGAA-test-token", "1234567890123456"
@@ -83,7 +84,7 @@ def test_lists_templates_and_documents_are_refused_before_any_request(
 
 def test_cards_go_as_a_generic_template(fake: InstagramSimulator) -> None:
     card = Card("Runner 42", "59.00 EUR", "https://cdn/x.jpg", "https://shop/x", "View")
-    channel(fake).send_cards(CUSTOMER, [card])
+    channel(fake).send_message(CUSTOMER, OutboundCards((card,)))
     payload = fake.sent[0]["message"]["attachment"]["payload"]
     assert payload["template_type"] == "generic"
     (element,) = payload["elements"]
@@ -127,3 +128,10 @@ def test_server_errors_are_retried(fake: InstagramSimulator) -> None:
 def test_token_stays_out_of_repr() -> None:
     ig = InstagramChannel(api_root="https://x/v23.0", access_token=TOKEN, phone_number_id=ACCOUNT)
     assert TOKEN not in repr(ig)
+
+
+def test_an_attachment_url_is_its_own_media_info() -> None:
+    ig = InstagramChannel(api_root="https://x/v23.0", access_token=TOKEN, phone_number_id=ACCOUNT)
+    url = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1"
+    info = ig.media_info(f"{url}#image/jpeg")
+    assert (info.url, info.mime_type) == (url, "image/jpeg")
