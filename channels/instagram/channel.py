@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import mimetypes
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from channels.base import OutboundMessage, Recipient
 from channels.errors import DeliveryOutcomeUnknown, InvalidRequest, WhatsAppError
@@ -53,6 +53,14 @@ class InstagramChannel(WhatsAppClient):
             raise InvalidRequest(f"Instagram cannot send this message: {reason}")
         body = send_body(recipient, message_object(message), human_agent=self.human_agent)
         return self._send(body)
+
+    def user_profile(self, igsid: str) -> dict[str, str]:
+        """A customer's `name` and `username` (User Profile API), as far as Instagram tells."""
+        url = f"{self._api_root}/{quote(igsid, safe='')}"  # an id, never a path
+        data = self._with_retries(
+            lambda: self._get_json(url, {"fields": "name,username"}), event="instagram.profile"
+        )
+        return {k: str(data[k]) for k in ("name", "username") if isinstance(data.get(k), str)}
 
     def refusal(self, message: OutboundMessage) -> str | None:
         return refusal(message)

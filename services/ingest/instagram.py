@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from channels.coexistence import ChatMessage, Coexistence
 from channels.instagram.webhook import InstagramNotification, Unsend
 from observability.logs import get_logger
+from persistence import jobs
 from persistence.db import session_scope
 from persistence.models import ChannelType, DeliveryStatus, Direction, Message
 from services.conversations.conversation import find_parties
@@ -30,10 +31,13 @@ log = get_logger(__name__)
 INSTAGRAM = ChannelType.INSTAGRAM
 _IN_FLIGHT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN)
 _ECHO_RACE = timedelta(minutes=5)
+PROFILE_TASK = "switchboard.instagram.profile"
 
 
 def intake_instagram(parsed: InstagramNotification, scheduler: Scheduler) -> IngestResult:
     result = intake(parsed.notification, scheduler, channel=INSTAGRAM)
+    if result.stored:
+        _learn_names(parsed)
     if not (parsed.echoes or parsed.unsends):
         return result
     with session_scope() as session:
@@ -45,6 +49,19 @@ def intake_instagram(parsed: InstagramNotification, scheduler: Scheduler) -> Ing
     result.duplicates += recorded.duplicates + len(parsed.echoes) - len(echoes)
     result.rejected += recorded.rejected
     return result
+
+
+def _learn_names(parsed: InstagramNotification) -> None:
+    """Ask Instagram for the name of customers we know only by IGSID (once each)."""
+    senders = {(m.phone_number_id, m.sender.user_id) for m in parsed.notification.messages}
+    with session_scope() as session:
+        for account_id, igsid in senders:
+            parties = find_parties(
+                session, phone_number_id=account_id, wa_id=None, user_id=igsid, channel=INSTAGRAM
+            )
+            if parties is None or parties[1] is None or parties[1].profile_name:
+                continue
+            jobs.enqueue(session, PROFILE_TASK, parties[1].id, parties[0].id)
 
 
 def _our_send(session: Session, echo: ChatMessage) -> bool:

@@ -56,6 +56,11 @@ def _conversation() -> Conversation:
         return session.scalars(select(Conversation)).one()
 
 
+def _customer() -> Customer:
+    with session_scope() as session:
+        return session.scalars(select(Customer)).one()
+
+
 def _wrote(days_ago: float) -> None:
     """The customer last wrote `days_ago` days ago (our record and Instagram's)."""
     with session_scope() as session:
@@ -65,6 +70,7 @@ def _wrote(days_ago: float) -> None:
 
 def test_a_signed_message_gets_one_ai_reply_on_instagram(stack, client, instagram, fakes):
     ig, gemini = fakes["instagram"], fakes["gemini"]
+    ig.add_user(IGSID, name="Ana Lima", username="ana.lima")
     gemini.reply("Hi! Yes, we ship to Spain.")
     assert _says(client, "Do you ship to Spain?") == {"stored": 1, "duplicates": 0, "rejected": 0}
 
@@ -76,6 +82,8 @@ def test_a_signed_message_gets_one_ai_reply_on_instagram(stack, client, instagra
     with session_scope() as session:
         customer = session.scalars(select(Customer)).one()
         assert (customer.user_id, customer.wa_id) == (IGSID, None)
+    named = eventually(lambda: (c := _customer()).profile_name and c, timeout=30)
+    assert (named.profile_name, named.username) == ("Ana Lima", "ana.lima")
     detail = client.get(f"/api/v1/conversations/{_conversation().id}", headers=ADMIN).json()
     out = [m for m in detail["messages"] if m["direction"] == "out"]
     assert [m["wamid"] for m in out] == [sent["_mid"]]

@@ -135,3 +135,10 @@ def test_an_attachment_url_is_its_own_media_info() -> None:
     url = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1"
     info = ig.media_info(f"{url}#image/jpeg")
     assert (info.url, info.mime_type) == (url, "image/jpeg")
+
+
+def test_a_customer_profile_gives_name_and_username(fake: InstagramSimulator) -> None:
+    fake.add_user(IGSID, name="Ana Lima", username="ana.lima")
+    assert channel(fake).user_profile(IGSID) == {"name": "Ana Lima", "username": "ana.lima"}
+    with pytest.raises(InvalidRequest):
+        channel(fake).user_profile("999")
