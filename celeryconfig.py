@@ -50,6 +50,7 @@ task_routes = {
     "switchboard.notifications.*": {"queue": "default"},
     "switchboard.templates.*": {"queue": "default"},
     "switchboard.commerce.*": {"queue": "default"},
+    "switchboard.instagram.*": {"queue": "default"},
 }
 
 # A turn may wait on several LLM attempts and providers; a stuck one is cut and redone.

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     whatsapp_api_base_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v23.0"
     whatsapp_timeout_seconds: float = 10.0
+    # Instagram Direct: webhooks signed with the Meta app's secret (unset: WHATSAPP_APP_SECRET,
+    # the same app usually serves both), sends through the Instagram API
+    instagram_app_secret: SecretStr | None = None
+    instagram_api_base_url: str = "https://graph.instagram.com"
+    instagram_api_version: str = "v23.0"
 
     # Twilio WhatsApp (channel accounts of type twilio_whatsapp)
     twilio_api_base_url: str = "https://api.twilio.com"
@@ -272,6 +277,14 @@ class Settings(BaseSettings):
     @property
     def whatsapp_api_root(self) -> str:
         return f"{self.whatsapp_api_base_url.rstrip('/')}/{self.whatsapp_api_version}"
+
+    @property
+    def instagram_api_root(self) -> str:
+        return f"{self.instagram_api_base_url.rstrip('/')}/{self.instagram_api_version}"
+
+    @property
+    def instagram_webhook_secret(self) -> SecretStr | None:
+        return self.instagram_app_secret or self.whatsapp_app_secret
 
 
 SANDBOX_GRAPH_PATH = "/sandbox/graph"

@@ -20,6 +20,7 @@ from api import (
     documents,
     handoff,
     health,
+    instagram,
     media,
     metrics,
     notifications,
@@ -85,6 +86,7 @@ def create_app() -> FastAPI:
         webhook, handoff, conversations, customers, admin, operators, media, documents,
         notifications, templates, onboarding, desk, canned, shopify, reports, channels,
         twilio_webhook,
+        instagram,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

@@ -103,8 +103,31 @@ class OutboundProducts:
     section_title: str | None = None
 
 
+@dataclass(frozen=True)
+class Card:
+    """A product card: a title, a photo and a link (a button to it when labelled)."""
+
+    title: str
+    subtitle: str | None = None
+    image_url: str | None = None
+    url: str | None = None
+    button_title: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundCards:
+    """Cards side by side (Instagram's generic template), for channels with `cards`."""
+
+    cards: tuple[Card, ...]
+
+
 OutboundMessage = (
-    OutboundText | OutboundMedia | OutboundTemplate | OutboundInteractive | OutboundProducts
+    OutboundText
+    | OutboundMedia
+    | OutboundTemplate
+    | OutboundInteractive
+    | OutboundProducts
+    | OutboundCards
 )
 
 
@@ -119,6 +142,7 @@ class Capabilities:
     media_kinds: frozenset[str]
     # free-form messages reach a customer only this long after their last message
     service_window: timedelta | None
+    cards: bool = False  # OutboundCards (product cards without a commerce catalog)
 
     def within_window(self, last_inbound_at: datetime | None, now: datetime) -> bool:
         if self.service_window is None:

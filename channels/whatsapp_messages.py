@@ -13,6 +13,7 @@ from typing import Any
 from channels.base import (
     Capabilities,
     ListSection,
+    OutboundCards,
     OutboundInteractive,
     OutboundMedia,
     OutboundMessage,
@@ -68,6 +69,8 @@ def message_object(message: OutboundMessage) -> dict[str, Any]:
         return {"type": "template", "template": _template(message)}
     if isinstance(message, OutboundProducts):
         return {"type": "interactive", "interactive": _products(message)}
+    if isinstance(message, OutboundCards):
+        raise ValueError("WhatsApp has no card carousels: send products as images")
     return {"type": "interactive", "interactive": _interactive(message)}
 
 

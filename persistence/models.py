@@ -105,6 +105,7 @@ class DeliveryMethod(enum.StrEnum):
     CONVERSATION = "conversation"  # relayed by the customer's graph inside the window
     TEMPLATE = "template"  # the answer template, outside the window
     NOTE = "note"  # left for the operator who holds the conversation
+    HUMAN_AGENT = "human_agent"  # Instagram, outside the window: a person's tagged answer
 
 
 class DeliveryStatus(enum.StrEnum):

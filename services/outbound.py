@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from channels.base import OutboundProducts
+from channels.base import Card, OutboundCards, OutboundProducts
 from persistence.models import Author, DeliveryStatus, Direction, Message
 
 
@@ -48,6 +48,11 @@ def add_outbound(
             Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND, Message.seq == seq
         )
     ).one()
+
+
+def stored_cards(raw: dict[str, Any]) -> OutboundCards:
+    """The cards a row keeps in raw["cards"] (services.commerce.showcase)."""
+    return OutboundCards(tuple(Card(**card) for card in raw["cards"]))
 
 
 def stored_products(raw: dict[str, Any]) -> OutboundProducts:

@@ -32,6 +32,7 @@ EVENTS_SECRET = "test-events-secret"
 SHOPIFY_SECRET = "test-shopify-secret"
 TWILIO_SID = "AC" + "7e57" * 8
 TWILIO_TOKEN = "test-twilio-auth-token"
+INSTAGRAM_APP_SECRET = "test-instagram-app-secret"
 # the Fernet key every process of the test stack encrypts stored credentials with
 SECRETS_KEY = "Jm2B0f3mB2oRk9yH6q0nqHkz8yqS1c0cQmZ7vX0s2Wg="
 
@@ -60,6 +61,7 @@ def _base_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[dict]:
     from channels.simulators.graph import GraphSimulator
+    from channels.simulators.instagram import InstagramSimulator
     from channels.simulators.llm_gemini import GeminiSimulator
     from channels.simulators.llm_openai import OpenAISimulator
     from channels.simulators.shopify import ShopifySimulator
@@ -73,6 +75,7 @@ def fakes() -> Iterator[dict]:
         "events": FakeEventsReceiver().start(),
         "shopify": ShopifySimulator(api_secret=SHOPIFY_SECRET).start(),
         "twilio": TwilioSimulator(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN).start(),
+        "instagram": InstagramSimulator(version="v23.0").start(),
     }
     yield started
     for fake in started.values():
@@ -116,6 +119,8 @@ def servers(fakes: dict) -> Iterator[dict[str, str]]:
         "SHOPIFY_API_BASE_URL": fakes["shopify"].url,
         "SHOPIFY_API_SECRET": SHOPIFY_SECRET,
         "TWILIO_API_BASE_URL": fakes["twilio"].url,
+        "INSTAGRAM_API_BASE_URL": fakes["instagram"].url,
+        "INSTAGRAM_APP_SECRET": INSTAGRAM_APP_SECRET,
     }
     os.environ.update(env)
     _reset_process_caches()

@@ -97,6 +97,8 @@ def send_products(product_ids: list[str], runtime: ToolRuntime[TurnContext], tex
     failed = [s.product_id for s in shown if s.status in _GONE]
     if not sent:
         return f"Error: could not show products {', '.join(failed)}. Describe them in text."
-    how = "catalog product cards" if shown[0].sent_as == "catalog" else "photos"
+    how = {"catalog": "catalog product cards", "cards": "product cards"}.get(
+        shown[0].sent_as, "photos"
+    )
     result = f"shown to the customer as {how}: {', '.join(sent)}"
     return result + (f"; could not show {', '.join(failed)}" if failed else "")

@@ -210,18 +210,7 @@ class GraphSimulator(LoopbackServer):
             ]
 
     def wait_for_sent(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.lock:
-                received = list(self.sent)
-            if len(received) >= count:
-                return received
-            if time.monotonic() >= deadline:
-                raise AssertionError(
-                    f"expected {count} sent messages within {timeout}s, got "
-                    f"{len(received)}: {received!r}"
-                )
-            time.sleep(0.02)
+        return self.wait_for(self.sent, count, timeout)
 
     def media_requests(self, kind: str) -> list[Request]:
         """Requests seen by "info" (GET /{media-id}) or "download" (GET of a media url)."""

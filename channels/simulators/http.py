@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -90,6 +91,21 @@ class LoopbackServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+
+    def wait_for(self, records: list[Any], count: int, timeout: float = 10.0) -> list[Any]:
+        """A copy of `records` (a list this server appends to) once it holds `count` items."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                received = list(records)
+            if len(received) >= count:
+                return received
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"expected {count} sent messages within {timeout}s, got "
+                    f"{len(received)}: {received!r}"
+                )
+            time.sleep(0.02)
 
     def __enter__(self) -> Self:
         return self.start()

@@ -3,8 +3,9 @@
 With a Meta commerce catalog linked to the number (`phone_numbers.catalog_id`) they go as
 one WhatsApp product card (one product) or product list (several), naming each product's
 first available variant by its Shopify id as the catalog's retailer id; a card Meta refuses
-(an item missing from the catalog) falls back to photos. Without a catalog: one image
-message per product, its photo with title, price and link as the caption.
+(an item missing from the catalog) falls back to photos. On a channel with cards
+(Instagram): one card per product in a generic template. Otherwise: one image message per
+product, its photo with title, price and link as the caption.
 
 Rows go to the outbox once per (turn, content), so a redone turn never shows them twice,
 and are sent only while the AI holds the conversation.
@@ -23,8 +24,10 @@ from persistence.db import session_scope
 from persistence.models import Author, DeliveryStatus, Product, ShopifyStore
 from services.commerce.money import format_price
 from services.commerce.queries import catalog_of_conversation, products_by_shopify_ids, store_of
+from services.conversations.conversation import conversation_parties
 from services.delivery.flows import send_pending
 from services.errors import InvalidInput, NotFound
+from services.merchants.clients import client_for
 from services.outbound import add_outbound
 
 log = get_logger(__name__)
@@ -40,7 +43,7 @@ HEADER_LIMIT = 60
 class Shown:
     product_id: str
     status: DeliveryStatus
-    sent_as: str  # catalog or photo
+    sent_as: str  # catalog, cards or photo
 
 
 def parse_ids(product_ids: list[str]) -> list[int]:
@@ -61,15 +64,25 @@ def show_products(
     with session_scope() as session:
         store, products = _products(session, merchant_id, product_ids)
         catalog_id = catalog_of_conversation(session, conversation_id)
-        card_id = (
-            _enqueue_card(session, conversation_id, turn_id, store, catalog_id, products, text)
-            if catalog_id
-            else None
-        )
+        lead_id, sent_as = None, "photo"
+        if catalog_id:
+            card_id = _enqueue_card(
+                session, conversation_id, turn_id, store, catalog_id, products, text
+            )
+            sent_as = "catalog"
+        elif _has_cards(session, conversation_id):
+            lead_id, card_id = _enqueue_carousel(
+                session, conversation_id, turn_id, store, products, text
+            )
+            sent_as = "cards"
+        else:
+            card_id = None
+    if sent_as == "cards" and lead_id is not None:
+        send_pending(lead_id, only_in_ai_mode=True)
     if card_id is not None:
         status = send_pending(card_id, only_in_ai_mode=True)
         if status != DeliveryStatus.FAILED:
-            return [Shown(str(i), status, "catalog") for i in product_ids]
+            return [Shown(str(i), status, sent_as) for i in product_ids]
         log.info("commerce.products.card_refused", conversation_id=conversation_id)
     with session_scope() as session:
         store, products = _products(session, merchant_id, product_ids)
@@ -119,6 +132,45 @@ def _enqueue_card(
     return message.id
 
 
+def _has_cards(session: Session, conversation_id: int) -> bool:
+    """Whether the conversation's channel shows product cards without a catalog (Instagram's
+    generic template)."""
+    _, _, phone = conversation_parties(session, conversation_id)
+    return client_for(phone).capabilities.cards
+
+
+def _enqueue_carousel(
+    session: Session,
+    conversation_id: int,
+    turn_id: int,
+    store: ShopifyStore,
+    products: list[Product],
+    text: str,
+) -> tuple[int | None, int]:
+    """One card per product (title, price, photo, a link to its page), and the text to send
+    before them when there is one (cards carry no body): (text row, cards row)."""
+    lead = None
+    if text.strip():
+        lead = add_outbound(
+            session, conversation_id=conversation_id, author=Author.AI, type="text",
+            text=text.strip()[:1000], turn_id=turn_id, seq=TURN_CARD_SEQ - 1,
+        ).id  # fmt: skip
+    cards = [
+        {"title": p.title[:80], "subtitle": _price(store, p)[:80] or None,
+         "image_url": p.images[0] if p.images else None, "url": p.url or None,
+         "button_title": "View" if p.url else None}
+        for p in products
+    ]  # fmt: skip
+    ids = ",".join(str(p.shopify_id) for p in products)
+    message = add_outbound(
+        session, conversation_id=conversation_id, author=Author.AI, type="interactive",
+        text="\n".join(p.title for p in products)[:1024], turn_id=turn_id,
+        seq=TURN_CARD_SEQ + zlib.crc32(ids.encode()) % 99_000_000,
+        raw={"cards": cards, "product_ids": ids.split(",")},
+    )  # fmt: skip
+    return lead, message.id
+
+
 def _shown_variant(product: Product) -> int:
     available = [v for v in product.variants if v.available]
     chosen = sorted(available or product.variants, key=lambda v: (v.price, v.position))
@@ -148,10 +200,14 @@ def _enqueue_photos(
     return rows
 
 
-def _caption(store: ShopifyStore, product: Product, text: str) -> str:
+def _price(store: ShopifyStore, product: Product) -> str:
     prices = sorted(v.price for v in product.variants if v.available) or sorted(
         v.price for v in product.variants
     )
-    price = format_price(prices[0], store.currency, store.primary_locale) if prices else ""
+    return format_price(prices[0], store.currency, store.primary_locale) if prices else ""
+
+
+def _caption(store: ShopifyStore, product: Product, text: str) -> str:
+    price = _price(store, product)
     lines = [text.strip(), f"*{product.title}*", price, product.url or ""]
     return "\n".join(line for line in lines if line)[:1024]

@@ -11,7 +11,9 @@ from sqlalchemy import select, update
 
 from channels.base import Channel, OutboundMessage, OutboundText, Recipient
 from channels.errors import DeliveryOutcomeUnknown, WhatsAppError
+from channels.instagram.channel import InstagramChannel
 from channels.webhook import StatusUpdate
+from channels.whatsapp import WhatsAppClient
 from observability.logs import get_logger
 from observability.metrics import MESSAGES_SENT, SENDS
 from persistence.db import session_scope
@@ -25,6 +27,7 @@ from persistence.models import (
 )
 from services import failpoints
 from services.conversations.conversation import conversation_parties
+from services.conversations.window import HUMAN_AGENT
 from services.delivery.outbox import CALLBACK_PREFIX, apply_status
 from services.interactive.offer import Offer
 from services.interactive.service import enqueue_offer, fit_offer, offer_of
@@ -32,7 +35,7 @@ from services.media import send as media_send
 from services.media.flows import resolve_media
 from services.media.send import MediaRef, MediaUnavailable, enqueue_asset
 from services.merchants.clients import channel_for
-from services.outbound import stored_products
+from services.outbound import stored_cards, stored_products
 from services.templates.templates import stored_template
 
 log = get_logger(__name__)
@@ -135,7 +138,7 @@ def _send_locked(
             log.info("whatsapp.send.dropped", message_id=message_id)
             return message.status, False
         recipient = Recipient(wa_id=customer.wa_id, user_id=customer.user_id)
-        channel = channel_for(phone)
+        channel = human_agent(channel_for(phone), message)
         outbound = outbound_message(message, media, channel)
         try:
             failpoints.hit("delivery.before_send")  # claimed (`sending`), never sent
@@ -165,6 +168,14 @@ def _send_locked(
         return message.status, False
 
 
+def human_agent(channel: Channel, message: Message) -> Channel:
+    """An Instagram message a person wrote after the 24 h window goes with the HUMAN_AGENT
+    tag (decided when it was queued, see services.conversations.window.person_reach)."""
+    if isinstance(channel, InstagramChannel) and (message.raw or {}).get(HUMAN_AGENT):
+        return channel.as_human_agent()
+    return channel
+
+
 def outbound_message(message: Message, media: MediaRef | None, channel: Channel) -> OutboundMessage:
     """What a row sends: a template (kept in raw["template"]), catalog products
     (raw["products"]), an offer (raw["offer"], fitted to the channel), a library file, or
@@ -173,6 +184,8 @@ def outbound_message(message: Message, media: MediaRef | None, channel: Channel)
         return stored_template(message.raw or {})
     if (message.raw or {}).get("products"):
         return stored_products(message.raw or {})
+    if (message.raw or {}).get("cards"):
+        return stored_cards(message.raw or {})
     if message.type == "interactive" or (message.raw or {}).get("offer"):
         return fit_offer(message, channel)
     if media is None:

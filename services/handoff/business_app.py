@@ -18,9 +18,10 @@ from services.events import events
 from services.handoff.handoff import BUSINESS_APP, lock
 
 
-def business_app_spoke(session: Session, conversation_id: int) -> bool:
-    """Record the business's activity from the app; True when this took the conversation
-    over from the AI. An operator who already has it keeps it (and stays active)."""
+def business_app_spoke(session: Session, conversation_id: int, *, by: str = BUSINESS_APP) -> bool:
+    """Record the business's activity from the app (`by`: which one); True when this took
+    the conversation over from the AI. An operator who already has it keeps it (and stays
+    active)."""
     conversation = lock(session, conversation_id)
     now = datetime.now(UTC)
     conversation.operator_active_at = now
@@ -28,12 +29,10 @@ def business_app_spoke(session: Session, conversation_id: int) -> bool:
         return False
     conversation.mode = ConversationMode.OPERATOR
     conversation.assigned_operator_id = None
-    conversation.assigned_to = BUSINESS_APP
+    conversation.assigned_to = by
     conversation.taken_over_at = now
     conversation.needs_human = False
     conversation.needs_human_since = None
-    audit.record(
-        session, conversation_id=conversation_id, action="takeover", detail={"by": BUSINESS_APP}
-    )
-    events.emit(session, "taken_over", conversation_id=conversation_id, operator=BUSINESS_APP)
+    audit.record(session, conversation_id=conversation_id, action="takeover", detail={"by": by})
+    events.emit(session, "taken_over", conversation_id=conversation_id, operator=by)
     return True

@@ -38,11 +38,12 @@ from services.conversations.conversation import (
     get_conversation,
     lock_conversation,
 )
-from services.conversations.window import SERVICE_WINDOW, within_service_window
+from services.conversations.window import SERVICE_WINDOW, PersonReach, within_service_window
 from services.errors import Conflict, InvalidInput, NotFound
 from services.events import events
 from services.handoff.availability import ai_availability
 from services.handoff.phrases import HOLDING, phrase
+from services.handoff.reach import operator_reach, tag_human_agent
 from services.interactive.offer import MAX_OPTIONS, offer_from_options
 from services.interactive.service import enqueue_offer
 from services.media.library import get_asset_by_key, library_summary
@@ -80,13 +81,14 @@ lock = lock_conversation  # the name the handoff's callers know
 # who has a conversation the business answered from the WhatsApp Business app
 # (services.handoff.business_app); an operator may take it from there
 BUSINESS_APP = "WhatsApp Business app"
+INSTAGRAM_APP = "Instagram app"  # the same for a reply typed in the Instagram app
 
 
 def held_by_business_app(conversation: Conversation) -> bool:
     return (
         conversation.mode == ConversationMode.OPERATOR
         and conversation.assigned_operator_id is None
-        and conversation.assigned_to == BUSINESS_APP
+        and conversation.assigned_to in (BUSINESS_APP, INSTAGRAM_APP)
     )
 
 
@@ -229,6 +231,7 @@ def prepare_operator_message(
             f"conversation {conversation.id} is with the AI: take it over first "
             "(POST /api/v1/takeover), then send"
         )
+    reach = operator_reach(session, conversation, template=template is not None)
     conversation.operator_active_at = datetime.now(UTC)
     if template is not None:
         message = _operator_template(session, conversation, principal, template)
@@ -248,7 +251,9 @@ def prepare_operator_message(
     else:
         message = _operator_text(session, conversation, principal, text or "")
     reengagement = None
-    if template is None and not within_service_window(conversation):
+    if reach == PersonReach.HUMAN_AGENT:
+        tag_human_agent(message)
+    elif template is None and reach == PersonReach.TEMPLATE:
         parking.park(message)
         reengagement = parking.reengage(session, conversation)
     audit.record(

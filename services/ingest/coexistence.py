@@ -19,6 +19,7 @@ from channels.coexistence import AppContact, ChatMessage, Coexistence
 from observability.logs import get_logger
 from persistence.models import (
     Author,
+    ChannelType,
     Customer,
     DeliveryStatus,
     Direction,
@@ -28,6 +29,7 @@ from persistence.models import (
 )
 from services.conversations.conversation import upsert_conversation, upsert_customer
 from services.handoff.business_app import business_app_spoke
+from services.handoff.handoff import BUSINESS_APP, INSTAGRAM_APP
 from services.ingest.aside import set_aside
 from services.merchants import merchant as merchants
 
@@ -41,20 +43,24 @@ class CoexistenceResult:
     rejected: int = 0
 
 
-def record_coexistence(session: Session, coexistence: Coexistence) -> CoexistenceResult:
+def record_coexistence(
+    session: Session, coexistence: Coexistence, *, channel: str = ChannelType.WHATSAPP_CLOUD
+) -> CoexistenceResult:
     result = CoexistenceResult()
     for reason, raw in coexistence.invalid:
         _reject(session, "invalid_coexistence", {"reason": reason, "raw": raw}, None, result)
     for echo in coexistence.echoes:
-        _record_echo(session, echo, result)
+        _record_echo(session, echo, result, channel)
     _record_history(session, coexistence.history, result)
     for contact in coexistence.contacts:
         _record_contact(session, contact)
     return result
 
 
-def _record_echo(session: Session, echo: ChatMessage, result: CoexistenceResult) -> None:
-    conversation_id = _conversation_of(session, echo, result)
+def _record_echo(
+    session: Session, echo: ChatMessage, result: CoexistenceResult, channel: str
+) -> None:
+    conversation_id = _conversation_of(session, echo, result, channel)
     if conversation_id is None:
         return
     message_id = _store(session, conversation_id, echo, turn_id=None)
@@ -62,7 +68,8 @@ def _record_echo(session: Session, echo: ChatMessage, result: CoexistenceResult)
         result.duplicates += 1
         return
     result.stored.append(message_id)
-    took_over = business_app_spoke(session, conversation_id)
+    app = INSTAGRAM_APP if channel == ChannelType.INSTAGRAM else BUSINESS_APP
+    took_over = business_app_spoke(session, conversation_id, by=app)
     log.info(
         "whatsapp.echo.stored",
         conversation_id=conversation_id,
@@ -96,9 +103,12 @@ def _record_history(
 
 
 def _conversation_of(
-    session: Session, message: ChatMessage, result: CoexistenceResult
+    session: Session,
+    message: ChatMessage,
+    result: CoexistenceResult,
+    channel: str = ChannelType.WHATSAPP_CLOUD,
 ) -> int | None:
-    phone = merchants.find_phone_number(session, message.phone_number_id)
+    phone = merchants.find_phone_number(session, message.phone_number_id, type=channel)
     if phone is None:
         _reject(session, "unknown_phone_number", message.raw, message.phone_number_id, result)
         return None

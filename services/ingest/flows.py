@@ -21,6 +21,7 @@ from observability.logs import get_logger
 from persistence import jobs
 from persistence.buffer import Buffer, process_buffer
 from persistence.db import session_scope
+from persistence.models import ChannelType
 from services.delivery.flows import apply_statuses as apply_delivery_statuses
 from services.ingest.ingest import IngestResult, record_notification
 from services.parking.flows import apply_statuses, late_refusals
@@ -52,9 +53,12 @@ def default_scheduler() -> Scheduler:
     return Scheduler(process_buffer, flush, apply_delivery_statuses, park_later, apply_statuses)
 
 
-def intake(notification: Notification, scheduler: Scheduler) -> IngestResult:
+def intake(
+    notification: Notification, scheduler: Scheduler, *, channel: str = ChannelType.WHATSAPP_CLOUD
+) -> IngestResult:
+    """Store, then schedule; `channel`: the type of the accounts the notification names."""
     with session_scope() as session:
-        result = record_notification(session, notification)
+        result = record_notification(session, notification, channel=channel)
         for message_id in result.media:
             jobs.enqueue(session, "switchboard.media.fetch", message_id)
     for conversation_id in sorted(result.to_buffer):

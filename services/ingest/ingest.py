@@ -24,6 +24,7 @@ from observability.metrics import WEBHOOK_MESSAGES
 from persistence import jobs
 from persistence.models import (
     Author,
+    ChannelType,
     Conversation,
     ConversationMode,
     DeliveryStatus,
@@ -65,10 +66,12 @@ class IngestResult:
     media: list[int] = field(default_factory=list)
 
 
-def record_notification(session: Session, notification: Notification) -> IngestResult:
+def record_notification(
+    session: Session, notification: Notification, *, channel: str = ChannelType.WHATSAPP_CLOUD
+) -> IngestResult:
     result = IngestResult()
     for message in notification.messages:
-        _record_message(session, message, result)
+        _record_message(session, message, result, channel)
     for other in notification.others:
         if (update := template_status_of(other)) is not None:
             _record_template_status(session, update, other)
@@ -112,13 +115,15 @@ def _record_template_status(
     _reject(session, reason="unknown_template", phone_number_id=None, payload=payload)
 
 
-def _record_message(session: Session, message: InboundMessage, result: IngestResult) -> None:
+def _record_message(
+    session: Session, message: InboundMessage, result: IngestResult, channel: str
+) -> None:
     parties = find_parties(
         session,
         phone_number_id=message.phone_number_id,
         wa_id=message.sender.wa_id,
         user_id=message.sender.user_id,
-        channel=message.channel,
+        channel=message.channel if channel == ChannelType.WHATSAPP_CLOUD else channel,
     )
     if parties is None:
         log.warning("whatsapp.inbound.unknown_number", phone_number_id=message.phone_number_id)

@@ -12,6 +12,7 @@ import httpx
 
 from channels.base import Channel
 from channels.twilio.client import TwilioChannel
+from channels.instagram.channel import InstagramChannel
 from channels.whatsapp import WhatsAppClient
 from persistence.models import ChannelType, PhoneNumber
 from settings import get_settings
@@ -30,9 +31,12 @@ def _shared_http() -> httpx.Client:
 
 
 def client_for(phone: PhoneNumber) -> WhatsAppClient:
+    """The channel that speaks for this account (an `InstagramChannel` for Instagram)."""
     settings = get_settings()
-    return WhatsAppClient(
-        api_root=settings.whatsapp_api_root,
+    instagram = phone.type == ChannelType.INSTAGRAM
+    cls = InstagramChannel if instagram else WhatsAppClient
+    return cls(
+        api_root=settings.instagram_api_root if instagram else settings.whatsapp_api_root,
         access_token=phone.access_token,
         phone_number_id=phone.phone_number_id,
         timeout=settings.whatsapp_timeout_seconds,

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 
 from observability.logs import get_logger
 from persistence.models import (
+    ChannelType,
     DeliveryStatus,
     Merchant,
     MerchantUser,
     Message,
     Notification,
     NotificationRecipient,
+    PhoneNumber,
 )
 from services.conversations.conversation import (
     conversation_parties,
@@ -30,6 +32,7 @@ from services.conversations.conversation import (
     upsert_customer,
 )
 from services.handoff.handoff import add_note
+from services.merchants.merchant import phone_numbers_of
 from services.notifications.kinds import NotificationKind, kind_of
 from services.notifications.notifications import ref
 from services.notifications.routing import ADMIN, Route
@@ -38,18 +41,35 @@ from services.templates import templates
 log = get_logger(__name__)
 
 
+def staff_phone(session: Session, customer_phone: PhoneNumber) -> PhoneNumber | None:
+    """Staff answer on WhatsApp: the customer's number when it is a WhatsApp one, else
+    (an Instagram customer) the merchant's first WhatsApp number."""
+    if customer_phone.type != ChannelType.INSTAGRAM:
+        return customer_phone
+    accounts = phone_numbers_of(session, customer_phone.merchant_id)
+    return next((a for a in accounts if a.type != ChannelType.INSTAGRAM), None)
+
+
 def dispatch_locked(session: Session, notification: Notification, route: Route | None) -> None:
     kind = kind_of(notification.type)
     if route is not None:
         notification.target_user_type = route.user_type
         notification.context = {**notification.context, "support_request_type": route.request_type}
     staff = staff_for(session, notification.merchant_id, notification.target_user_type or ADMIN)
-    conversation, _, phone = conversation_parties(session, notification.conversation_id)
+    conversation, _, customer_phone = conversation_parties(session, notification.conversation_id)
     merchant = session.get(Merchant, notification.merchant_id)
     assert merchant is not None
+    phone = staff_phone(session, customer_phone)
     for user in staff:
-        _ask(session, notification, kind, user, phone_id=phone.id, merchant=merchant)
-    if not staff:
+        if phone is not None:
+            _ask(session, notification, kind, user, phone_id=phone.id, merchant=merchant)
+    if phone is None:
+        notification.error = (
+            "no WhatsApp number to reach the staff on: connect one, or answer it from the "
+            "console or POST /api/v1/notifications/{id}/answer"
+        )
+        log.warning("notification.no_whatsapp", notification_id=notification.id)
+    elif not staff:
         notification.error = (
             "no staff to notify: add merchant users (type admin, or the routed type) "
             "or answer it from the console or POST /api/v1/notifications/{id}/answer"
@@ -126,7 +146,7 @@ def _template_values(notification: Notification) -> dict[str, str]:
     data = notification.context
     customer = " ".join(str(x) for x in (data.get("customer_name"), data.get("lead_phone")) if x)
     # the staff read the customer's words and, when they wrote in another language, ours
-    translated = f' (translated: {data["translation"]})' if data.get("translation") else ""
+    translated = f" (translated: {data['translation']})" if data.get("translation") else ""
     return {
         "notification_id": ref(notification.id),
         "customer": customer or "a customer",

@@ -51,6 +51,7 @@ from services.notifications.dispatch import dispatch_locked, unsent_requests
 from services.notifications.kinds import NotificationType, kind_of
 from services.notifications.localization import localize
 from services.notifications.notifications import asked_text, ref
+from services.notifications.outside import LateAnswer, answer_outside_window
 from services.notifications.routing import Route, classify
 from services.notifications.translation import needs_translation, translate
 from services.templates import templates
@@ -102,23 +103,13 @@ def deliver_answer(notification_id: int) -> AnswerDelivery:
             f"({kind.title}{': ' + question if question else ''}): {facts.text}"
         )
         if not within_service_window(conversation):
-            plan.send.append(
-                templates.enqueue_template(
-                    session,
-                    conversation_id=conversation.id,
-                    role=kind.answer_template,
-                    language=localized.language,
-                    merchant_id=notification.merchant_id,
-                    values={
-                        "merchant_name": facts.merchant_name,
-                        "question": question or "",
-                        "answer": localized.fragment,
-                    },
-                )  # fmt: skip
-            )
-            add_note(session, conversation.id, f"{record} It went to the customer as a "
-                     "template message: their 24-hour window was closed.")  # fmt: skip
-            plan.method = DeliveryMethod.TEMPLATE
+            late = LateAnswer(
+                record=record, merchant_name=facts.merchant_name, question=question or "",
+                fragment=localized.fragment, sentence=localized.sentence,
+                language=localized.language,
+            )  # fmt: skip
+            sent, plan.method = answer_outside_window(session, conversation, notification, late)
+            plan.send += [sent] if sent is not None else []
         elif conversation.mode == ConversationMode.AI:
             add_note(session, conversation.id, f"{record}\nSuggested wording: "
                      f"{localized.sentence}\nPass this answer on to the customer now, "

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from channels.errors import OutsideServiceWindow, codes_of
 from observability.logs import get_logger
 from persistence import jobs
-from persistence.models import Author, Conversation, DeliveryStatus, Direction, Merchant, Message
+from persistence.models import (
+    Author,
+    ChannelType,
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    Merchant,
+    Message,
+)
 from services.conversations.conversation import conversation_parties
 from services.templates.templates import TemplateRole, enqueue_template
 
@@ -88,6 +96,8 @@ def reengage(session: Session, conversation: Conversation) -> int | None:
     if _reengaged_since_last_inbound(session, conversation):
         return None
     _, customer, phone = conversation_parties(session, conversation.id)
+    if phone.type == ChannelType.INSTAGRAM:
+        return None  # no templates: what is parked waits for the customer's next message
     merchant = session.get(Merchant, phone.merchant_id)
     assert merchant is not None
     return enqueue_template(

@@ -123,9 +123,9 @@ def _waba_id(merchant: Merchant) -> str:
 
 def _client(session: Session, merchant_id: int) -> WhatsAppClient:
     phones = [
-        p
-        for p in merchants.phone_numbers_of(session, merchant_id)
-        if p.type == ChannelType.WHATSAPP_CLOUD
+        phone
+        for phone in merchants.phone_numbers_of(session, merchant_id)
+        if phone.type == ChannelType.WHATSAPP_CLOUD  # templates live in a WhatsApp account
     ]
     if not phones:
         raise Conflict(
