@@ -89,6 +89,7 @@ class TurnResult(enum.StrEnum):
     STALE = "stale"  # a message older than WEBHOOK_MAX_MESSAGE_AGE_SECONDS: stored, unanswered
     IMPORTED = "imported"  # chat history shared by the WhatsApp Business app: never answered
     CSAT = "csat"  # an answer to a satisfaction survey (score or comment): stored, not a turn
+    ORDER_UPDATES = "order_updates"  # "stop"/"start" to order updates: answered, not a turn
 
 
 class MediaStatus(enum.StrEnum):
