@@ -263,7 +263,7 @@ def test_reconnecting_replaces_the_webhook_subscriptions(client, merchant, fakes
     first = set(fakes["shopify"].subscriptions)
     again = _connect(client, merchant, fakes)  # Shopify refuses a topic and URL twice
     assert again.status_code == 201, again.text
-    assert len(fakes["shopify"].subscriptions) == 4
+    assert len(fakes["shopify"].subscriptions) == 9  # 4 catalog and 5 order topics
     assert not first & set(fakes["shopify"].subscriptions)
 
 
