@@ -187,6 +187,18 @@ class Settings(BaseSettings):
     # every this often a full sync catches what webhooks missed; 0: never
     shopify_reconcile_seconds: float = 21600.0
 
+    # Order lookups (services/commerce/orders.py): one-time codes mailed to an order's
+    # email. SMTP_HOST unset: mails are recorded in Redis (the sandbox shows them).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Switchboard <no-reply@localhost>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 20.0
+    order_code_minutes: float = Field(default=10.0, gt=0)
+    order_code_attempts: int = Field(default=5, ge=1)
+
     # CSAT (services.csat): a resolved conversation's customer gets a 1-5 survey, at most
     # once per conversation per CSAT_COOLDOWN_DAYS; a comment is taken for CSAT_COMMENT_MINUTES
     csat_enabled: bool = True

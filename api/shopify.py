@@ -95,7 +95,8 @@ def disconnect(merchant_id: int, session: SessionDep, _: AdminDep) -> None:
 
 @router.post("/webhooks/shopify", name="shopify_webhook")
 async def receive(request: Request) -> JSONResponse:
-    """Shopify's product and inventory webhooks, signed with SHOPIFY_API_SECRET."""
+    """Shopify's product, inventory, order and fulfillment webhooks, signed with
+    SHOPIFY_API_SECRET."""
     body = await request.body()
     secret = get_settings().shopify_api_secret
     header = request.headers.get("x-shopify-hmac-sha256")

@@ -89,6 +89,7 @@ class TurnResult(enum.StrEnum):
     STALE = "stale"  # a message older than WEBHOOK_MAX_MESSAGE_AGE_SECONDS: stored, unanswered
     IMPORTED = "imported"  # chat history shared by the WhatsApp Business app: never answered
     CSAT = "csat"  # an answer to a satisfaction survey (score or comment): stored, not a turn
+    ORDER_UPDATES = "order_updates"  # "stop"/"start" to order updates: answered, not a turn
 
 
 class MediaStatus(enum.StrEnum):
@@ -248,6 +249,10 @@ class Customer(Base):
     profile_name: Mapped[str | None] = mapped_column(String(200))
     username: Mapped[str | None] = mapped_column(String(64))  # WhatsApp username, when given
     language: Mapped[str | None] = mapped_column(String(16))
+    # said "stop" to order updates (services/commerce/opt_out.py); "start" clears it
+    order_updates_opt_out: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     created_at: Mapped[datetime] = _now()
 
 
@@ -905,4 +910,72 @@ class CsatResponse(Base):
     score: Mapped[int | None] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+
+
+class ShopifyOrder(Base):
+    """An order seen in a Shopify webhook, with the conversation it was matched to: what the
+    console shows next to a conversation (the details are read live from Shopify)."""
+
+    __tablename__ = "shopify_orders"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "shopify_id"),
+        Index("ix_shopify_orders_customer_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    shopify_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    financial_status: Mapped[str] = mapped_column(String(32))
+    fulfillment_status: Mapped[str] = mapped_column(String(32))
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(8))
+    tracking_url: Mapped[str | None] = mapped_column(String(1000))
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _now()
+
+
+class OrderEvent(Base):
+    """One order update (confirmed, paid, shipped, cancelled...) per order: the unique row
+    that makes a repeated or re-sent webhook one message at most. `outcome` says what was
+    done: sent, template, opted_out, no_customer, skipped."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (UniqueConstraint("merchant_id", "shopify_order_id", "event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger)
+    event: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    message_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _now()
+
+
+class OrderCode(Base):
+    """A one-time code mailed to an order's email, so that a customer writing from another
+    number can prove the order is theirs: stored hashed, with an expiry and a try limit;
+    `verified_at` set once echoed back (the order is then theirs in this conversation)."""
+
+    __tablename__ = "order_codes"
+    __table_args__ = (UniqueConstraint("conversation_id", "shopify_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()

@@ -8,6 +8,8 @@
 | reply_with_options      | customer |
 | search_products         | customer |
 | send_products           | customer |
+| lookup_order            | customer |
+| request_order_change    | customer |
 | answer_notification     | admin    |
 
 Each role has its own list and its own tool node (graph.builder): a customer's model is
@@ -24,6 +26,7 @@ from tools.knowledge import search_knowledge_base
 from tools.media import respond_with_media
 from tools.notifications import answer_notification, request_notification
 from tools.options import reply_with_options
+from tools.orders import lookup_order, request_order_change
 from tools.products import search_products, send_products
 
 _CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
@@ -34,6 +37,8 @@ _CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
     reply_with_options,
     search_products,
     send_products,
+    lookup_order,
+    request_order_change,
 )
 _ADMIN_TOOLS: tuple[BaseTool, ...] = (answer_notification,)
 

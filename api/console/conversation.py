@@ -14,6 +14,7 @@ from api.console.templating import render
 from api.deps import SessionDep
 from api.files import file_response
 from persistence.models import DeliveryStatus, Message, Priority
+from services.commerce.order_book import orders_of_customer
 from services.conversations.view import (
     ConversationView,
     conversation_view,
@@ -76,6 +77,8 @@ def conversation_page(
     context["templates"] = template_options(db, merchant_id)
     context["operators"] = [o for o in list_operators(db) if o.revoked_at is None]
     context["priorities"] = list(Priority)
+    # orders seen in Shopify webhooks or shown in a lookup (services/commerce/order_book.py)
+    context["orders"] = orders_of_customer(db, merchant_id, context["v"].customer.id)
     return render(request, "conversation.html", context)
 
 

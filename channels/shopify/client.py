@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from channels.shopify import queries
+from channels.shopify.orders import OrderRecord, graphql_order
 from channels.shopify.records import (
     JSON,
     ProductRecord,
@@ -116,6 +117,16 @@ class ShopifyClient:
             if page.cursor is None:
                 return
             cursor = page.cursor
+
+    def find_orders(self, search: str, *, first: int = 5) -> list[OrderRecord]:
+        """Orders matching Shopify's search syntax (`name:#1001`, `email:a@b.c`), newest
+        first."""
+        data = self.query(queries.ORDERS, {"first": first, "query": search})
+        return [graphql_order(node) for node in data["orders"]["nodes"]]
+
+    def order(self, order_id: int) -> OrderRecord | None:
+        data = self.query(queries.ORDER, {"id": f"gid://shopify/Order/{order_id}"})
+        return graphql_order(data["order"]) if data.get("order") else None
 
     def subscribe_webhook(self, topic: str, callback_url: str) -> str:
         """Subscribe to a topic (`products/update`); return the subscription's id."""

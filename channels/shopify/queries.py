@@ -82,3 +82,29 @@ mutation WebhookDelete($id: ID!) {
   webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } }
 }
 """
+
+_ORDER = """
+  id legacyResourceId name email phone createdAt cancelledAt note statusPageUrl
+  displayFinancialStatus displayFulfillmentStatus
+  currentTotalPriceSet { shopMoney { amount currencyCode } }
+  customAttributes { key value }
+  shippingAddress { phone countryCodeV2 }
+  customer { phone }
+  lineItems(first: 50) { nodes { title quantity variant { legacyResourceId } } }
+  fulfillments(first: 10) {
+    legacyResourceId status displayStatus trackingInfo(first: 1) { company number url }
+  }
+"""
+
+# needs the read_orders scope; `query` uses Shopify's search syntax (name:#1001, email:x)
+ORDERS = f"""
+query Orders($first: Int!, $query: String!) {{
+  orders(first: $first, query: $query, sortKey: CREATED_AT, reverse: true) {{
+    nodes {{ {_ORDER} }}
+  }}
+}}
+"""
+
+ORDER = f"""
+query Order($id: ID!) {{ order(id: $id) {{ {_ORDER} }} }}
+"""

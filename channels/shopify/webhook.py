@@ -12,7 +12,15 @@ from datetime import datetime
 
 from channels.shopify.records import JSON, InvalidPayload, timestamp
 
-TOPICS = ("products/create", "products/update", "products/delete", "inventory_levels/update")
+CATALOG_TOPICS = (
+    "products/create", "products/update", "products/delete", "inventory_levels/update",
+)  # fmt: skip
+# order updates to customers (read_orders; fulfillments/* also need read_fulfillments)
+ORDER_TOPICS = (
+    "orders/create", "orders/paid", "orders/cancelled", "fulfillments/create",
+    "fulfillments/update",
+)  # fmt: skip
+TOPICS = CATALOG_TOPICS + ORDER_TOPICS
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,16 @@
 
 `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token` (401 with Shopify's
 body otherwise). The operation is recognised by its root field (`shop`, `productsCount`,
-`products`, `product`, `webhookSubscriptionCreate`/`Delete`, `bulkOperationRunQuery`,
-`currentBulkOperation`); answers carry `extensions.cost.throttleStatus`, and a query the
-bucket cannot pay for gets Shopify's `THROTTLED` error. A finished bulk operation's JSONL is
+`products`, `product`, `orders(query:)`, `order(id:)`, `webhookSubscriptionCreate`/`Delete`,
+`bulkOperationRunQuery`, `currentBulkOperation`); answers carry
+`extensions.cost.throttleStatus`, and a query the bucket cannot pay for gets Shopify's
+`THROTTLED` error. A finished bulk operation's JSONL is
 served at `GET /bulk/{id}.jsonl`.
 
-Scripting: `catalog` (a dict id -> SimProduct that tests mutate), `throttle_next(n)`,
-`bucket` sizes; webhooks signed as Shopify signs them: `webhook(topic, body)`,
-`product_webhook(id, topic)`, `inventory_webhook(variant_id, quantity)` return
+Scripting: `catalog` (a dict id -> SimProduct that tests mutate), `add_orders(...)`,
+`throttle_next(n)`, `bucket` sizes; webhooks signed as Shopify signs them: `webhook(topic, body)`,
+`product_webhook(id, topic)`, `inventory_webhook(variant_id, quantity)`, `order_webhook(topic,
+number)`, `fulfillment_webhook(topic, number, fulfillment)` return
 (raw body, headers) for the test to post. Inspection: `requests`, `subscriptions`.
 """
 
@@ -34,6 +36,14 @@ from channels.simulators.shopify_catalog import (
     product_node,
     rest_inventory_level,
     rest_product,
+)
+from channels.simulators.shopify_orders import (
+    SimFulfillment,
+    SimOrder,
+    matches,
+    order_node,
+    rest_fulfillment,
+    rest_order,
 )
 
 _GRAPHQL = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
@@ -80,6 +90,7 @@ class ShopifySimulator(LoopbackServer):
             self.shop: JSON = {"name": "Acme Shoes", "currencyCode": "EUR",
                                "url": "https://shoes.example", "locale": "en"}  # fmt: skip
             self.catalog: dict[int, SimProduct] = {}
+            self.orders: dict[int, SimOrder] = {}  # by order number (1001)
             self.bucket = Bucket()
             self.requests: list[JSON] = []
             self.subscriptions: dict[str, str] = {}  # id -> topic
@@ -97,6 +108,11 @@ class ShopifySimulator(LoopbackServer):
         with self.lock:
             for product in products:
                 self.catalog[product.id] = product
+
+    def add_orders(self, *orders: SimOrder) -> None:
+        with self.lock:
+            for order in orders:
+                self.orders[order.number] = order
 
     def throttle_next(self, count: int = 1, *, field: str = "") -> None:
         """The next `count` queries (naming `field`, e.g. "products(") are refused with
@@ -134,6 +150,27 @@ class ShopifySimulator(LoopbackServer):
             if topic == "products/delete":
                 return self.webhook(topic, {"id": product_id})
             return self.webhook(topic, rest_product(self.catalog[product_id]))
+
+    def order_webhook(
+        self, topic: str, number: int, *, webhook_id: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """An orders/create, orders/paid or orders/cancelled delivery for order `number`."""
+        with self.lock:
+            body = rest_order(self.orders[number], self.shop["url"])
+        return self.webhook(topic, body, webhook_id=webhook_id)
+
+    def fulfillment_webhook(
+        self, topic: str, number: int, fulfillment: SimFulfillment,
+        *, webhook_id: str | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """Record `fulfillment` on the order (replacing one with its id) and return its
+        fulfillments/create or fulfillments/update delivery."""
+        with self.lock:
+            order = self.orders[number]
+            order.fulfillments = [f for f in order.fulfillments if f.id != fulfillment.id]
+            order.fulfillments.append(fulfillment)
+            body = rest_fulfillment(order, fulfillment)
+        return self.webhook(topic, body, webhook_id=webhook_id)
 
     def inventory_webhook(self, variant_id: int, quantity: int) -> tuple[bytes, dict[str, str]]:
         """Set a variant's stock (one location) and return its inventory_levels/update."""
@@ -206,6 +243,15 @@ class ShopifySimulator(LoopbackServer):
                     "userErrors": [],
                 }
             }
+        if re.search(r"\borders\s*\(", query):
+            hits = [o for _, o in sorted(self.orders.items(), reverse=True)
+                    if matches(o, str(variables.get("query") or ""))]  # fmt: skip
+            first = int(variables.get("first") or 50)
+            return {"orders": {"nodes": [order_node(o, self.shop["url"]) for o in hits[:first]]}}
+        if re.search(r"\border\s*\(", query):
+            wanted = str(variables.get("id", "0")).rsplit("/", 1)[-1]
+            order = next((o for o in self.orders.values() if str(o.id) == wanted), None)
+            return {"order": order_node(order, self.shop["url"]) if order else None}
         if "productsCount" in query:
             return {"productsCount": {"count": len(self.catalog), "precision": "EXACT"}}
         if re.search(r"\bproducts\s*\(", query):

@@ -7,10 +7,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from channels.shopify.records import webhook_inventory, webhook_product
-from channels.shopify.webhook import ShopifyWebhook
+from channels.shopify.webhook import ORDER_TOPICS, ShopifyWebhook
 from observability.logs import get_logger
 from persistence.models import ShopifyWebhookDelivery
 from services.commerce.catalog import apply_inventory, delete_product, upsert_product
+from services.commerce.order_updates import record_order_webhook
 from services.commerce.queries import store_by_domain
 
 log = get_logger(__name__)
@@ -32,6 +33,8 @@ def apply_webhook(session: Session, webhook: ShopifyWebhook) -> str:
     if first_time is None:
         return "duplicate"
     topic = webhook.topic
+    if topic in ORDER_TOPICS:
+        return record_order_webhook(session, store, webhook)
     if topic in ("products/create", "products/update"):
         written = upsert_product(session, store, webhook_product(webhook.body))
         return "applied" if written else "stale"

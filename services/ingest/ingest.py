@@ -34,6 +34,7 @@ from persistence.models import (
     RejectedWebhook,
     TurnResult,
 )
+from services.commerce.opt_out import take_keyword
 from services.conversations.conversation import (
     find_parties,
     upsert_conversation,
@@ -172,6 +173,9 @@ def _record_message(
     if not stale and _answered_survey(session, conversation, message_id):
         parking.release(session, conversation.id)
         return
+    if not stale and _order_updates_keyword(session, conversation, message_id):
+        parking.release(session, conversation.id)
+        return
     if message.type not in QUIET_TYPES:
         lifecycle.reopen_on_customer_message(session, conversation)
     if stale:
@@ -200,6 +204,16 @@ def _answered_survey(session: Session, conversation: Conversation, message_id: i
         return False
     set_aside(session, conversation_id=conversation.id, message_ids=[message_id],
               outcome=TurnResult.CSAT)  # fmt: skip
+    return True
+
+
+def _order_updates_keyword(session: Session, conversation: Conversation, message_id: int) -> bool:
+    """A "stop"/"start" to order updates is answered as such: no turn."""
+    stored = session.get(Message, message_id)
+    if stored is None or not take_keyword(session, conversation, stored):
+        return False
+    set_aside(session, conversation_id=conversation.id, message_ids=[message_id],
+              outcome=TurnResult.ORDER_UPDATES)  # fmt: skip
     return True
 
 

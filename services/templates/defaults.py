@@ -38,6 +38,10 @@ class TemplateRole(enum.StrEnum):
     MERCHANT_USER_OVERRIDE_REQUEST_V2 = "merchant_user_override_request_v2"
     # to the customer outside their window: how did we do, 1-5 (merchant_name)
     CSAT_SURVEY = "csat_survey"
+    # to the customer outside their window: an order placed (merchant_name, order_number,
+    # order_total) and an order shipped (merchant_name, order_number, tracking_url)
+    ORDER_CONFIRMED = "order_confirmed"
+    ORDER_SHIPPED = "order_shipped"
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ NAMES = {
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST_V2: "switchboard_question_request_v2",
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST_V2: "switchboard_support_request_v2",
     TemplateRole.CSAT_SURVEY: "switchboard_csat_survey",
+    TemplateRole.ORDER_CONFIRMED: "switchboard_order_confirmed",
+    TemplateRole.ORDER_SHIPPED: "switchboard_order_shipped",
 }
 # a request role -> its version with the claim button, preferred once Meta approved it
 BUTTON_VERSIONS = {
@@ -93,9 +99,12 @@ PARAMETERS = {
     TemplateRole.NOTIFICATION_CLOSED: ("notification_id",),
     TemplateRole.CUSTOMER_REENGAGEMENT: ("merchant_name",),
     TemplateRole.CSAT_SURVEY: ("merchant_name",),
+    TemplateRole.ORDER_CONFIRMED: ("merchant_name", "order_number", "order_total"),
+    TemplateRole.ORDER_SHIPPED: ("merchant_name", "order_number", "tracking_url"),
 }  # fmt: skip
 PARAMETERS.update({new: PARAMETERS[old] for old, new in BUTTON_VERSIONS.items()})
 
+_OC, _OS = TemplateRole.ORDER_CONFIRMED, TemplateRole.ORDER_SHIPPED
 _Q, _O, _A, _S, _C, _R, _V = (
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST,
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST,
@@ -119,6 +128,10 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _R: "Hi! This is {{1}}. We have a reply to your earlier message waiting for you. "
         "Answer this message and we will send it right away.",
         _V: "Hi! This is {{1}}. How did we do? Reply with a number from 1 (poor) to 5 (excellent).",
+        _OC: "Hi! This is {{1}}. Thank you for your order {{2}} ({{3}}). We will let you know "
+        "here when it ships. Reply STOP to stop order updates.",
+        _OS: "Hi! This is {{1}}. Your order {{2}} is on its way. Track it here: {{3}}\n\n"
+        "Reply STOP to stop order updates.",
     },
     "es": {
         _Q: "Pregunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -134,6 +147,10 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "Responde a este mensaje y te la enviaremos enseguida.",
         _V: "¡Hola! Te escribe {{1}}. ¿Qué tal te atendimos? Responde con un número "
         "del 1 (mal) al 5 (excelente).",
+        _OC: "¡Hola! Te escribe {{1}}. Gracias por tu pedido {{2}} ({{3}}). Te avisaremos por "
+        "aquí cuando salga. Responde STOP para dejar de recibir avisos de pedidos.",
+        _OS: "¡Hola! Te escribe {{1}}. Tu pedido {{2}} está en camino. Síguelo aquí: {{3}}\n\n"
+        "Responde STOP para dejar de recibir avisos de pedidos.",
     },
     "pt_BR": {
         _Q: "Pergunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -151,6 +168,10 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "Responda a esta mensagem e nós a enviaremos na hora.",
         _V: "Olá! Aqui é {{1}}. Como foi o nosso atendimento? Responda com um número "
         "de 1 (ruim) a 5 (excelente).",
+        _OC: "Olá! Aqui é {{1}}. Obrigado pelo seu pedido {{2}} ({{3}}). Avisaremos por aqui "
+        "quando ele for enviado. Responda STOP para não receber avisos de pedidos.",
+        _OS: "Olá! Aqui é {{1}}. O seu pedido {{2}} está a caminho. Acompanhe aqui: {{3}}\n\n"
+        "Responda STOP para não receber avisos de pedidos.",
     },
     "fr": {
         _Q: "Question client {{1}} de {{2}} :\n\n{{3}}\n\n"
@@ -169,6 +190,10 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "Répondez à ce message et nous vous l'enverrons aussitôt.",
         _V: "Bonjour ! Ici {{1}}. Comment avons-nous fait ? Répondez par un chiffre "
         "de 1 (mauvais) à 5 (excellent).",
+        _OC: "Bonjour ! Ici {{1}}. Merci pour votre commande {{2}} ({{3}}). Nous vous "
+        "préviendrons ici à son expédition. Répondez STOP pour ne plus recevoir ces messages.",
+        _OS: "Bonjour ! Ici {{1}}. Votre commande {{2}} est en route. Suivez-la ici : {{3}}\n\n"
+        "Répondez STOP pour ne plus recevoir ces messages.",
     },
 }
 
@@ -179,24 +204,32 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "question": "Do you ship to Canada?", "support_request_type": "Refund",
         "support_request_reason": "The shoes arrived in the wrong size",
         "merchant_name": "Acme Shoes", "answer": "yes, we ship to Canada within 5 days.",
+        "order_number": "#1001", "order_total": "€89.00",
+        "tracking_url": "https://www.dhl.com/track?AWB=JD014600003828",
     },
     "es": {
         "notification_id": "NOTIF_12", "customer": "Ana Silva (+34 600 000 000)",
         "question": "¿Hacéis envíos a Canarias?", "support_request_type": "Reembolso",
         "support_request_reason": "Las zapatillas llegaron en otra talla",
         "merchant_name": "Acme Shoes", "answer": "sí, enviamos a Canarias en 5 días.",
+        "order_number": "#1001", "order_total": "89,00 €",
+        "tracking_url": "https://www.dhl.com/track?AWB=JD014600003828",
     },
     "pt_BR": {
         "notification_id": "NOTIF_12", "customer": "Ana Silva (+55 11 90000 0000)",
         "question": "Vocês entregam em Manaus?", "support_request_type": "Reembolso",
         "support_request_reason": "O tênis chegou no tamanho errado",
         "merchant_name": "Acme Shoes", "answer": "sim, entregamos em Manaus em até 5 dias.",
+        "order_number": "#1001", "order_total": "R$ 89,00",
+        "tracking_url": "https://www.dhl.com/track?AWB=JD014600003828",
     },
     "fr": {
         "notification_id": "NOTIF_12", "customer": "Ana Silva (+33 6 00 00 00 00)",
         "question": "Livrez-vous en Belgique ?", "support_request_type": "Remboursement",
         "support_request_reason": "Les chaussures sont arrivées dans la mauvaise pointure",
         "merchant_name": "Acme Shoes", "answer": "oui, nous livrons en Belgique sous 5 jours.",
+        "order_number": "#1001", "order_total": "89,00 €",
+        "tracking_url": "https://www.dhl.com/track?AWB=JD014600003828",
     },
 }  # fmt: skip
 

@@ -274,3 +274,21 @@ def test_0020_makes_existing_numbers_whatsapp_cloud_accounts_and_back(scratch):
     command.downgrade(alembic_config(url), "0019")
     assert _rows(engine, "SELECT phone_number_id FROM phone_numbers") == [("1065",)]
     assert _rows(engine, "SELECT count(*) FROM conversations") == [(1,)]
+
+
+def test_0022_adds_orders_codes_and_opt_out_as_the_models_have_them_and_back(scratch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from persistence.models import Base
+
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0022")
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    ours = ("shopify_orders", "order_events", "order_codes", "order_updates_opt_out")
+    assert [d for d in drift if any(name in str(d) for name in ours)] == []
+    command.downgrade(alembic_config(url), "0019")
+    assert _rows(engine, "SELECT to_regclass('order_codes')") == [(None,)]
+    assert _rows(engine, "SELECT count(*) FROM information_schema.columns WHERE "
+                         "column_name = 'order_updates_opt_out'") == [(0,)]  # fmt: skip

@@ -60,10 +60,14 @@ def test_connecting_reads_the_shop_subscribes_webhooks_and_never_echoes_the_toke
     assert body["shop_name"] == "Acme Shoes" and body["currency"] == "EUR"
     assert body["primary_locale"] == "en" and body["storefront_url"] == "https://shoes.example"
     assert body["webhook_topics"] == sorted(
-        ["products/create", "products/update", "products/delete", "inventory_levels/update"]
-    )
+        ["products/create", "products/update", "products/delete", "inventory_levels/update",
+         "orders/create", "orders/paid", "orders/cancelled", "fulfillments/create",
+         "fulfillments/update"]
+    )  # fmt: skip
     assert set(fakes["shopify"].subscriptions.values()) == {
-        "PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "INVENTORY_LEVELS_UPDATE"
+        "PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "INVENTORY_LEVELS_UPDATE",
+        "ORDERS_CREATE", "ORDERS_PAID", "ORDERS_CANCELLED", "FULFILLMENTS_CREATE",
+        "FULFILLMENTS_UPDATE",
     }  # fmt: skip
     assert "shpat_test_token" not in response.text and "storefront-secret" not in response.text
     with session_scope() as session:  # encrypted at rest
@@ -259,7 +263,7 @@ def test_reconnecting_replaces_the_webhook_subscriptions(client, merchant, fakes
     first = set(fakes["shopify"].subscriptions)
     again = _connect(client, merchant, fakes)  # Shopify refuses a topic and URL twice
     assert again.status_code == 201, again.text
-    assert len(fakes["shopify"].subscriptions) == 4
+    assert len(fakes["shopify"].subscriptions) == 9  # 4 catalog and 5 order topics
     assert not first & set(fakes["shopify"].subscriptions)
 
 

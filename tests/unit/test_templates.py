@@ -156,9 +156,9 @@ def test_example_values_follow_the_parameters_and_fall_back_to_english() -> None
         EXAMPLES["es"]["merchant_name"],
         EXAMPLES["es"]["answer"],
     ]
-    assert example_values(("question", "order_number"), "de") == [
+    assert example_values(("question", "coupon_code"), "de") == [
         EXAMPLES["en"]["question"],
-        "order_number",
+        "coupon_code",  # order_number has examples now (the order templates)
     ]
 
 
