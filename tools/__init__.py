@@ -8,6 +8,10 @@
 | reply_with_options      | customer |
 | search_products         | customer |
 | send_products           | customer |
+| add_to_cart             | customer |
+| remove_from_cart        | customer |
+| view_cart               | customer |
+| checkout                | customer |
 | answer_notification     | admin    |
 
 Each role has its own list and its own tool node (graph.builder): a customer's model is
@@ -19,6 +23,7 @@ from collections.abc import Sequence
 from langchain_core.tools import BaseTool
 
 from graph.context import Role
+from tools.cart import add_to_cart, checkout, remove_from_cart, view_cart
 from tools.intervention import request_intervention
 from tools.knowledge import search_knowledge_base
 from tools.media import respond_with_media
@@ -34,6 +39,10 @@ _CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
     reply_with_options,
     search_products,
     send_products,
+    add_to_cart,
+    remove_from_cart,
+    view_cart,
+    checkout,
 )
 _ADMIN_TOOLS: tuple[BaseTool, ...] = (answer_notification,)
 

@@ -247,3 +247,20 @@ def test_0019_adds_csat_responses_as_the_model_has_them_and_back(scratch):
     assert [d for d in drift if "csat" in str(d)] == []
     command.downgrade(alembic_config(url), "0017")
     assert _rows(engine, "SELECT to_regclass('csat_responses')") == [(None,)]
+
+
+def test_0023_adds_carts_as_the_model_has_them_and_back(scratch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from persistence.models import Base
+
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0023")
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in drift if "cart" in str(d)] == []
+    command.downgrade(alembic_config(url), "0019")
+    assert _rows(engine, "SELECT to_regclass('carts'), to_regclass('cart_lines')") == [
+        (None, None)
+    ]
