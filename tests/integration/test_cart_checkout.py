@@ -206,7 +206,33 @@ def test_an_inbound_catalog_order_gets_its_checkout_link_without_the_model(clien
     assert button["interactive"]["body"]["text"].endswith("*Total: €257.00*")
     assert text["text"]["body"] == "Yes, we deliver on Fridays."
     [request] = gemini.wait_for_requests(1, timeout=60)
-    seen = "\n".join(gemini.user_texts(request))
+    seen = gemini.system_text(request) + "\n".join(gemini.user_texts(request))  # note: system
     assert "checkout link was sent" in seen and cart["checkoutUrl"] in seen
     assert "100500: sold out" in seen and "100200: the price is now €79.00" in seen
     assert "Can you deliver on Friday?" in seen
+
+
+def test_a_cart_of_merchant_b_is_invisible_to_merchant_a(store):
+    from services.commerce import cart as carts
+    from services.errors import NotFound
+    from services.merchants.merchant import add_phone_number, create_merchant
+    from tests.factories import make_conversation
+
+    with session_scope() as session:
+        mine = make_conversation(session, merchant_id=store["id"], phone_id=store["phone_id"])
+        carts.add_to_cart(session, conversation_id=mine.id, merchant_id=store["id"],
+                          variant_id=100101, quantity=1)  # fmt: skip
+        other = create_merchant(session, name="Other Shop")
+        phone = add_phone_number(session, merchant_id=other.id, phone_number_id="222000",
+                                 access_token="token-b")  # fmt: skip
+        theirs = make_conversation(session, merchant_id=other.id, phone_id=phone.id)
+        session.add(Cart(conversation_id=theirs.id, merchant_id=other.id))
+        mine_id, theirs_id = mine.id, theirs.id
+    with session_scope() as session:
+        seen = carts.view_cart(session, conversation_id=theirs_id, merchant_id=store["id"])
+        assert seen.lines == []  # B's cart, read as A: nothing
+        with pytest.raises(NotFound):
+            carts.add_to_cart(session, conversation_id=theirs_id, merchant_id=store["id"],
+                              variant_id=100101, quantity=1)  # fmt: skip
+        own = carts.view_cart(session, conversation_id=mine_id, merchant_id=store["id"])
+        assert [line.variant_id for line in own.lines] == [100101]

@@ -261,6 +261,4 @@ def test_0023_adds_carts_as_the_model_has_them_and_back(scratch):
         drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert [d for d in drift if "cart" in str(d)] == []
     command.downgrade(alembic_config(url), "0019")
-    assert _rows(engine, "SELECT to_regclass('carts'), to_regclass('cart_lines')") == [
-        (None, None)
-    ]
+    assert _rows(engine, "SELECT to_regclass('carts'), to_regclass('cart_lines')") == [(None, None)]

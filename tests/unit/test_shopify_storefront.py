@@ -45,8 +45,8 @@ def test_cart_create_returns_the_checkout_url_of_a_cart_with_our_lines(store):
     [cart] = store.carts
     assert url == cart["checkoutUrl"]
     assert url.startswith("https://acme-shoes.myshopify.com/cart/c/")
-    assert [(line["merchandiseId"], line["quantity"]) for line in cart["lines"]] == [
-        ("gid://shopify/ProductVariant/100101", 2), ("gid://shopify/ProductVariant/100102", 5)]  # fmt: skip
+    assert [(line["variant_id"], line["quantity"]) for line in cart["lines"]] == [
+        (100101, 2), (100102, 5)]  # fmt: skip
     assert cart["attributes"] == ATTRIBUTES
     assert store.requests[-1]["variables"]["input"]["attributes"] == [
         {"key": "switchboard_conversation_id", "value": "42"}]  # fmt: skip
