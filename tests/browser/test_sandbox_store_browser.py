@@ -16,15 +16,17 @@ pytestmark = pytest.mark.integration
 WAIT_MS = 60_000
 
 
-def _demo_store_synced() -> bool:
+def _demo_store() -> tuple[str | None, str | None, int]:
+    """The demo store's sync status, error and product count."""
     from persistence.db import session_scope
     from services.commerce.queries import count_products, store_by_domain
     from settings import SANDBOX_SHOP_DOMAIN
 
     with session_scope() as session:
         store = store_by_domain(session, SANDBOX_SHOP_DOMAIN)
-        done = store is not None and store.sync_status == "done"
-        return done and count_products(session, store.merchant_id) == 6
+        if store is None:
+            return None, None, 0
+        return store.sync_status, store.sync_error, count_products(session, store.merchant_id)
 
 
 def test_a_sandbox_turn_finds_a_demo_product_and_checks_it_out(
@@ -37,7 +39,10 @@ def test_a_sandbox_turn_finds_a_demo_product_and_checks_it_out(
     expect.set_options(timeout=WAIT_MS)
     page = signed_in_page(browser, live_server, operator_token)
     page.goto(f"{live_server}/sandbox")
-    eventually(_demo_store_synced, timeout=90)
+    try:
+        eventually(lambda: _demo_store()[0] in ("done", "failed"), timeout=240)
+    finally:
+        assert _demo_store() == ("done", None, 6)
 
     gemini = fakes["gemini"]
     gemini.call_tool("search_products", {"query": "trail running shoes"})
