@@ -245,6 +245,14 @@ class Settings(BaseSettings):
         )
 
     @property
+    def sandbox_shopify_url(self) -> str | None:
+        """The demo store's API root (beside the sandbox's Graph API), while it is active."""
+        if not self.sandbox_active:
+            return None
+        parts = urlsplit(self.whatsapp_api_base_url)
+        return f"{parts.scheme}://{parts.netloc}{SANDBOX_SHOPIFY_PATH}"
+
+    @property
     def sandbox_refusals(self) -> list[str]:
         """Why this looks like a real deployment, where the sandbox must never run (its fake
         Graph API would swallow every merchant's replies): servers of its own, a real
@@ -300,6 +308,10 @@ class Settings(BaseSettings):
 
 
 SANDBOX_GRAPH_PATH = "/sandbox/graph"
+# The sandbox's demo Shopify store: a fake store served by the app at this path (only while
+# the sandbox is active), connected to the sandbox merchant under this domain.
+SANDBOX_SHOPIFY_PATH = "/sandbox/shopify"
+SANDBOX_SHOP_DOMAIN = "sandbox-running-co.myshopify.com"
 # The sandbox's own business number has a made-up token with this prefix.
 SANDBOX_TOKEN_PREFIX = "sandbox-"
 

@@ -979,3 +979,45 @@ class OrderCode(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()
+class Cart(Base):
+    """A conversation's cart (one per conversation): lines by Shopify variant id, priced
+    from our synced catalog when read, and the last checkout link made for it."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), unique=True
+    )
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    # {"variant id": quantity} the link was made for: the same cart reuses it
+    checkout_lines: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    lines: Mapped[list[CartLine]] = relationship(
+        back_populates="cart", lazy="raise", cascade="all, delete-orphan",
+        order_by="CartLine.id",
+    )  # fmt: skip
+
+
+class CartLine(Base):
+    __tablename__ = "cart_lines"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "variant_shopify_id"),
+        CheckConstraint("quantity > 0", name="quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    # Shopify's numeric variant id: a re-sync replaces our variant rows, not Shopify's ids
+    variant_shopify_id: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    cart: Mapped[Cart] = relationship(back_populates="lines", lazy="raise")

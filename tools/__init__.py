@@ -10,6 +10,10 @@
 | send_products           | customer |
 | lookup_order            | customer |
 | request_order_change    | customer |
+| add_to_cart             | customer |
+| remove_from_cart        | customer |
+| view_cart               | customer |
+| checkout                | customer |
 | answer_notification     | admin    |
 
 Each role has its own list and its own tool node (graph.builder): a customer's model is
@@ -21,6 +25,7 @@ from collections.abc import Sequence
 from langchain_core.tools import BaseTool
 
 from graph.context import Role
+from tools.cart import add_to_cart, checkout, remove_from_cart, view_cart
 from tools.intervention import request_intervention
 from tools.knowledge import search_knowledge_base
 from tools.media import respond_with_media
@@ -39,6 +44,10 @@ _CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
     send_products,
     lookup_order,
     request_order_change,
+    add_to_cart,
+    remove_from_cart,
+    view_cart,
+    checkout,
 )
 _ADMIN_TOOLS: tuple[BaseTool, ...] = (answer_notification,)
 

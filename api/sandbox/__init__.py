@@ -1,5 +1,6 @@
 """The WhatsApp sandbox at /sandbox: a chat page for playing customers or the merchant's
-admin, and a fake Graph API at /sandbox/graph that the workers send through.
+admin, a fake Graph API at /sandbox/graph that the workers send through, and a demo
+Shopify store at /sandbox/shopify connected to the sandbox merchant.
 
 It exists only when SANDBOX_ENABLED is set AND WHATSAPP_API_BASE_URL points at the fake
 (settings.sandbox_active), and nothing says this is a real deployment (external database or
@@ -13,7 +14,7 @@ import logging
 
 from fastapi import FastAPI
 
-from api.sandbox import chat, graph
+from api.sandbox import chat, graph, shopify
 from settings import SANDBOX_GRAPH_PATH, get_settings, is_sandbox_graph_url
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> bool:
         return False
     app.include_router(graph.router)
     app.include_router(chat.router)
+    app.include_router(shopify.router)
     log.warning(
         "sandbox.enabled every WhatsApp send goes to the fake Graph API at %s; "
         "never run this against real customers",

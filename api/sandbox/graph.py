@@ -85,18 +85,22 @@ async def graph_api(request: Request, path: str, background: BackgroundTasks) ->
     owners = _Owners()
     sent: list[Delivery] = []
     graph = simulator(request, owners=owners, on_sent=sent.append)
-    wire = WireRequest(
+    answer = await run_in_threadpool(graph.handle, await wire_request(request, path))
+    for delivery in sent:
+        display = owners.display_numbers.get(delivery.phone_number_id, "")
+        background.add_task(_deliver, request.app, request.app.state.redis(), delivery, display)
+    return Response(content=answer.body, status_code=answer.status, headers=answer.headers)
+
+
+async def wire_request(request: Request, path: str) -> WireRequest:
+    """The request as the simulators read it (channels.simulators.http)."""
+    return WireRequest(
         method=request.method,
         path=f"/{path}",
         query=parse_qs(request.url.query),
         headers={k.lower(): v for k, v in request.headers.items()},
         body=await request.body(),
     )
-    answer = await run_in_threadpool(graph.handle, wire)
-    for delivery in sent:
-        display = owners.display_numbers.get(delivery.phone_number_id, "")
-        background.add_task(_deliver, request.app, request.app.state.redis(), delivery, display)
-    return Response(content=answer.body, status_code=answer.status, headers=answer.headers)
 
 
 async def _deliver(app: FastAPI, client: Any, sent: Delivery, display_phone_number: str) -> None:

@@ -91,4 +91,6 @@ def _interactive(content: dict[str, Any]) -> tuple[str, list[str]]:
         titles += [
             str(r.get("title", "")) for r in section.get("rows") or [] if isinstance(r, dict)
         ]
+    if action.get("name") == "cta_url":  # a link button shows its label
+        titles.append(str((action.get("parameters") or {}).get("display_text") or ""))
     return str(body.get("text") or ""), [t for t in titles if t]

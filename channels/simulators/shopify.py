@@ -5,8 +5,9 @@ body otherwise). The operation is recognised by its root field (`shop`, `product
 `products`, `product`, `orders(query:)`, `order(id:)`, `webhookSubscriptionCreate`/`Delete`,
 `bulkOperationRunQuery`, `currentBulkOperation`); answers carry
 `extensions.cost.throttleStatus`, and a query the bucket cannot pay for gets Shopify's
-`THROTTLED` error. A finished bulk operation's JSONL is
-served at `GET /bulk/{id}.jsonl`.
+`THROTTLED` error. A finished bulk operation's JSONL is served at `GET /bulk/{id}.jsonl`.
+The Storefront API (`cartCreate`, checked against `storefront_token`) lives in
+shopify_storefront; its carts are kept in `carts`.
 
 Scripting: `catalog` (a dict id -> SimProduct that tests mutate), `add_orders(...)`,
 `throttle_next(n)`, `bucket` sizes; webhooks signed as Shopify signs them: `webhook(topic, body)`,
@@ -45,6 +46,8 @@ from channels.simulators.shopify_orders import (
     rest_fulfillment,
     rest_order,
 )
+from channels.simulators.shopify_storefront import PATH as storefront_path
+from channels.simulators.shopify_storefront import storefront
 
 _GRAPHQL = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
 _BULK = re.compile(r"^/bulk/(?P<id>[^/]+)\.jsonl$")
@@ -77,8 +80,10 @@ class ShopifySimulator(LoopbackServer):
         access_token: str = "shpat_test_token",
         api_secret: str = "test-shopify-secret",
         version: str = "2025-10",
+        storefront_token: str | None = "sf_test_token",
     ) -> None:
         super().__init__()
+        self.storefront_token = storefront_token
         self.shop_domain = shop_domain
         self.access_token = access_token
         self.api_secret = api_secret
@@ -101,6 +106,7 @@ class ShopifySimulator(LoopbackServer):
             self._throttle_field = ""
             self.locales_denied = False  # the app was not granted read_locales
             self.throttled = 0  # THROTTLED answers given
+            self.carts: list[JSON] = []  # Storefront cartCreate results (shopify_storefront)
 
     # --- scripting -----------------------------------------------------------------
 
@@ -187,6 +193,8 @@ class ShopifySimulator(LoopbackServer):
         bulk = _BULK.match(request.path)
         if bulk and request.method == "GET":
             return self._bulk_file(bulk["id"])
+        if storefront_path.match(request.path):
+            return storefront(self, request)
         match = _GRAPHQL.match(request.path)
         if match is None or request.method != "POST":
             return Response.json({"errors": "Not Found"}, status=404)

@@ -1,6 +1,6 @@
 """Commerce errors, each with its HTTP status."""
 
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class StoreNotConnected(NotFound):
@@ -13,3 +13,9 @@ class StoreRejected(InvalidInput):
 
 class SyncRunning(Conflict):
     """A full sync of this store is already running."""
+
+
+class CheckoutRefused(DomainError):
+    """Shopify refused or failed to make the checkout (Storefront cartCreate)."""
+
+    status_code = 502

@@ -7,7 +7,16 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from persistence.models import Conversation, PhoneNumber, Product, ProductVariant, ShopifyStore
+from persistence.models import (
+    Cart,
+    Conversation,
+    Direction,
+    Message,
+    PhoneNumber,
+    Product,
+    ProductVariant,
+    ShopifyStore,
+)
 
 
 def store_of(session: Session, merchant_id: int) -> ShopifyStore | None:
@@ -69,6 +78,51 @@ def catalog_of_conversation(session: Session, conversation_id: int) -> str | Non
     """The Meta catalog linked to the number the conversation is on."""
     return session.scalar(
         select(PhoneNumber.catalog_id)
+        .join(Conversation, Conversation.phone_number_id == PhoneNumber.id)
+        .where(Conversation.id == conversation_id)
+    )
+
+
+def cart_of(session: Session, *, conversation_id: int, merchant_id: int) -> Cart | None:
+    """The conversation's cart, only if it belongs to this merchant."""
+    return session.scalar(
+        select(Cart)
+        .where(Cart.conversation_id == conversation_id, Cart.merchant_id == merchant_id)
+        .options(selectinload(Cart.lines))
+    )
+
+
+def variants_by_shopify_ids(
+    session: Session, merchant_id: int, shopify_ids: Iterable[int]
+) -> dict[int, ProductVariant]:
+    """Variant (with its product) by Shopify id, within the merchant's catalog."""
+    rows = session.scalars(
+        select(ProductVariant)
+        .join(Product, Product.id == ProductVariant.product_id)
+        .where(Product.merchant_id == merchant_id, ProductVariant.shopify_id.in_(list(shopify_ids)))
+        .options(selectinload(ProductVariant.product))
+    )
+    return {variant.shopify_id: variant for variant in rows}
+
+
+def orders_of_turn(session: Session, turn_id: int) -> list[Message]:
+    """The catalog `order` messages of a turn's burst, in arrival order."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.turn_id == turn_id,
+                Message.direction == Direction.INBOUND,
+                Message.type == "order",
+            )
+            .order_by(Message.id)
+        )
+    )
+
+
+def merchant_of_conversation(session: Session, conversation_id: int) -> int | None:
+    return session.scalar(
+        select(PhoneNumber.merchant_id)
         .join(Conversation, Conversation.phone_number_id == PhoneNumber.id)
         .where(Conversation.id == conversation_id)
     )

@@ -31,8 +31,9 @@ from services.merchants.merchant import (
 )
 from services.merchants.operator import create_operator
 from services.sandbox import phone as sandbox_phone
+from services.sandbox.demo_store import ensure_demo_store
 from services.sandbox.phone import Persona
-from settings import SANDBOX_TOKEN_PREFIX
+from settings import SANDBOX_TOKEN_PREFIX, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ def ensure_sandbox(session: Session) -> SandboxNumber:
     """The sandbox merchant, its number and its admin: created once, on first use."""
     phone = find_phone_number(session, PHONE_NUMBER_ID) or _create(session)
     _ensure_admin(session, phone.merchant_id)
+    if get_settings().sandbox_active:  # its demo store answers only while the sandbox runs
+        ensure_demo_store(session, phone.merchant_id)
     return _number(phone)
 
 

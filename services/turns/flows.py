@@ -32,6 +32,7 @@ from persistence.models import (
     Turn,
     TurnResult,
 )
+from services.commerce.catalog_order import checkout_catalog_order
 from services.conversations.conversation import conversation_parties
 from services.conversations.language import remember_language
 from services.delivery.flows import reconcile, send_pending
@@ -257,6 +258,8 @@ def _run_turn(
             if claimed is not None:  # a tap on "I'll answer": acknowledged without the model
                 reply, outcome = claimed, TurnResult.REPLIED
             else:
+                if context.role == "customer":  # a catalog cart gets its link without the model
+                    checkout_catalog_order(conversation_id=conversation_id, turn_id=turn.id)
                 with presence(context) if presence else nullcontext():
                     reply, outcome = run_graph(context)
                 if outcome == TurnResult.REPLIED:  # the model's words, not a holding message

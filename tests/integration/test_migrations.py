@@ -292,3 +292,18 @@ def test_0022_adds_orders_codes_and_opt_out_as_the_models_have_them_and_back(scr
     assert _rows(engine, "SELECT to_regclass('order_codes')") == [(None,)]
     assert _rows(engine, "SELECT count(*) FROM information_schema.columns WHERE "
                          "column_name = 'order_updates_opt_out'") == [(0,)]  # fmt: skip
+
+
+def test_0023_adds_carts_as_the_model_has_them_and_back(scratch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from persistence.models import Base
+
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0023")
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in drift if "cart" in str(d)] == []
+    command.downgrade(alembic_config(url), "0019")
+    assert _rows(engine, "SELECT to_regclass('carts'), to_regclass('cart_lines')") == [(None, None)]

@@ -26,7 +26,8 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ALICE, BOB = "15550000001", "15550000002"
 CUSTOMER_TOOLS = {
     "search_knowledge_base", "respond_with_media", "request_intervention", "request_notification",
-    "reply_with_options", "search_products", "send_products",
+    "reply_with_options", "search_products", "send_products", "add_to_cart", "remove_from_cart",
+    "view_cart", "checkout",
 }  # fmt: skip
 QUESTION = "Do you ship to Canada?"
 

@@ -256,3 +256,26 @@ def test_unknown_graph_paths_answer_metas_unsupported_request(sandbox_client):
     answer = sandbox_client.get("/sandbox/graph/v23.0/123/nothing", headers=_auth())
     assert answer.status_code == 400
     assert (answer.json()["error"]["code"], answer.json()["error"]["error_subcode"]) == (100, 33)
+
+
+def test_opening_the_sandbox_connects_its_demo_store_and_queues_its_sync(sandbox_client):
+    from persistence.models import ShopifyStore
+    from services.sandbox import demo_store
+    from settings import SANDBOX_SHOP_DOMAIN
+
+    assert sandbox_client.get("/sandbox").status_code == 200
+    assert sandbox_client.get("/sandbox").status_code == 200  # connected once
+    with session_scope() as session:
+        [store] = session.scalars(select(ShopifyStore)).all()
+        assert store.shop_domain == SANDBOX_SHOP_DOMAIN and store.sync_status == "queued"
+        assert store.merchant_id == _number().merchant_id
+        assert store.storefront_access_token == demo_store.STOREFRONT_TOKEN
+    # the demo store's Admin API answers in the app, with Shopify's token check
+    query = {"query": "{ productsCount { count } }"}
+    url = "/sandbox/shopify/admin/api/2025-10/graphql.json"
+    denied = sandbox_client.post(url, json=query, headers={"X-Shopify-Access-Token": "x"})
+    assert denied.status_code == 401
+    counted = sandbox_client.post(
+        url, json=query, headers={"X-Shopify-Access-Token": demo_store.ADMIN_TOKEN}
+    )
+    assert counted.json()["data"]["productsCount"]["count"] == 6

@@ -89,6 +89,9 @@ def test_even_pointed_at_the_fake_the_app_leaves_the_sandbox_out(
         assert "/webhook" in client.get("/openapi.json").json()["paths"]
         assert client.get("/sandbox").status_code == 404
         assert client.post(f"/sandbox/graph/v23.0/{PHONE}/messages", json={}).status_code == 404
+        demo_store = "/sandbox/shopify/admin/api/2025-10/graphql.json"
+        assert client.post(demo_store, json={}).status_code == 404
+        assert get_settings().sandbox_shopify_url is None  # no store is routed to it
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()

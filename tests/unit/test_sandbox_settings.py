@@ -79,3 +79,15 @@ def test_asked_for_with_own_servers_on_this_machine_it_runs_and_keeps_the_app_se
         _settings(sandbox_enabled=True, whatsapp_app_secret="s3cret", **local)
     )
     assert env["SANDBOX_ENABLED"] == "true" and "WHATSAPP_APP_SECRET" not in env
+
+
+def test_the_demo_store_answers_beside_the_sandbox_graph_api_only_while_it_runs():
+    on = _settings(**EMBEDDED, sandbox_enabled=True,
+                   whatsapp_api_base_url="http://127.0.0.1:5123/sandbox/graph")  # fmt: skip
+    assert on.sandbox_shopify_url == "http://127.0.0.1:5123/sandbox/shopify"
+    off = _settings(**EMBEDDED, sandbox_enabled=False,
+                    whatsapp_api_base_url="http://127.0.0.1:5123/sandbox/graph")  # fmt: skip
+    assert off.sandbox_shopify_url is None
+    real = _settings(**SERVERS, sandbox_enabled=True,
+                     whatsapp_api_base_url="https://graph.facebook.com")  # fmt: skip
+    assert real.sandbox_shopify_url is None
