@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api import (
     admin,
+    business_hours,
     canned,
     conversations,
     customers,
@@ -81,7 +82,7 @@ def create_app() -> FastAPI:
     metrics.instrument(app)
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
-        notifications, templates, onboarding, desk, canned, shopify, reports,
+        notifications, templates, onboarding, desk, canned, shopify, reports, business_hours,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

@@ -36,6 +36,8 @@ ADMIN_ONLY = {
     ("PATCH", "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile"),
     ("PATCH", "/api/v1/merchants/{merchant_id}/users/{merchant_user_id}"),
     ("DELETE", "/api/v1/merchants/{merchant_id}/users/{merchant_user_id}"),
+    ("GET", "/api/v1/merchants/{merchant_id}/business-hours"),
+    ("PUT", "/api/v1/merchants/{merchant_id}/business-hours"),
 }
 
 
