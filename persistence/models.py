@@ -571,6 +571,7 @@ class KnowledgeTerm(Base):
 class NotificationStatus(enum.StrEnum):
     REQUESTED = "requested"
     ANSWERED = "answered"
+    EXPIRED = "expired"  # its SLA closed it unanswered (services.notifications.sla)
 
 
 class Notification(Base):
