@@ -70,6 +70,10 @@ beat_schedule = {
         "task": "switchboard.housekeeping.desk_timers",
         "schedule": _settings.sweeper_interval_seconds,
     },
+    "notification-slas": {
+        "task": "switchboard.notifications.sla_check",
+        "schedule": _settings.sla_check_seconds,
+    },
 }
 if _settings.shopify_reconcile_seconds > 0:
     beat_schedule["shopify-reconcile"] = {

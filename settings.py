@@ -3,6 +3,7 @@
 import ipaddress
 import json
 import os
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -176,6 +177,21 @@ class Settings(BaseSettings):
     operator_online_seconds: float = Field(default=90.0, gt=0)
     # after this long without presence, an operator's waiting conversations return to the queue
     operator_offline_seconds: float = Field(default=600.0, gt=0)
+    # Business hours (services.hours). FROZEN_TIME: an ISO instant every process takes as
+    # "now" for business-hours decisions (the escalation promise, SLA and handoff timers,
+    # the away message), so end-to-end tests and demos can stand at a chosen moment.
+    frozen_time: datetime | None = None
+    # beat checks notification SLAs this often
+    sla_check_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("frozen_time")
+    @classmethod
+    def _frozen_time_is_aware(cls, value: datetime | None) -> datetime | None:
+        """A FROZEN_TIME without an offset is UTC."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
     # Shopify (services/commerce): Admin API version, the app's secret that signs its
     # webhooks, and the API root (unset: https://{shop_domain}; tests point it at a fake)
     shopify_api_version: str = "2025-10"

@@ -16,9 +16,9 @@ from api.schemas import (
     PhoneNumberRead,
     PhoneNumberUpdate,
 )
+from services.hours.weekly import OpeningHours
 from services.merchants import account, business_profile
 from services.merchants import merchant as merchants
-from services.merchants.hours import OpeningHours
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api import (
     admin,
+    business_hours,
     canned,
     channels,
     conversations,
@@ -85,8 +86,7 @@ def create_app() -> FastAPI:
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
         notifications, templates, onboarding, desk, canned, shopify, reports, channels,
-        twilio_webhook,
-        instagram,
+        twilio_webhook, instagram, business_hours,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AliasPath, BaseModel, ConfigDict, Field, model_validator
 
-from services.merchants.hours import OpeningHours, valid_timezone
+from services.hours.weekly import OpeningHours, valid_timezone
 
 
 class PhoneNumberCreate(BaseModel):

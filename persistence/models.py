@@ -159,6 +159,16 @@ class Merchant(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # services.merchants.hours.OpeningHours as JSON; None: not given
     opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # services.hours.business.Holiday as JSON: whole local dates the business is closed
+    holidays: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default="[]"
+    )
+    # sent once per closed period to a customer who writes while no AI answers
+    away_message: Mapped[str | None] = mapped_column(Text)
+    # notification type -> services.hours.business.NotificationSla as JSON
+    notification_slas: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default="{}"
+    )
     # the WhatsApp Business Account that owns the merchant's numbers and message templates
     whatsapp_business_account_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = _now()
@@ -273,6 +283,8 @@ class Conversation(Base):
     needs_human_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     followed_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the merchant's away message went out (once per closed period)
+    away_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # WhatsApp timestamp of the customer's last message: the 24-hour service window
     last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     assigned_operator_id: Mapped[int | None] = mapped_column(
@@ -593,6 +605,7 @@ class KnowledgeTerm(Base):
 class NotificationStatus(enum.StrEnum):
     REQUESTED = "requested"
     ANSWERED = "answered"
+    EXPIRED = "expired"  # its SLA closed it unanswered (services.notifications.sla)
 
 
 class Notification(Base):
@@ -629,6 +642,8 @@ class Notification(Base):
     # the draft of lasting public facts taken from the answer, if it held any
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # how far its SLA went: services.notifications.sla.Stage (each step happens once)
+    sla_stage: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     answered_by: Mapped[str | None] = mapped_column(String(200))
     answered_by_user_id: Mapped[int | None] = mapped_column(

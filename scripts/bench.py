@@ -31,11 +31,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.bench import commerce, ingest, report, soak, turns
+from scripts.bench import commerce, desk, ingest, report, soak, turns
 from scripts.bench.common import Deadline, TimedOut
 from scripts.bench.stack import ROOT, Stack, StackOptions
 
-SECTIONS = ("ingest", "turn", "burst", "prompt", "checkpoint", "soak", "commerce")
+SECTIONS = ("ingest", "turn", "burst", "prompt", "checkpoint", "soak", "commerce", "desk")
 FULL = {
     "ingest": {"seconds": 5.0, "rounds": 3, "customers": 3000},
     "turn_conversations": 300,
@@ -45,6 +45,7 @@ FULL = {
     "conversations": 1_000,
     "products": 10_000,
     "searches": 1_000,
+    "desk": {"conversations": 10_000, "messages_each": 6, "requests": 30},
     "timeout": 3600.0,
 }
 QUICK = {
@@ -56,6 +57,7 @@ QUICK = {
     "conversations": 50,
     "products": 500,
     "searches": 100,
+    "desk": {"conversations": 500, "messages_each": 4, "requests": 5},
     "timeout": 600.0,
 }
 BURST_SIZES = (1, 3, 10)
@@ -196,6 +198,8 @@ def run_sections(stack: Stack, args: argparse.Namespace, size: dict[str, Any]) -
                 products=size["products"], searches=size["searches"], deadline=deadline
             ),
         )
+    if "desk" in wanted:
+        section(results, ("desk",), lambda: desk.run(**size["desk"], deadline=deadline))
     long_names = tuple(s for s in ("prompt", "checkpoint") if s in wanted)
     if long_names and (
         url := start_services(

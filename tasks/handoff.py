@@ -1,17 +1,20 @@
-"""Handoff timers on the `state` queue: unclaimed escalations and idle takeovers.
+"""Handoff timers on the `state` queue: unclaimed escalations and idle takeovers, counted
+in the merchant's business time.
 
 Timestamps live in PostgreSQL, so the timers survive restarts of every process."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from persistence.db import session_scope
 from persistence.models import Author
+from services import clock
 from services.delivery.flows import send_pending
 from services.delivery.outbox import enqueue_message
 from services.handoff import handoff
+from services.handoff.business_time import due_in_business_time
 from services.turns.followup import follow_up_text
 from settings import get_settings
 from tasks import app
@@ -22,13 +25,18 @@ log = logging.getLogger(__name__)
 @app.task(name="switchboard.housekeeping.handoff_timers", ignore_result=True)
 def handoff_timers() -> dict[str, int]:
     settings = get_settings()
-    now = datetime.now(UTC)
+    now = clock.now()
+    unclaimed_after, idle_after = settings.handoff_unclaimed_seconds, settings.operator_idle_seconds
     with session_scope() as session:
-        unclaimed = handoff.unclaimed_escalations(
-            session, older_than=now - timedelta(seconds=settings.handoff_unclaimed_seconds)
+        waiting = handoff.unclaimed_escalations(
+            session, older_than=now - timedelta(seconds=unclaimed_after)
         )
-        idle = handoff.idle_takeovers(
-            session, older_than=now - timedelta(seconds=settings.operator_idle_seconds)
+        unclaimed = due_in_business_time(
+            session, waiting, since="announced_at", seconds=unclaimed_after, now=now
+        )
+        quiet = handoff.idle_takeovers(session, older_than=now - timedelta(seconds=idle_after))
+        idle = due_in_business_time(
+            session, quiet, since="operator_active_at", seconds=idle_after, now=now
         )
     for conversation_id in unclaimed:
         remind_unclaimed.delay(conversation_id)

@@ -10,6 +10,7 @@ from graph.context import TurnContext
 from persistence.db import session_scope
 from persistence.models import Priority
 from services.desk.lifecycle import raise_priority
+from services.handoff.promise import closed_note_for_model
 from services.notifications.notifications import request_intervention as request_support
 
 
@@ -46,4 +47,5 @@ def request_intervention(
         )
         if priority:
             raise_priority(session, ctx.conversation_id, Priority(priority))
-    return "A human colleague has been notified and will follow up in this chat."
+        closed = closed_note_for_model(session, ctx.conversation_id)
+    return "A human colleague has been notified and will follow up in this chat." + closed

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from graph.context import TurnContext
 from persistence.db import session_scope
 from services.errors import DomainError
+from services.handoff.promise import closed_note_for_model
 from services.notifications import notifications
 from services.notifications.answers import Answerer
 from services.notifications.answers import answer_notification as record_answer
@@ -69,6 +70,7 @@ def request_notification(
                 notification_type=notification_type, context=data, turn_id=ctx.turn_id,
             )  # fmt: skip
             notification_id, asked_before = notification.id, notification.turn_id != ctx.turn_id
+            closed = closed_note_for_model(session, ctx.conversation_id)
     except DomainError as exc:
         return f"Error: {exc.message}", f"Error: {exc.message}"
     # the artifact is what the conversation keeps after this turn (graph.nodes.agent)
@@ -76,10 +78,10 @@ def request_notification(
         return (
             "This question is already with the team and still waiting for their answer; it "
             "was not sent again. Tell the customer it is with the team and that the answer "
-            "will come here."
+            "will come here." + closed
         ), "The question was already with the team."
     asked = f"The team has been asked ({notifications.ref(notification_id)})."
-    return f"{asked} Their answer will reach the customer in this chat.", asked
+    return f"{asked} Their answer will reach the customer in this chat.{closed}", asked
 
 
 class AnswerNotificationArgs(BaseModel):

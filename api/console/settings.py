@@ -10,6 +10,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from api.business_hours import BusinessHoursBody
+from api.console import hours_form
 from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
 from api.console.templating import render
 from api.deps import SessionDep
@@ -21,6 +23,7 @@ from api.schemas import (
     PhoneNumberUpdate,
 )
 from services.errors import DomainError, Forbidden
+from services.hours.business import get_business_hours, set_business_hours
 from services.merchants import account, business_profile
 from services.merchants import merchant as merchants
 
@@ -67,6 +70,11 @@ def settings_page(
         "staff": merchants.list_merchant_users(db, chosen) if chosen is not None else [],
         "numbers": merchants.phone_numbers_of(db, chosen) if chosen is not None else [],
         "verticals": VERTICALS,
+        "hours": hours_form.form_values(get_business_hours(db, chosen))
+        if chosen is not None
+        else None,
+        "day_labels": hours_form.DAY_LABELS,
+        "sla_types": hours_form.SLA_TYPES,
     }
     return render(request, "settings.html", context)
 
@@ -102,6 +110,17 @@ def save_profile(
         return RedirectResponse(_url(target), status_code=303)
     changes = body.model_dump(exclude_unset=True)
     return _done(user, target, lambda: merchants.update_merchant(db, target, changes), "Saved.")
+
+
+@router.post("/business-hours")
+async def save_business_hours(request: Request, db: SessionDep, user: FormUserDep) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    raw_id = form.get("merchant_id", "")
+    target = _merchant_id(user, int(raw_id) if raw_id.isdigit() else None)
+    body = _valid(BusinessHoursBody, hours_form.body_from_form(form), user)
+    if body is None:
+        return RedirectResponse(_url(target) + "#hours", status_code=303)
+    return _done(user, target, lambda: set_business_hours(db, target, body), "Hours saved.")
 
 
 @router.post("/users")

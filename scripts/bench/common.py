@@ -66,7 +66,8 @@ def wait_until(
 def percentiles(values: Iterable[float], scale: float = 1.0) -> dict[str, float | None]:
     ordered = sorted(v * scale for v in values)
     if not ordered:
-        return {"n": 0, "p50": None, "p90": None, "p99": None, "max": None, "mean": None}
+        return {"n": 0, "p50": None, "p90": None, "p95": None, "p99": None, "max": None,
+                "mean": None}  # fmt: skip
 
     def at(q: float) -> float:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -75,6 +76,7 @@ def percentiles(values: Iterable[float], scale: float = 1.0) -> dict[str, float 
         "n": len(ordered),
         "p50": at(0.50),
         "p90": at(0.90),
+        "p95": at(0.95),
         "p99": at(0.99),
         "max": ordered[-1],
         "mean": sum(ordered) / len(ordered),

@@ -45,6 +45,7 @@ def rows(results: dict[str, Any], options: dict[str, Any]) -> list[Row]:
         ("checkpoint", _checkpoint),
         ("soak", _soak),
         ("commerce", _commerce),
+        ("desk", _desk),
     ):
         result = results.get(name)
         if result is None:
@@ -217,6 +218,22 @@ def _commerce(r: dict[str, Any], o: dict[str, Any]) -> list[Row]:
          f"{r['sync_bulk_products_per_second']:.0f}", f"{r['sync_bulk_seconds']:.1f} s"),
         ("commerce", "product search", f"p50 {_ms(s['p50'])}, p99 {_ms(s['p99'])}",
          f"{s['n']} searches with options and budgets, over {catalog}"),
+    ]  # fmt: skip
+
+
+def _desk(r: dict[str, Any], o: dict[str, Any]) -> list[Row]:
+    scale = f"{r['conversations']} conversations, {r['messages']} messages, 2 merchants"
+    names = {
+        "inbox_default": "console inbox, default view",
+        "inbox_filter_label": "console inbox, label filter",
+        "inbox_search": "console inbox, text search",
+        "reports_page": "console reports page (30 days)",
+        "reports_api": "GET /api/v1/reports (30 days)",
+    }
+    return [
+        ("desk", label, f"p50 {_ms(r['ms'][key]['p50'])}, p95 {_ms(r['ms'][key]['p95'])}",
+         f"{r['ms'][key]['n']} requests; {scale}")
+        for key, label in names.items()
     ]  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from services.events import events
 from services.handoff.availability import ai_availability
 from services.handoff.phrases import HOLDING, phrase
 from services.handoff.reach import operator_reach, tag_human_agent
+from services.handoff.promise import closed_promise
 from services.interactive.offer import MAX_OPTIONS, offer_from_options
 from services.interactive.service import enqueue_offer
 from services.media.library import get_asset_by_key, library_summary
@@ -354,7 +355,8 @@ def escalate_after_failure(session: Session, conversation_id: int, reason: str) 
     if _just_answered_by_a_person(session, conversation_id):
         return None  # they know a person is there; news of a technical problem would surprise
     _, customer, _ = conversation_parties(session, conversation_id)
-    return phrase(HOLDING, customer.language)
+    closed = closed_promise(session, conversation_id)
+    return phrase(HOLDING, customer.language) + (f" {closed}" if closed else "")
 
 
 def _just_answered_by_a_person(session: Session, conversation_id: int) -> bool:

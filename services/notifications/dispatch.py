@@ -9,7 +9,7 @@ are unique per notification, and their request message is written once.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -26,6 +26,7 @@ from persistence.models import (
     NotificationRecipient,
     PhoneNumber,
 )
+from services import clock
 from services.conversations.conversation import (
     conversation_parties,
     upsert_conversation,
@@ -62,7 +63,7 @@ def dispatch_locked(session: Session, notification: Notification, route: Route |
     phone = staff_phone(session, customer_phone)
     for user in staff:
         if phone is not None:
-            _ask(session, notification, kind, user, phone_id=phone.id, merchant=merchant)
+            ask(session, notification, kind, user, phone_id=phone.id, merchant=merchant)
     if phone is None:
         notification.error = (
             "no WhatsApp number to reach the staff on: connect one, or answer it from the "
@@ -75,7 +76,7 @@ def dispatch_locked(session: Session, notification: Notification, route: Route |
             "or answer it from the console or POST /api/v1/notifications/{id}/answer"
         )
         log.warning("notification.no_staff", notification_id=notification.id)
-    notification.dispatched_at = datetime.now(UTC)
+    notification.dispatched_at = clock.now()  # the SLA counts from here (FROZEN_TIME aware)
     log.info(
         "notification.dispatched",
         notification_id=notification.id,
@@ -99,7 +100,7 @@ def staff_for(session: Session, merchant_id: int, user_type: str) -> list[Mercha
     return []
 
 
-def _ask(
+def ask(
     session: Session,
     notification: Notification,
     kind: NotificationKind,
@@ -136,13 +137,13 @@ def _ask(
         conversation_id=conversation.id,
         role=kind.request_template,
         language=merchant.default_language,
-        values=_template_values(notification),
+        values=template_values(notification),
         merchant_id=merchant.id,
     )
     add_note(session, conversation.id, instruction(notification, kind))
 
 
-def _template_values(notification: Notification) -> dict[str, str]:
+def template_values(notification: Notification) -> dict[str, str]:
     data = notification.context
     customer = " ".join(str(x) for x in (data.get("customer_name"), data.get("lead_phone")) if x)
     # the staff read the customer's words and, when they wrote in another language, ours

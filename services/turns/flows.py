@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import structlog
 from sqlalchemy import exists, func, or_, select, text, update
@@ -33,6 +33,7 @@ from persistence.models import (
     TurnResult,
 )
 from services.commerce.catalog_order import checkout_catalog_order
+from services.clock import now as clock_now
 from services.conversations.conversation import conversation_parties
 from services.conversations.language import remember_language
 from services.delivery.flows import reconcile, send_pending
@@ -157,8 +158,8 @@ def _pending_questions(session: Session, conversation_id: int, timezone: str) ->
 
 
 def clock() -> datetime:
-    """Now; the evaluation suite freezes it."""
-    return datetime.now(UTC)
+    """Now (FROZEN_TIME when set); the evaluation suite also replaces this function."""
+    return clock_now()
 
 
 def turn_context(
@@ -199,7 +200,10 @@ def turn_context(
         media_library=tuple(library_summary(session, merchant.id)),
         timezone=merchant.timezone,
         local_time=describe_time(merchant.timezone, now),
-        opening_hours=describe_opening(merchant.opening_hours, merchant.timezone, now),
+        opening_hours=describe_opening(
+            merchant.opening_hours, merchant.timezone, now,
+            (date.fromisoformat(h["date"]) for h in merchant.holidays or []),
+        ),
         reply_max_chars=get_settings().reply_max_chars or 4096,
         deadline=deadline,
     )

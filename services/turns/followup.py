@@ -12,6 +12,7 @@ from observability.logs import get_logger
 from persistence.models import Direction, Message
 from services.conversations.conversation import conversation_parties
 from services.handoff.phrases import FOLLOW_UP, phrase, speaks
+from services.handoff.promise import closed_promise
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -26,7 +27,13 @@ _INSTRUCTION = (
 
 def follow_up_text(session: Session, conversation_id: int) -> str:
     """In the customer's language: a fixed translation when we have one, else written by the
-    model; English when no model answers."""
+    model; English when no model answers. Outside business hours it says when we open."""
+    text = _follow_up(session, conversation_id)
+    closed = closed_promise(session, conversation_id)
+    return f"{text} {closed}" if closed else text
+
+
+def _follow_up(session: Session, conversation_id: int) -> str:
     _, customer, _ = conversation_parties(session, conversation_id)
     if speaks(FOLLOW_UP, customer.language):
         return phrase(FOLLOW_UP, customer.language)

@@ -41,6 +41,8 @@ ADMIN_ONLY = {
     ("GET", "/api/v1/merchants/{merchant_id}/channels/{channel_id}"),
     ("PATCH", "/api/v1/merchants/{merchant_id}/channels/{channel_id}"),
     ("DELETE", "/api/v1/merchants/{merchant_id}/channels/{channel_id}"),
+    ("GET", "/api/v1/merchants/{merchant_id}/business-hours"),
+    ("PUT", "/api/v1/merchants/{merchant_id}/business-hours"),
 }
 
 

@@ -3,13 +3,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from services.merchants.hours import (
-    OpeningHours,
-    describe_opening,
-    describe_status,
-    describe_time,
-    valid_timezone,
-)
+from services.hours.weekly import OpeningHours, valid_timezone
+from services.merchants.hours import describe_opening, describe_status, describe_time
 
 SHOP = OpeningHours(
     mon=["09:00-14:00", "16:00-20:00"], tue=["09:00-20:00"], wed=["09:00-20:00"],
@@ -62,7 +57,7 @@ def test_local_time_is_spelled_out() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [{"mon": ["9-18"]}, {"mon": ["18:00-09:00"]}, {"mon": ["09:00-25:00"]}, {"xyz": []}]
+    "bad", [{"mon": ["9-18"]}, {"mon": ["09:00-09:00"]}, {"mon": ["09:00-25:00"]}, {"xyz": []}]
 )
 def test_malformed_hours_are_refused(bad: dict) -> None:
     with pytest.raises(ValidationError):
@@ -73,3 +68,16 @@ def test_malformed_hours_are_refused(bad: dict) -> None:
 def test_unknown_time_zones_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="IANA"):
         valid_timezone(bad)
+
+
+def test_an_overnight_range_is_open_past_midnight_and_says_until_when() -> None:
+    bar = OpeningHours(fri=["20:00-02:00"])
+    assert describe_status(bar, "UTC", at("2026-12-05T01:00")) == "open until 02:00"  # Sat
+    assert describe_status(bar, "UTC", at("2026-12-05T03:00")) == "closed; opens Friday at 20:00"
+
+
+def test_a_holiday_closes_the_day_and_the_status_names_the_next_opening() -> None:
+    from datetime import date
+
+    status = describe_status(SHOP, MADRID, at("2026-12-08T09:30"), [date(2026, 12, 8)])
+    assert status == "closed; opens tomorrow at 09:00"
