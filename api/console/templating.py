@@ -51,6 +51,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/store", "Store"),
     NavItem("/console/stats", "Stats"),
     NavItem("/console/reports", "Reports"),
+    NavItem("/console/templates", "Templates"),
     NavItem("/console/settings/whatsapp", "Connect WhatsApp", admin_only=True),
     NavItem("/console/settings", "Settings", admin_only=True),
     NavItem("/sandbox", "Sandbox", sandbox_only=True),
