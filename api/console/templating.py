@@ -23,7 +23,9 @@ STATIC = Path(__file__).parent / "static"
 # conversations are never cached by the browser or a proxy.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        # business profile photos are shown from WhatsApp's own host
+        "default-src 'self'; img-src 'self' data: blob: https://pps.whatsapp.net; "
+        "media-src 'self' blob:; "
         "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; "
         "form-action 'self'; base-uri 'none'"
     ),
