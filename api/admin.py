@@ -1,9 +1,11 @@
 """Administration: merchants, their numbers and their staff. Admin credentials only: a
 merchant's admin manages their own merchant, platform admins create merchants."""
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
-from api.deps import AdminDep, PlatformAdminDep, SessionDep
+from fastapi import APIRouter, File, Response, UploadFile, status
+
+from api.deps import AdminDep, PlatformAdminDep, SessionDep, bearer_gate
 from api.profile_schemas import BusinessProfileRead, BusinessProfileUpdate
 from api.schemas import (
     MerchantCreate,
@@ -16,9 +18,11 @@ from api.schemas import (
     PhoneNumberRead,
     PhoneNumberUpdate,
 )
+from api.uploads import gated_post
 from services.hours.weekly import OpeningHours
 from services.merchants import account, business_profile
 from services.merchants import merchant as merchants
+from services.merchants.profile_photo import MAX_BYTES as PHOTO_MAX_BYTES
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
 
@@ -218,4 +222,25 @@ def update_business_profile(
         session, merchant_id=merchant_id, phone_number_id=phone_number_id,
         changes=body.model_dump(exclude_unset=True),
     )  # fmt: skip
+    return BusinessProfileRead.model_validate(profile)
+
+
+@gated_post(  # the admin's token is checked before the photo is read
+    router, "/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile/photo",
+    gate=bearer_gate, limit=lambda: PHOTO_MAX_BYTES, responses={413: {}, 422: {}, 502: {}},
+)  # fmt: skip
+def update_business_profile_photo(
+    merchant_id: int,
+    phone_number_id: str,
+    file: Annotated[UploadFile, File(description="JPEG or PNG, at most 5 MB, 192 px or more")],
+    session: SessionDep,
+    _: AdminDep,
+) -> BusinessProfileRead:
+    """Set the number's WhatsApp profile photo (multipart `file`): uploaded through Meta's
+    Resumable Upload API with the deployment's META_APP_ID, then set by its handle. 422 for
+    a file WhatsApp would refuse, naming why. Answers the profile as Meta then has it."""
+    data = file.file.read(PHOTO_MAX_BYTES + 1)
+    profile = business_profile.update_photo(
+        session, merchant_id=merchant_id, phone_number_id=phone_number_id, data=data
+    )
     return BusinessProfileRead.model_validate(profile)

@@ -13,7 +13,7 @@ from persistence.db import get_sessionmaker
 from services.access import tenancy
 from services.access.auth import Principal, authenticate_monitoring, authenticate_request
 from services.access.rate_limit import RateLimited
-from services.errors import InvalidInput
+from services.errors import Forbidden, InvalidInput
 from settings import get_settings, is_loopback
 
 T = TypeVar("T")
@@ -116,12 +116,21 @@ async def bearer_gate(request: Request) -> bool:
     return True
 
 
-def require_monitoring(request: Request, session: SessionDep) -> None:
+def require_monitoring(request: Request, session: SessionDep) -> Principal | None:
     """/metrics and /stats: METRICS_TOKEN or an operator token, except for a local caller
-    of a server on loopback without METRICS_TOKEN (Settings.metrics_open_locally)."""
+    of a server on loopback without METRICS_TOKEN (Settings.metrics_open_locally). The
+    operator, whose merchant /stats is limited to; None for the whole deployment."""
     if get_settings().metrics_open_locally and _local_unproxied(request):
-        return
-    _within_limits(request, session, authenticate_monitoring)
+        return None
+    return _within_limits(request, session, authenticate_monitoring)
+
+
+def require_deployment_monitoring(
+    caller: Annotated[Principal | None, Depends(require_monitoring)],
+) -> None:
+    """/metrics counts every merchant's traffic: not for one merchant's operators."""
+    if caller is not None and caller.merchant_id is not None:
+        raise Forbidden("/metrics is deployment-wide: METRICS_TOKEN or a platform operator")
 
 
 def _local_unproxied(request: Request) -> bool:
@@ -144,3 +153,5 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 AdminDep = Annotated[Principal, Depends(get_admin)]  # the admin of a merchant, or of all
 PlatformAdminDep = Annotated[Principal, Depends(get_platform_admin)]
 MonitoringDep = Depends(require_monitoring)
+MonitoringCallerDep = Annotated[Principal | None, Depends(require_monitoring)]
+DeploymentMonitoringDep = Depends(require_deployment_monitoring)

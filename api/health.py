@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.deps import MonitoringDep
+from api.deps import MonitoringCallerDep
 from persistence.db import get_sessionmaker
+from services.errors import NotFound
+from services.merchants import merchant as merchants
 from services.monitoring import health as monitoring
 from settings import get_settings
 
@@ -64,18 +66,31 @@ def _starting(request: Request) -> bool:
     return not state.worker_seen and since < get_settings().startup_grace_seconds
 
 
-def _stats(request: Request) -> dict[str, Any]:
+def _stats(request: Request, merchant_id: int | None) -> dict[str, Any]:
     client = request.app.state.redis()
     with get_sessionmaker()() as session:
-        figures = monitoring.conversation_figures(session)
-    figures["buffered_conversations"] = monitoring.buffered(request.app.state.buffer())
-    figures["queues"] = monitoring.queue_depths(client)
-    return figures
+        if merchant_id is not None:
+            merchants.get_merchant(session, merchant_id)  # 404 for an unknown merchant
+        figures = monitoring.conversation_figures(session, merchant_id=merchant_id)
+    if merchant_id is None:  # the deployment's machinery belongs to no merchant
+        figures["buffered_conversations"] = monitoring.buffered(request.app.state.buffer())
+        figures["queues"] = monitoring.queue_depths(client)
+    return {"merchant_id": merchant_id, **figures}
 
 
-@router.get("/stats", dependencies=[MonitoringDep], responses={401: {}, 429: {}})
-async def stats(request: Request) -> dict[str, Any]:
-    """Conversations by mode, messages in and out, open bursts and queue depths. Needs
+@router.get("/stats", responses={401: {}, 404: {}, 429: {}})
+async def stats(
+    request: Request,
+    caller: MonitoringCallerDep,
+    merchant_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> dict[str, Any]:
+    """Conversations by mode, messages in and out, replies by author; for the whole
+    deployment also open bursts, queue depths and webhook rejections. Needs
     `Authorization: Bearer <METRICS_TOKEN or an operator token>`, except from this machine
-    to a server on loopback without METRICS_TOKEN."""
-    return await run_in_threadpool(_stats, request)
+    to a server on loopback without METRICS_TOKEN. A merchant's operator gets their
+    merchant's figures (another `merchant_id` is a 404); a platform operator or
+    METRICS_TOKEN the whole deployment's, or one merchant's with `?merchant_id=`."""
+    own = caller.merchant_id if caller is not None else None
+    if own is not None and merchant_id not in (None, own):
+        raise NotFound(f"merchant {merchant_id} does not exist")
+    return await run_in_threadpool(_stats, request, own or merchant_id)

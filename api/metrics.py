@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as http_metrics
 
-from api.deps import MonitoringDep
+from api.deps import DeploymentMonitoringDep
 from observability.metrics import exposition
 from services.monitoring.collector import StateCollector
 
@@ -35,8 +35,9 @@ def instrument(app: FastAPI) -> None:
     app.state.metrics_state = state
 
 
-@router.get("/metrics", include_in_schema=False, dependencies=[MonitoringDep])
+@router.get("/metrics", include_in_schema=False, dependencies=[DeploymentMonitoringDep])
 async def metrics(request: Request) -> Response:
-    """METRICS_TOKEN or an operator token (api.deps.require_monitoring)."""
+    """METRICS_TOKEN or a platform operator's token (api.deps.require_deployment_monitoring):
+    the figures are the whole deployment's."""
     body = await run_in_threadpool(exposition, request.app.state.metrics_state)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

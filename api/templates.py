@@ -21,6 +21,7 @@ class TemplateRead(BaseModel):
     body: str
     parameter_count: int  # a text header's parameter first, then the body's
     unsupported: str | None  # why it cannot be sent through the API yet
+    quality: str | None = None  # Meta's quality score: GREEN, YELLOW, RED or UNKNOWN
 
     @classmethod
     def of(cls, option: TemplateOption) -> "TemplateRead":
@@ -28,6 +29,7 @@ class TemplateRead(BaseModel):
             name=option.name, language=option.language, status=option.status,
             category=option.category, header=option.header, body=option.body,
             parameter_count=option.placeholders, unsupported=option.unsupported,
+            quality=option.quality,
         )  # fmt: skip
 
 

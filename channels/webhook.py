@@ -139,6 +139,12 @@ class AccountEvent:
     display_phone_number: str | None
     current_limit: str | None
     value: dict
+    # the number's quality rating when Meta states it (GREEN, YELLOW, RED, UNKNOWN)
+    quality_rating: str | None = None
+    # message_template_quality_update: which template
+    template_id: str | None = None
+    template_name: str | None = None
+    template_language: str | None = None
 
 
 def account_event_of(change: OtherChange) -> AccountEvent | None:
@@ -157,7 +163,23 @@ def account_event_of(change: OtherChange) -> AccountEvent | None:
         display_phone_number=number,
         current_limit=_scalar_text(value.get("current_limit")),
         value=value,
+        quality_rating=_quality_rating(value, event),
+        template_id=_scalar_text(value.get("message_template_id")),
+        template_name=_scalar_text(value.get("message_template_name")),
+        template_language=_scalar_text(value.get("message_template_language")),
     )
+
+
+QUALITY_RATINGS = frozenset({"GREEN", "YELLOW", "RED", "UNKNOWN"})
+
+
+def _quality_rating(value: dict, event: str | None) -> str | None:
+    """A quality colour, from the field Meta names it in, or an event that is one."""
+    for candidate in (value.get("quality_rating"), value.get("new_quality_score"), event):
+        text = (_scalar_text(candidate) or "").upper()
+        if text in QUALITY_RATINGS:
+            return text
+    return None
 
 
 @dataclass(frozen=True)

@@ -89,10 +89,13 @@ class OnboardingClient:
         *,
         token: str | None = None,
         hide: tuple[str, ...] = (),
+        scheme: str = "Bearer",
+        extra_headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """One Graph API call; errors typed (channels.errors) and without any secret."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {"Authorization": f"{scheme} {token}"} if token else {}
+        headers.update(extra_headers or {})
         secrets = (*hide, *((token,) if token else ()))
         try:
             response = self._http.request(

@@ -210,6 +210,8 @@ class PhoneNumber(Base):
     catalog_id: Mapped[str | None] = mapped_column(String(64))
     # Meta's latest phone_number_quality_update: FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE...
     quality_event: Mapped[str | None] = mapped_column(String(32))
+    # Meta's quality rating of the number: GREEN, YELLOW, RED or UNKNOWN
+    quality_rating: Mapped[str | None] = mapped_column(String(16))
     messaging_limit: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = _now()
 
@@ -717,6 +719,8 @@ class MessageTemplate(Base):
     status: Mapped[str] = mapped_column(String(24), default="NOT_SUBMITTED")
     meta_template_id: Mapped[str | None] = mapped_column(String(64))
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # Meta's quality score (message_template_quality_update): GREEN, YELLOW, RED or UNKNOWN
+    quality: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -744,6 +748,8 @@ class WhatsAppOnboarding(Base):
     verified_name: Mapped[str | None] = mapped_column(String(200))
     quality_rating: Mapped[str | None] = mapped_column(String(16))
     messaging_limit: Mapped[str | None] = mapped_column(String(32))
+    # sha256 of the last code exchanged: the same code again is a repeat, a new one a refresh
+    code_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -14,6 +14,11 @@
     python scripts/manage.py shopify-connect MERCHANT_ID SHOP.myshopify.com ADMIN_TOKEN
                              [--storefront-token T] [--webhook-url https://host/webhooks/shopify]
     python scripts/manage.py shopify-sync MERCHANT_ID [--queue]   # here, or on a worker
+    python scripts/manage.py update-merchant MERCHANT_ID [--name N] [--description D] [--tone T]
+                             [--language L] [--timezone TZ] [--greeting G] [--ai-rules R]
+    python scripts/manage.py onboard-whatsapp --code CODE --waba-id WABA_ID
+                             --phone-number-id ID [--merchant-id N] [--pin 123456]
+                             # finish Embedded Signup (or refresh the token with a new code)
     python scripts/manage.py list
     python scripts/manage.py generate-key      # a new Fernet key for SECRETS_KEY
     python scripts/manage.py rotate-secrets    # re-encrypt credentials with SECRETS_KEY's first key
@@ -37,14 +42,19 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pydantic import ValidationError
+
+from api.schemas import MerchantUpdate
 from persistence.crypto import SecretsKeyError, generate_key, rotate_credentials
 from persistence.db import session_scope
 from persistence.models import Base, ChannelType
 from services.commerce import store as stores
 from services.commerce.sync import full_sync
-from services.errors import DomainError
+from services.errors import DomainError, InvalidInput
 from services.merchants import merchant as merchants
 from services.merchants import operator as operators
+from services.onboarding.flows import onboard_whatsapp
+from services.onboarding.onboarding import OnboardingRequest
 from services.templates import templates
 from services.templates.defaults import SHIPPED_LANGUAGES
 
@@ -119,6 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("shopify-sync", help="a full sync of a merchant's catalog")
     sync.add_argument("merchant_id", type=int)
     sync.add_argument("--queue", action="store_true", help="leave it to a worker")
+    update = commands.add_parser("update-merchant", help="change a merchant's profile")
+    update.add_argument("merchant_id", type=int)
+    for option in ("name", "description", "tone", "timezone", "greeting", "ai-rules"):
+        update.add_argument(f"--{option}")
+    update.add_argument("--language", dest="default_language")
+    onboard = commands.add_parser(
+        "onboard-whatsapp", help="finish Embedded Signup from its code (as the API does)"
+    )
+    onboard.add_argument("--code", required=True, help="the code Embedded Signup returned")
+    onboard.add_argument("--waba-id", required=True)
+    onboard.add_argument("--phone-number-id", required=True)
+    onboard.add_argument("--merchant-id", type=int, help="join this merchant (else found/new)")
+    onboard.add_argument("--pin", help="the number's own two-step verification PIN, if set")
     commands.add_parser("list", help="list merchants, numbers, staff and operators")
     commands.add_parser("generate-key", help="print a new Fernet key for SECRETS_KEY")
     commands.add_parser(
@@ -131,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> str:
     if args.command == "generate-key":
         return generate_key()
+    if args.command == "onboard-whatsapp":
+        return _onboard(args)
     if args.command == "shopify-sync" and not args.queue:
         return f"sync {full_sync(args.merchant_id)}: {_shopify_state(args.merchant_id)}"
     with session_scope() as session:
@@ -171,6 +196,36 @@ def run(args: argparse.Namespace) -> str:
         if args.command in _SESSION_COMMANDS:
             return _SESSION_COMMANDS[args.command](session, args)
         return _listing(session)
+
+
+def _onboard(args: argparse.Namespace) -> str:
+    """The API's onboarding service; a failed step is an error naming it (exit 1)."""
+    request = OnboardingRequest(
+        code=args.code, waba_id=args.waba_id, phone_number_id=args.phone_number_id,
+        merchant_id=args.merchant_id, pin=args.pin,
+    )  # fmt: skip
+    result = onboard_whatsapp(request)
+    if result.failure is not None:
+        raise DomainError(result.failure.message)
+    view = result.view
+    return (
+        f"number {view.phone_number_id} ({view.display_phone_number or 'no display number'}, "
+        f"{view.verified_name or 'no verified name'}) onboarded to merchant {view.merchant_id}; "
+        f"quality {view.quality_rating or 'unknown'}"
+    )
+
+
+def _update_merchant(session: Session, args: argparse.Namespace) -> str:
+    fields = ("name", "description", "tone", "default_language", "timezone", "greeting", "ai_rules")
+    given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
+    try:
+        changes = MerchantUpdate.model_validate(given).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from None
+    if not changes:
+        raise InvalidInput("nothing to change: give --name, --description, --tone...")
+    merchant = merchants.update_merchant(session, args.merchant_id, changes)
+    return f"merchant {merchant.id} updated: {', '.join(sorted(changes))}"
 
 
 def _rotate_secrets(session: Session) -> str:
@@ -254,6 +309,7 @@ _SESSION_COMMANDS: dict[str, Callable[[Session, argparse.Namespace], str]] = {
     "set-waba": _set_waba,
     "create-templates": _create_templates,
     "list-templates": _list_templates,
+    "update-merchant": _update_merchant,
 }
 
 

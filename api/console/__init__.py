@@ -22,6 +22,7 @@ from api.console import (
     inbox,
     login,
     media,
+    message_templates,
     notifications,
     onboarding,
     reports,
@@ -34,7 +35,7 @@ from api.console.templating import SECURITY_HEADERS, STATIC, render
 
 PAGES = (
     home, login, inbox, conversation, desk, notifications, documents, media, store, stats,
-    reports, onboarding, settings,
+    reports, message_templates, onboarding, settings,
 )
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from api.business_hours import BusinessHoursBody
 from api.console import hours_form
-from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep
+from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep, signed_in_gate
 from api.console.templating import render
 from api.deps import SessionDep
 from api.profile_schemas import VERTICALS, BusinessProfileUpdate
@@ -22,10 +23,13 @@ from api.schemas import (
     MerchantUserUpdate,
     PhoneNumberUpdate,
 )
+from api.uploads import gated_post
+from persistence.models import ChannelType
 from services.errors import DomainError, Forbidden
 from services.hours.business import get_business_hours, set_business_hours
 from services.merchants import account, business_profile
 from services.merchants import merchant as merchants
+from services.merchants.profile_photo import MAX_BYTES as PHOTO_MAX_BYTES
 
 router = APIRouter(prefix="/console/settings", include_in_schema=False)
 Text = Annotated[str, Form(max_length=5000)]
@@ -76,7 +80,24 @@ def settings_page(
         "day_labels": hours_form.DAY_LABELS,
         "sla_types": hours_form.SLA_TYPES,
     }
+    context["profiles"] = _profiles(db, chosen, context["numbers"])
     return render(request, "settings.html", context)
+
+
+def _profiles(db: Session, merchant_id: int | None, numbers: list[Any]) -> dict[str, Any]:
+    """Each number's business profile as Meta has it now, or why it could not be read."""
+    profiles: dict[str, Any] = {}
+    for number in numbers:
+        if number.type != ChannelType.WHATSAPP_CLOUD:  # a WhatsApp Cloud API feature only
+            continue
+        try:
+            profiles[number.phone_number_id] = business_profile.read_profile(
+                db, merchant_id=merchant_id or number.merchant_id,
+                phone_number_id=number.phone_number_id,
+            )  # fmt: skip
+        except DomainError as exc:
+            profiles[number.phone_number_id] = {"error": exc.message}
+    return profiles
 
 
 def _done(user: ConsoleUser, merchant_id: int, action: Any, message: str) -> Response:
@@ -212,14 +233,26 @@ def save_business_profile(
     db: SessionDep,
     user: FormUserDep,
     about: Text = "",
+    address: Text = "",
     description: Text = "",
     email: Text = "",
+    website_1: Text = "",
+    website_2: Text = "",
     vertical: Text = "",
     merchant_id: Annotated[int | None, Form()] = None,
 ) -> Response:
+    """The profile form, shown filled with Meta's current values: an emptied field is left
+    as it is at Meta (WhatsApp keeps a value until another replaces it)."""
     target = _merchant_id(user, merchant_id)
-    given = {"about": about, "description": description, "email": email, "vertical": vertical}
-    body = _valid(BusinessProfileUpdate, {k: v for k, v in given.items() if v}, user)
+    given: dict[str, Any] = {
+        "about": about, "address": address, "description": description, "email": email,
+        "vertical": vertical,
+    }  # fmt: skip
+    websites = [w.strip() for w in (website_1, website_2) if w.strip()]
+    changes_in = {k: v.strip() for k, v in given.items() if v.strip()}
+    if websites:
+        changes_in["websites"] = websites
+    body = _valid(BusinessProfileUpdate, changes_in, user)
     if body is None:
         return RedirectResponse(_url(target), status_code=303)
     changes = body.model_dump(exclude_unset=True)
@@ -229,4 +262,27 @@ def save_business_profile(
             db, merchant_id=target, phone_number_id=phone_number_id, changes=changes
         ),
         "WhatsApp business profile updated.",
+    )  # fmt: skip
+
+
+# the photo is read only from a signed-in person
+@gated_post(
+    router, "/numbers/{phone_number_id}/photo", gate=signed_in_gate,
+    limit=lambda: PHOTO_MAX_BYTES,
+)  # fmt: skip
+def save_profile_photo(
+    phone_number_id: str,
+    db: SessionDep,
+    user: FormUserDep,
+    photo: Annotated[UploadFile, File()],
+    merchant_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    target = _merchant_id(user, merchant_id)
+    data = photo.file.read(PHOTO_MAX_BYTES + 1)
+    return _done(
+        user, target,
+        lambda: business_profile.update_photo(
+            db, merchant_id=target, phone_number_id=phone_number_id, data=data
+        ),
+        "Profile photo updated: customers see it on WhatsApp.",
     )  # fmt: skip

@@ -23,7 +23,9 @@ STATIC = Path(__file__).parent / "static"
 # conversations are never cached by the browser or a proxy.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        # business profile photos are shown from WhatsApp's own host
+        "default-src 'self'; img-src 'self' data: blob: https://pps.whatsapp.net; "
+        "media-src 'self' blob:; "
         "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; "
         "form-action 'self'; base-uri 'none'"
     ),
@@ -51,6 +53,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/store", "Store"),
     NavItem("/console/stats", "Stats"),
     NavItem("/console/reports", "Reports"),
+    NavItem("/console/templates", "Templates"),
     NavItem("/console/settings/whatsapp", "Connect WhatsApp", admin_only=True),
     NavItem("/console/settings", "Settings", admin_only=True),
     NavItem("/sandbox", "Sandbox", sandbox_only=True),

@@ -14,7 +14,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.console.auth import ConsoleUser, ConsoleUserDep, FormUserDep, redis_of, signed_in_gate
+from api.console.auth import (
+    ConsoleUser,
+    ConsoleUserDep,
+    FormUserDep,
+    PageNotFound,
+    redis_of,
+    signed_in_gate,
+)
 from api.console.templating import clock, make_templates, page
 from api.deps import SessionDep
 from api.files import file_response
@@ -37,9 +44,11 @@ templates.env.filters["sandbox_clock"] = lambda at: clock(datetime.fromtimestamp
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 
 
-def _setup(db: Session) -> SandboxNumber:
+def _setup(db: Session, user: ConsoleUser) -> SandboxNumber:
     number = sandbox.ensure_sandbox(db)
     db.commit()  # the sandbox's own webhooks (other requests) must find its number at once
+    if not sandbox.may_use(number, user.principal.merchant_id):
+        raise PageNotFound(user, "the sandbox belongs to another merchant")
     return number
 
 
@@ -77,7 +86,7 @@ def _person(request: Request, number: SandboxNumber, wa_id: str | None) -> Perso
 def sandbox_page(
     request: Request, db: SessionDep, user: ConsoleUserDep, chat: str | None = None
 ) -> Response:
-    number = _setup(db)
+    number = _setup(db, user)
     person = _person(request, number, chat) or sandbox.DEFAULT_CUSTOMER
     context = _thread_context(request, db, number, person, user)
     context["people"] = sandbox.people(redis_of(request), number)
@@ -89,7 +98,7 @@ def thread_fragment(
     request: Request, wa_id: str, db: SessionDep, user: ConsoleUserDep, tasks: BackgroundTasks
 ) -> Response:
     """The chat, polled while it is open: what the person sees is now read."""
-    number = _setup(db)
+    number = _setup(db, user)
     person = _person(request, number, wa_id)
     if person is None:
         return Response("no such person", status_code=404, media_type="text/plain")
@@ -107,7 +116,7 @@ def add_person(
     request: Request, db: SessionDep, user: FormUserDep,
     name: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:  # fmt: skip
-    persona = sandbox.add_customer(redis_of(request), _setup(db), name)
+    persona = sandbox.add_customer(redis_of(request), _setup(db, user), name)
     return RedirectResponse(f"/sandbox?chat={persona.wa_id}", status_code=303)
 
 
@@ -158,7 +167,7 @@ async def send(
 ) -> Response:
     """The person sends a message: it reaches /webhook exactly as WhatsApp would post it."""
     back = RedirectResponse(f"/sandbox?chat={wa_id}", status_code=303)
-    number = await run_in_threadpool(_setup, db)
+    number = await run_in_threadpool(_setup, db, user)
     person = _person(request, number, wa_id)
     upload = None
     if file is not None and file.filename:
@@ -190,7 +199,8 @@ async def send(
 
 
 @router.get("/media/{media_id}")
-def media(request: Request, media_id: str, user: ConsoleUserDep) -> Response:
+def media(request: Request, media_id: str, db: SessionDep, user: ConsoleUserDep) -> Response:
+    _setup(db, user)
     store = RedisMedia(redis_of(request))
     found, data = store.get(media_id), store.read(media_id)
     if found is None or data is None:

@@ -260,6 +260,13 @@ class GraphSimulator(LoopbackServer):
         onboarding = self._onboarding(request, node, edge)
         if onboarding is not None:
             return onboarding
+        if edge == "uploads" and request.method == "POST":
+            self._check_token(request, None)
+            return self.business_profiles.start_upload(
+                node, request, our_app_id=self.onboarding.app_id
+            )
+        if node.startswith("upload:") and edge is None and request.method == "POST":
+            return self.business_profiles.receive_upload(node, request)
         if edge == "whatsapp_business_profile" and request.method in ("GET", "POST"):
             self._check_token(request, node)
             profiles = self.business_profiles

@@ -112,12 +112,12 @@ def authenticate_request(
 
 def authenticate_monitoring(
     session: Session, limiter: RateLimiter, token: str | None, *, client_ip: str
-) -> None:
-    """/metrics and /stats: METRICS_TOKEN (a scraper's, spending no request budget) or any
-    operator token, within the same budgets as the API."""
+) -> Principal | None:
+    """/metrics and /stats: METRICS_TOKEN (a scraper's, spending no request budget; None:
+    the whole deployment) or any operator token, within the same budgets as the API."""
     with limiter.guarding(client_ip, token):
         if token and _same_token(token, get_settings().metrics_token):
-            return
+            return None
         try:
             principal = authenticate(session, token)
         except Unauthorized:
@@ -126,3 +126,4 @@ def authenticate_monitoring(
                 "operator token>"
             ) from None
     limiter.spend(principal.rate_key)
+    return principal

@@ -23,17 +23,17 @@ from persistence.models import (
 from services.conversations.inbox import waiting_for_a_person
 
 
-def _conversations_of(merchant_id: int | None) -> list[ColumnElement[bool]]:
+def conversations_of(merchant_id: int | None) -> list[ColumnElement[bool]]:
     if merchant_id is None:
         return []
     numbers = select(PhoneNumber.id).where(PhoneNumber.merchant_id == merchant_id)
     return [Conversation.phone_number_id.in_(numbers)]
 
 
-def _messages_of(merchant_id: int | None) -> list[ColumnElement[bool]]:
+def messages_of(merchant_id: int | None) -> list[ColumnElement[bool]]:
     if merchant_id is None:
         return []
-    conversations = select(Conversation.id).where(*_conversations_of(merchant_id))
+    conversations = select(Conversation.id).where(*conversations_of(merchant_id))
     return [Message.conversation_id.in_(conversations)]
 
 
@@ -88,7 +88,7 @@ def messages_per_hour(
             Message.created_at >= first,
             Message.direction != Direction.NOTE,
             Message.status != DeliveryStatus.DROPPED,
-            *_messages_of(merchant_id),
+            *messages_of(merchant_id),
         )
         .group_by(hour, Message.author)
     ).all()
@@ -122,7 +122,7 @@ def answer_share(
             Message.direction == Direction.OUTBOUND,
             Message.status.not_in([DeliveryStatus.DROPPED, DeliveryStatus.FAILED]),
             Message.author.in_(ANSWER_AUTHORS),
-            *_messages_of(merchant_id),
+            *messages_of(merchant_id),
         )
         .group_by(Message.author)
     )
@@ -139,13 +139,13 @@ def answer_share(
 
 def open_escalations(session: Session, *, merchant_id: int | None = None) -> int:
     """Conversations waiting for a person to take over: the inbox's "Needs human" tab."""
-    stmt = select(func.count()).where(waiting_for_a_person(), *_conversations_of(merchant_id))
+    stmt = select(func.count()).where(waiting_for_a_person(), *conversations_of(merchant_id))
     return session.scalar(stmt) or 0
 
 
 def taken_over(session: Session, *, merchant_id: int | None = None) -> int:
     stmt = select(func.count()).where(
-        Conversation.mode == ConversationMode.OPERATOR, *_conversations_of(merchant_id)
+        Conversation.mode == ConversationMode.OPERATOR, *conversations_of(merchant_id)
     )
     return session.scalar(stmt) or 0
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from channels.coexistence import Coexistence, coexistence_of
 from channels.webhook import (
+    AccountEvent,
     InboundMessage,
     Notification,
     OtherChange,
@@ -79,6 +80,7 @@ def record_notification(
             continue
         if (account_event := account_event_of(other)) is not None:
             record_account_event(session, account_event)
+            _record_template_quality(session, account_event)
             continue
         if (coexistence := coexistence_of(other)) is not None:
             _record_coexistence(session, coexistence, result)
@@ -94,6 +96,15 @@ def _record_coexistence(session: Session, coexistence: Coexistence, result: Inge
     result.stored += recorded.stored
     result.duplicates += recorded.duplicates
     result.rejected += recorded.rejected
+
+
+def _record_template_quality(session: Session, event: AccountEvent) -> None:
+    if event.field != "message_template_quality_update" or event.quality_rating is None:
+        return
+    templates.apply_quality_update(
+        session, waba_id=event.waba_id, template_id=event.template_id, name=event.template_name,
+        language=event.template_language, quality=event.quality_rating,
+    )  # fmt: skip
 
 
 def _record_template_status(

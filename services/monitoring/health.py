@@ -16,7 +16,7 @@ from graph.llm import configured_providers
 from graph.llm_check import provider_problem
 from persistence.buffer import Buffer
 from persistence.models import Conversation, Direction, Message, RejectedWebhook
-from services.console.stats import answer_share
+from services.console.stats import answer_share, conversations_of, messages_of
 from settings import Settings, get_settings
 
 QUEUES = ("default", "messages", "state", "status")
@@ -92,30 +92,45 @@ def queue_depths(client: redis.Redis) -> dict[str, int]:
     return {queue: int(client.llen(queue)) for queue in QUEUES}
 
 
-def conversation_figures(session: Session) -> dict[str, Any]:
+def conversation_figures(session: Session, *, merchant_id: int | None = None) -> dict[str, Any]:
+    """Conversations, messages and replies: every merchant's, or one merchant's (then
+    without the deployment's webhook rejections, which belong to no merchant)."""
     by_mode = dict(
-        session.execute(select(Conversation.mode, func.count()).group_by(Conversation.mode)).all()
-    )
-    needs_human = session.scalar(select(func.count()).where(Conversation.needs_human.is_(True)))
-    by_direction = dict(
-        session.execute(select(Message.direction, func.count()).group_by(Message.direction)).all()
-    )
-    rejected = dict(
         session.execute(
-            select(RejectedWebhook.reason, func.count()).group_by(RejectedWebhook.reason)
+            select(Conversation.mode, func.count())
+            .where(*conversations_of(merchant_id))
+            .group_by(Conversation.mode)
         ).all()
     )
-    return {
+    needs_human = session.scalar(
+        select(func.count()).where(
+            Conversation.needs_human.is_(True), *conversations_of(merchant_id)
+        )
+    )
+    by_direction = dict(
+        session.execute(
+            select(Message.direction, func.count())
+            .where(*messages_of(merchant_id))
+            .group_by(Message.direction)
+        ).all()
+    )
+    figures: dict[str, Any] = {
         "conversations": {str(k): v for k, v in by_mode.items()},
-        "webhook_rejections": rejected,
         "needs_human": needs_human or 0,
         "messages": {
             "in": by_direction.get(Direction.INBOUND, 0),
             "out": by_direction.get(Direction.OUTBOUND, 0),
         },
         # replies that reached customers, by who wrote them (see services.console.stats)
-        "replies": answer_share(session).as_dict(),
+        "replies": answer_share(session, merchant_id=merchant_id).as_dict(),
     }
+    if merchant_id is None:
+        figures["webhook_rejections"] = dict(
+            session.execute(
+                select(RejectedWebhook.reason, func.count()).group_by(RejectedWebhook.reason)
+            ).all()
+        )
+    return figures
 
 
 def buffered(buffer: Buffer) -> int:

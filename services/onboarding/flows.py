@@ -18,7 +18,13 @@ from observability.logs import get_logger
 from persistence.db import session_scope
 from services.errors import DomainError
 from services.onboarding import onboarding
-from services.onboarding.onboarding import DONE, STEPS, OnboardingRequest, OnboardingView
+from services.onboarding.onboarding import (
+    DONE,
+    REFRESH_STEPS,
+    STEPS,
+    OnboardingRequest,
+    OnboardingView,
+)
 from services.onboarding.steps import STEP_RUNNERS
 from settings import get_settings
 
@@ -39,18 +45,20 @@ class OnboardingResult:
 
 
 def onboard_whatsapp(request: OnboardingRequest) -> OnboardingResult:
-    """Run the number's onboarding from where it stands; a finished one is left as it is."""
+    """Run the number's onboarding from where it stands. A finished one given the same code
+    again is left as it is; given a new code, its token is refreshed (REFRESH_STEPS)."""
     with session_scope() as session:
         row = onboarding.begin(session, request)
         onboarding_id, step = row.id, row.step
+        refresh = onboarding.needs_refresh(row, request)
     failure = None
-    if step != DONE:
+    if step != DONE or refresh:
         settings = get_settings()
         with OnboardingClient(
             api_root=settings.whatsapp_api_root, timeout=settings.whatsapp_timeout_seconds
         ) as api:
-            for name in STEPS[STEPS.index(step) :]:
-                failure = _run_step(onboarding_id, name, request, api)
+            for name in REFRESH_STEPS if refresh else STEPS[STEPS.index(step) :]:
+                failure = _run_step(onboarding_id, name, request, api, refresh=refresh)
                 if failure is not None:
                     break
     with session_scope() as session:
@@ -58,20 +66,28 @@ def onboard_whatsapp(request: OnboardingRequest) -> OnboardingResult:
 
 
 def _run_step(
-    onboarding_id: int, name: str, request: OnboardingRequest, api: OnboardingClient
+    onboarding_id: int,
+    name: str,
+    request: OnboardingRequest,
+    api: OnboardingClient,
+    *,
+    refresh: bool = False,
 ) -> StepFailure | None:
+    """One step in its own transaction. A refresh leaves the finished row finished: a
+    failure is answered, and the next code tries again."""
     try:
         with session_scope() as session:
             row = onboarding.lock(session, onboarding_id=onboarding_id)
-            if row is None or row.step != name:
+            if row is None or row.step != (DONE if refresh else name):
                 return None  # another request did this step meanwhile
             STEP_RUNNERS[name](session, row, request, api)
-            onboarding.advance(row, name)
+            if not refresh:
+                onboarding.advance(row, name)
     except (WhatsAppError, DomainError) as exc:
         failure = describe(name, exc)
         with session_scope() as session:
             row = onboarding.lock(session, onboarding_id=onboarding_id)
-            if row is not None:
+            if row is not None and not refresh:
                 onboarding.fail(row, name, failure.message)
         log.warning(
             "onboarding.step_failed", step=name, phone_number_id=request.phone_number_id,
@@ -102,7 +118,7 @@ def _advice(step: str, exc: WhatsAppError) -> str:
             "Meta allows 10 registration attempts per number in 72 hours; try again once "
             "that window has passed"
         )
-    if step == "exchange_code" and isinstance(exc, (InvalidRequest, AuthError)):
+    if step in ("exchange_code", "refresh_token") and isinstance(exc, (InvalidRequest, AuthError)):
         return (
             "Meta refused the Embedded Signup code (a code serves once and expires within "
             "minutes; a wrong META_APP_ID or META_APP_SECRET is refused too); run Embedded "

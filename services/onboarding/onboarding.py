@@ -5,6 +5,7 @@ before it is done, and a repeated request resumes there."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -26,6 +27,18 @@ STEPS = (
     "provision_templates",
 )
 DONE = "done"
+# a finished number given a new code: its new business token replaces the old one, and the
+# app's subscription and the registration are checked again; nothing else changes
+REFRESH_STEPS = ("refresh_token", "subscribe_app", "register_number")
+
+
+def code_digest(code: str) -> str:
+    """What is kept of a code: enough to know the same code again, never the code."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def needs_refresh(row: WhatsAppOnboarding, request: OnboardingRequest) -> bool:
+    return row.step == DONE and row.code_digest != code_digest(request.code)
 
 
 @dataclass(frozen=True)

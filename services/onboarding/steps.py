@@ -13,7 +13,7 @@ from persistence.models import Merchant, WhatsAppOnboarding
 from services.errors import Conflict, InvalidInput
 from services.merchants import merchant as merchants
 from services.merchants.clients import client_for
-from services.onboarding.onboarding import OnboardingRequest
+from services.onboarding.onboarding import OnboardingRequest, code_digest
 from services.templates.defaults import SHIPPED_LANGUAGES, pick_language
 from services.templates.sync import create_templates
 from settings import get_settings
@@ -36,6 +36,21 @@ def exchange_code(
         app_secret=settings.meta_app_secret.get_secret_value(),
         code=request.code,
     )
+    row.code_digest = code_digest(request.code)
+
+
+def refresh_token(
+    session: Session, row: WhatsAppOnboarding, request: OnboardingRequest, api: OnboardingClient
+) -> None:
+    """A finished number's new code: its business token replaces the number's old one in the
+    same transaction (a code serves once: the token must not be lost)."""
+    if row.merchant_id is None:
+        raise Conflict("the number has no merchant yet")
+    exchange_code(session, row, request, api)
+    merchants.connect_phone_number(
+        session, merchant_id=row.merchant_id, phone_number_id=row.phone_number_id,
+        access_token=_token(row), display_phone_number=None,
+    )  # fmt: skip
 
 
 def subscribe_app(
@@ -78,10 +93,11 @@ def save_merchant(
             f"{merchant.whatsapp_business_account_id}, not {row.waba_id}"
         )
     merchant.whatsapp_business_account_id = row.waba_id
-    merchants.connect_phone_number(
+    phone = merchants.connect_phone_number(
         session, merchant_id=merchant.id, phone_number_id=row.phone_number_id,
         access_token=_token(row), display_phone_number=row.display_phone_number,
     )  # fmt: skip
+    phone.quality_rating = row.quality_rating or phone.quality_rating
     row.merchant_id = merchant.id
 
 
@@ -101,6 +117,7 @@ def provision_templates(
 
 
 STEP_RUNNERS: dict[str, Step] = {
+    "refresh_token": refresh_token,
     "exchange_code": exchange_code,
     "subscribe_app": subscribe_app,
     "register_number": register_number,

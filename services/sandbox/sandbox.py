@@ -99,6 +99,12 @@ def _create(session: Session) -> PhoneNumber:
     return phone
 
 
+def may_use(number: SandboxNumber, merchant_id: int | None) -> bool:
+    """The sandbox's conversations are its own merchant's: platform operators (no merchant)
+    and that merchant's operators may drive and read them, another merchant's may not."""
+    return merchant_id is None or merchant_id == number.merchant_id
+
+
 def _number(phone: PhoneNumber) -> SandboxNumber:
     return SandboxNumber(
         merchant_id=phone.merchant_id,

@@ -45,6 +45,7 @@ class TemplateOption:
     status: str = APPROVED
     header: str | None = None
     unsupported: str | None = None  # why it cannot be sent from here yet
+    quality: str | None = None  # Meta's quality score: GREEN, YELLOW, RED, UNKNOWN
 
 
 def template_options(session: Session, merchant_id: int) -> list[TemplateOption]:
@@ -56,7 +57,7 @@ def option_of(template: MessageTemplate) -> TemplateOption:
     return TemplateOption(
         template.name, template.language, shape.body, shape.parameter_count,
         category=template.category, status=template.status, header=shape.header,
-        unsupported=shape.unsupported,
+        unsupported=shape.unsupported, quality=template.quality,
     )  # fmt: skip
 
 

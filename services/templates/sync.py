@@ -252,6 +252,23 @@ def apply_status_update(session: Session, update: TemplateStatusUpdate) -> bool:
     return bool(rows)
 
 
+def apply_quality_update(
+    session: Session, *, waba_id: str | None, template_id: str | None, name: str | None,
+    language: str | None, quality: str,
+) -> int:  # fmt: skip
+    """Meta's new quality score (GREEN, YELLOW, RED, UNKNOWN) for a template: the matching
+    rows keep it; returns how many matched."""
+    update = TemplateStatusUpdate(
+        waba_id=waba_id, template_id=template_id, name=name, language=language, event="",
+        reason=None,
+    )  # fmt: skip
+    rows = _rows_for_update(session, update)
+    for row in rows:
+        row.quality = quality
+    log.info("templates.quality_update", quality=quality, name=name, matched=len(rows))
+    return len(rows)
+
+
 def merchant_of_account(session: Session, waba_id: str | None) -> int | None:
     """The merchant whose business account this is (a status update for a template we do
     not hold yet: the merchant made it in WhatsApp Manager, and a sync imports it)."""

@@ -32,6 +32,7 @@ from services.templates.defaults import (
 from services.templates.sync import (
     UNUSABLE,
     TemplateSubmissionFailed,
+    apply_quality_update,
     apply_status_update,
     create_templates,
     list_templates,
@@ -41,8 +42,8 @@ from services.templates.sync import (
 
 __all__ = [  # Meta's copy lives in services.templates.sync; one import for callers
     "UNUSABLE", "ResolvedTemplate", "TemplateMessage", "TemplateRole", "TemplateSubmissionFailed",
-    "apply_status_update", "build", "create_templates", "enqueue_built", "enqueue_template",
-    "list_templates", "merchant_of_account", "resolve", "sync_templates",
+    "apply_quality_update", "apply_status_update", "build", "create_templates", "enqueue_built",
+    "enqueue_template", "list_templates", "merchant_of_account", "resolve", "sync_templates",
 ]  # fmt: skip
 
 log = get_logger(__name__)

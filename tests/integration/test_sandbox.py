@@ -279,3 +279,32 @@ def test_opening_the_sandbox_connects_its_demo_store_and_queues_its_sync(sandbox
         url, json=query, headers={"X-Shopify-Access-Token": demo_store.ADMIN_TOKEN}
     )
     assert counted.json()["data"]["productsCount"]["count"] == 6
+def test_another_merchants_operator_can_neither_drive_nor_read_the_sandbox(sandbox_client):
+    from services.merchants.merchant import create_merchant
+
+    assert "Ana Customer" in sandbox_client.get("/sandbox").text  # the platform operator
+    with session_scope() as session:
+        other = create_merchant(session, name="Other Shop")
+        _, token = create_operator(session, name="Otto", merchant_id=other.id)
+    sandbox_client.cookies.clear()
+    assert login(sandbox_client, token).status_code == 303
+    assert sandbox_client.get("/sandbox").status_code == 404
+    assert sandbox_client.get(f"/sandbox/chats/{ANA}/thread").status_code == 404
+    page = sandbox_client.get("/console/inbox")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    sent = sandbox_client.post(
+        f"/sandbox/chats/{ANA}/send", data={"csrf_token": csrf, "text": "hi from Otto"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert sent.status_code == 404
+    with session_scope() as session:
+        assert "hi from Otto" not in str(session.scalars(select(Message.text)).all())
+
+
+def test_the_sandbox_merchants_own_operator_uses_it(sandbox_client):
+    sandbox_client.get("/sandbox")  # creates the sandbox merchant
+    with session_scope() as session:
+        _, token = create_operator(session, name="Sam", merchant_id=_number().merchant_id)
+    sandbox_client.cookies.clear()
+    assert login(sandbox_client, token).status_code == 303
+    assert sandbox_client.get("/sandbox").status_code == 200

@@ -343,3 +343,31 @@ def test_the_cli_creates_an_operator_of_a_merchant(merchant, capsys):
     assert rows == [("Mia", merchant["id"])]
     assert main(["list"]) == 0
     assert f"Mia (operator, merchant {merchant['id']})" in capsys.readouterr().out
+
+
+def test_stats_answer_a_merchants_operator_with_their_merchants_figures(client, tenants):
+    amos = {"Authorization": f"Bearer {tenants['amos']}"}
+    own = client.get("/stats", headers=amos)
+    assert own.status_code == 200, own.text
+    figures = own.json()
+    assert figures["merchant_id"] == tenants["a"] and figures["needs_human"] == 0  # B's waits
+    assert figures["messages"]["in"] == 1  # A's "hi A", not B's
+    assert "queues" not in figures and "webhook_rejections" not in figures
+    assert (
+        client.get(f"/stats?merchant_id={tenants['b']['merchant_id']}", headers=amos).status_code
+        == 404
+    )
+
+    everyone = client.get("/stats", headers=ADMIN).json()
+    assert everyone["merchant_id"] is None and everyone["needs_human"] == 1
+    assert everyone["messages"]["in"] == 2 and "queues" in everyone
+    only_b = client.get(f"/stats?merchant_id={tenants['b']['merchant_id']}", headers=ADMIN).json()
+    assert (only_b["needs_human"], only_b["messages"]["in"]) == (1, 1)
+    assert client.get("/stats?merchant_id=999999", headers=ADMIN).status_code == 404
+
+
+def test_metrics_stay_deployment_wide_for_ops_only(client, tenants):
+    amos = {"Authorization": f"Bearer {tenants['amos']}"}
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=amos).status_code == 403
+    assert client.get("/metrics", headers=ADMIN).status_code == 200

@@ -34,6 +34,10 @@ ADMIN_ONLY = {
     ("DELETE", "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}"),
     ("GET", "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile"),
     ("PATCH", "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile"),
+    (
+        "POST",
+        "/api/v1/merchants/{merchant_id}/phone-numbers/{phone_number_id}/business-profile/photo",
+    ),
     ("PATCH", "/api/v1/merchants/{merchant_id}/users/{merchant_user_id}"),
     ("DELETE", "/api/v1/merchants/{merchant_id}/users/{merchant_user_id}"),
     ("POST", "/api/v1/merchants/{merchant_id}/channels"),
