@@ -207,7 +207,7 @@ class Stack:
         self._wait_ready()
         return self
 
-    def _wait_ready(self, timeout: float = 60.0) -> None:
+    def _wait_ready(self, timeout: float = 180.0) -> None:  # a busy shared machine is slow
         from tasks import app
 
         deadline = time.monotonic() + timeout

@@ -53,10 +53,7 @@ def amqp_stack(
         wipe(servers)
         running = Stack(servers, tmp_path_factory.mktemp("amqp"))
         try:
-            try:
-                running.start(CELERY_BROKER_URL=url)
-            except RuntimeError:  # slow to start on a busy machine: give it longer
-                running._wait_ready(timeout=180)
+            running.start(CELERY_BROKER_URL=url)
             yield url, running
         finally:
             running.stop()
