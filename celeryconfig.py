@@ -6,15 +6,26 @@ from settings import get_settings
 
 _settings = get_settings()
 
-broker_url = _settings.redis_url
+broker_url = _settings.broker_url  # CELERY_BROKER_URL, else REDIS_URL
 broker_connection_retry_on_startup = True
 broker_connection_timeout = 2
-# Longer than any countdown we schedule and any turn we run, or tasks run twice.
-broker_transport_options = {
-    "visibility_timeout": 3600,
-    "socket_timeout": 5,
-    "socket_connect_timeout": 2,
-}
+if _settings.broker_is_amqp:
+    # RabbitMQ: a publish returns once the broker has the message (publisher confirms).
+    # Unacked messages (acks_late turns, and countdown tasks the worker holds until their
+    # time) go back to the queue when a worker's connection drops, so a killed worker's work
+    # is redone elsewhere; both must finish inside RabbitMQ's consumer_timeout (30 min by
+    # default, far above BUFFER_MAX_SECONDS and task_time_limit).
+    broker_transport_options: dict[str, object] = {"confirm_publish": True}
+    # A lost connection cancels the running tasks rather than letting them finish beside
+    # the copy RabbitMQ hands to another worker.
+    worker_cancel_long_running_tasks_on_connection_loss = True
+else:
+    # Redis: longer than any countdown we schedule and any turn we run, or tasks run twice.
+    broker_transport_options = {
+        "visibility_timeout": 3600,
+        "socket_timeout": 5,
+        "socket_connect_timeout": 2,
+    }
 task_publish_retry_policy = {
     "max_retries": 2,
     "interval_start": 0,
@@ -38,7 +49,10 @@ worker_send_task_events = True
 task_track_started = True
 
 task_default_queue = "default"
-task_queues = (Queue("default"), Queue("messages"), Queue("state"), Queue("status"))
+# Durable classic queues on RabbitMQ (kombu's default); the same names as Redis lists.
+task_queues = tuple(
+    Queue(name, durable=True) for name in ("default", "messages", "state", "status")
+)
 task_routes = {
     "switchboard.turn.*": {"queue": "messages"},
     "switchboard.status.*": {"queue": "status"},

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
 
 LLMProvider = Literal["gemini", "openai"]
+AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
+BROKER_SCHEMES = ("redis", "rediss", "unix", *AMQP_SCHEMES)
 
 
 class Settings(BaseSettings):
@@ -24,6 +26,9 @@ class Settings(BaseSettings):
     # Storage and processes
     database_url: str | None = None
     redis_url: str | None = None
+    # Celery's broker; unset: REDIS_URL. amqp://... runs the queues on RabbitMQ while the
+    # buffer, cache and locks stay in Redis.
+    celery_broker_url: str | None = None
     data_dir: Path = Path("./.data")
     host: str = "127.0.0.1"
     port: int = 5000
@@ -239,6 +244,24 @@ class Settings(BaseSettings):
             ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
         return value
 
+    @field_validator("celery_broker_url")
+    @classmethod
+    def _broker_is_known(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in BROKER_SCHEMES:
+            raise ValueError(
+                f"CELERY_BROKER_URL must start with one of {', '.join(BROKER_SCHEMES)}"
+            )
+        return value or None
+
+    @property
+    def broker_url(self) -> str | None:
+        """Celery's broker: CELERY_BROKER_URL, else REDIS_URL."""
+        return self.celery_broker_url or self.redis_url
+
+    @property
+    def broker_is_amqp(self) -> bool:
+        return urlsplit(self.broker_url or "").scheme in AMQP_SCHEMES
+
     @property
     def trusted_proxy_list(self) -> list[str]:
         return _items(self.trusted_proxies)
@@ -275,7 +298,11 @@ class Settings(BaseSettings):
         WhatsApp token, or a server others can reach."""
         reasons = [
             f"{name} points at another machine ({host})"
-            for name, url in (("DATABASE_URL", self.database_url), ("REDIS_URL", self.redis_url))
+            for name, url in (
+                ("DATABASE_URL", self.database_url),
+                ("REDIS_URL", self.redis_url),
+                ("CELERY_BROKER_URL", self.celery_broker_url),
+            )
             if url and (host := _server_host(url)) and not is_loopback(host)
         ]
         token = self.whatsapp_access_token

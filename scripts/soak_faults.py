@@ -38,14 +38,13 @@ import shlex
 import signal
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.bench import fault_soak, report
-from scripts.bench.common import Deadline, TimedOut
+from scripts.bench.common import Deadline, run_stack
 from scripts.bench.fault import KINDS
 from scripts.bench.stack import ROOT, Stack, StackOptions
 
@@ -145,17 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{kind} run: {plan.messages} messages over {plan.conversations} conversations, faults "
         f"{', '.join(plan.faults)} every {plan.fault_every:g} s; data in {stack.data}"
     )
-    try:
-        stack.start()
-        result = fault_soak.run(stack, plan, Deadline(args.timeout or size["timeout"]), say)
-    except TimedOut as exc:
-        result = {"error": f"timed out: {exc}"}
-    except Exception as exc:  # the report says what broke
-        result = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
-        say(result["traceback"])
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stack.close()
+    deadline = Deadline(args.timeout or size["timeout"])
+    result = run_stack(stack, lambda: fault_soak.run(stack, plan, deadline, say), say)
     table = rows(result, settings)
     meta = report.meta(
         kind=kind,
@@ -164,19 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         command=shlex.join([sys.executable, "scripts/soak_faults.py", *(argv or sys.argv[1:])]),
         extra={"settings": settings, "embedded": stack.embedded},
     )
-    document = {
-        "meta": meta,
-        "table": [dict(zip(report.HEADER, r, strict=True)) for r in table],
-        "result": result,
-    }
-    written = report.write(args.out.resolve(), kind, document, markdown(table, meta, result),
-                           prefix=PREFIX)  # fmt: skip
-    print(report.plain(table))
-    say(f"took {meta['duration_seconds']:.0f} s; wrote {', '.join(str(p) for p in written)}")
-    problems = failures(result)
-    for problem in problems:
-        say(f"FAILED {problem}")
-    return 1 if problems else 0
+    return report.publish(
+        args.out, prefix=PREFIX, table=table, meta=meta, result=result,
+        md=markdown(table, meta, result), problems=failures(result), say=say,
+    )  # fmt: skip
 
 
 def failures(r: dict[str, Any]) -> list[str]:

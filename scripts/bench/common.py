@@ -125,3 +125,25 @@ def text_of(words: int, seed: int) -> str:
 
 
 __all__ = ["ROOT", "Deadline", "TimedOut", "loadgen", "percentiles", "post_all", "wait_until"]
+
+
+def run_stack(
+    stack: Stack, soak: Callable[[], dict[str, Any]], say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Start the stack, run the soak, close the stack whatever happens: the soak's result, or
+    what broke (the report says it; a SIGTERM meanwhile is ignored while closing)."""
+    import signal
+    import traceback
+
+    try:
+        stack.start()
+        return soak()
+    except TimedOut as exc:
+        return {"error": f"timed out: {exc}"}
+    except Exception as exc:  # the report says what broke
+        result = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        say(result["traceback"])
+        return result
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.close()

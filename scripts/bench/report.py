@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -358,3 +359,29 @@ def write(
             path.write_text(content + ("\n" if suffix == ".json" else ""), encoding="utf-8")
             written.append(path)
     return written
+
+
+def publish(
+    out_dir: Path,
+    *,
+    prefix: str,
+    table: list[Row],
+    meta: dict[str, Any],
+    result: dict[str, Any],
+    md: str,
+    problems: list[str],
+    say: Callable[[str], None],
+) -> int:
+    """A soak's ending: the table printed and written with its raw result, what failed
+    said; the exit status (1 when anything failed)."""
+    document = {
+        "meta": meta,
+        "table": [dict(zip(HEADER, r, strict=True)) for r in table],
+        "result": result,
+    }
+    written = write(out_dir.resolve(), meta["kind"], document, md, prefix=prefix)
+    print(plain(table))
+    say(f"took {meta['duration_seconds']:.0f} s; wrote {', '.join(str(p) for p in written)}")
+    for problem in problems:
+        say(f"FAILED {problem}")
+    return 1 if problems else 0

@@ -33,8 +33,11 @@ def upsert_customer(
         created = session.scalar(
             insert(Customer)
             .values(
-                merchant_id=merchant_id, wa_id=wa_id, user_id=user_id,
-                profile_name=profile_name, username=_username(username),
+                merchant_id=merchant_id,
+                wa_id=wa_id,
+                user_id=user_id,
+                profile_name=profile_name,
+                username=_username(username),
             )
             .on_conflict_do_nothing()
             .returning(Customer)
@@ -183,9 +186,13 @@ def find_conversation(
     return found[0]
 
 
+# a conversation with its customer and business number, as conversation_parties reads them
+Parties = tuple[Conversation, Customer, PhoneNumber]
+
+
 def conversation_parties(
     session: Session, conversation_id: int, *, key_share_lock: bool = False
-) -> tuple[Conversation, Customer, PhoneNumber]:
+) -> Parties:
     """The conversation with its customer and business number. `key_share_lock`: hold the
     conversation FOR KEY SHARE (a send, so that a takeover waits for it)."""
     stmt = (

@@ -13,7 +13,6 @@ from channels.base import Channel, OutboundMessage, OutboundText, Recipient
 from channels.errors import DeliveryOutcomeUnknown, WhatsAppError
 from channels.instagram.channel import InstagramChannel
 from channels.webhook import StatusUpdate
-from channels.whatsapp import WhatsAppClient
 from observability.logs import get_logger
 from observability.metrics import MESSAGES_SENT, SENDS
 from persistence.db import session_scope

@@ -43,8 +43,8 @@ from services.errors import Conflict, InvalidInput, NotFound
 from services.events import events
 from services.handoff.availability import ai_availability
 from services.handoff.phrases import HOLDING, phrase
-from services.handoff.reach import operator_reach, tag_human_agent
 from services.handoff.promise import closed_promise
+from services.handoff.reach import operator_reach, tag_human_agent
 from services.interactive.offer import MAX_OPTIONS, offer_from_options
 from services.interactive.service import enqueue_offer
 from services.media.library import get_asset_by_key, library_summary

@@ -11,8 +11,8 @@ import threading
 import httpx
 
 from channels.base import Channel
-from channels.twilio.client import TwilioChannel
 from channels.instagram.channel import InstagramChannel
+from channels.twilio.client import TwilioChannel
 from channels.whatsapp import WhatsAppClient
 from persistence.models import ChannelType, PhoneNumber
 from settings import get_settings

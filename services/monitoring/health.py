@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from graph.llm import configured_providers
 from graph.llm_check import provider_problem
+from observability.logs import get_logger
+from persistence import jobs
 from persistence.buffer import Buffer
 from persistence.models import Conversation, Direction, Message, RejectedWebhook
 from services.console.stats import answer_share, conversations_of, messages_of
 from settings import Settings, get_settings
 
 QUEUES = ("default", "messages", "state", "status")
+log = get_logger(__name__)
 
 
 def database_ok(session: Session) -> bool:
@@ -89,7 +92,21 @@ def _checked(provider: str, settings: Settings) -> _Check:
 
 
 def queue_depths(client: redis.Redis) -> dict[str, int]:
+    """Tasks waiting per queue: Redis lists, or RabbitMQ's ready messages when the broker is
+    amqp (countdown tasks a worker already holds are not counted there)."""
+    if get_settings().broker_is_amqp:
+        return _amqp_depths()
     return {queue: int(client.llen(queue)) for queue in QUEUES}
+
+
+def _amqp_depths() -> dict[str, int]:
+    try:
+        with jobs.celery_client().connection_for_read() as connection:
+            channel = connection.default_channel
+            return {q: int(channel.queue_declare(q, passive=True).message_count) for q in QUEUES}
+    except Exception as exc:  # an unreachable broker or a queue not declared yet
+        log.warning("monitoring.broker_unavailable", error=type(exc).__name__)
+        return {}
 
 
 def conversation_figures(session: Session, *, merchant_id: int | None = None) -> dict[str, Any]:

@@ -32,9 +32,9 @@ from persistence.models import (
     Turn,
     TurnResult,
 )
-from services.commerce.catalog_order import checkout_catalog_order
 from services.clock import now as clock_now
-from services.conversations.conversation import conversation_parties
+from services.commerce.catalog_order import checkout_catalog_order
+from services.conversations.conversation import Parties, conversation_parties
 from services.conversations.language import remember_language
 from services.delivery.flows import reconcile, send_pending
 from services.delivery.outbox import enqueue_reply
@@ -169,8 +169,9 @@ def turn_context(
     attempt: int = 1,
     *,
     deadline: float | None = None,
+    parties: Parties | None = None,
 ) -> TurnContext:
-    conversation, customer, phone = conversation_parties(session, conversation_id)
+    conversation, customer, phone = parties or conversation_parties(session, conversation_id)
     merchant = session.get(Merchant, phone.merchant_id)
     assert merchant is not None
     now = clock()
@@ -245,12 +246,14 @@ def _run_turn(
                 turn_id = turn.id
             else:
                 turn_id = None
-                learn_language(session, conversation_id, turn.id)
-                context = turn_context(
-                    session, conversation_id, turn.id, turn.attempts, deadline=deadline
-                )
-                burst = burst_size(session, turn.id)
-                claimed = _claim_ack(session, context)
+                # read once for the three steps below (each a round trip otherwise)
+                parties = conversation_parties(session, conversation_id)
+                inbound = inbound_of_turn(session, turn.id)
+                learn_language(session, parties, inbound)
+                context = turn_context(session, conversation_id, turn.id, turn.attempts,
+                                       deadline=deadline, parties=parties)  # fmt: skip
+                burst = len(inbound)
+                claimed = _claim_ack(session, context, inbound)
         if turn_id is not None:
             return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")
         with structlog.contextvars.bound_contextvars(turn_id=turn.id):
@@ -277,33 +280,22 @@ def _run_turn(
             return TurnOutcome(outcome, turn.id, sent)
 
 
-def _claim_ack(session: Session, context: TurnContext) -> str | None:
+def _claim_ack(session: Session, context: TurnContext, burst: list[Message]) -> str | None:
     if context.staff_user_id is None:
         return None
     return claim_from_burst(
-        session, burst=inbound_of_turn(session, context.turn_id), merchant_id=context.merchant_id,
+        session, burst=burst, merchant_id=context.merchant_id,
         staff_user_id=context.staff_user_id, language=context.default_language,
     )  # fmt: skip
 
 
-def learn_language(session: Session, conversation_id: int, turn_id: int) -> None:
+def learn_language(session: Session, parties: Parties, burst: list[Message]) -> None:
     """What the customer wrote (or said, in a voice note) in this turn may tell their language."""
-    _, customer, phone = conversation_parties(session, conversation_id)
+    _, customer, phone = parties
     merchant = session.get(Merchant, phone.merchant_id)
     assert merchant is not None
-    texts = [m.transcript or m.text or "" for m in inbound_of_turn(session, turn_id)]
+    texts = [m.transcript or m.text or "" for m in burst]
     remember_language(session, customer, texts, default=merchant.default_language)
-
-
-def burst_size(session: Session, turn_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count()).where(
-                Message.turn_id == turn_id, Message.direction == Direction.INBOUND
-            )
-        )
-        or 0
-    )
 
 
 def abandon_turn(conversation_id: int, *, reason: str) -> TurnOutcome:

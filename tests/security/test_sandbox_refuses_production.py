@@ -26,13 +26,14 @@ PRODUCTION: dict[str, dict[str, object]] = {
     "external database": {"database_url": "postgresql+psycopg://app@db.internal:5432/sb"},
     "external database by libpq host": {"database_url": "postgresql://app@/sb?host=10.0.0.7"},
     "external redis": {"redis_url": "redis://cache.internal:6379/0"},
+    "external broker": {"celery_broker_url": "amqp://app:secret@mq.internal:5672/sb"},
     "real access token": {"whatsapp_access_token": "EAAG-real-merchant-token"},
     "public host": {"host": "0.0.0.0"},
     "public host by address": {"host": "203.0.113.10"},
 }
 CLEAR = ("SANDBOX_ENABLED", "WHATSAPP_API_BASE_URL", "WHATSAPP_APP_SECRET", "VERIFY_TOKEN",
          "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN", "DATABASE_URL", "REDIS_URL",
-         "HOST", "PORT")  # fmt: skip
+         "CELERY_BROKER_URL", "HOST", "PORT")  # fmt: skip
 
 
 @pytest.fixture

@@ -1,0 +1,133 @@
+"""Profile one conversation's turns in this process: SQL statements, commits and CPU per turn,
+and where the time goes in our code (cProfile).
+
+    python scripts/profile_turn.py              # 30 turns, one message each
+    python scripts/profile_turn.py --turns 100 --top 40 --dump /tmp/turn.prof
+
+The stack is the benchmark's (scripts/bench/stack.py: embedded PostgreSQL and Redis, the
+fake Graph API and Gemini answering at once), but no worker runs: each message goes
+through the real webhook (in-process TestClient) and its turn runs here, as a worker's
+`switchboard.turn.flush` would run it once the burst is due. Statement and commit counts do
+not depend on the machine's load; CPU does, and includes the fakes answering in threads of
+this process, so compare CPU only between runs on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.bench.stack import APP_SECRET, ROOT, Stack, StackOptions
+
+
+@contextmanager
+def counting_statements(counts: Counter[str]) -> Iterator[None]:
+    """Every statement psycopg sends (SQLAlchemy's and the checkpointer's), by verb."""
+    import psycopg
+
+    original = psycopg.Cursor.execute
+
+    def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        verb = re.match(r"\W*(\w+)", query if isinstance(query, str) else str(query))
+        counts[verb.group(1).upper() if verb else "?"] += 1
+        return original(self, query, *args, **kwargs)
+
+    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--turns", type=int, default=30)
+    parser.add_argument("--top", type=int, default=25, help="functions of ours to list")
+    parser.add_argument("--dump", type=Path, help="write the cProfile stats here")
+    args = parser.parse_args(argv)
+    options = StackOptions(
+        buffer_seconds=0.05, buffer_max_seconds=0.1, sweeper_seconds=3600, workers=1,
+        api_workers=1, llm_latency=0.0, database_url=None, redis_url=None, keep_data=False,
+    )  # fmt: skip
+    stack = Stack(options).start()
+    try:
+        return _profile(stack, args)
+    finally:
+        stack.close()
+
+
+def _profile(stack: Stack, args: argparse.Namespace) -> int:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from channels.simulators.webhooks import sign, text_message_payload
+    from scripts.bench import db
+    from tasks import runner
+
+    stack.reset_fakes()
+    stack.gemini.default = lambda request: "Sure, happy to help with that."
+    phone = stack.add_phone("profile")
+    with TestClient(create_app()) as client:
+
+        def post(i: int) -> None:
+            payload = text_message_payload(
+                phone_number_id=phone["phone_number_id"], wa_id="15550009999",
+                text=f"question {i} about running shoes", timestamp=int(time.time()) + i,
+            )  # fmt: skip
+            body = json.dumps(payload).encode()
+            headers = {"Content-Type": "application/json",
+                       "X-Hub-Signature-256": sign(body, APP_SECRET)}  # fmt: skip
+            client.post("/webhook", content=body, headers=headers).raise_for_status()
+
+        post(0)
+        conversation = next(iter(db.conversations(phone["id"]).values()))
+        for i in range(4):  # warm: imports, pools, the model client, the first checkpoint
+            post(1000 + i)
+            runner.run(conversation)
+        profile, statements, cpu = cProfile.Profile(), Counter[str](), 0.0
+        for i in range(args.turns):
+            post(i + 1)
+            started = time.process_time()
+            with counting_statements(statements):
+                profile.enable()
+                runner.run(conversation)
+                profile.disable()
+            cpu += time.process_time() - started
+    n = args.turns
+    per_turn = ", ".join(f"{verb} {count / n:g}" for verb, count in statements.most_common())
+    print(f"{n} turns: {sum(statements.values()) / n:g} statements per turn ({per_turn}); "
+          f"CPU {1000 * cpu / n:.1f} ms per turn (with cProfile on)")  # fmt: skip
+    _ours(profile, n, args.top)
+    if args.dump:
+        profile.dump_stats(args.dump)
+    return 0
+
+
+def _ours(profile: cProfile.Profile, turns: int, top: int) -> None:
+    stats: dict[Any, Any] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    rows = [
+        (cumulative, calls, f"{Path(file).relative_to(ROOT)}:{line} {name}")
+        for (file, line, name), (_, calls, _, cumulative, _) in stats.items()
+        if file.startswith(str(ROOT)) and "/scripts/" not in file
+    ]
+    print(f"{'ms/turn':>8} {'calls/turn':>10}  function (cumulative, ours)")
+    for cumulative, calls, where in sorted(rows, reverse=True)[:top]:
+        print(f"{1000 * cumulative / turns:8.1f} {calls / turns:10g}  {where}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
