@@ -19,8 +19,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every process of the test stack writes its metrics here (prometheus_client's multiprocess
-# mode), as run_server.py arranges; set before anything imports prometheus_client.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="switchboard-metrics-"))
+# mode), as run_server.py arranges; set before anything imports prometheus_client. Each
+# pytest-xdist worker runs its own stack, so each gets its own directory.
+if os.environ.get("PYTEST_XDIST_WORKER") or "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="switchboard-metrics-")
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
 ADMIN_TOKEN = "test-admin-token"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import stat
 import traceback
 from collections.abc import Callable, Iterator
@@ -23,7 +24,9 @@ from persistence.crypto import (
 )
 from settings import Settings, get_settings
 
-OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+# fixed keys: pytest-xdist workers must collect the same parametrized test ids
+OLD = base64.urlsafe_b64encode(b"o" * 32).decode()
+NEW = base64.urlsafe_b64encode(b"n" * 32).decode()
 TOKEN = "EAAG-unit-secret-4f9c"
 DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
