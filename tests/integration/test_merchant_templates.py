@@ -102,7 +102,7 @@ def test_api_users_list_the_merchants_templates_with_their_parameter_count(clien
     assert listed["order_update"] == {
         "name": "order_update", "language": "en", "status": "APPROVED",
         "category": "MARKETING", "header": None, "body": ORDER_BODY, "parameter_count": 2,
-        "unsupported": None,
+        "unsupported": None, "quality": None,
     }  # fmt: skip
     assert listed["order_ready"]["parameter_count"] == 2  # the header's, then the body's
     assert listed["new_collection"]["unsupported"] == (

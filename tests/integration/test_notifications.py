@@ -27,7 +27,7 @@ ALICE, BOB = "15550000001", "15550000002"
 CUSTOMER_TOOLS = {
     "search_knowledge_base", "respond_with_media", "request_intervention", "request_notification",
     "reply_with_options", "search_products", "send_products", "add_to_cart", "remove_from_cart",
-    "view_cart", "checkout",
+    "view_cart", "checkout", "lookup_order", "request_order_change",
 }  # fmt: skip
 QUESTION = "Do you ship to Canada?"
 
