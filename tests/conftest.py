@@ -130,6 +130,7 @@ def servers(fakes: dict) -> Iterator[dict[str, str]]:
 
     upgrade(database_url)
     yield env
+    SHARED_STACK.release()
     for fn in reversed(stop):
         fn()
 
@@ -204,8 +205,10 @@ class Stack:
         self.env = env
         self.log_dir = log_dir
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.overrides: dict[str, str] = {}
 
     def start(self, **overrides: str) -> Stack:
+        self.overrides = overrides
         env = {**os.environ, **self.env, **overrides, "PYTHONPATH": str(ROOT)}
         worker = [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q",
                   "default,messages,state,status", "--concurrency", "2", "--loglevel", "INFO",
@@ -218,8 +221,15 @@ class Stack:
             self.processes.append(
                 subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # no orphaned worker consuming the next stack's tasks
+            raise
         return self
+
+    def alive(self) -> bool:
+        return bool(self.processes) and all(p.poll() is None for p in self.processes)
 
     def _wait_ready(self, timeout: float = 180.0) -> None:
         # a worker imports the whole app: minutes, not seconds, on a loaded 2-core machine
@@ -249,19 +259,81 @@ class Stack:
         return (self.log_dir / "worker.log").read_text(errors="replace")
 
 
+class SharedStack:
+    """The one worker and beat of the session, kept from module to module while the settings
+    asked for stay the same: a start costs seconds (the worker imports the whole app), and
+    most modules want the defaults. Tests that run their own Stack release it first, so no
+    second worker takes their tasks."""
+
+    def __init__(self) -> None:
+        self.current: Stack | None = None
+
+    def acquire(self, servers: dict[str, str], log_dir: Path, **settings: str) -> Stack:
+        if self.current is not None and self.current.alive() and self.current.overrides == settings:
+            return self.current
+        self.release()
+        wipe(servers)  # what earlier modules left behind must not wake the new sweeper
+        self.current = Stack(servers, log_dir).start(**settings)
+        return self.current
+
+    def release(self) -> None:
+        if self.current is not None:
+            self.current.stop()
+            self.current = None
+
+
+SHARED_STACK = SharedStack()
+
+
 def running_stack(
     servers: dict[str, str], tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str
 ) -> Iterator[Stack]:
-    """For module fixtures: a worker and beat with these settings, stopped afterwards."""
-    wipe(servers)  # what earlier modules left behind must not wake the new sweeper
-    running = Stack(servers, tmp_path_factory.mktemp(name)).start(**settings)
-    yield running
-    running.stop()
+    """For module fixtures: a worker and beat with these settings (shared with the next
+    module that asks for the same ones)."""
+    yield SHARED_STACK.acquire(servers, tmp_path_factory.mktemp(name), **settings)
+
+
+def _worker_fixtures(item: pytest.Item) -> list[str]:
+    return [name for name in getattr(item, "fixturenames", ())
+            if "stack" in name or name in ("workers", "live_server")]  # fmt: skip
+
+
+def _stack_group(item: pytest.Item) -> int:
+    """0: no worker; 1: the default shared worker; 2: a worker with its own settings."""
+    names = _worker_fixtures(item)
+    if not names:
+        return 0
+    definitions = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
+    custom = any(definitions[name][-1].func.__module__ != __name__ for name in names)
+    return 2 if custom else 1
+
+
+WORKER_MODULES: set[str] = set()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that need no worker run first, then those that share the default one, then
+    those with settings of their own: the default worker starts once, not once a module.
+    A module's tests stay together and in order."""
+    groups: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        groups[module] = max(groups.get(module, 0), _stack_group(item))
+    WORKER_MODULES.update(module for module, group in groups.items() if group)
+    items.sort(key=lambda item: groups[item.nodeid.split("::")[0]])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_stray_worker(request: pytest.FixtureRequest) -> None:
+    """A module that asks for no worker runs without one, as it would alone."""
+    if request.node.nodeid.split("::")[0] not in WORKER_MODULES:
+        SHARED_STACK.release()
 
 
 @pytest.fixture(scope="module")
 def stack(servers: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A worker and beat for one test module: other modules run without background workers."""
+    """A worker and beat with the default settings; modules without it run without background
+    workers only if no earlier module left the shared one running."""
     yield from running_stack(servers, tmp_path_factory, "stack")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Stack, wipe
+from tests.conftest import ROOT, SHARED_STACK, wipe
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -33,16 +33,26 @@ def browser() -> Iterator:
         launched.close()
 
 
+@pytest.fixture(scope="session")
+def browser_port() -> int:
+    """One port for every browser module, so their worker settings match and it is shared."""
+    from persistence.embedded import free_port
+
+    return free_port()
+
+
 @pytest.fixture(scope="module")
 def live_server(
-    browser, servers: dict[str, str], fakes: dict, tmp_path_factory: pytest.TempPathFactory
+    browser,
+    browser_port: int,
+    servers: dict[str, str],
+    fakes: dict,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     """The whole system on a free port, its sends going to the sandbox's fake Graph API."""
-    from persistence.embedded import free_port
     from settings import get_settings
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{browser_port}"
     overrides = {"SANDBOX_ENABLED": "true", "WHATSAPP_API_BASE_URL": f"{base}/sandbox/graph"}
     env = pytest.MonkeyPatch()
     for key, value in overrides.items():
@@ -51,12 +61,11 @@ def live_server(
     wipe(servers)
     for fake in fakes.values():
         fake.reset()
-    stack = Stack(servers, tmp_path_factory.mktemp("browser-stack")).start(**overrides)
+    SHARED_STACK.acquire(servers, tmp_path_factory.mktemp("browser-stack"), **overrides)
     try:
-        with serving(port):
+        with serving(browser_port):
             yield base
     finally:
-        stack.stop()
         env.undo()
         get_settings.cache_clear()
 

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from persistence.db import session_scope
 from persistence.embedded import free_port, start_redis
 from persistence.models import TURN_AUTHORS, DeliveryStatus, Direction, Message, Turn
-from tests.conftest import ROOT, SERVERS, Stack, wipe
+from tests.conftest import ROOT, SERVERS, SHARED_STACK, Stack, wipe
 from tests.helpers import eventually
 
 
 @pytest.fixture
 def workers(servers, fakes, clean, tmp_path) -> Iterator[Stack]:
     """A fresh worker and beat per test: fault tests kill and restart them."""
+    SHARED_STACK.release()
     stack = Stack(servers, tmp_path).start()
     yield stack
     stack.stop()

@@ -17,7 +17,7 @@ from channels.simulators.webhooks import (
 from persistence.db import session_scope
 from persistence.models import Conversation, Customer, DeliveryStatus, Turn
 from services.merchants.operator import create_operator
-from tests.conftest import ADMIN_TOKEN, Stack, wipe
+from tests.conftest import ADMIN_TOKEN, running_stack
 from tests.helpers import eventually, load_payload, messages_in_db, post_webhook
 from tests.integration.console_helpers import login, submit
 
@@ -29,12 +29,9 @@ OWNER_TEXT = "Hi Ana, this is Marta from the shop: your order ships tomorrow."
 
 @pytest.fixture(scope="module")
 def coexistence_stack(servers, tmp_path_factory):
-    wipe(servers)
-    running = Stack(servers, tmp_path_factory.mktemp("coexistence")).start(
-        OPERATOR_IDLE_SECONDS=str(IDLE_SECONDS)
+    yield from running_stack(
+        servers, tmp_path_factory, "coexistence", OPERATOR_IDLE_SECONDS=str(IDLE_SECONDS)
     )
-    yield running
-    running.stop()
 
 
 def _conversation() -> Conversation:

@@ -17,7 +17,7 @@ import redis
 
 from channels.simulators.webhooks import text_message_payload
 from scripts.bench import rabbitmq
-from tests.conftest import Stack, wipe
+from tests.conftest import SHARED_STACK, Stack, wipe
 from tests.helpers import eventually, messages_in_db, post_webhook
 
 UNREACHABLE = rabbitmq.unreachable()
@@ -50,6 +50,7 @@ def amqp_stack(
         app.config_from_object(celeryconfig)
         patch.setattr(tasks, "app", app)  # the stack's readiness ping goes through RabbitMQ
         jobs.use_app(app)
+        SHARED_STACK.release()  # its worker listens on Redis, not on this broker
         wipe(servers)
         running = Stack(servers, tmp_path_factory.mktemp("amqp"))
         try:
