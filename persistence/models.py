@@ -349,6 +349,7 @@ class Message(Base):
             postgresql_where=text("direction = 'in' AND turn_id IS NULL"),
         ),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        Index("ix_messages_search_vector", "search_vector", postgresql_using="gin"),
         Index(
             "ix_messages_unresolved_outbound",
             "status",
@@ -364,6 +365,13 @@ class Message(Base):
     wamid: Mapped[str | None] = mapped_column(String(256), unique=True)
     type: Mapped[str] = mapped_column(String(32), default="text")
     text: Mapped[str | None] = mapped_column(Text)
+    # full text over `text` (`simple` configuration, accents removed): the inbox search
+    # matches and ranks on it without computing a vector per message (migration 0026)
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed("to_tsvector('simple', switchboard_unaccent(coalesce(text, '')))", persisted=True),
+        deferred=True,
+    )
     media: Mapped[dict[str, Any] | None] = mapped_column()
     # inbound media: fetched from WhatsApp into our storage (pending -> stored | failed)
     media_status: Mapped[str | None] = mapped_column(String(16))

@@ -26,10 +26,9 @@ from services.customers.identity import identity_contains, is_customer
 Q_MAX = 200
 
 _SIMPLE: ColumnElement[str] = literal_column("'simple'")
-# Identical to the expression of the index `ix_messages_text_search` (migration 0011).
-MESSAGE_VECTOR = func.to_tsvector(
-    _SIMPLE, func.switchboard_unaccent(func.coalesce(Message.text, literal_column("''")))
-)
+# The stored vector of a message's text, GIN-indexed (`ix_messages_search_vector`, migration
+# 0026): matched through the index and ranked without computing a vector per message.
+MESSAGE_VECTOR = Message.search_vector
 
 
 @dataclass(frozen=True)

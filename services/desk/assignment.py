@@ -10,7 +10,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from persistence.models import Conversation, ConversationMode, Operator
+from persistence.models import Conversation, ConversationMode, Operator, PhoneNumber
 from services.access.auth import Principal
 from services.conversations import audit
 from services.conversations.conversation import lock_conversation
@@ -26,7 +26,12 @@ def assign(
     conversation = lock_conversation(session, conversation_id)
     if operator_id is not None:
         operator = session.get(Operator, operator_id)
-        if operator is None or operator.revoked_at is not None:
+        # another merchant's operator could never open the conversation: as if unknown
+        if (
+            operator is None
+            or operator.revoked_at is not None
+            or operator.merchant_id not in (None, _merchant_of(session, conversation))
+        ):
             raise InvalidInput(f"operator {operator_id} does not exist or is revoked")
     _set(session, conversation, operator_id, principal, why="manual")
     return conversation
@@ -54,13 +59,23 @@ def route(session: Session, conversation_id: int, *, now: datetime | None = None
     if conversation.assignee_id is not None or not conversation.needs_human:
         return None
     now = now or datetime.now(UTC)
-    online = presence.online_operators(session, now=now)
+    online = presence.online_operators(
+        session, now=now, merchant_id=_merchant_of(session, conversation)
+    )
     if not online:
         return None
     chosen = online[0]
     chosen.last_assigned_at = now
     _set(session, conversation, chosen.id, None, why="round_robin")
     return chosen.id
+
+
+def _merchant_of(session: Session, conversation: Conversation) -> int:
+    merchant_id = session.scalar(
+        select(PhoneNumber.merchant_id).where(PhoneNumber.id == conversation.phone_number_id)
+    )
+    assert merchant_id is not None
+    return merchant_id
 
 
 def queued(session: Session) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from persistence.models import Operator
@@ -27,13 +27,19 @@ def seen(session: Session, operator_id: int | None, *, now: datetime | None = No
     )
 
 
-def online_operators(session: Session, *, now: datetime) -> list[Operator]:
-    """Operators seen within OPERATOR_ONLINE_SECONDS, whose turn for a conversation is oldest
-    first (the round-robin's order)."""
+def online_operators(session: Session, *, now: datetime, merchant_id: int) -> list[Operator]:
+    """Operators who may answer the merchant's customers (its own, and platform-wide ones
+    without a merchant), seen within OPERATOR_ONLINE_SECONDS, whose turn for a conversation
+    is oldest first (the round-robin's order). Another merchant's operator could not even
+    open the conversation."""
     since = now - timedelta(seconds=get_settings().operator_online_seconds)
     stmt = (
         select(Operator)
-        .where(Operator.revoked_at.is_(None), Operator.last_seen_at >= since)
+        .where(
+            or_(Operator.merchant_id == merchant_id, Operator.merchant_id.is_(None)),
+            Operator.revoked_at.is_(None),
+            Operator.last_seen_at >= since,
+        )
         .order_by(Operator.last_assigned_at.asc().nulls_first(), Operator.id)
     )
     return list(session.scalars(stmt))

@@ -38,6 +38,7 @@ from services.conversations.conversation import Parties, conversation_parties
 from services.conversations.language import remember_language
 from services.delivery.flows import reconcile, send_pending
 from services.delivery.outbox import enqueue_reply
+from services.desk.away import queue_away_message
 from services.handoff.handoff import escalate_after_failure
 from services.ingest.ingest import QUIET_TYPES
 from services.media.library import library_summary
@@ -254,12 +255,15 @@ def _run_turn(
                                        deadline=deadline, parties=parties)  # fmt: skip
                 burst = len(inbound)
                 claimed = _claim_ack(session, context, inbound)
+                away = queue_away_message(session, parties, now=clock()) if burst else None
         if turn_id is not None:
             return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")
         with structlog.contextvars.bound_contextvars(turn_id=turn.id):
             if turn.attempts == 1 and burst:
                 BURST_MESSAGES.observe(burst)
             send_released(conversation_id)  # what waited for the window goes first
+            if away is not None:  # closed, and nobody answers: the merchant's away message
+                send_pending(away, only_in_ai_mode=False)
             reply: str | None
             outcome: str
             if claimed is not None:  # a tap on "I'll answer": acknowledged without the model
@@ -271,6 +275,8 @@ def _run_turn(
                     reply, outcome = run_graph(context)
                 if outcome == TurnResult.REPLIED:  # the model's words, not a holding message
                     reply = outgoing_reply(reply, role=context.role)
+                elif away is not None and outcome == TurnResult.NEEDS_HUMAN:
+                    reply = None  # the away message says it better than "a colleague will reply"
             sent = _deliver(conversation_id, turn.id, reply, author=reply_author(outcome))
             if reply and not sent:
                 outcome = TurnResult.UNSENT  # dropped by a takeover, or failed at the Graph API

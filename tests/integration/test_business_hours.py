@@ -78,7 +78,8 @@ def test_bad_business_hours_are_refused_with_the_reason(client, merchant, change
 def test_outside_hours_the_ai_answers_and_promises_the_next_opening(
     frozen_stack, client, merchant, fakes
 ):
-    _set_hours(client, merchant, HOURS)
+    # an away message is for customers nobody answers: here the AI does, so it stays unsent
+    _set_hours(client, merchant, {**HOURS, "away_message": "We are closed until Tuesday."})
     gemini = fakes["gemini"]
     gemini.call_tool("request_intervention", {"reason": "Wants a refund for a broken box"})
     gemini.reply("We'll get back to you when we open on Tuesday at 09:00.")
@@ -87,6 +88,7 @@ def test_outside_hours_the_ai_answers_and_promises_the_next_opening(
     ))  # fmt: skip
     (sent,) = fakes["graph"].wait_for_sent(1, timeout=90)
     assert sent["text"]["body"] == "We'll get back to you when we open on Tuesday at 09:00."
+    assert fakes["graph"].texts_to("15551234567") == [sent["text"]["body"]]
     (result,) = gemini.tool_outputs(gemini.requests[-1])
     assert "closed now and opens Tuesday 08 December at 09:00 (Europe/Madrid)" in result
 

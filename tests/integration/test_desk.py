@@ -108,6 +108,13 @@ def test_assign_unassign_and_the_mine_and_unassigned_filters(stack, client, merc
     assert sorted(listed_ids(client, assigned_to="none")) == [first, second]
     unknown = client.post(url, headers=olga["headers"], json={"operator_id": 999})
     assert unknown.status_code == 422 and "999" in unknown.json()["detail"]
+    other = client.post("/api/v1/merchants", headers=ADMIN, json={"name": "Elsewhere"}).json()
+    stranger = client.post("/api/v1/operators", headers=ADMIN,
+                           json={"name": "Sam", "merchant_id": other["id"]}).json()  # fmt: skip
+    foreign = client.post(url, headers=olga["headers"], json={"operator_id": stranger["id"]})
+    assert foreign.status_code == 404  # another merchant's operator: unknown to Olga
+    by_admin = client.post(url, headers=ADMIN, json={"operator_id": stranger["id"]})
+    assert by_admin.status_code == 422  # nor can a platform admin hand it across merchants
     assert client.post(url, headers=olga["headers"], json={}).status_code == 422
     assert client.get("/api/v1/conversations", headers=ADMIN,
                       params={"assigned_to": "me"}).status_code == 422  # fmt: skip

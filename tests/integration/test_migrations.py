@@ -308,3 +308,30 @@ def test_0023_adds_carts_as_the_model_has_them_and_back(scratch):
     assert [d for d in drift if "cart" in str(d)] == []
     command.downgrade(alembic_config(url), "0019")
     assert _rows(engine, "SELECT to_regclass('carts'), to_regclass('cart_lines')") == [(None, None)]
+
+
+def test_0026_stores_message_search_vectors_for_existing_messages_and_back(scratch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from persistence.models import Base
+
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0025")
+    _insert(engine, MERCHANT, *CONVERSATION,
+            "INSERT INTO messages (conversation_id, direction, author, type, text, status, "
+            "send_attempts) VALUES (1, 'in', 'customer', 'text', 'Envío roto', 'received', 0), "
+            "(1, 'in', 'customer', 'image', NULL, 'received', 0)")  # fmt: skip
+    indexes = ("SELECT indexname FROM pg_indexes WHERE indexname IN "
+               "('ix_messages_text_search', 'ix_messages_search_vector')")  # fmt: skip
+    command.upgrade(alembic_config(url), "0026")
+    found = "SELECT type FROM messages WHERE search_vector @@ to_tsquery('simple', 'envio')"
+    assert _rows(engine, found) == [("text",)]  # written for the rows already there
+    assert _rows(engine, indexes) == [("ix_messages_search_vector",)]
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in drift if "search_vector" in str(d)] == []
+    command.downgrade(alembic_config(url), "0025")
+    assert _rows(engine, indexes) == [("ix_messages_text_search",)]
+    assert _rows(engine, "SELECT count(*) FROM information_schema.columns WHERE "
+                         "column_name = 'search_vector' AND table_name = 'messages'") == [(0,)]
