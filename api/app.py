@@ -13,6 +13,7 @@ from api import (
     admin,
     business_hours,
     canned,
+    carts,
     channels,
     conversations,
     customers,
@@ -86,7 +87,7 @@ def create_app() -> FastAPI:
     routers = (
         webhook, handoff, conversations, customers, admin, operators, media, documents,
         notifications, templates, onboarding, desk, canned, shopify, reports, channels,
-        twilio_webhook, instagram, business_hours,
+        twilio_webhook, instagram, business_hours, carts,
     )  # fmt: skip
     for module in (*routers, health, metrics):
         app.include_router(module.router)

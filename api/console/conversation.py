@@ -14,6 +14,8 @@ from api.console.templating import render
 from api.deps import SessionDep
 from api.files import file_response
 from persistence.models import DeliveryStatus, Message, Priority
+from services.commerce.cart import cart_of_conversation
+from services.commerce.checkout import operator_checkout
 from services.commerce.order_book import orders_of_customer
 from services.conversations.view import (
     ConversationView,
@@ -79,6 +81,7 @@ def conversation_page(
     context["priorities"] = list(Priority)
     # orders seen in Shopify webhooks or shown in a lookup (services/commerce/order_book.py)
     context["orders"] = orders_of_customer(db, merchant_id, context["v"].customer.id)
+    context["cart"] = cart_of_conversation(db, conversation_id)  # None: no store connected
     return render(request, "conversation.html", context)
 
 
@@ -193,6 +196,21 @@ def _send_problem(
     if media_key and len(text) > 1024:
         return "A caption may be at most 1024 characters."
     return None
+
+
+@router.post("/{conversation_id}/checkout-link")
+def checkout_link(conversation_id: int, db: SessionDep, user: FormUserDep) -> Response:
+    """The cart as a checkout link button, sent as the operator (services/commerce/checkout)."""
+    ref = handoff.ConversationRef(conversation_id, merchant_id=user.principal.merchant_id)
+    try:
+        sent = operator_checkout(ref, user.principal)
+    except DomainError as exc:
+        user.flash(exc.message, "error")
+    else:
+        parked = sent.status == DeliveryStatus.PARKED
+        user.flash(f"Checkout link {'parked until the customer writes' if parked else 'sent'}: "
+                   f"{sent.url}", "ok")  # fmt: skip
+    return RedirectResponse(_page_url(conversation_id, "#composer"), status_code=303)
 
 
 @router.post("/{conversation_id}/handback")

@@ -28,6 +28,19 @@ mutation cartCreate($input: CartInput!) {
 
 
 @dataclass(frozen=True)
+class BuyerIdentity:
+    """Who checks out, so Shopify's checkout comes prefilled: `phone` in E.164 ("+34600..."),
+    `country_code` ISO 3166-1 alpha-2 ("ES") when known."""
+
+    phone: str | None = None
+    country_code: str | None = None
+
+    def as_input(self) -> dict[str, str]:
+        fields = {"phone": self.phone, "countryCode": self.country_code}
+        return {key: value for key, value in fields.items() if value}
+
+
+@dataclass(frozen=True)
 class Line:
     variant_id: int  # Shopify's numeric ProductVariant id
     quantity: int
@@ -53,9 +66,23 @@ class StorefrontClient:
         self._token = token
         self._timeout = timeout
 
-    def create_cart(self, lines: Sequence[Line], attributes: Mapping[str, str]) -> str:
-        """The new cart's checkout URL; Shopify's userErrors become a ShopifyError."""
-        cart_input = {
+    def create_cart(
+        self, lines: Sequence[Line], attributes: Mapping[str, str],
+        buyer: BuyerIdentity | None = None,
+    ) -> str:  # fmt: skip
+        """The new cart's checkout URL; Shopify's userErrors become a ShopifyError. A buyer
+        identity Shopify refuses (its userErrors name `buyerIdentity`) is left out and the
+        cart made without it: a checkout that is not prefilled beats none."""
+        identity = buyer.as_input() if buyer else {}
+        try:
+            return self._create_cart(lines, attributes, identity)
+        except BuyerIdentityRefused:
+            return self._create_cart(lines, attributes, {})
+
+    def _create_cart(
+        self, lines: Sequence[Line], attributes: Mapping[str, str], identity: dict[str, str]
+    ) -> str:
+        cart_input: dict[str, object] = {
             "lines": [
                 {"merchandiseId": f"gid://shopify/ProductVariant/{line.variant_id}",
                  "quantity": line.quantity}
@@ -63,12 +90,22 @@ class StorefrontClient:
             ],
             "attributes": [{"key": k, "value": v} for k, v in attributes.items()],
         }  # fmt: skip
-        body = self._post({"query": CART_CREATE, "variables": {"input": cart_input}})
+        if identity:
+            cart_input["buyerIdentity"] = identity
+        try:
+            body = self._post({"query": CART_CREATE, "variables": {"input": cart_input}})
+        except ShopifyError as exc:  # a countryCode outside Shopify's enum fails the request
+            if identity and "buyerIdentity" in exc.message:
+                raise BuyerIdentityRefused(exc.message) from None
+            raise
         data = body.get("data")
         result = (data.get("cartCreate") if isinstance(data, dict) else None) or {}
         errors = result.get("userErrors") or []
         if errors:
-            raise ShopifyError("; ".join(str(e.get("message")) for e in errors))
+            message = "; ".join(str(e.get("message")) for e in errors)
+            if identity and all("buyerIdentity" in (e.get("field") or []) for e in errors):
+                raise BuyerIdentityRefused(message)
+            raise ShopifyError(message)
         checkout_url = (result.get("cart") or {}).get("checkoutUrl")
         if not isinstance(checkout_url, str) or not checkout_url.startswith("https://"):
             raise ShopifyError("Shopify's cartCreate answered without a checkout URL")
@@ -93,6 +130,11 @@ class StorefrontClient:
         if body.get("errors"):
             raise ShopifyError(_messages(body["errors"]))
         return body
+
+
+class BuyerIdentityRefused(ShopifyError):
+    """cartCreate refused only the buyer identity (a phone or country Shopify does not
+    accept)."""
 
 
 def _reason(response: httpx.Response) -> str:

@@ -3,8 +3,11 @@
 `POST /api/{version}/graphql.json` with `X-Shopify-Storefront-Access-Token` (401 with
 Shopify's `UNAUTHORIZED` errors otherwise). Lines naming an unknown variant or a quantity
 below 1 are refused with `userErrors` (`field`, `message`, `code`) and no cart; a quantity
-above the stock is kept at the stock with a `MERCHANDISE_NOT_ENOUGH_STOCK` warning. Each
-cart made is kept in `carts` (lines, attributes, checkoutUrl) for tests to inspect.
+above the stock is kept at the stock with a `MERCHANDISE_NOT_ENOUGH_STOCK` warning. A
+`buyerIdentity` is checked as Shopify checks it: a phone that is not a valid E.164 number is
+a userError on `["input", "buyerIdentity", "phone"]` (no cart), a countryCode that is not
+one of the CountryCode enum's values fails the whole request with INVALID_VARIABLE. Each
+cart made is kept in `carts` (lines, attributes, buyerIdentity, checkoutUrl) for tests.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import re
 import secrets
 import threading
 from typing import Any, Protocol
+
+import phonenumbers
 
 from channels.simulators.http import Request, Response
 
@@ -47,6 +52,14 @@ def storefront(sim: ShopifySimulator, request: Request) -> Response:
         return Response.json({"errors": [{"message": "the simulator knows only cartCreate",
                                           "extensions": {"code": "BAD_REQUEST"}}]})  # fmt: skip
     cart_input = (body.get("variables") or {}).get("input") or {}
+    country = (cart_input.get("buyerIdentity") or {}).get("countryCode")
+    if country is not None and country not in phonenumbers.SUPPORTED_REGIONS:
+        return Response.json({"errors": [{
+            "message": "Variable $input of type CartInput! was provided invalid value for "
+                       f"buyerIdentity.countryCode (Expected \"{country}\" to be one of: "
+                       "AC, AD, AE, ...)",
+            "extensions": {"code": "INVALID_VARIABLE"},
+        }]})  # fmt: skip
     with sim.lock:
         sim.requests.append(body)
         return Response.json({"data": {"cartCreate": _create(sim, cart_input)}})
@@ -85,6 +98,7 @@ def _create(sim: ShopifySimulator, cart_input: JSON) -> JSON:
             )
             quantity = stock  # fmt: skip
         lines.append({"merchandiseId": merchandise, "variant_id": found.id, "quantity": quantity})
+    errors.extend(_buyer_errors(cart_input.get("buyerIdentity")))
     if errors:
         return {"cart": None, "userErrors": errors, "warnings": []}
     token = "hWN" + secrets.token_hex(12)
@@ -100,6 +114,7 @@ def _create(sim: ShopifySimulator, cart_input: JSON) -> JSON:
             "attributes": {
                 str(a.get("key")): str(a.get("value")) for a in cart_input.get("attributes") or []
             },
+            "buyerIdentity": dict(cart_input.get("buyerIdentity") or {}),
         }
     )
     return {"cart": cart, "userErrors": [], "warnings": warnings}  # fmt: skip
@@ -113,3 +128,19 @@ def _variant(sim: ShopifySimulator, merchandise: str) -> Any:
         return sim.variant(int(match.group(1)))[1]
     except KeyError:
         return None
+
+
+def _buyer_errors(identity: JSON | None) -> list[JSON]:
+    phone = (identity or {}).get("phone")
+    if phone is None:
+        return []
+    try:
+        valid = str(phone).startswith("+") and phonenumbers.is_valid_number(
+            phonenumbers.parse(str(phone), None)
+        )
+    except phonenumbers.NumberParseException:
+        valid = False
+    if valid:
+        return []
+    return [{"field": ["input", "buyerIdentity", "phone"], "code": "INVALID",
+             "message": "Phone is invalid"}]  # fmt: skip

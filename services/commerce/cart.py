@@ -142,6 +142,15 @@ def view_cart(session: Session, *, conversation_id: int, merchant_id: int) -> Ca
     return _view(session, store, cart)
 
 
+def cart_of_conversation(session: Session, conversation_id: int) -> CartView | None:
+    """The conversation's cart as people see it (console, operator API); None when its
+    merchant has no store connected."""
+    merchant_id = merchant_of_conversation(session, conversation_id)
+    if merchant_id is None or store_of(session, merchant_id) is None:
+        return None
+    return view_cart(session, conversation_id=conversation_id, merchant_id=merchant_id)
+
+
 def _store(session: Session, merchant_id: int) -> ShopifyStore:
     store = store_of(session, merchant_id)
     if store is None:

@@ -1,8 +1,11 @@
 """Order updates to the customer whose conversation produced the order: Shopify's order and
 fulfillment webhooks become one message per (order, event), a unique order_events row, so
 a repeated or re-sent webhook changes nothing. Inside the 24 h window a short message in the
-customer's language; outside it the order_confirmed or order_shipped template. A customer
-who said "stop" gets none (opt_out.py)."""
+customer's language; outside it the order_confirmed or order_shipped template, or for any
+other event (paid, cancelled, in transit, out for delivery, delivered, a shipment without a
+tracking link) order_update with the news in words. A customer who said "stop" gets none
+(opt_out.py). An orders/paid for an order confirmed as already paid adds nothing: the
+confirmation said it."""
 
 from __future__ import annotations
 
@@ -26,12 +29,12 @@ from persistence.models import Author, Merchant, OrderEvent, ShopifyOrder, Shopi
 from services.commerce.clients import shopify_client
 from services.commerce.money import format_price
 from services.commerce.order_book import conversation_of_order, known_order, remember_order
-from services.commerce.order_wording import update_text
+from services.commerce.order_wording import status_phrase, update_text
 from services.commerce.queries import store_of
 from services.conversations.conversation import conversation_parties
 from services.conversations.window import within_service_window
 from services.outbound import add_outbound
-from services.templates.templates import TemplateRole, enqueue_template
+from services.templates.templates import TemplateRole, enqueue_template, resolve
 
 log = get_logger(__name__)
 NOTIFY_TASK = "switchboard.commerce.order_update"
@@ -39,7 +42,7 @@ SEND_TASK = "switchboard.commerce.order_update.send"
 _ORDER_EVENTS = {"orders/create": "confirmed", "orders/paid": "paid",
                  "orders/cancelled": "cancelled"}  # fmt: skip
 # fulfillments/update worth a message: the shipment's new state
-_SHIPMENT_EVENTS = ("out_for_delivery", "delivered")
+_SHIPMENT_EVENTS = ("in_transit", "out_for_delivery", "delivered")
 _TEMPLATES = {"confirmed": TemplateRole.ORDER_CONFIRMED, "shipped": TemplateRole.ORDER_SHIPPED}
 
 
@@ -125,19 +128,33 @@ def _notify(session: Session, event: OrderEvent) -> str:
         ).id  # fmt: skip
         outcome = "sent"
     else:
-        role = _TEMPLATES.get(kind)
-        if role is None or (role == TemplateRole.ORDER_SHIPPED and not tracking):
-            return "skipped"  # no template for it: it waits for no one
-        values = {"merchant_name": merchant.name, "order_number": order.name,
-                  "order_total": total, "tracking_url": tracking or ""}  # fmt: skip
-        message_id = enqueue_template(
-            session, conversation_id=conversation.id, role=role, language=language,
-            values=values, merchant_id=merchant.id,
+        message_id = _enqueue_template(
+            session, conversation.id, merchant, kind, language,
+            {"order_number": order.name, "order_total": total, "tracking_url": tracking or ""},
         )  # fmt: skip
         outcome = "template"
     event.message_id = message_id
     jobs.enqueue(session, SEND_TASK, message_id)
     return outcome
+
+
+def _enqueue_template(
+    session: Session, conversation_id: int, merchant: Merchant, kind: str, language: str,
+    values: dict[str, str],
+) -> int:  # fmt: skip
+    """The event's template: order_confirmed, order_shipped (with a tracking link), else
+    order_update with the news in words, in the language of the template chosen."""
+    role = _TEMPLATES.get(kind, TemplateRole.ORDER_UPDATE)
+    if role == TemplateRole.ORDER_SHIPPED and not values["tracking_url"]:
+        role = TemplateRole.ORDER_UPDATE
+    if role == TemplateRole.ORDER_UPDATE:
+        found = resolve(session, merchant_id=merchant.id, role=role, language=language)
+        language = found.language
+        values = {**values, "order_status": status_phrase(kind, language)}
+    return enqueue_template(
+        session, conversation_id=conversation_id, role=role, language=language,
+        values={"merchant_name": merchant.name, **values}, merchant_id=merchant.id,
+    )  # fmt: skip
 
 
 def _fetch(session: Session, merchant_id: int, order_id: int) -> ShopifyOrder | None:

@@ -11,6 +11,7 @@ _WORDS: dict[str, dict[str, str]] = {
                      "when it ships.",
         "paid": "We have received the payment for your order {order}. Thank you!",
         "shipped": "Good news: your order {order} is on its way{carrier}.{tracking}",
+        "in_transit": "Your order {order} is in transit{carrier}.{tracking}",
         "out_for_delivery": "Your order {order} is out for delivery today.",
         "delivered": "Your order {order} has been delivered. Enjoy!",
         "cancelled": "Your order {order} has been cancelled. Any questions? Just reply here.",
@@ -25,6 +26,7 @@ _WORDS: dict[str, dict[str, str]] = {
                      "cuando salga.",
         "paid": "Hemos recibido el pago de tu pedido {order}. ¡Gracias!",
         "shipped": "¡Buenas noticias! Tu pedido {order} está en camino{carrier}.{tracking}",
+        "in_transit": "Tu pedido {order} está en tránsito{carrier}.{tracking}",
         "out_for_delivery": "Tu pedido {order} se entrega hoy.",
         "delivered": "Tu pedido {order} ha sido entregado. ¡Que lo disfrutes!",
         "cancelled": "Tu pedido {order} ha sido cancelado. ¿Alguna duda? Responde aquí.",
@@ -39,6 +41,7 @@ _WORDS: dict[str, dict[str, str]] = {
                      "quando ele for enviado.",
         "paid": "Recebemos o pagamento do seu pedido {order}. Obrigado!",
         "shipped": "Boa notícia: o seu pedido {order} está a caminho{carrier}.{tracking}",
+        "in_transit": "O seu pedido {order} está em trânsito{carrier}.{tracking}",
         "out_for_delivery": "O seu pedido {order} sai para entrega hoje.",
         "delivered": "O seu pedido {order} foi entregue. Aproveite!",
         "cancelled": "O seu pedido {order} foi cancelado. Alguma dúvida? É só responder aqui.",
@@ -53,6 +56,7 @@ _WORDS: dict[str, dict[str, str]] = {
                      "préviendrons ici à son expédition.",
         "paid": "Nous avons bien reçu le paiement de votre commande {order}. Merci !",
         "shipped": "Bonne nouvelle : votre commande {order} est en route{carrier}.{tracking}",
+        "in_transit": "Votre commande {order} est en cours d'acheminement{carrier}.{tracking}",
         "out_for_delivery": "Votre commande {order} est livrée aujourd'hui.",
         "delivered": "Votre commande {order} a été livrée. Profitez-en !",
         "cancelled": "Votre commande {order} a été annulée. Une question ? Répondez ici.",
@@ -61,6 +65,47 @@ _WORDS: dict[str, dict[str, str]] = {
         "stopped": "C'est fait : vous ne recevrez plus de messages sur vos commandes ici. "
                    "Répondez START pour les recevoir à nouveau.",
         "started": "C'est fait : vous recevrez à nouveau ici les messages sur vos commandes.",
+    },
+}  # fmt: skip
+
+# the news of an order event as the order_update template's last value ("... your order
+# #1001: {status}."), by language
+_STATUS: dict[str, dict[str, str]] = {
+    "en": {
+        "paid": "we have received your payment",
+        "cancelled": "it has been cancelled",
+        "shipped": "it has shipped",
+        "in_transit": "it is in transit",
+        "out_for_delivery": "it is out for delivery today",
+        "delivered": "it has been delivered",
+        "confirmed": "we have received it",
+    },
+    "es": {
+        "paid": "hemos recibido tu pago",
+        "cancelled": "ha sido cancelado",
+        "shipped": "ha sido enviado",
+        "in_transit": "está en tránsito",
+        "out_for_delivery": "se entrega hoy",
+        "delivered": "ha sido entregado",
+        "confirmed": "lo hemos recibido",
+    },
+    "pt": {
+        "paid": "recebemos o seu pagamento",
+        "cancelled": "ele foi cancelado",
+        "shipped": "ele foi enviado",
+        "in_transit": "ele está em trânsito",
+        "out_for_delivery": "ele sai para entrega hoje",
+        "delivered": "ele foi entregue",
+        "confirmed": "nós o recebemos",
+    },
+    "fr": {
+        "paid": "nous avons reçu votre paiement",
+        "cancelled": "elle a été annulée",
+        "shipped": "elle a été expédiée",
+        "in_transit": "elle est en cours d'acheminement",
+        "out_for_delivery": "elle est livrée aujourd'hui",
+        "delivered": "elle a été livrée",
+        "confirmed": "nous l'avons reçue",
     },
 }  # fmt: skip
 
@@ -89,6 +134,11 @@ def update_text(
         tracking=words["tracking"].format(url=tracking_url) if tracking_url else "",
     )  # fmt: skip
     return f"{text}\n\n{words['footer']}"
+
+
+def status_phrase(kind: str, language: str | None) -> str:
+    """What happened to the order, for the order_update template (`kind` as in update_text)."""
+    return _STATUS[pick_language(_STATUS, language) or "en"][kind]
 
 
 def stopped(language: str | None) -> str:

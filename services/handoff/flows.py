@@ -7,6 +7,7 @@ from persistence.models import DeliveryStatus
 from services.access.auth import Principal
 from services.delivery.flows import send_pending
 from services.handoff.handoff import ConversationRef, prepare_operator_message
+from services.interactive.offer import Offer
 from services.templates.chosen import TemplateChoice
 
 
@@ -18,6 +19,7 @@ def send_operator_message(
     media_key: str | None,
     options: list[str] | None = None,
     template: TemplateChoice | None = None,
+    offer: Offer | None = None,
 ) -> tuple[int, DeliveryStatus]:
     """Write the message to the outbox and commit (durable before the Graph API call), then
     send it now, or, parked outside the window, send the re-engagement template instead.
@@ -25,7 +27,7 @@ def send_operator_message(
     with session_scope() as session:
         prepared = prepare_operator_message(
             session, ref, principal, text, media_key=media_key, options=options,
-            template=template,
+            template=template, offer=offer,
         )  # fmt: skip
         message_id, status = prepared.message.id, prepared.message.status
     if prepared.reengagement_id is not None:

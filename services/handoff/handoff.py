@@ -45,7 +45,7 @@ from services.handoff.availability import ai_availability
 from services.handoff.phrases import HOLDING, phrase
 from services.handoff.promise import closed_promise
 from services.handoff.reach import operator_reach, tag_human_agent
-from services.interactive.offer import MAX_OPTIONS, offer_from_options
+from services.interactive.offer import MAX_OPTIONS, Offer, offer_from_options
 from services.interactive.service import enqueue_offer
 from services.media.library import get_asset_by_key, library_summary
 from services.media.send import enqueue_asset
@@ -218,11 +218,13 @@ def prepare_operator_message(
     media_key: str | None = None,
     options: list[str] | None = None,
     template: TemplateChoice | None = None,
+    offer: Offer | None = None,
 ) -> PreparedMessage:
     """Check the rules and put the operator's message in the outbox (sent after commit).
     With `media_key`, the library file is sent and `text` is its caption; with `options`,
     `text` goes with them as reply buttons or a list (numbered text beyond their limits);
-    `template` is sent instead of text, inside the window or outside it. Outside the window
+    `template` is sent instead of text, inside the window or outside it; `offer` is an
+    interactive message made by a service (a checkout link button). Outside the window
     anything else is parked until the customer writes, and a re-engagement template asks
     them to."""
     _check_options(text, media_key, options)
@@ -236,6 +238,11 @@ def prepare_operator_message(
     conversation.operator_active_at = datetime.now(UTC)
     if template is not None:
         message = _operator_template(session, conversation, principal, template)
+    elif offer is not None:
+        message = enqueue_offer(
+            session, conversation_id=conversation.id, offer=offer, author=Author.OPERATOR,
+            operator_id=principal.operator_id, raw={"operator": principal.name},
+        )  # fmt: skip
     elif options:
         message = enqueue_offer(
             session, conversation_id=conversation.id, offer=offer_from_options(text or "", options),

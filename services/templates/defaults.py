@@ -42,6 +42,9 @@ class TemplateRole(enum.StrEnum):
     # order_total) and an order shipped (merchant_name, order_number, tracking_url)
     ORDER_CONFIRMED = "order_confirmed"
     ORDER_SHIPPED = "order_shipped"
+    # to the customer outside their window: any other order event, its news in words
+    # (merchant_name, order_number, order_status: "it has been delivered")
+    ORDER_UPDATE = "order_update"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ NAMES = {
     TemplateRole.CSAT_SURVEY: "switchboard_csat_survey",
     TemplateRole.ORDER_CONFIRMED: "switchboard_order_confirmed",
     TemplateRole.ORDER_SHIPPED: "switchboard_order_shipped",
+    TemplateRole.ORDER_UPDATE: "switchboard_order_update",
 }
 # a request role -> its version with the claim button, preferred once Meta approved it
 BUTTON_VERSIONS = {
@@ -101,10 +105,12 @@ PARAMETERS = {
     TemplateRole.CSAT_SURVEY: ("merchant_name",),
     TemplateRole.ORDER_CONFIRMED: ("merchant_name", "order_number", "order_total"),
     TemplateRole.ORDER_SHIPPED: ("merchant_name", "order_number", "tracking_url"),
+    TemplateRole.ORDER_UPDATE: ("merchant_name", "order_number", "order_status"),
 }  # fmt: skip
 PARAMETERS.update({new: PARAMETERS[old] for old, new in BUTTON_VERSIONS.items()})
 
 _OC, _OS = TemplateRole.ORDER_CONFIRMED, TemplateRole.ORDER_SHIPPED
+_OU = TemplateRole.ORDER_UPDATE
 _Q, _O, _A, _S, _C, _R, _V = (
     TemplateRole.MERCHANT_USER_QUESTION_REQUEST,
     TemplateRole.MERCHANT_USER_OVERRIDE_REQUEST,
@@ -132,6 +138,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "here when it ships. Reply STOP to stop order updates.",
         _OS: "Hi! This is {{1}}. Your order {{2}} is on its way. Track it here: {{3}}\n\n"
         "Reply STOP to stop order updates.",
+        _OU: "Hi! This is {{1}}. An update on your order {{2}}: {{3}}.\n\n"
+        "Reply STOP to stop order updates.",
     },
     "es": {
         _Q: "Pregunta de cliente {{1}} de {{2}}:\n\n{{3}}\n\n"
@@ -150,6 +158,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _OC: "¡Hola! Te escribe {{1}}. Gracias por tu pedido {{2}} ({{3}}). Te avisaremos por "
         "aquí cuando salga. Responde STOP para dejar de recibir avisos de pedidos.",
         _OS: "¡Hola! Te escribe {{1}}. Tu pedido {{2}} está en camino. Síguelo aquí: {{3}}\n\n"
+        "Responde STOP para dejar de recibir avisos de pedidos.",
+        _OU: "¡Hola! Te escribe {{1}}. Novedades de tu pedido {{2}}: {{3}}.\n\n"
         "Responde STOP para dejar de recibir avisos de pedidos.",
     },
     "pt_BR": {
@@ -171,6 +181,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         _OC: "Olá! Aqui é {{1}}. Obrigado pelo seu pedido {{2}} ({{3}}). Avisaremos por aqui "
         "quando ele for enviado. Responda STOP para não receber avisos de pedidos.",
         _OS: "Olá! Aqui é {{1}}. O seu pedido {{2}} está a caminho. Acompanhe aqui: {{3}}\n\n"
+        "Responda STOP para não receber avisos de pedidos.",
+        _OU: "Olá! Aqui é {{1}}. Novidades do seu pedido {{2}}: {{3}}.\n\n"
         "Responda STOP para não receber avisos de pedidos.",
     },
     "fr": {
@@ -194,6 +206,8 @@ _BODIES: dict[str, dict[TemplateRole, str]] = {
         "préviendrons ici à son expédition. Répondez STOP pour ne plus recevoir ces messages.",
         _OS: "Bonjour ! Ici {{1}}. Votre commande {{2}} est en route. Suivez-la ici : {{3}}\n\n"
         "Répondez STOP pour ne plus recevoir ces messages.",
+        _OU: "Bonjour ! Ici {{1}}. Du nouveau pour votre commande {{2}} : {{3}}.\n\n"
+        "Répondez STOP pour ne plus recevoir ces messages.",
     },
 }
 
@@ -206,6 +220,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "merchant_name": "Acme Shoes", "answer": "yes, we ship to Canada within 5 days.",
         "order_number": "#1001", "order_total": "€89.00",
         "tracking_url": "https://www.dhl.com/track?AWB=JD014600003828",
+        "order_status": "it has been delivered",
     },
     "es": {
         "notification_id": "NOTIF_12", "customer": "Ana Silva (+34 600 000 000)",
@@ -214,6 +229,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "merchant_name": "Acme Shoes", "answer": "sí, enviamos a Canarias en 5 días.",
         "order_number": "#1001", "order_total": "89,00 €",
         "tracking_url": "https://www.dhl.com/track?AWB=JD014600003828",
+        "order_status": "ha sido entregado",
     },
     "pt_BR": {
         "notification_id": "NOTIF_12", "customer": "Ana Silva (+55 11 90000 0000)",
@@ -222,6 +238,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "merchant_name": "Acme Shoes", "answer": "sim, entregamos em Manaus em até 5 dias.",
         "order_number": "#1001", "order_total": "R$ 89,00",
         "tracking_url": "https://www.dhl.com/track?AWB=JD014600003828",
+        "order_status": "foi entregue",
     },
     "fr": {
         "notification_id": "NOTIF_12", "customer": "Ana Silva (+33 6 00 00 00 00)",
@@ -230,6 +247,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "merchant_name": "Acme Shoes", "answer": "oui, nous livrons en Belgique sous 5 jours.",
         "order_number": "#1001", "order_total": "89,00 €",
         "tracking_url": "https://www.dhl.com/track?AWB=JD014600003828",
+        "order_status": "elle a été livrée",
     },
 }  # fmt: skip
 

@@ -154,3 +154,96 @@ def chatting_merchant(client) -> dict:
     from tests.conftest import PHONE_NUMBER_ID
 
     return {"phone_number_id": PHONE_NUMBER_ID}
+
+
+# every other order event: (topic, shipment status, the text inside the window, the news in
+# the order_update template outside it)
+EVENTS = {
+    "paid": ("orders/paid", None,
+             "We have received the payment for your order #1001. Thank you!",
+             "we have received your payment"),
+    "cancelled": ("orders/cancelled", None,
+                  "Your order #1001 has been cancelled. Any questions? Just reply here.",
+                  "it has been cancelled"),
+    "in_transit": ("fulfillments/update", "in_transit",
+                   f"Your order #1001 is in transit with DHL Express. Track it here: {TRACKING}",
+                   "it is in transit"),
+    "out_for_delivery": ("fulfillments/update", "out_for_delivery",
+                         "Your order #1001 is out for delivery today.",
+                         "it is out for delivery today"),
+    "delivered": ("fulfillments/update", "delivered",
+                  "Your order #1001 has been delivered. Enjoy!", "it has been delivered"),
+}  # fmt: skip
+
+
+def _event(fakes, kind: str, webhook_id: str) -> tuple[bytes, dict[str, str]]:
+    topic, shipment, _, _ = EVENTS[kind]
+    if shipment is None:
+        return fakes["shopify"].order_webhook(topic, 1001, webhook_id=webhook_id)
+    fulfillment = SimFulfillment(id=4400001, shipment_status=shipment)
+    return fakes["shopify"].fulfillment_webhook(topic, 1001, fulfillment, webhook_id=webhook_id)
+
+
+def _pending_order(fakes) -> None:
+    """Order #1001 not paid yet (so orders/paid is news)."""
+    fakes["shopify"].add_orders(order_1001(financial_status="pending"))
+
+
+def _close_window() -> None:
+    with session_scope() as session:
+        session.execute(update(Conversation).values(
+            last_inbound_at=datetime.now(UTC) - timedelta(days=2)))  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(EVENTS))
+def test_each_order_event_inside_the_window_is_one_message_in_words(
+    client, chatting, fakes, kind
+):
+    _pending_order(fakes)
+    assert _post(client, _event(fakes, kind, f"wh-{kind}-1")) == "applied"
+    assert _post(client, _event(fakes, kind, f"wh-{kind}-1")) == "duplicate"  # retried
+    assert _post(client, _event(fakes, kind, f"wh-{kind}-2")) == "duplicate"  # replayed
+    _, sent = fakes["graph"].wait_for_sent(2, timeout=30)
+    assert sent["type"] == "text"
+    assert sent["text"]["body"] == f"{EVENTS[kind][2]}\n\nReply STOP to stop order updates."
+    eventually(lambda: _outcomes() == {kind: "sent"}, timeout=30)
+    assert len(fakes["graph"].sent) == 2  # the hello's answer and this one, nothing more
+
+
+@pytest.mark.parametrize("kind", sorted(EVENTS))
+def test_each_order_event_outside_the_window_is_the_order_update_template(
+    client, chatting, fakes, kind
+):
+    _pending_order(fakes)
+    _close_window()
+    assert _post(client, _event(fakes, kind, f"wh-{kind}-1")) == "applied"
+    assert _post(client, _event(fakes, kind, f"wh-{kind}-2")) == "duplicate"
+    _, template = fakes["graph"].wait_for_sent(2, timeout=30)
+    assert template["type"] == "template"
+    assert template["template"]["name"] == "switchboard_order_update"
+    assert template["template"]["language"]["code"] == "en"
+    [body] = template["template"]["components"]
+    assert [p["text"] for p in body["parameters"]] == ["Acme Shoes", "#1001", EVENTS[kind][3]]
+    eventually(lambda: _outcomes() == {kind: "template"}, timeout=30)
+    assert len(fakes["graph"].sent) == 2
+
+
+def test_a_shipment_without_tracking_outside_the_window_still_reaches_the_customer(
+    client, chatting, fakes
+):
+    _close_window()
+    assert _post(client, _shipped(fakes, tracking_number=None, tracking_url=None)) == "applied"
+    _, template = fakes["graph"].wait_for_sent(2, timeout=30)
+    assert template["template"]["name"] == "switchboard_order_update"
+    [body] = template["template"]["components"]
+    assert [p["text"] for p in body["parameters"]] == ["Acme Shoes", "#1001", "it has shipped"]
+
+
+def test_a_customer_who_said_stop_gets_no_delivery_update(client, chatting, fakes):
+    customer_writes(client, chatting_merchant(client), "stop")
+    fakes["graph"].wait_for_sent(2, timeout=30)
+    _close_window()
+    assert _post(client, _event(fakes, "delivered", "wh-delivered-1")) == "applied"
+    assert _post(client, _event(fakes, "paid", "wh-paid-1")) == "applied"
+    eventually(lambda: _outcomes() == {"delivered": "opted_out", "paid": "opted_out"}, timeout=30)
+    assert len(fakes["graph"].sent) == 2
