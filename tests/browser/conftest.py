@@ -38,6 +38,18 @@ def live_server(
     browser, servers: dict[str, str], fakes: dict, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The whole system on a free port, its sends going to the sandbox's fake Graph API."""
+    for fake in fakes.values():
+        fake.reset()
+    with sandbox_system(servers, tmp_path_factory, "browser-stack") as base:
+        yield base
+
+
+@contextmanager
+def sandbox_system(
+    servers: dict[str, str], tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Iterator[str]:
+    """The API in a uvicorn thread on a free port with the sandbox on, and a worker and
+    beat whose sends go through it; yields the API's base URL."""
     from persistence.embedded import free_port
     from settings import get_settings
 
@@ -49,9 +61,7 @@ def live_server(
         env.setenv(key, value)
     get_settings.cache_clear()
     wipe(servers)
-    for fake in fakes.values():
-        fake.reset()
-    stack = Stack(servers, tmp_path_factory.mktemp("browser-stack")).start(**overrides)
+    stack = Stack(servers, tmp_path_factory.mktemp(name)).start(**overrides)
     try:
         with serving(port):
             yield base
