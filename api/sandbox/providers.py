@@ -30,6 +30,7 @@ from services.sandbox import phone as sandbox_phone
 from services.sandbox.channels import (
     ACCOUNTS,
     INSTAGRAM_ACCOUNT_ID,
+    INSTAGRAM_CUSTOMER,
     TWILIO_ACCOUNT_SID,
     TWILIO_SENDER,
 )
@@ -94,6 +95,8 @@ async def instagram_api(request: Request, path: str) -> Response:
     fake = InstagramSimulator(
         version=get_settings().instagram_api_version, tokens={INSTAGRAM_ACCOUNT_ID: token or ""}
     )
+    # the profile Instagram tells of the sandbox's customer (the User Profile API)
+    fake.add_user(INSTAGRAM_CUSTOMER.wa_id, name=INSTAGRAM_CUSTOMER.name, username="ivy.runs")
     answer = await run_in_threadpool(fake.handle, await wire_request(request, path))
     client = request.app.state.redis()
     for sent in fake.sent:

@@ -113,9 +113,17 @@ def test_an_instagram_customer_in_the_sandbox_gets_the_ai_reply(person, fakes):
     assert eventually(lambda: "Hi Ivy, on Instagram!" in _bubbles(person, IVY), timeout=60)
     conversation, account = _conversation(IVY)
     assert (account.type, account.phone_number_id) == ("instagram", INSTAGRAM_ACCOUNT_ID)
-    with session_scope() as session:
-        customer = session.get(Customer, conversation.customer_id)
-        assert (customer.user_id, customer.wa_id) == (IVY, None)
+
+    def customer() -> Customer:
+        with session_scope() as session:
+            found = session.get(Customer, conversation.customer_id)
+            assert found is not None
+            return found
+
+    assert (customer().user_id, customer().wa_id) == (IVY, None)
+    # the sandbox's Instagram answers the User Profile API for its customer
+    named = eventually(lambda: customer().profile_name and customer(), timeout=30)
+    assert (named.profile_name, named.username) == ("Ivy on Instagram", "ivy.runs")
     assert fakes["instagram"].sent == [] and fakes["graph"].sent == []
     # the WhatsApp customer's chat is untouched by either
     assert _bubbles(person, "15550100001") == []
