@@ -129,9 +129,11 @@ def test_a_library_image_goes_to_twilio_as_an_expiring_signed_link(client, merch
             filename="blue shoe.jpg")  # fmt: skip
     fakes["gemini"].call_tool("respond_with_media", {"media_key": "blue-shoe", "caption": "Blue"})
     fakes["gemini"].reply("Here it is!")
+    twilio.fetch_media = client.get  # Twilio downloads the MediaUrl, as from the internet
     _twilio_says(client, twilio, "show me the blue one")
 
     media, text = twilio.wait_for_sent(2, timeout=30)
+    assert twilio.fetched == [(media["MediaUrl"], 200, image)]
     assert media["Body"] == "Blue" and text["Body"] == "Here it is!"
     url = media["MediaUrl"]
     assert url.startswith(f"{PUBLIC}/media/signed/") and "blue_shoe.jpg?" in url
