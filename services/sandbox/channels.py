@@ -14,7 +14,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from persistence.models import ChannelType, PhoneNumber
+from persistence.models import ChannelType
 from services.errors import Conflict
 from services.merchants.channel import add_channel
 from services.merchants.merchant import find_phone_number
@@ -54,18 +54,7 @@ def ensure_channels(session: Session, merchant_id: int) -> None:
             session.flush()
 
 
-def account_of(session: Session, persona: Persona) -> PhoneNumber | None:
-    """The sandbox account a Twilio or Instagram persona writes to (None for WhatsApp Cloud)."""
-    external_id = ACCOUNTS.get(persona.channel)
-    if external_id is None:
-        return None
-    return find_phone_number(session, external_id, type=persona.channel)
-
-
 def chat_account_id(persona: Persona, whatsapp_number_id: str) -> str:
     """Whose phone screen holds the persona's chat: the provider id of the account."""
     return ACCOUNTS.get(persona.channel, whatsapp_number_id)
 
-
-def is_sandbox_account(phone: PhoneNumber) -> bool:
-    return phone.type in ACCOUNTS and phone.access_token.startswith(SANDBOX_TOKEN_PREFIX)
