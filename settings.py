@@ -291,6 +291,13 @@ class Settings(BaseSettings):
         parts = urlsplit(self.whatsapp_api_base_url)
         return f"{parts.scheme}://{parts.netloc}{SANDBOX_SHOPIFY_PATH}"
 
+    def sandbox_url(self, path: str) -> str | None:
+        """One of the sandbox's fakes (beside its Graph API), while it is active."""
+        if not self.sandbox_active:
+            return None
+        parts = urlsplit(self.whatsapp_api_base_url)
+        return f"{parts.scheme}://{parts.netloc}{path}"
+
     @property
     def sandbox_refusals(self) -> list[str]:
         """Why this looks like a real deployment, where the sandbox must never run (its fake
@@ -355,6 +362,9 @@ SANDBOX_GRAPH_PATH = "/sandbox/graph"
 # the sandbox is active), connected to the sandbox merchant under this domain.
 SANDBOX_SHOPIFY_PATH = "/sandbox/shopify"
 SANDBOX_SHOP_DOMAIN = "sandbox-running-co.myshopify.com"
+# The sandbox's fakes of Twilio's Messages API and Instagram's Send API, for its own accounts
+SANDBOX_TWILIO_PATH = "/sandbox/twilio"
+SANDBOX_INSTAGRAM_PATH = "/sandbox/instagram"
 # The sandbox's own business number has a made-up token with this prefix.
 SANDBOX_TOKEN_PREFIX = "sandbox-"
 

@@ -3,18 +3,22 @@ which WhatsApp fetches when a file could not be uploaded to it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from api.deps import PrincipalDep, SessionDep, bearer_gate
 from api.files import INERT_TYPES, file_response
 from api.schemas import MediaAssetRead
 from api.uploads import gated_post
+from persistence.models import MediaAsset
 from persistence.storage import StorageError
 from services.errors import NotFound
 from services.media import library as media_library
+from services.media.public_link import check_expiring_link
 from services.media.send import check_link
 from services.merchants import merchant as merchants
 from settings import get_settings
@@ -62,15 +66,33 @@ def delete_media(asset_id: int, session: SessionDep, _: PrincipalDep) -> None:
     media_library.delete_asset(session, asset_id)
 
 
+@router.get("/media/signed/{asset_id}/{filename}", include_in_schema=False)
+def expiring_media_link(
+    asset_id: int,
+    filename: str,
+    session: SessionDep,
+    expires: Annotated[int, Query()] = 0,
+    sig: Annotated[str, Query(max_length=128)] = "",
+) -> Response:
+    """Public, HMAC-signed and expiring (services.media.public_link): what Twilio fetches
+    as MediaUrl. 403 for a link we did not sign or one past its expiry."""
+    check_expiring_link(asset_id, filename, expires, sig)
+    return _library_file(session, asset_id, lambda asset: filename == asset.filename)
+
+
 @router.get("/media/{asset_id}/{filename}", include_in_schema=False)
 def media_link(
     asset_id: int, filename: str, session: SessionDep, sig: Annotated[str, Query()] = ""
 ) -> Response:
     """Public, HMAC-signed: only links we sent open a file. Served from our own origin, so
     never as a page: pictures, sound and video inline, anything else a sandboxed download."""
+    return _library_file(session, asset_id, lambda asset: check_link(asset, filename, sig))
+
+
+def _library_file(session: Session, asset_id: int, valid: Callable[[MediaAsset], bool]) -> Response:
     try:
         asset = media_library.get_asset(session, asset_id)
-        if not check_link(asset, filename, sig):
+        if not valid(asset):
             raise NotFound("no such file")
         data = media_library.read_asset(asset)
     except (NotFound, StorageError):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from api.console.auth import ConsoleUser, ConsoleUserDep
 from api.console.templating import render
 from api.deps import SessionDep
-from services.conversations.inbox import VIEWS, InboxView, inbox, view_counts
+from services.conversations.inbox import CHANNEL_LABELS, VIEWS, InboxView, inbox, view_counts
 from services.conversations.search import ConversationFilter
 from services.desk import presence
 from services.desk.labels import merchant_labels
@@ -41,6 +41,7 @@ class DeskFilter:
     assigned: str = ""  # "", mine, unassigned
     label: str = ""
     q: str = ""
+    channel: str = ""  # a channel account type, "" for every channel
 
     def query(self) -> str:
         """The filter as URL parameters, for the tabs' links and the poll."""
@@ -57,11 +58,15 @@ class DeskFilter:
             assigned_to=assigned,
             label=" ".join(label.split()).lower() or None,
             q=self.q.strip()[:200] or None,
+            channel=self.channel or None,
         )
 
 
-def _desk(assigned: str, label: str, q: str) -> DeskFilter:
-    return DeskFilter(assigned if assigned in DESK_TABS else "", label[:60], q[:200])
+def _desk(assigned: str, label: str, q: str, channel: str = "") -> DeskFilter:
+    return DeskFilter(
+        assigned if assigned in DESK_TABS else "", label[:60], q[:200],
+        channel if channel in CHANNEL_LABELS else "",
+    )  # fmt: skip
 
 
 def _context(
@@ -78,6 +83,7 @@ def _context(
         "merchant_id": merchant_id,
         "rows": inbox(db, view=chosen, merchant_id=merchant_id, filters=desk.of(user)),
         "counts": view_counts(db, merchant_id=merchant_id),
+        "channels": CHANNEL_LABELS,
     }
 
 
@@ -91,9 +97,10 @@ def inbox_page(
     assigned: str = "",
     label: str = "",
     q: str = "",
+    channel: str = "",
 ) -> Response:
     scoped = user.principal.scope(merchant_id)
-    context = _context(db, view, scoped, user, _desk(assigned, label, q))
+    context = _context(db, view, scoped, user, _desk(assigned, label, q, channel))
     labels = merchant_labels(db, merchant_id=scoped)
     merchants = list_merchants(db, merchant_id=user.principal.scope())
     context.update(user=user, merchants=merchants, labels=labels)
@@ -110,7 +117,9 @@ def inbox_rows(
     assigned: str = "",
     label: str = "",
     q: str = "",
+    channel: str = "",
 ) -> Response:
     """The live part of the inbox, polled by the page."""
-    context = _context(db, view, user.principal.scope(merchant_id), user, _desk(assigned, label, q))
+    desk = _desk(assigned, label, q, channel)
+    context = _context(db, view, user.principal.scope(merchant_id), user, desk)
     return render(request, "_inbox_rows.html", {**context, "user": user})

@@ -14,7 +14,7 @@ import logging
 
 from fastapi import FastAPI
 
-from api.sandbox import chat, graph, shopify
+from api.sandbox import chat, graph, providers, shopify
 from settings import SANDBOX_GRAPH_PATH, get_settings, is_sandbox_graph_url
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def install(app: FastAPI) -> bool:
     app.include_router(graph.router)
     app.include_router(chat.router)
     app.include_router(shopify.router)
+    app.include_router(providers.router)
     log.warning(
         "sandbox.enabled every WhatsApp send goes to the fake Graph API at %s; "
         "never run this against real customers",

@@ -26,14 +26,20 @@ from api.console.templating import clock, make_templates, page
 from api.deps import SessionDep
 from api.files import file_response
 from api.sandbox.graph import simulator
+from api.sandbox.providers import send_as
 from api.sandbox.webhooks import SandboxNotConfigured, post_webhook, report_read
 from api.uploads import gated_post
 from channels.simulators.graph import GraphSimulator
+from channels.simulators.instagram import new_mid
+from channels.simulators.twilio import new_sid
 from channels.simulators.webhooks import media_message, message_payload, new_wamid, text_message
+from persistence.models import ChannelType
 from services.conversations.conversation import find_conversation
+from services.conversations.inbox import CHANNEL_LABELS
 from services.errors import NotFound
 from services.sandbox import phone as sandbox_phone
 from services.sandbox import sandbox
+from services.sandbox.channels import chat_account_id
 from services.sandbox.phone import Bubble, Persona
 from services.sandbox.sandbox import SandboxNumber
 from services.sandbox.simulator import RedisMedia
@@ -52,9 +58,15 @@ def _setup(db: Session, user: ConsoleUser) -> SandboxNumber:
     return number
 
 
+def _chat_of(number: SandboxNumber, person: Persona) -> str:
+    """The account whose side of the wire holds the person's chat."""
+    return chat_account_id(person, number.phone_number_id)
+
+
 def _conversation_id(db: Session, number: SandboxNumber, person: Persona) -> int | None:
     try:
-        found = find_conversation(db, customer=person.wa_id, phone_number_id=number.phone_number_id)
+        chat = _chat_of(number, person)
+        found = find_conversation(db, customer=person.wa_id, phone_number_id=chat)
     except NotFound:
         return None
     return found.id
@@ -69,8 +81,9 @@ def _thread_context(
         "merchant_name": sandbox.MERCHANT_NAME,
         "number": number,
         "person": person,
-        "bubbles": sandbox_phone.thread(client, number.phone_number_id, person.wa_id),
-        "typing": sandbox_phone.is_typing(client, number.phone_number_id, person.wa_id),
+        "bubbles": sandbox_phone.thread(client, _chat_of(number, person), person.wa_id),
+        "typing": sandbox_phone.is_typing(client, _chat_of(number, person), person.wa_id),
+        "channel": CHANNEL_LABELS.get(person.channel, person.channel),
         "conversation_id": _conversation_id(db, number, person),
     }
 
@@ -106,7 +119,7 @@ def thread_fragment(
     unread = [
         (b.id, b.callback) for b in context["bubbles"] if not b.mine and b.status == "delivered"
     ]
-    if unread:
+    if unread and person.channel == ChannelType.WHATSAPP_CLOUD:
         tasks.add_task(report_read, request.app, redis_of(request), number, wa_id, unread)
     return page(templates, request, "_thread.html", context)
 
@@ -179,6 +192,8 @@ async def send(
     if person is None or not (text.strip() or upload):
         return back
     client = redis_of(request)
+    if person.channel != ChannelType.WHATSAPP_CLOUD:
+        return await _send_elsewhere(request, user, number, person, text.strip(), upload, back)
     message = await run_in_threadpool(_message, simulator(request), text.strip(), upload)
     message["id"] = new_wamid(person.wa_id)
     bubble = _bubble(message["id"], message)
@@ -195,6 +210,27 @@ async def send(
         delivered = False
     status = "delivered" if delivered else "failed"
     sandbox_phone.set_status(client, number.phone_number_id, person.wa_id, bubble.id, status)
+    return back
+
+
+async def _send_elsewhere(
+    request: Request, user: ConsoleUser, number: SandboxNumber, person: Persona, text: str,
+    upload: tuple[bytes, str, str] | None, back: Response,
+) -> Response:  # fmt: skip
+    """A Twilio or Instagram customer's text, through that provider's signed webhook."""
+    if upload is not None or not text:
+        await run_in_threadpool(
+            user.flash, "In the sandbox, files go on WhatsApp Cloud chats only.", "error"
+        )
+        return back
+    client, chat = redis_of(request), _chat_of(number, person)
+    message_id = new_sid("SM") if person.channel == ChannelType.TWILIO_WHATSAPP else new_mid()
+    sandbox_phone.add_bubble(
+        client, chat, person.wa_id, Bubble(id=message_id, mine=True, kind="text", text=text)
+    )
+    delivered = await send_as(request.app, person, text, message_id)
+    status = "delivered" if delivered else "failed"
+    sandbox_phone.set_status(client, chat, person.wa_id, message_id, status)
     return back
 
 

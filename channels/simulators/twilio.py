@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -59,6 +60,10 @@ class TwilioSimulator(LoopbackServer):
             self.refused: list[dict[str, str]] = []
             self.media: dict[str, tuple[bytes, str]] = {}
             self.closed_window: set[str] = set()
+            # Twilio downloads a MediaUrl before it sends: `fetch_media(url)` does it here
+            # (None: the URL is only recorded in `sent`); each outcome lands in `fetched`
+            self.fetch_media: Callable[[str], httpx.Response] | None = None
+            self.fetched: list[tuple[str, int, bytes]] = []
 
     # --- the provider's side -------------------------------------------------------------
 
@@ -106,7 +111,19 @@ class TwilioSimulator(LoopbackServer):
                               "outside the allowed window.")  # fmt: skip
             sid = new_sid("SM")
             self.sent.append({**form, "_sid": sid})
+            fetch = self.fetch_media
+        if fetch is not None and form.get("MediaUrl"):
+            self._fetch(fetch, form["MediaUrl"])
         return Response.json(self._resource(sid, form), status=201)
+
+    def _fetch(self, fetch: Callable[[str], httpx.Response], url: str) -> None:
+        try:
+            answer = fetch(url)
+            outcome = (url, answer.status_code, answer.content)
+        except httpx.HTTPError:
+            outcome = (url, 0, b"")
+        with self.lock:
+            self.fetched.append(outcome)
 
     def _resource(self, sid: str, form: dict[str, str]) -> dict[str, Any]:
         now = format_datetime(datetime.now(UTC), usegmt=True)

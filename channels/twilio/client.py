@@ -11,8 +11,10 @@ numbered text (`capabilities.interactive` is False). Errors are Twilio's JSON
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -29,12 +31,13 @@ from channels.base import (
 from channels.errors import (
     DeliveryOutcomeUnknown,
     InvalidRequest,
+    MediaHostRefused,
     MediaTooLarge,
     TransientError,
     WhatsAppError,
     _class_for,
 )
-from channels.whatsapp import MediaInfo
+from channels.whatsapp import MediaInfo, media_url_allowed
 from observability.logs import get_logger
 
 log = get_logger(__name__)
@@ -48,6 +51,15 @@ CAPABILITIES = Capabilities(
     service_window=timedelta(hours=24),
 )
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Where Twilio keeps customers' files: MediaUrlN is on api.twilio.com (it redirects to its
+# CDN, without our credentials: httpx drops them across origins)
+TWILIO_MEDIA_HOSTS = ("api.twilio.com", "*.twiliocdn.com")
+
+
+def media_hosts_for(api_base_url: str) -> tuple[str, ...]:
+    """Twilio's media hosts plus the configured API's own origin (a simulator in tests)."""
+    parts = urlsplit(api_base_url)
+    return (*TWILIO_MEDIA_HOSTS, f"{parts.scheme}://{parts.netloc}")
 
 
 def whatsapp_address(number: str) -> str:
@@ -67,6 +79,7 @@ class TwilioChannel:
         http: httpx.Client,
         content_sids: dict[str, Any] | None = None,
         status_callback: str | None = None,
+        media_hosts: Sequence[str] | None = None,
     ) -> None:
         self._url = f"{api_base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._auth = (account_sid, auth_token)
@@ -74,6 +87,7 @@ class TwilioChannel:
         self._http = http
         self._content_sids = content_sids or {}
         self._status_callback = status_callback
+        self._media_hosts = tuple(media_hosts or media_hosts_for(api_base_url))
 
     def send_message(
         self, recipient: Recipient, message: OutboundMessage, *, callback_data: str | None = None
@@ -145,6 +159,14 @@ class TwilioChannel:
         return MediaInfo(url=media_id, mime_type="", sha256="", file_size=None, id=media_id)
 
     def download(self, url: str, *, max_bytes: int) -> bytes:
+        """The file behind a MediaUrl, with basic auth: so only from Twilio's media hosts
+        (and the configured API's); any other URL raises MediaHostRefused, unrequested."""
+        if not media_url_allowed(url, self._media_hosts):
+            parts = urlsplit(url)
+            log.warning("twilio.media_download.refused_host", host=parts.hostname)
+            raise MediaHostRefused(
+                f"media URL on {parts.scheme}://{parts.hostname} is not an allowed media host"
+            )
         try:
             response = self._http.get(url, auth=self._auth, follow_redirects=True)
         except httpx.HTTPError as exc:

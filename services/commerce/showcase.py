@@ -27,7 +27,7 @@ from services.commerce.queries import catalog_of_conversation, products_by_shopi
 from services.conversations.conversation import conversation_parties
 from services.delivery.flows import send_pending
 from services.errors import InvalidInput, NotFound
-from services.merchants.clients import client_for
+from services.merchants.clients import channel_for
 from services.outbound import add_outbound
 
 log = get_logger(__name__)
@@ -136,7 +136,7 @@ def _has_cards(session: Session, conversation_id: int) -> bool:
     """Whether the conversation's channel shows product cards without a catalog (Instagram's
     generic template)."""
     _, _, phone = conversation_parties(session, conversation_id)
-    return client_for(phone).capabilities.cards
+    return channel_for(phone).capabilities.cards
 
 
 def _enqueue_carousel(

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from persistence.models import (
+    ChannelType,
     Conversation,
     ConversationMode,
     Customer,
@@ -29,6 +30,12 @@ from services.conversations.search import ConversationFilter, filtered, searched
 
 InboxView = Literal["all", "needs_human", "operator", "ai"]
 VIEWS: tuple[InboxView, ...] = ("all", "needs_human", "operator", "ai")
+# how operators call each channel account type (the inbox's badge and filter)
+CHANNEL_LABELS: dict[str, str] = {
+    ChannelType.WHATSAPP_CLOUD: "WhatsApp",
+    ChannelType.TWILIO_WHATSAPP: "Twilio",
+    ChannelType.INSTAGRAM: "Instagram",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,11 @@ class InboxRow:
     last_author: str | None
     unanswered: int
     waiting_since: datetime | None
+    channel: str  # the channel account's type (ChannelType)
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNEL_LABELS.get(self.channel, self.channel)
 
     @property
     def status(self) -> InboxView:
@@ -144,7 +156,7 @@ def inbox(
     staff = aliased(MerchantUser)
     stmt = (
         select(Conversation, Customer, Merchant, last, waiting.c.unanswered, waiting.c.since,
-               staff.id.label("staff_id"))
+               staff.id.label("staff_id"), PhoneNumber.type)
         .join(Customer, Customer.id == Conversation.customer_id)
         .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)
         .join(Merchant, Merchant.id == PhoneNumber.merchant_id)
@@ -173,12 +185,12 @@ def inbox(
         stmt = filtered(stmt, filters)
         stmt = searched(stmt, filters.q) if filters.q else stmt
     rows: dict[int, InboxRow] = {}
-    for conversation, customer, merchant, message, unanswered, since, staff_id in session.execute(
-        stmt
+    for conversation, customer, merchant, message, unanswered, since, staff_id, channel in (
+        session.execute(stmt)
     ):
         rows.setdefault(
             conversation.id,
-            _row(conversation, customer, merchant, message, unanswered, since, staff_id),
+            _row(conversation, customer, merchant, message, unanswered, since, staff_id, channel),
         )
     return list(rows.values())
 
@@ -191,6 +203,7 @@ def _row(
     unanswered: int | None,
     since: datetime | None,
     staff_id: int | None,
+    channel: str,
 ) -> InboxRow:
     return InboxRow(
         conversation_id=conversation.id,
@@ -212,6 +225,7 @@ def _row(
         last_author=str(last.author) if last else None,
         unanswered=unanswered or 0,
         waiting_since=since if unanswered else None,
+        channel=str(channel),
     )
 
 

@@ -178,7 +178,7 @@ def human_agent(channel: Channel, message: Message) -> Channel:
 def outbound_message(message: Message, media: MediaRef | None, channel: Channel) -> OutboundMessage:
     """What a row sends: a template (kept in raw["template"]), catalog products
     (raw["products"]), an offer (raw["offer"], fitted to the channel), a library file, or
-    text."""
+    text; a file the channel cannot attach goes as a link in text."""
     if message.type == "template":
         return stored_template(message.raw or {})
     if (message.raw or {}).get("products"):
@@ -189,7 +189,15 @@ def outbound_message(message: Message, media: MediaRef | None, channel: Channel)
         return fit_offer(message, channel)
     if media is None:
         return OutboundText(message.text or "")
+    if media.link and media.kind not in channel.capabilities.media_kinds:
+        return file_as_link(media, message.text)
     return media.outbound(message.text)
+
+
+def file_as_link(media: MediaRef, caption: str | None) -> OutboundText:
+    """A file the channel cannot attach (a PDF on Instagram): its caption and a link."""
+    lines = [caption or "", f"📎 {media.filename}: {media.link}"]
+    return OutboundText("\n".join(line for line in lines if line))
 
 
 def _fail_unsendable(message_id: int, reason: str) -> DeliveryStatus:

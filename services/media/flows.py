@@ -29,6 +29,7 @@ from observability.logs import get_logger
 from observability.metrics import MEDIA_FETCHES
 from persistence.db import session_scope
 from persistence.models import (
+    ChannelType,
     Conversation,
     Direction,
     MediaAsset,
@@ -39,9 +40,10 @@ from persistence.models import (
 from persistence.storage import StorageError, get_storage
 from services.media.description import describe_stored_image
 from services.media.library import KINDS
+from services.media.public_link import FETCH_TTL, READ_TTL, expiring_link
 from services.media.send import MediaRef, MediaUnavailable, signed_link, whatsapp_media_id
 from services.media.understanding import transcribe_message, turn_media, turn_messages
-from services.merchants.clients import media_client_for
+from services.merchants.clients import channel_for, media_client_for
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -68,6 +70,7 @@ class _Job:
     media_id: str
     webhook_sha256: str | None
     client: WhatsAppClient | TwilioChannel
+    webhook_mime_type: str | None = None  # what the webhook said (Twilio's lookup says nothing)
 
 
 def fetch_inbound_media(message_id: int) -> str:
@@ -148,6 +151,7 @@ def _load(session: Session, message_id: int) -> _Job | str:
         media_id=str(media["id"]),
         webhook_sha256=media.get("sha256"),
         client=media_client_for(phone),
+        webhook_mime_type=media.get("mime_type"),
     )
 
 
@@ -158,11 +162,12 @@ def _fetch_and_store(job: _Job) -> str:
         raise _Refused(f"file is {_size(info.file_size)}, over the {_size(limit)} limit")
     data = _download(job, info, limit)
     _verify(data, info.sha256 or job.webhook_sha256)
+    mime_type = info.mime_type or job.webhook_mime_type or "application/octet-stream"
     key = storage_key(
-        conversation_id=job.conversation_id, message_id=job.message_id, mime_type=info.mime_type
+        conversation_id=job.conversation_id, message_id=job.message_id, mime_type=mime_type
     )
     try:
-        get_storage().put(key, data, info.mime_type)
+        get_storage().put(key, data, mime_type)
     except StorageError as exc:  # disk full, S3 unreachable: worth another attempt
         raise MediaFetchRetry(f"storage failed: {exc}") from exc
     return key
@@ -254,6 +259,8 @@ def resolve_media(message_id: int, *, refresh: bool = False) -> MediaRef | None:
             .where(Conversation.id == message.conversation_id)
         )
         assert phone is not None
+        if phone.type != ChannelType.WHATSAPP_CLOUD:
+            return _by_link(asset, phone)
         try:
             media_id = whatsapp_media_id(session, asset, phone, refresh=refresh)
         except (WhatsAppError, StorageError) as exc:
@@ -264,6 +271,20 @@ def resolve_media(message_id: int, *, refresh: bool = False) -> MediaRef | None:
             log.warning("whatsapp.media.link_fallback", asset_id=asset.id, error=exc)
             return MediaRef(kind=asset.kind, filename=asset.filename, link=link)
         return MediaRef(kind=asset.kind, filename=asset.filename, media_id=media_id)
+
+
+def _by_link(asset: MediaAsset, phone: PhoneNumber) -> MediaRef:
+    """Twilio and Instagram fetch files by URL: an expiring signed link to our copy. A kind
+    the channel cannot carry (a document on Instagram) goes as a link in text, which the
+    customer may open days later."""
+    carried = asset.kind in channel_for(phone).capabilities.media_kinds
+    link = expiring_link(asset, ttl=FETCH_TTL if carried else READ_TTL)
+    if link is None:
+        raise MediaUnavailable(
+            f"{phone.type} fetches files by URL: set PUBLIC_BASE_URL and MEDIA_LINK_SECRET "
+            f"to send {asset.key!r}"
+        )
+    return MediaRef(kind=asset.kind, filename=asset.filename, link=link)
 
 
 def prepare_turn_media(turn_id: int) -> None:

@@ -15,7 +15,12 @@ from channels.instagram.channel import InstagramChannel
 from channels.twilio.client import TwilioChannel
 from channels.whatsapp import WhatsAppClient
 from persistence.models import ChannelType, PhoneNumber
-from settings import get_settings
+from settings import (
+    SANDBOX_INSTAGRAM_PATH,
+    SANDBOX_TOKEN_PREFIX,
+    SANDBOX_TWILIO_PATH,
+    get_settings,
+)
 
 _lock = threading.Lock()
 _http: httpx.Client | None = None
@@ -35,8 +40,10 @@ def client_for(phone: PhoneNumber) -> WhatsAppClient:
     settings = get_settings()
     instagram = phone.type == ChannelType.INSTAGRAM
     cls = InstagramChannel if instagram else WhatsAppClient
+    api_root = settings.instagram_api_root if instagram else settings.whatsapp_api_root
+    sandbox = _sandbox_url(phone, SANDBOX_INSTAGRAM_PATH) if instagram else None
     return cls(
-        api_root=settings.instagram_api_root if instagram else settings.whatsapp_api_root,
+        api_root=f"{sandbox}/{settings.instagram_api_version}" if sandbox else api_root,
         access_token=phone.access_token,
         phone_number_id=phone.phone_number_id,
         timeout=settings.whatsapp_timeout_seconds,
@@ -56,7 +63,7 @@ def twilio_for(phone: PhoneNumber) -> TwilioChannel:
     settings = get_settings()
     base = settings.public_base_url
     return TwilioChannel(
-        api_base_url=settings.twilio_api_base_url,
+        api_base_url=_sandbox_url(phone, SANDBOX_TWILIO_PATH) or settings.twilio_api_base_url,
         account_sid=phone.account_sid or "",
         auth_token=phone.auth_token,
         sender=phone.phone_number_id,
@@ -64,6 +71,14 @@ def twilio_for(phone: PhoneNumber) -> TwilioChannel:
         content_sids=phone.content_sids,
         status_callback=f"{base.rstrip('/')}/webhooks/twilio/status" if base else None,
     )
+
+
+def _sandbox_url(phone: PhoneNumber, path: str) -> str | None:
+    """The sandbox's own Twilio and Instagram accounts (secrets with the sandbox prefix)
+    send to its fakes inside this server while it runs, never to the providers."""
+    if not phone.access_token.startswith(SANDBOX_TOKEN_PREFIX):
+        return None
+    return get_settings().sandbox_url(path)
 
 
 def media_client_for(phone: PhoneNumber) -> WhatsAppClient | TwilioChannel:

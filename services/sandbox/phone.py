@@ -39,9 +39,10 @@ class Bubble:
 
 @dataclass(frozen=True)
 class Persona:
-    wa_id: str
+    wa_id: str  # the chat's id: a phone number, or an Instagram-scoped id on Instagram
     name: str
     role: str  # "customer" or "admin"
+    channel: str = "whatsapp_cloud"  # the channel account type they write through
 
 
 def _chat(pnid: str, chat: str) -> str:

@@ -31,6 +31,7 @@ from services.merchants.merchant import (
 )
 from services.merchants.operator import create_operator
 from services.sandbox import phone as sandbox_phone
+from services.sandbox.channels import INSTAGRAM_CUSTOMER, TWILIO_CUSTOMER, ensure_channels
 from services.sandbox.demo_store import ensure_demo_store
 from services.sandbox.phone import Persona
 from settings import SANDBOX_TOKEN_PREFIX, get_settings
@@ -63,6 +64,7 @@ def ensure_sandbox(session: Session) -> SandboxNumber:
     """The sandbox merchant, its number and its admin: created once, on first use."""
     phone = find_phone_number(session, PHONE_NUMBER_ID) or _create(session)
     _ensure_admin(session, phone.merchant_id)
+    ensure_channels(session, phone.merchant_id)
     if get_settings().sandbox_active:  # its demo store answers only while the sandbox runs
         ensure_demo_store(session, phone.merchant_id)
     return _number(phone)
@@ -116,12 +118,14 @@ def _number(phone: PhoneNumber) -> SandboxNumber:
 
 
 def people(client: redis.Redis, number: SandboxNumber) -> list[Persona]:
-    """Who can be played: the admin, the default customer and any customer added."""
+    """Who can be played: the admin, the default customer, a customer on Twilio and one
+    on Instagram, and any customer added."""
+    fixed = (DEFAULT_CUSTOMER, TWILIO_CUSTOMER, INSTAGRAM_CUSTOMER)
     added = [
         p for p in sandbox_phone.personas(client, number.phone_number_id)
-        if p.wa_id not in (ADMIN.wa_id, DEFAULT_CUSTOMER.wa_id)
+        if p.wa_id not in {ADMIN.wa_id, *(f.wa_id for f in fixed)}
     ]  # fmt: skip
-    return [DEFAULT_CUSTOMER, *added, ADMIN]
+    return [*fixed, *added, ADMIN]
 
 
 def find_person(client: redis.Redis, number: SandboxNumber, wa_id: str) -> Persona | None:

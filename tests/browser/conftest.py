@@ -50,20 +50,36 @@ def live_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     """The whole system on a free port, its sends going to the sandbox's fake Graph API."""
+    for fake in fakes.values():
+        fake.reset()
+    with sandbox_system(servers, tmp_path_factory, "browser-stack", port=browser_port) as base:
+        yield base
+
+
+@contextmanager
+def sandbox_system(
+    servers: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    port: int | None = None,
+) -> Iterator[str]:
+    """The API in a uvicorn thread on `port` (a free one by default) with the sandbox on, and
+    a worker and beat whose sends go through it (shared while the port stays the same);
+    yields the API's base URL."""
+    from persistence.embedded import free_port
     from settings import get_settings
 
-    base = f"http://127.0.0.1:{browser_port}"
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
     overrides = {"SANDBOX_ENABLED": "true", "WHATSAPP_API_BASE_URL": f"{base}/sandbox/graph"}
     env = pytest.MonkeyPatch()
     for key, value in overrides.items():
         env.setenv(key, value)
     get_settings.cache_clear()
     wipe(servers)
-    for fake in fakes.values():
-        fake.reset()
-    SHARED_STACK.acquire(servers, tmp_path_factory.mktemp("browser-stack"), **overrides)
+    SHARED_STACK.acquire(servers, tmp_path_factory.mktemp(name), **overrides)
     try:
-        with serving(browser_port):
+        with serving(port):
             yield base
     finally:
         env.undo()
