@@ -38,6 +38,14 @@ def live_server(
     browser, servers: dict[str, str], fakes: dict, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The whole system on a free port, its sends going to the sandbox's fake Graph API."""
+    with live_system(servers, fakes, tmp_path_factory.mktemp("browser-stack")) as base:
+        yield base
+
+
+@contextmanager
+def live_system(servers: dict[str, str], fakes: dict, log_dir: Path) -> Iterator[str]:
+    """The API on a free port with the sandbox on, and a worker and beat whose sends go to
+    the sandbox's fake Graph API; its base URL. Also for tests that need no browser."""
     from persistence.embedded import free_port
     from settings import get_settings
 
@@ -51,7 +59,7 @@ def live_server(
     wipe(servers)
     for fake in fakes.values():
         fake.reset()
-    stack = Stack(servers, tmp_path_factory.mktemp("browser-stack")).start(**overrides)
+    stack = Stack(servers, log_dir).start(**overrides)
     try:
         with serving(port):
             yield base
