@@ -243,6 +243,7 @@ class ProfileForm(BaseModel):
     shown_description: str = Field("", max_length=5000)
     shown_email: str = Field("", max_length=5000)
     shown_websites: str = Field("", max_length=5000)  # space-separated, as rendered
+    shown_vertical: str = Field("", max_length=100)
     merchant_id: int | None = None
 
     def changes(self) -> dict[str, Any]:
@@ -256,7 +257,7 @@ class ProfileForm(BaseModel):
         websites = [w.strip() for w in (self.website_1, self.website_2) if w.strip()]
         if websites != self.shown_websites.split():
             changed["websites"] = websites
-        if self.vertical.strip():
+        if self.vertical.strip() not in ("", self.shown_vertical.strip()):
             changed["vertical"] = self.vertical.strip()
         return changed
 
