@@ -216,11 +216,13 @@ def update_business_profile(
     _: AdminDep,
 ) -> BusinessProfileRead:
     """Change what customers see about the business on WhatsApp: `about` (up to 139
-    characters), `address`, `description` (512), `email`, `websites` (at most 2), `vertical`
-    (Meta's categories). Answers the profile as Meta then has it."""
+    characters), `address`, `description` (512), `email`, `websites` (at most 2 http(s)
+    URLs), `vertical` (Meta's categories). A field left out is unchanged; `null` or "" (`[]`
+    for websites) clears address, description, email or websites; `about` and `vertical`
+    can be changed but never cleared (422). Answers the profile as Meta then has it."""
     profile = business_profile.update_profile(
         session, merchant_id=merchant_id, phone_number_id=phone_number_id,
-        changes=body.model_dump(exclude_unset=True),
+        changes=body.changes(),
     )  # fmt: skip
     return BusinessProfileRead.model_validate(profile)
 

@@ -51,8 +51,10 @@ class BusinessProfileClient(OnboardingClient):
         self._call("POST", f"{phone_number_id}/whatsapp_business_profile", token=token, json=body)
 
     def update_profile(self, phone_number_id: str, changes: dict[str, Any], *, token: str) -> None:
-        body = {
-            "messaging_product": "whatsapp",
-            **{k: changes[k] for k in EDITABLE if k in changes},
-        }
+        """Send the fields in `changes`; None clears one, sent as Meta clears it ("" for a
+        text, [] for websites). A field not in `changes` is not sent, so Meta keeps it."""
+        body: dict[str, Any] = {"messaging_product": "whatsapp"}
+        for name in (k for k in EDITABLE if k in changes):
+            cleared = [] if name == "websites" else ""
+            body[name] = cleared if changes[name] is None else changes[name]
         self._call("POST", f"{phone_number_id}/whatsapp_business_profile", token=token, json=body)

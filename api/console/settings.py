@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from api.business_hours import BusinessHoursBody
@@ -227,35 +227,52 @@ def replace_token(
     )  # fmt: skip
 
 
+class ProfileForm(BaseModel):
+    """The business profile form: each field, and beside it (hidden) the value Meta had
+    when the form was shown, so an emptied field is told from one left alone."""
+
+    about: str = Field("", max_length=5000)
+    address: str = Field("", max_length=5000)
+    description: str = Field("", max_length=5000)
+    email: str = Field("", max_length=5000)
+    website_1: str = Field("", max_length=5000)
+    website_2: str = Field("", max_length=5000)
+    vertical: str = Field("", max_length=100)
+    shown_about: str = Field("", max_length=5000)
+    shown_address: str = Field("", max_length=5000)
+    shown_description: str = Field("", max_length=5000)
+    shown_email: str = Field("", max_length=5000)
+    shown_websites: str = Field("", max_length=5000)  # space-separated, as rendered
+    shown_vertical: str = Field("", max_length=100)
+    merchant_id: int | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """What the admin changed: an edited field is sent, an emptied one is cleared ("")
+        and one left as shown is not sent at all, so Meta keeps it."""
+        changed: dict[str, Any] = {}
+        for name in ("about", "address", "description", "email"):
+            value = getattr(self, name).strip()
+            if value != getattr(self, f"shown_{name}").strip():
+                changed[name] = value
+        websites = [w.strip() for w in (self.website_1, self.website_2) if w.strip()]
+        if websites != self.shown_websites.split():
+            changed["websites"] = websites
+        if self.vertical.strip() not in ("", self.shown_vertical.strip()):
+            changed["vertical"] = self.vertical.strip()
+        return changed
+
+
 @router.post("/numbers/{phone_number_id}/profile")
 def save_business_profile(
-    phone_number_id: str,
-    db: SessionDep,
-    user: FormUserDep,
-    about: Text = "",
-    address: Text = "",
-    description: Text = "",
-    email: Text = "",
-    website_1: Text = "",
-    website_2: Text = "",
-    vertical: Text = "",
-    merchant_id: Annotated[int | None, Form()] = None,
+    phone_number_id: str, db: SessionDep, user: FormUserDep, form: Annotated[ProfileForm, Form()]
 ) -> Response:
-    """The profile form, shown filled with Meta's current values: an emptied field is left
-    as it is at Meta (WhatsApp keeps a value until another replaces it)."""
-    target = _merchant_id(user, merchant_id)
-    given: dict[str, Any] = {
-        "about": about, "address": address, "description": description, "email": email,
-        "vertical": vertical,
-    }  # fmt: skip
-    websites = [w.strip() for w in (website_1, website_2) if w.strip()]
-    changes_in = {k: v.strip() for k, v in given.items() if v.strip()}
-    if websites:
-        changes_in["websites"] = websites
-    body = _valid(BusinessProfileUpdate, changes_in, user)
+    """The profile form, shown filled with Meta's current values: a changed field is sent,
+    an emptied one is cleared at Meta (About and the category cannot be: WhatsApp's rule)."""
+    target = _merchant_id(user, form.merchant_id)
+    body = _valid(BusinessProfileUpdate, form.changes(), user)
     if body is None:
         return RedirectResponse(_url(target), status_code=303)
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.changes()
     return _done(
         user, target,
         lambda: business_profile.update_profile(

@@ -1,6 +1,7 @@
 """The sandbox chat: a WhatsApp-like page where a signed-in person plays a customer, or
-the merchant's admin, of the sandbox merchant. What they type becomes a signed Cloud API
-webhook to /webhook; what the business sends arrives through the fake Graph API."""
+the admin, of their own merchant (platform operators pick one, or the demo merchant).
+What they type becomes a signed Cloud API webhook to /webhook; what the business sends
+arrives through the fake Graph API."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from persistence.models import ChannelType
 from services.conversations.conversation import find_conversation
 from services.conversations.inbox import CHANNEL_LABELS
 from services.errors import NotFound
+from services.merchants import merchant as merchants
 from services.sandbox import phone as sandbox_phone
 from services.sandbox import sandbox
 from services.sandbox.channels import chat_account_id
@@ -50,17 +52,25 @@ templates.env.filters["sandbox_clock"] = lambda at: clock(datetime.fromtimestamp
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 
 
-def _setup(db: Session, user: ConsoleUser) -> SandboxNumber:
-    number = sandbox.ensure_sandbox(db)
+def _setup(db: Session, user: ConsoleUser, merchant_id: int | None) -> SandboxNumber:
+    """The caller's merchant's sandbox (platform operators: the one picked by
+    `?merchant_id=`, else the demo merchant's); another merchant's is a 404."""
+    try:
+        chosen = sandbox.sandbox_merchant(user.principal.merchant_id, merchant_id)
+        number = sandbox.ensure_sandbox(db, chosen)
+    except NotFound:
+        raise PageNotFound(user, "no such sandbox") from None
     db.commit()  # the sandbox's own webhooks (other requests) must find its number at once
-    if not sandbox.may_use(number, user.principal.merchant_id):
-        raise PageNotFound(user, "the sandbox belongs to another merchant")
     return number
 
 
 def _chat_of(number: SandboxNumber, person: Persona) -> str:
     """The account whose side of the wire holds the person's chat."""
     return chat_account_id(person, number.phone_number_id)
+
+
+def _chat_url(number: SandboxNumber, wa_id: str) -> str:
+    return f"/sandbox?chat={wa_id}&merchant_id={number.merchant_id}"
 
 
 def _conversation_id(db: Session, number: SandboxNumber, person: Persona) -> int | None:
@@ -78,7 +88,7 @@ def _thread_context(
     client = redis_of(request)
     return {
         "user": user,
-        "merchant_name": sandbox.MERCHANT_NAME,
+        "merchant_name": number.merchant_name,
         "number": number,
         "person": person,
         "bubbles": sandbox_phone.thread(client, _chat_of(number, person), person.wa_id),
@@ -97,21 +107,26 @@ def _person(request: Request, number: SandboxNumber, wa_id: str | None) -> Perso
 
 @router.get("")
 def sandbox_page(
-    request: Request, db: SessionDep, user: ConsoleUserDep, chat: str | None = None
-) -> Response:
-    number = _setup(db, user)
+    request: Request, db: SessionDep, user: ConsoleUserDep, chat: str | None = None,
+    merchant_id: int | None = None,
+) -> Response:  # fmt: skip
+    number = _setup(db, user, merchant_id)
     person = _person(request, number, chat) or sandbox.DEFAULT_CUSTOMER
     context = _thread_context(request, db, number, person, user)
     context["people"] = sandbox.people(redis_of(request), number)
+    # platform operators pick whose sandbox to play; a merchant's operator has only theirs
+    platform = user.principal.merchant_id is None
+    context["merchants"] = merchants.list_merchants(db) if platform else []
     return page(templates, request, "sandbox.html", context)
 
 
 @router.get("/chats/{wa_id}/thread")
 def thread_fragment(
-    request: Request, wa_id: str, db: SessionDep, user: ConsoleUserDep, tasks: BackgroundTasks
-) -> Response:
+    request: Request, wa_id: str, db: SessionDep, user: ConsoleUserDep, tasks: BackgroundTasks,
+    merchant_id: int | None = None,
+) -> Response:  # fmt: skip
     """The chat, polled while it is open: what the person sees is now read."""
-    number = _setup(db, user)
+    number = _setup(db, user, merchant_id)
     person = _person(request, number, wa_id)
     if person is None:
         return Response("no such person", status_code=404, media_type="text/plain")
@@ -127,10 +142,11 @@ def thread_fragment(
 @router.post("/people")
 def add_person(
     request: Request, db: SessionDep, user: FormUserDep,
-    name: Annotated[str, Form(max_length=60)] = "",
+    name: Annotated[str, Form(max_length=60)] = "", merchant_id: int | None = None,
 ) -> Response:  # fmt: skip
-    persona = sandbox.add_customer(redis_of(request), _setup(db, user), name)
-    return RedirectResponse(f"/sandbox?chat={persona.wa_id}", status_code=303)
+    number = _setup(db, user, merchant_id)
+    persona = sandbox.add_customer(redis_of(request), number, name)
+    return RedirectResponse(_chat_url(number, persona.wa_id), status_code=303)
 
 
 def _kind(mime_type: str) -> str:
@@ -177,10 +193,11 @@ async def send(
     user: FormUserDep,
     text: Annotated[str, Form(max_length=4096)] = "",
     file: Annotated[UploadFile | None, File()] = None,
+    merchant_id: int | None = None,
 ) -> Response:
     """The person sends a message: it reaches /webhook exactly as WhatsApp would post it."""
-    back = RedirectResponse(f"/sandbox?chat={wa_id}", status_code=303)
-    number = await run_in_threadpool(_setup, db, user)
+    number = await run_in_threadpool(_setup, db, user, merchant_id)
+    back = RedirectResponse(_chat_url(number, wa_id), status_code=303)
     person = _person(request, number, wa_id)
     upload = None
     if file is not None and file.filename:
@@ -235,10 +252,16 @@ async def _send_elsewhere(
 
 
 @router.get("/media/{media_id}")
-def media(request: Request, media_id: str, db: SessionDep, user: ConsoleUserDep) -> Response:
-    _setup(db, user)
-    store = RedisMedia(redis_of(request))
+def media(
+    request: Request, media_id: str, db: SessionDep, user: ConsoleUserDep,
+    merchant_id: int | None = None,
+) -> Response:  # fmt: skip
+    """A photo or file shown in this sandbox's chats (never another merchant's)."""
+    number = _setup(db, user, merchant_id)
+    client = redis_of(request)
+    store = RedisMedia(client)
     found, data = store.get(media_id), store.read(media_id)
-    if found is None or data is None:
+    shown_here = sandbox_phone.media_number(client, media_id) == number.phone_number_id
+    if found is None or data is None or not shown_here:
         return Response("no such media", status_code=404, media_type="text/plain")
     return file_response(data, found.mime_type, found.filename or media_id)

@@ -4,8 +4,11 @@
   {"data": [{"messaging_product": "whatsapp", <the fields asked for that are set>}]}.
 - POST /{phone-number-id}/whatsapp_business_profile {"messaging_product": "whatsapp",
   "about"?, "address"?, "description"?, "email"?, "websites"?, "vertical"?} answers
-  {"success": true}; Meta's limits are enforced with error 100 (about 1-139 characters,
-  description 512, websites at most 2, vertical from its enum); `profile_picture_handle`
+  {"success": true}; "" clears address, description or email and [] clears websites (a
+  cleared field is no longer in the GET). Meta's limits are enforced with error 100 (about
+  1-139 characters and never empty, address 256, description 512, email 128 and a valid
+  address, websites at most 2 http(s) URLs of 256, vertical from its enum, no nulls);
+  `profile_picture_handle`
   must be a handle an upload answered (error 100 otherwise), and sets profile_picture_url.
 - Resumable Upload API: POST /{app-id}/uploads?file_length=&file_type= (Bearer token; the
   app id must be the onboarding store's `app_id`) answers
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -43,6 +47,8 @@ VERTICALS = frozenset({
 EDITABLE = ("about", "address", "description", "email", "websites", "vertical")
 UPLOAD_TYPES = frozenset({"application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4"})
 PICTURE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png"})
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+WEBSITE = re.compile(r"https?://[^\s/]+\S*")
 
 
 @dataclass
@@ -118,7 +124,11 @@ class ProfileStore:
             profile = self.profiles.setdefault(phone_number_id, {})
             if "profile_picture_handle" in body:
                 profile["profile_picture_url"] = self._picture_url(body["profile_picture_handle"])
-            profile.update({name: body[name] for name in EDITABLE if name in body})
+            for name in (name for name in EDITABLE if name in body):
+                if body[name] in ("", []):  # how Meta clears a field
+                    profile.pop(name, None)
+                else:
+                    profile[name] = body[name]
             self.posted.append(body)
         return Response.json({"success": True})
 
@@ -131,17 +141,34 @@ class ProfileStore:
 
 
 def _check_limits(body: dict[str, Any]) -> None:
+    """Meta's checks on an update. "" clears address, description and email, [] clears
+    websites; About cannot be empty; null is not a value Meta takes for any field."""
+    for name in ("about", "address", "description", "email", "vertical"):
+        if name in body and not isinstance(body[name], str):
+            raise GraphError(100, details=f"Param {name} must be a string.")
     about = body.get("about")
-    if about is not None and not (isinstance(about, str) and 1 <= len(about) <= 139):
-        raise GraphError(100, details="Param about must be at most 139 characters long.")
-    description = body.get("description")
-    if description is not None and len(str(description)) > 512:
-        raise GraphError(100, details="Param description must be at most 512 characters long.")
-    websites = body.get("websites")
-    if websites is not None and (not isinstance(websites, list) or len(websites) > 2):
-        raise GraphError(100, details="Param websites must be an array with at most 2 elements.")
+    if about is not None and not 1 <= len(about) <= 139:
+        raise GraphError(100, details="Param about must be between 1 and 139 characters long.")
+    for name, limit in (("address", 256), ("description", 512), ("email", 128)):
+        if len(body.get(name) or "") > limit:
+            raise GraphError(100, details=f"Param {name} must be at most {limit} characters long.")
+    if body.get("email") and not EMAIL.fullmatch(body["email"]):
+        raise GraphError(100, details="Param email must be a valid email address.")
+    if "websites" in body:
+        _check_websites(body["websites"])
     vertical = body.get("vertical")
     if vertical is not None and vertical not in VERTICALS:
         raise GraphError(
             100, details="Param vertical must be one of {" + ", ".join(sorted(VERTICALS)) + "}"
         )
+
+
+def _check_websites(websites: object) -> None:
+    if not isinstance(websites, list) or len(websites) > 2:
+        raise GraphError(100, details="Param websites must be an array with at most 2 elements.")
+    for site in websites:
+        if not isinstance(site, str) or not WEBSITE.fullmatch(site) or len(site) > 256:
+            raise GraphError(
+                100, details="Param websites[] must be a URL starting with http:// or https://, "
+                "at most 256 characters long.",
+            )  # fmt: skip

@@ -45,11 +45,13 @@ def read_profile(session: Session, *, merchant_id: int, phone_number_id: str) ->
 def update_profile(
     session: Session, *, merchant_id: int, phone_number_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
-    """Send the changed fields to Meta, then read the profile back as Meta now has it."""
+    """Send the changed fields to Meta (a None one is cleared there), then read the profile
+    back as Meta now has it."""
     phone = get_phone_number(session, merchant_id=merchant_id, phone_number_id=phone_number_id)
     try:
         with _client() as api:
-            api.update_profile(phone.phone_number_id, changes, token=phone.access_token)
+            if changes:
+                api.update_profile(phone.phone_number_id, changes, token=phone.access_token)
             return api.read_profile(phone.phone_number_id, token=phone.access_token)
     except WhatsAppError as exc:
         raise _meta_error(exc) from None

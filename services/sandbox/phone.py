@@ -70,6 +70,8 @@ def add_bubble(client: redis.Redis, pnid: str, chat: str, bubble: Bubble) -> Non
     pipe.hset(f"{base}:status", bubble.id, status)
     pipe.set(f"sandbox:wamid:{bubble.id}", f"{pnid}|{chat}", ex=TTL_SECONDS)
     pipe.zadd(f"sandbox:{pnid}:chats", {chat: bubble.at})
+    if bubble.media_id:  # whose chats show it: only that number's sandbox serves it
+        pipe.set(f"sandbox:media-number:{bubble.media_id}", pnid, ex=TTL_SECONDS)
     if not bubble.mine:
         pipe.delete(f"{base}:typing")
     _touch(pipe, f"{base}:bubbles", f"{base}:status", f"sandbox:{pnid}:chats")
@@ -95,6 +97,12 @@ def locate(client: redis.Redis, wamid: str) -> tuple[str, str] | None:
         return None
     pnid, _, chat = _text(found).partition("|")
     return pnid, chat
+
+
+def media_number(client: redis.Redis, media_id: str) -> str | None:
+    """The business number in whose chats a media item was shown."""
+    found = client.get(f"sandbox:media-number:{media_id}")
+    return None if found is None else _text(found)
 
 
 def set_status(client: redis.Redis, pnid: str, chat: str, wamid: str, status: str) -> bool:

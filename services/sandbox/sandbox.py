@@ -1,8 +1,10 @@
-"""The WhatsApp sandbox's merchant and people, and a local console login.
+"""The WhatsApp sandbox's numbers and people, and a local console login.
 
-The sandbox merchant has one business number whose Graph API is the sandbox's own fake;
-people play its customers or its admin (a merchant user, so theirs is an admin
-conversation). Nothing is created until the sandbox is used.
+Every merchant gets its own sandbox number (on first use), whose Graph API is the
+sandbox's own fake: its operators play that merchant's customers or its admin (a merchant
+user, so theirs is an admin conversation), and the turns run with that merchant's AI
+profile, knowledge and catalog. Platform operators pick a merchant, or use the demo
+merchant, which has a demo store. Nothing is created until the sandbox is used.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from sqlalchemy.orm import Session
 
 from persistence.models import Operator, PhoneNumber
 from services.access.auth import hash_token
-from services.errors import Conflict
+from services.errors import Conflict, NotFound
 from services.merchants.merchant import (
     add_merchant_user,
     add_phone_number,
     create_merchant,
     find_merchant_user,
     find_phone_number,
+    get_merchant,
 )
 from services.merchants.operator import create_operator
 from services.sandbox import phone as sandbox_phone
@@ -41,6 +44,8 @@ log = logging.getLogger(__name__)
 PHONE_NUMBER_ID = "100000000000001"
 WABA_ID = "100000000000999"
 DISPLAY_PHONE_NUMBER = "15550100000"
+# a merchant's own sandbox number: this prefix, then the merchant id on 8 digits
+MERCHANT_NUMBER_PREFIX = "1000002"
 MERCHANT_NAME = "Sandbox Running Co."
 MERCHANT_DESCRIPTION = (
     "A demo shop in the WhatsApp sandbox. We sell running shoes (sizes 36 to 47) and "
@@ -54,20 +59,44 @@ LOCAL_OPERATOR_NAME = "Local console"
 @dataclass(frozen=True)
 class SandboxNumber:
     merchant_id: int
+    merchant_name: str
     phone_id: int
     phone_number_id: str
     display_phone_number: str
     access_token: str
+    demo: bool  # the demo merchant's (with its demo store), not a real merchant's
 
 
-def ensure_sandbox(session: Session) -> SandboxNumber:
-    """The sandbox merchant, its number and its admin: created once, on first use."""
-    phone = find_phone_number(session, PHONE_NUMBER_ID) or _create(session)
+def sandbox_merchant(own: int | None, requested: int | None) -> int | None:
+    """Whose sandbox the caller opens: a merchant's operator always their own merchant's
+    (asking for another's is a NotFound, as for any of its objects); a platform operator
+    the merchant they pick, or the demo merchant (None)."""
+    if own is None:
+        return requested
+    if requested is not None and requested != own:
+        raise NotFound("no such sandbox")
+    return own
+
+
+def ensure_sandbox(session: Session, merchant_id: int | None = None) -> SandboxNumber:
+    """The sandbox number of `merchant_id` (None: the demo merchant's) and its admin
+    persona, created on first use. A merchant's own sandbox number is theirs like any
+    channel account, so its turns run with that merchant's AI profile, knowledge and
+    catalog; the demo merchant also gets its demo store."""
+    demo = find_phone_number(session, PHONE_NUMBER_ID)
+    if merchant_id is None or (demo is not None and demo.merchant_id == merchant_id):
+        phone = demo or _add_number(session, PHONE_NUMBER_ID, None, DISPLAY_PHONE_NUMBER)
+        ensure_channels(session, phone.merchant_id)  # Tom on Twilio, Ivy on Instagram
+        if get_settings().sandbox_active:  # its demo store answers only while the sandbox runs
+            ensure_demo_store(session, phone.merchant_id)
+    else:
+        get_merchant(session, merchant_id)  # NotFound for an unknown merchant
+        own_id = f"{MERCHANT_NUMBER_PREFIX}{merchant_id:08d}"
+        phone = find_phone_number(session, own_id) or _add_number(
+            session, own_id, merchant_id, f"1555020{merchant_id:04d}"
+        )
     _ensure_admin(session, phone.merchant_id)
-    ensure_channels(session, phone.merchant_id)
-    if get_settings().sandbox_active:  # its demo store answers only while the sandbox runs
-        ensure_demo_store(session, phone.merchant_id)
-    return _number(phone)
+    return _number(session, phone)
 
 
 def _ensure_admin(session: Session, merchant_id: int) -> None:
@@ -79,48 +108,51 @@ def _ensure_admin(session: Session, merchant_id: int) -> None:
         )
 
 
-def _create(session: Session) -> PhoneNumber:
+def _add_number(
+    session: Session, phone_number_id: str, merchant_id: int | None, display: str
+) -> PhoneNumber:
+    """A sandbox number (a made-up token the fake Graph API knows) for the merchant, or
+    for a new demo merchant when None."""
     try:
         with session.begin_nested():
-            merchant = create_merchant(
-                session, name=MERCHANT_NAME, description=MERCHANT_DESCRIPTION
-            )
+            if merchant_id is None:
+                merchant_id = create_merchant(
+                    session, name=MERCHANT_NAME, description=MERCHANT_DESCRIPTION
+                ).id
             phone = add_phone_number(
                 session,
-                merchant_id=merchant.id,
-                phone_number_id=PHONE_NUMBER_ID,
+                merchant_id=merchant_id,
+                phone_number_id=phone_number_id,
                 access_token=SANDBOX_TOKEN_PREFIX + secrets.token_urlsafe(24),
-                display_phone_number=DISPLAY_PHONE_NUMBER,
+                display_phone_number=display,
             )
             session.flush()
     except Conflict:  # a concurrent first visit created it
-        found = find_phone_number(session, PHONE_NUMBER_ID)
+        found = find_phone_number(session, phone_number_id)
         assert found is not None
         return found
-    log.info("sandbox.created merchant_id=%s", merchant.id)
+    log.info("sandbox.created merchant_id=%s phone_number_id=%s", merchant_id, phone_number_id)
     return phone
 
 
-def may_use(number: SandboxNumber, merchant_id: int | None) -> bool:
-    """The sandbox's conversations are its own merchant's: platform operators (no merchant)
-    and that merchant's operators may drive and read them, another merchant's may not."""
-    return merchant_id is None or merchant_id == number.merchant_id
-
-
-def _number(phone: PhoneNumber) -> SandboxNumber:
+def _number(session: Session, phone: PhoneNumber) -> SandboxNumber:
     return SandboxNumber(
         merchant_id=phone.merchant_id,
+        merchant_name=get_merchant(session, phone.merchant_id).name,
         phone_id=phone.id,
         phone_number_id=phone.phone_number_id,
         display_phone_number=phone.display_phone_number or DISPLAY_PHONE_NUMBER,
         access_token=phone.access_token,
+        demo=phone.phone_number_id == PHONE_NUMBER_ID,
     )
 
 
 def people(client: redis.Redis, number: SandboxNumber) -> list[Persona]:
-    """Who can be played: the admin, the default customer, a customer on Twilio and one
-    on Instagram, and any customer added."""
-    fixed = (DEFAULT_CUSTOMER, TWILIO_CUSTOMER, INSTAGRAM_CUSTOMER)
+    """Who can be played: the admin, the default customer, any customer added and, in the
+    demo merchant's sandbox (which alone has the made-up Twilio and Instagram accounts), a
+    customer on Twilio and one on Instagram."""
+    elsewhere = (TWILIO_CUSTOMER, INSTAGRAM_CUSTOMER) if number.demo else ()
+    fixed = (DEFAULT_CUSTOMER, *elsewhere)
     added = [
         p for p in sandbox_phone.personas(client, number.phone_number_id)
         if p.wa_id not in {ADMIN.wa_id, *(f.wa_id for f in fixed)}

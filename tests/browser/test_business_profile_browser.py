@@ -95,6 +95,18 @@ def test_the_business_profile_form_shows_metas_values_and_saves_on_a_phone(
     assert (posted["vertical"], posted["description"]) == ("AUTO", "Family bike shop since 1990.")
     expect(page.locator("form.business-profile select[name=vertical]")).to_have_value("AUTO")
 
+    # emptied fields are removed at Meta ("" as Meta clears); untouched ones are not sent
+    form = page.locator("form.business-profile")
+    form.locator("input[name=email]").fill("")
+    form.locator("input[name=website_2]").fill("")
+    form.locator("button:has-text('Update WhatsApp profile')").click()
+    expect(page.locator(".flash-ok")).to_contain_text("WhatsApp business profile updated")
+    assert graph_settings.business_profiles.posted[-1] == {
+        "messaging_product": "whatsapp", "email": "", "websites": ["https://delta.example"],
+    }  # fmt: skip
+    expect(page.locator("form.business-profile input[name=email]")).to_have_value("")
+    expect(page.locator("form.business-profile input[name=address]")).to_have_value("1 Main St")
+
     photo = tmp_path / "logo.png"
     Image.new("RGB", (300, 300), (10, 120, 200)).save(photo, format="PNG")
     page.set_input_files("input[name=photo]", str(photo))

@@ -206,3 +206,54 @@ def test_a_webhook_to_reply_run_never_shows_the_token(stack, client, clean, fake
     assert TOKEN not in worker_log
     assert TOKEN not in caplog.text
     assert all(TOKEN not in str(record.__dict__) for record in caplog.records)
+
+
+def _every_credential(*, create: bool = False) -> dict[str, str | None]:
+    """Every kind of stored credential, as the services read it: a WhatsApp token, a
+    Twilio auth token, an Instagram token, a Shopify store's two tokens, an onboarding's
+    business token and PIN (made first when `create`)."""
+    from sqlalchemy import select
+
+    from persistence.db import session_scope
+    from persistence.models import PhoneNumber, ShopifyStore, WhatsAppOnboarding
+    from services.merchants.merchant import add_phone_number, create_merchant
+
+    with session_scope() as session:
+        if create:
+            merchant = create_merchant(session, name="Every Kind")
+            for kind, provider_id, secret in (
+                ("whatsapp_cloud", "1065", TOKEN), ("twilio_whatsapp", "+14155238886", "tw-auth-1"),
+                ("instagram", "17841400000001", "IGQ-token-1"),
+            ):  # fmt: skip
+                add_phone_number(
+                    session, merchant_id=merchant.id, phone_number_id=provider_id,
+                    access_token=secret, type=kind, account_sid="AC1" if kind[0] == "t" else None,
+                )  # fmt: skip
+            session.add(ShopifyStore(
+                merchant_id=merchant.id, shop_domain="every.myshopify.com",
+                access_token="shpat-admin-1", storefront_access_token="sf-token-1",
+            ))  # fmt: skip
+            session.add(WhatsAppOnboarding(
+                phone_number_id="2077", waba_id="3088", merchant_id=merchant.id, step="done",
+                access_token="EAAB-onboarded-1", pin="482913",
+            ))  # fmt: skip
+        read: dict[str, str | None] = {
+            f"{p.type}:{p.phone_number_id}": p.access_token
+            for p in session.scalars(select(PhoneNumber))
+        }
+        for store in session.scalars(select(ShopifyStore)):
+            read["shopify"], read["storefront"] = store.access_token, store.storefront_access_token
+        for record in session.scalars(select(WhatsAppOnboarding)):
+            read["onboarding"], read["pin"] = record.access_token, record.pin
+        return read
+
+
+def test_rotation_keeps_every_kind_of_credential_readable(clean, secrets_key, capsys):
+    before = _every_credential(create=True)
+    assert len(before) == 7 and all(before.values())
+    secrets_key(f"{NEW_KEY},{SECRETS_KEY}")
+    code, output = _manage(capsys, "rotate-secrets")
+    assert code == 0 and "re-encrypted 7 credential(s)" in output, output
+    secrets_key(NEW_KEY)  # the old key gone: everything still reads the same
+    assert _every_credential() == before
+    assert not any(secret in output for secret in before.values() if secret)

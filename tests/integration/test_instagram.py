@@ -227,3 +227,22 @@ def test_verification_uses_the_verify_token(client, clean):
     assert (ok.status_code, ok.text) == (200, "1158201444")
     bad = client.get("/webhooks/instagram", params={**params, "hub.verify_token": "nope"})
     assert bad.status_code == 403
+
+
+def test_an_instagram_run_never_shows_the_token(stack, client, instagram, fakes, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    fakes["instagram"].add_user(IGSID, name="Ana Lima", username="ana.lima")
+    fakes["gemini"].reply("Hi! Yes, we ship to Spain.")
+    _says(client, "Do you ship to Spain?")
+    fakes["instagram"].wait_for_sent(1, timeout=30)
+    eventually(lambda: _customer().profile_name, timeout=30)  # the profile lookup ran too
+    answers = [
+        client.get(path, headers=ADMIN)
+        for path in ("/api/v1/merchants", f"/api/v1/merchants/{instagram['id']}/channels",
+                     f"/api/v1/conversations/{_conversation().id}")
+    ]  # fmt: skip
+    assert {a.status_code for a in answers} == {200} and ACCOUNT in answers[1].text
+    for where in (*(a.text for a in answers), caplog.text, stack.worker_log()):
+        assert IG_TOKEN not in where

@@ -4,7 +4,6 @@ API speaks the wire format our WhatsApp client speaks in production."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,6 +17,7 @@ from persistence.models import Conversation, Customer, Message, PhoneNumber
 from services.conversations.view import conversation_view
 from services.merchants.operator import create_operator
 from services.sandbox import sandbox
+from tests.integration import sandbox_helpers
 from tests.integration.console_helpers import login, submit
 
 pytestmark = [
@@ -28,24 +28,16 @@ pytestmark = [
 ANA = sandbox.DEFAULT_CUSTOMER.wa_id
 
 
-@pytest.fixture
-def sandbox_client(servers, clean, monkeypatch) -> Iterator[TestClient]:
-    """The app with the sandbox on (its Graph API URL is the sandbox's own), signed in."""
-    from api.app import create_app
-    from settings import get_settings
+sandbox_app = sandbox_helpers.sandbox_app  # the fixture, for sandbox_client below
 
-    monkeypatch.setenv("SANDBOX_ENABLED", "true")
-    monkeypatch.setenv("WHATSAPP_API_BASE_URL", "http://127.0.0.1:5000/sandbox/graph")
-    get_settings.cache_clear()
+
+@pytest.fixture
+def sandbox_client(sandbox_app: TestClient) -> TestClient:
+    """The app with the sandbox on, signed in as a platform operator."""
     with session_scope() as session:
         _, token = create_operator(session, name="Olga")
-    try:
-        with TestClient(create_app()) as client:
-            assert login(client, token).status_code == 303
-            yield client
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
+    assert login(sandbox_app, token).status_code == 303
+    return sandbox_app
 
 
 def _number() -> PhoneNumber:
@@ -153,7 +145,7 @@ def test_uploaded_media_is_sent_by_id_and_shown(sandbox_client):
     media_id = graph.upload_media(b"\x89PNG-image", "image/png", "shoe.png")
     graph.send({"to": ANA, "type": "image", "image": {"id": media_id, "caption": "Red runner"}})
     thread = _thread(sandbox_client)
-    assert f'src="/sandbox/media/{media_id}"' in thread and "Red runner" in thread
+    assert f'src="/sandbox/media/{media_id}?merchant_id=' in thread and "Red runner" in thread
     assert sandbox_client.get(f"/sandbox/media/{media_id}").content == b"\x89PNG-image"
 
 
@@ -279,22 +271,29 @@ def test_opening_the_sandbox_connects_its_demo_store_and_queues_its_sync(sandbox
         url, json=query, headers={"X-Shopify-Access-Token": demo_store.ADMIN_TOKEN}
     )
     assert counted.json()["data"]["productsCount"]["count"] == 6
-def test_another_merchants_operator_can_neither_drive_nor_read_the_sandbox(sandbox_client):
+
+
+def test_another_merchants_operator_can_neither_drive_nor_read_the_demo_sandbox(
+    sandbox_client,
+):
     from services.merchants.merchant import create_merchant
 
     assert "Ana Customer" in sandbox_client.get("/sandbox").text  # the platform operator
+    demo = _number().merchant_id
     with session_scope() as session:
         other = create_merchant(session, name="Other Shop")
         _, token = create_operator(session, name="Otto", merchant_id=other.id)
     sandbox_client.cookies.clear()
     assert login(sandbox_client, token).status_code == 303
-    assert sandbox_client.get("/sandbox").status_code == 404
-    assert sandbox_client.get(f"/sandbox/chats/{ANA}/thread").status_code == 404
+    own = sandbox_client.get("/sandbox")  # Otto plays his own merchant's customers
+    assert own.status_code == 200 and "Other Shop" in own.text
+    assert sandbox_client.get(f"/sandbox?merchant_id={demo}").status_code == 404
+    assert sandbox_client.get(f"/sandbox/chats/{ANA}/thread?merchant_id={demo}").status_code == 404
     page = sandbox_client.get("/console/inbox")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     sent = sandbox_client.post(
-        f"/sandbox/chats/{ANA}/send", data={"csrf_token": csrf, "text": "hi from Otto"},
-        follow_redirects=False,
+        f"/sandbox/chats/{ANA}/send?merchant_id={demo}",
+        data={"csrf_token": csrf, "text": "hi from Otto"}, follow_redirects=False,
     )  # fmt: skip
     assert sent.status_code == 404
     with session_scope() as session:

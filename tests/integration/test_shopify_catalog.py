@@ -5,6 +5,8 @@ when signed."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import Text, select
 
@@ -51,8 +53,9 @@ def _post(client, delivery: tuple[bytes, dict[str, str]]) -> object:
 
 
 def test_connecting_reads_the_shop_subscribes_webhooks_and_never_echoes_the_token(
-    stack, client, merchant, fakes
+    stack, client, merchant, fakes, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     fakes["shopify"].add(*sample_catalog(3))
     response = _connect(client, merchant, fakes, storefront_access_token="storefront-secret")
     assert response.status_code == 201, response.text
@@ -73,7 +76,11 @@ def test_connecting_reads_the_shop_subscribes_webhooks_and_never_echoes_the_toke
     with session_scope() as session:  # encrypted at rest
         raw = session.execute(select(ShopifyStore.access_token.cast(Text)))
         assert "shpat" not in raw.scalar_one()
-    assert _synced(client, merchant)["products"] == 3
+    state = _synced(client, merchant)
+    assert state["products"] == 3
+    # nor in any answer or log line of the run (this process's, the worker's sync)
+    for where in (str(state), caplog.text, stack.worker_log()):
+        assert "shpat_test_token" not in where and "storefront-secret" not in where
 
 
 def test_a_wrong_token_is_refused_with_shopifys_reason(client, merchant, fakes):

@@ -212,3 +212,27 @@ def test_outside_the_window_the_customer_gets_the_content_api_template(
     _say(client, twilio, "I'm here")  # the window opens: the parked message follows
     sent = twilio["fake"].wait_for_sent(3)
     assert sent[2]["Body"] == "Back!"
+
+
+def test_a_twilio_run_never_shows_the_auth_token(stack, client, twilio, fakes, caplog):
+    import base64
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    fakes["gemini"].reply("Hello Ana!")
+    response, _ = _say(client, twilio, "hi there")
+    assert response.status_code == 200 and TWILIO_TOKEN not in response.text
+    twilio["fake"].wait_for_sent(1)
+    eventually(lambda: [m for m in messages_in_db(direction="out") if m.wamid])
+    conversation = _conversation().id
+    merchant_id = client.get("/api/v1/merchants", headers=ADMIN).json()[0]["id"]
+    answers = [
+        client.get(path, headers=ADMIN)
+        for path in ("/api/v1/merchants", f"/api/v1/merchants/{merchant_id}/channels",
+                     "/api/v1/conversations", f"/api/v1/conversations/{conversation}")
+    ]  # fmt: skip
+    assert {a.status_code for a in answers} == {200} and SENDER in answers[1].text
+    bodies = [a.text for a in answers]
+    basic = base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+    for where in (*bodies, caplog.text, stack.worker_log()):
+        assert TWILIO_TOKEN not in where and basic not in where
