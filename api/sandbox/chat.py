@@ -38,6 +38,7 @@ from persistence.models import ChannelType
 from services.conversations.conversation import find_conversation
 from services.conversations.inbox import CHANNEL_LABELS
 from services.errors import NotFound
+from services.mail.mailer import recorded_mail
 from services.merchants import merchant as merchants
 from services.sandbox import phone as sandbox_phone
 from services.sandbox import sandbox
@@ -118,6 +119,18 @@ def sandbox_page(
     platform = user.principal.merchant_id is None
     context["merchants"] = merchants.list_merchants(db) if platform else []
     return page(templates, request, "sandbox.html", context)
+
+
+@router.get("/mail")
+def mail_page(
+    request: Request, db: SessionDep, user: ConsoleUserDep, merchant_id: int | None = None
+) -> Response:
+    """The mails this sandbox's merchant sent (order codes), recorded while no SMTP is set."""
+    number = _setup(db, user, merchant_id)
+    mails = recorded_mail(redis_of(request), number.merchant_id)
+    context = {"user": user, "number": number, "merchant_name": number.merchant_name,
+               "mails": mails}  # fmt: skip
+    return page(templates, request, "mail.html", context)
 
 
 @router.get("/chats/{wa_id}/thread")

@@ -162,7 +162,8 @@ def _mail_code(
         f"It is valid for {minutes} minutes. If you did not ask for it, ignore this email."
     )
     try:
-        send_mail(Mail(to=mail, subject=f"{store.shop_name}: your code {code}", body=body))
+        subject = f"{store.shop_name}: your code {code}"
+        send_mail(Mail(to=mail, subject=subject, body=body), merchant_id=store.merchant_id)
     except MailError as exc:  # forget the code, so that asking again sends a new one
         log.warning("orders.code.mail_failed", error=str(exc))
         order_codes.forget(session, conversation_id=conversation_id, order_id=order.shopify_id)

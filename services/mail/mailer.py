@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import smtplib
 import ssl
+import time
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from typing import Protocol
+
+import redis
 
 from observability.logs import get_logger
 from persistence.buffer import process_buffer
 from settings import Settings, get_settings
 
 log = get_logger(__name__)
-RECORDED_KEY = "switchboard:mail:recorded"
 RECORDED_KEEP = 50
+RECORDED_TTL_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,14 @@ class Mail:
     to: str
     subject: str
     body: str
+
+
+@dataclass(frozen=True)
+class RecordedMail:
+    to: str
+    subject: str
+    body: str
+    at: float  # when it was recorded (epoch seconds)
 
 
 class MailError(Exception):
@@ -55,25 +66,38 @@ class SmtpMailer:
 
 
 class RecordingMailer:
-    """Keeps the mail in Redis (the newest RECORDED_KEEP): the sandbox shows them."""
+    """Keeps the merchant's mail in Redis (their newest RECORDED_KEEP): the sandbox's Mail
+    page shows them to that merchant's operators only."""
+
+    def __init__(self, merchant_id: int) -> None:
+        self._key = _recorded_key(merchant_id)
 
     def send(self, mail: Mail) -> None:
-        client = process_buffer().client
-        client.lpush(RECORDED_KEY, json.dumps(asdict(mail)))
-        client.ltrim(RECORDED_KEY, 0, RECORDED_KEEP - 1)
+        pipe = process_buffer().client.pipeline()
+        pipe.lpush(self._key, json.dumps({**asdict(mail), "at": time.time()}))
+        pipe.ltrim(self._key, 0, RECORDED_KEEP - 1)
+        pipe.expire(self._key, RECORDED_TTL_SECONDS)
+        pipe.execute()
 
 
-def recorded_mail() -> list[Mail]:
-    """The recorded mails, newest first."""
-    rows = process_buffer().client.lrange(RECORDED_KEY, 0, RECORDED_KEEP - 1)
-    return [Mail(**json.loads(row)) for row in rows]
+def _recorded_key(merchant_id: int) -> str:
+    return f"switchboard:mail:recorded:{merchant_id}"
 
 
-def mailer() -> Mailer:
+def recorded_mail(client: redis.Redis, merchant_id: int) -> list[RecordedMail]:
+    """The merchant's recorded mails, newest first."""
+    rows = client.lrange(_recorded_key(merchant_id), 0, RECORDED_KEEP - 1)
+    return [RecordedMail(**json.loads(row)) for row in rows]
+
+
+def mailer(merchant_id: int) -> Mailer:
     settings = get_settings()
-    return SmtpMailer(settings) if settings.smtp_host else RecordingMailer()
+    return SmtpMailer(settings) if settings.smtp_host else RecordingMailer(merchant_id)
 
 
-def send_mail(mail: Mail) -> None:
-    mailer().send(mail)
-    log.info("mail.sent", subject=mail.subject)  # never the address or the body (a code)
+def send_mail(mail: Mail, *, merchant_id: int) -> None:
+    """Send `mail` on behalf of the merchant: SMTP when configured, else recorded for them."""
+    chosen = mailer(merchant_id)
+    chosen.send(mail)
+    # never the address, the subject or the body: they carry the code
+    log.info("mail.sent", merchant_id=merchant_id, mailer=type(chosen).__name__)

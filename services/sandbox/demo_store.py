@@ -2,7 +2,8 @@
 same simulator the tests use, channels.simulators.shopify) that the app serves at
 /sandbox/shopify while the sandbox is active, connected to the sandbox merchant on first
 use and synced through the real Admin API path. Product search, product cards, the cart
-and checkout (Storefront cartCreate) can then be tried without a real store.
+and checkout (Storefront cartCreate) can then be tried without a real store, and order
+#1001 looked up by its email (the code goes to the sandbox's Mail page).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from channels.simulators.shopify import ShopifySimulator
 from channels.simulators.shopify_catalog import SimProduct, SimVariant
+from channels.simulators.shopify_orders import SimFulfillment, SimLine, SimOrder
 from persistence.models import ShopifyStore
 from services.commerce.queries import store_of
 from services.commerce.store import request_sync
@@ -25,6 +27,10 @@ SHOP_NAME = "Sandbox Running Co."
 ADMIN_TOKEN = SANDBOX_TOKEN_PREFIX + "shopify-admin"
 STOREFRONT_TOKEN = SANDBOX_TOKEN_PREFIX + "shopify-storefront"
 SHOP_URL = f"https://{SANDBOX_SHOP_DOMAIN}"
+# The demo order: placed from a phone no sandbox customer has (555-03xx, never 555-01xx),
+# so a customer looks it up by its email and the one-time code in the sandbox's Mail page.
+DEMO_ORDER_EMAIL = "ana.customer@example.com"
+DEMO_ORDER_PHONE = "+1 555 0300 1001"
 
 
 _SIZES = ("40", "41", "42", "43", "44")
@@ -67,6 +73,14 @@ def demo_catalog() -> list[SimProduct]:
     ]  # fmt: skip
 
 
+def demo_orders() -> list[SimOrder]:
+    shipped = SimFulfillment(id=4400001, shipment_status="in_transit")
+    shoes = SimLine("Cloudrunner Road Running Shoes - Red / 42", 1, "89.00", 700102)
+    socks = SimLine("Merino Running Socks - Grey / M", 2, "14.90", 700401)
+    return [SimOrder(number=1001, email=DEMO_ORDER_EMAIL, phone=DEMO_ORDER_PHONE,
+                     lines=[shoes, socks], country="US", fulfillments=[shipped])]  # fmt: skip
+
+
 _simulator: ShopifySimulator | None = None
 _lock = threading.Lock()
 
@@ -83,6 +97,7 @@ def demo_simulator() -> ShopifySimulator:
             )  # fmt: skip
             sim.shop = {"name": SHOP_NAME, "currencyCode": "EUR", "url": SHOP_URL, "locale": "en"}
             sim.add(*demo_catalog())
+            sim.add_orders(*demo_orders())
             _simulator = sim
         return _simulator
 

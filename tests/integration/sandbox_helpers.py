@@ -7,6 +7,11 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from persistence.db import session_scope
+from services.merchants.merchant import create_merchant
+from services.merchants.operator import create_operator
+from tests.integration.console_helpers import login
+
 SANDBOX_GRAPH_URL = "http://127.0.0.1:5000/sandbox/graph"
 
 
@@ -25,3 +30,23 @@ def sandbox_app(servers, clean, monkeypatch) -> Iterator[TestClient]:
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+@pytest.fixture
+def shops(sandbox_app) -> dict:
+    """Two merchants, each with an operator, and a platform operator; ids and tokens."""
+    with session_scope() as session:
+        a = create_merchant(session, name="Alpha Bikes", description="We repair bikes.")
+        b = create_merchant(session, name="Beta Teas", description="We sell green tea.")
+        _, a_token = create_operator(session, name="Ann", merchant_id=a.id)
+        _, b_token = create_operator(session, name="Ben", merchant_id=b.id)
+        _, platform = create_operator(session, name="Pat")
+        return {"a": a.id, "b": b.id, "a_token": a_token, "b_token": b_token,
+                "platform": platform}  # fmt: skip
+
+
+def signed_in(client: TestClient, token: str) -> TestClient:
+    """The client signed in to the console with `token` (and nothing else)."""
+    client.cookies.clear()
+    assert login(client, token).status_code == 303
+    return client

@@ -12,37 +12,18 @@ from sqlalchemy import select
 
 from persistence.db import session_scope
 from persistence.models import Conversation, Message, PhoneNumber
-from services.merchants.merchant import create_merchant
-from services.merchants.operator import create_operator
 from services.sandbox import sandbox
 from tests.integration import sandbox_helpers
-from tests.integration.console_helpers import login
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument"),
 ]
-sandbox_app = sandbox_helpers.sandbox_app  # the fixture
+sandbox_app, shops = sandbox_helpers.sandbox_app, sandbox_helpers.shops  # the fixtures
 ANA = sandbox.DEFAULT_CUSTOMER.wa_id
 
 
-@pytest.fixture
-def shops(sandbox_app) -> dict:
-    """Two merchants, each with an operator; ids and tokens."""
-    with session_scope() as session:
-        a = create_merchant(session, name="Alpha Bikes", description="We repair bikes.")
-        b = create_merchant(session, name="Beta Teas", description="We sell green tea.")
-        _, a_token = create_operator(session, name="Ann", merchant_id=a.id)
-        _, b_token = create_operator(session, name="Ben", merchant_id=b.id)
-        _, platform = create_operator(session, name="Pat")
-        return {"a": a.id, "b": b.id, "a_token": a_token, "b_token": b_token,
-                "platform": platform}  # fmt: skip
-
-
-def _as(client: TestClient, token: str) -> TestClient:
-    client.cookies.clear()
-    assert login(client, token).status_code == 303
-    return client
+_as = sandbox_helpers.signed_in
 
 
 def _send(client: TestClient, path: str, text: str, **files: tuple) -> int:
