@@ -50,3 +50,14 @@ def signed_in(client: TestClient, token: str) -> TestClient:
     client.cookies.clear()
     assert login(client, token).status_code == 303
     return client
+
+
+def live_sandbox(servers, fakes, tmp_path_factory, name: str) -> Iterator[str]:
+    """The API on a free port with the sandbox on, and a worker sending to its fake Graph
+    API (for a module-scoped fixture); yields the API's base URL."""
+    from tests.browser.conftest import sandbox_system
+
+    for fake in fakes.values():
+        fake.reset()
+    with sandbox_system(servers, tmp_path_factory, name) as base:
+        yield base

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers import eventually
+from tests.integration import sandbox_helpers
 from tests.integration.console_helpers import CSRF, login
 
 pytestmark = pytest.mark.integration
@@ -21,13 +22,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def live(servers, fakes, tmp_path_factory) -> Iterator[str]:
-    """The API on a free port with the sandbox on, and a worker sending to its fake Graph API."""
-    from tests.browser.conftest import sandbox_system
-
-    for fake in fakes.values():
-        fake.reset()
-    with sandbox_system(servers, tmp_path_factory, "sandbox-reply") as base:
-        yield base
+    yield from sandbox_helpers.live_sandbox(servers, fakes, tmp_path_factory, "sandbox-reply")
 
 
 def _two_merchants() -> tuple[int, str]:
