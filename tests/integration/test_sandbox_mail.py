@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.mail.mailer import RECORDED_KEEP, Mail, send_mail
+from services.mail.mailer import RECORDED_KEEP, Mail, MailError, send_mail
 from tests.integration import sandbox_helpers
 
 pytestmark = [
@@ -49,6 +49,26 @@ def test_the_mail_page_keeps_the_newest_mails_first(sandbox_app, shops):
 
 
 def test_signed_out_the_mail_page_asks_to_sign_in(sandbox_app, shops):
+    send_mail(Mail(to="ana@example.com", subject="code 482913", body="482913"),
+              merchant_id=shops["a"])  # fmt: skip
     sandbox_app.cookies.clear()
-    answer = sandbox_app.get("/sandbox/mail", follow_redirects=False)
-    assert answer.status_code in (303, 401) and "482913" not in answer.text
+    answer = sandbox_app.get(f"/sandbox/mail?merchant_id={shops['a']}", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/console/login")
+    assert "482913" not in answer.text
+
+
+def test_with_smtp_set_a_mail_is_sent_not_recorded(sandbox_app, shops, monkeypatch):
+    from persistence.embedded import free_port
+    from settings import get_settings
+
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(free_port()))  # nothing listens: the send fails
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(MailError, match="SMTP"):
+            send_mail(Mail(to="ana@example.com", subject="code 482913", body="482913"),
+                      merchant_id=shops["a"])  # fmt: skip
+    finally:
+        monkeypatch.delenv("SMTP_HOST")
+        get_settings.cache_clear()
+    assert "482913" not in _as(sandbox_app, shops["a_token"]).get("/sandbox/mail").text
