@@ -45,6 +45,7 @@ def test_a_number_onboarded_from_a_code_answers_its_first_customer_with_the_new_
     stack, client, clean, fakes, caplog
 ):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="httpx")  # an earlier configure() quiets it
     graph = fakes["graph"]
     graph.onboarding.add_number(
         NEW_NUMBER, display_phone_number="15557654321", verified_name="Sunrise Bakery"
