@@ -228,6 +228,21 @@ class Stack:
             raise
         return self
 
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        """Until the worker runs, holds and schedules nothing (or `timeout` passes)."""
+        from tasks import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            inspect = app.control.inspect(timeout=0.5)
+            try:
+                held = [inspect.active(), inspect.reserved(), inspect.scheduled()]
+            except Exception:
+                held = [None]
+            if all(h is not None and not any(h.values()) for h in held):
+                return
+            time.sleep(0.2)
+
     def alive(self) -> bool:
         return bool(self.processes) and all(p.poll() is None for p in self.processes)
 
@@ -270,6 +285,7 @@ class SharedStack:
 
     def acquire(self, servers: dict[str, str], log_dir: Path, **settings: str) -> Stack:
         if self.current is not None and self.current.alive() and self.current.overrides == settings:
+            self.current.wait_idle()  # the last module's tasks must not land in this one's
             return self.current
         self.release()
         wipe(servers)  # what earlier modules left behind must not wake the new sweeper
