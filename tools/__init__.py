@@ -34,7 +34,16 @@ from tools.options import reply_with_options
 from tools.orders import lookup_order, request_order_change
 from tools.products import search_products, send_products
 
-_CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
+
+def _compact(*tools: BaseTool) -> tuple[BaseTool, ...]:
+    """The tools with their docstrings on one line: the description goes with every chat
+    request, and a docstring's line breaks and indentation are tokens that say nothing."""
+    for each in tools:
+        each.description = " ".join(each.description.split())
+    return tools
+
+
+_CUSTOMER_TOOLS = _compact(
     search_knowledge_base,
     respond_with_media,
     request_intervention,
@@ -49,7 +58,7 @@ _CUSTOMER_TOOLS: tuple[BaseTool, ...] = (
     view_cart,
     checkout,
 )
-_ADMIN_TOOLS: tuple[BaseTool, ...] = (answer_notification,)
+_ADMIN_TOOLS = _compact(answer_notification)
 
 CUSTOMER_TOOL_NAMES = tuple(t.name for t in _CUSTOMER_TOOLS)
 ADMIN_TOOL_NAMES = tuple(t.name for t in _ADMIN_TOOLS)

@@ -24,10 +24,9 @@ _GONE = {DeliveryStatus.FAILED, DeliveryStatus.DROPPED}
 class LineArgs(BaseModel):
     variant_id: str = Field(
         min_length=1, max_length=100,
-        description="A variant_id from search_products results (the exact size/color the "
-        "customer chose), never a product_id.",
+        description="From search_products (the size/color chosen), never a product_id.",
     )  # fmt: skip
-    quantity: int = Field(default=1, ge=1, le=99, description="How many, 1 by default.")
+    quantity: int = Field(default=1, ge=1, le=99)
 
 
 def cart_text(view: CartView) -> str:
@@ -48,18 +47,15 @@ def cart_text(view: CartView) -> str:
 
 @tool("add_to_cart", args_schema=LineArgs)
 def add_to_cart(variant_id: str, runtime: ToolRuntime[TurnContext], quantity: int = 1) -> str:
-    """Put a product variant in the customer's cart (adds to what is already there).
-
-    Use it when the customer says they want to buy a specific variant (size, color) you
-    found with search_products. Stock is checked: if it fails, tell the customer why.
-    Returns the whole cart with prices and total."""
+    """Add a variant the customer wants to buy to their cart (stock is checked; if it
+    fails, tell them why). Returns the cart with prices and total."""
     return _change(carts.add_to_cart, runtime.context, variant_id, quantity)
 
 
 @tool("remove_from_cart", args_schema=LineArgs)
 def remove_from_cart(variant_id: str, runtime: ToolRuntime[TurnContext], quantity: int = 1) -> str:
-    """Take a variant out of the customer's cart (`quantity` of it; all of it when the
-    quantity is at least what the cart has). Returns the whole cart with prices and total."""
+    """Take `quantity` of a variant out of the customer's cart (all of it if the quantity is
+    at least what it has). Returns the cart with prices and total."""
     return _change(carts.remove_from_cart, runtime.context, variant_id, quantity)
 
 
@@ -80,8 +76,8 @@ def _change(
 
 @tool("view_cart")
 def view_cart(runtime: ToolRuntime[TurnContext]) -> str:
-    """The customer's cart: each line with its variant, quantity and price, and the total
-    in the shop's currency. Use it before talking about the cart; never guess its content."""
+    """The customer's cart: lines with prices, and the total. Use it before talking about
+    the cart."""
     ctx = runtime.context
     try:
         with session_scope() as session:
@@ -95,12 +91,9 @@ def view_cart(runtime: ToolRuntime[TurnContext]) -> str:
 
 @tool("checkout")
 def checkout(runtime: ToolRuntime[TurnContext]) -> str:
-    """Send the customer a button that opens the checkout of their cart at the online
-    store, where they pay and give their address.
-
-    Use it when the customer is ready to buy what is in the cart (check it with view_cart
-    and confirm it with them first). The link is sent at once with the cart's summary; do
-    not repeat the link, the items or the total afterwards."""
+    """Send the customer a button to pay for their cart at the online store, once they
+    confirmed the cart. Sent at once with its summary: do not repeat the link, items or
+    total."""
     ctx = runtime.context
     try:
         sent = send_checkout(

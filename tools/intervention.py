@@ -18,13 +18,12 @@ class InterventionArgs(BaseModel):
     reason: str = Field(
         min_length=3,
         max_length=1000,
-        description="Why a human is needed, in one or two sentences, for the support team.",
+        description="Why a human is needed, in one or two sentences, for the team.",
     )
     priority: Literal["normal", "high", "urgent"] | None = Field(
         default=None,
-        description="Only when it cannot wait: 'high' for an angry customer or money at "
-        "stake, 'urgent' for safety, legal threats or a large order about to be lost. "
-        "Leave it out otherwise.",
+        description="Only if it cannot wait: high (angry customer, money at stake), urgent "
+        "(safety, legal threats, a large order about to be lost).",
     )
 
 
@@ -32,13 +31,11 @@ class InterventionArgs(BaseModel):
 def request_intervention(
     reason: str, runtime: ToolRuntime[TurnContext], priority: str | None = None
 ) -> str:
-    """Ask a human colleague to take over this conversation.
-
-    Use it when the customer asks for a person, is upset or complaining, reports a problem
-    you cannot solve (damaged goods, refunds, account or payment problems). For a plain
-    question you could not find in the knowledge base, use request_notification instead.
-    After calling it, tell the customer briefly, in their language, that a colleague will
-    follow up here; do not promise a time.
+    """Ask a human colleague to take over this conversation: the customer asks for a person,
+    is upset or complaining, or has a problem you cannot solve (damaged goods, refunds,
+    account or payment problems). Not for a question the documents do not answer (that is
+    request_notification). Then tell the customer a colleague will follow up here, with no
+    promised time.
     """
     ctx = runtime.context
     with session_scope() as session:

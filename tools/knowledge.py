@@ -15,23 +15,16 @@ class SearchArgs(BaseModel):
     query: str = Field(
         min_length=1,
         max_length=500,
-        description="What to look for: the customer's question or its key words (product, "
-        "policy, place, date), in the customer's language, for example: 'return policy "
-        "for sale items' or '¿hacen envíos a Canarias?'.",
+        description="The key words of one question, in the customer's language, e.g. "
+        "'return policy sale items'.",
     )
 
 
 @tool("search_knowledge_base", args_schema=SearchArgs, response_format="content_and_artifact")
 def search_knowledge_base(query: str, runtime: ToolRuntime[TurnContext]) -> tuple[str, str]:
-    """Search the business's own documents: FAQs, policies, prices, opening hours,
-    shipping, products, and general facts the team has reviewed and published.
-
-    Search before you answer any question about the business, its products or its
-    policies, and before you escalate: answer only from what the search returns (with
-    what you are told in the instructions). Each result reads "[doc <id>] <title>:
-    <passage>"; only passages that match the query well enough are returned, and a query
-    in another language than the documents is also searched in theirs. Search with the
-    key words of one question at a time. Not needed for greetings, thanks or small talk.
+    """Search the business's published documents (FAQs, policies, prices, hours, shipping,
+    products). Results read "[doc <id>] <title>: <passage>", good matches only, searched in
+    the documents' language too. One question per search; not for greetings or small talk.
     """
     with session_scope() as session:
         passages = search(

@@ -20,27 +20,21 @@ _SENT = {
 class MediaArgs(BaseModel):
     media_key: str = Field(
         max_length=100,
-        description="The key of one file listed under 'Media you can send', exactly as written "
-        "there (for example: red-shoe). Never invent a key.",
+        description="A key listed under 'Media you can send', exactly as written.",
     )
     caption: str = Field(
         default="",
         max_length=1024,
-        description="Optional short text shown with the image, video or document, in the "
-        "customer's language. Leave empty to use the library's own caption.",
+        description="Short, in the customer's language; empty: the library's caption.",
     )
 
 
 @tool("respond_with_media", args_schema=MediaArgs)
 def respond_with_media(media_key: str, runtime: ToolRuntime[TurnContext], caption: str = "") -> str:
-    """Send the customer a file from the business's media library (a product photo, a video,
-    a catalogue or price list document, an audio message).
-
-    Use it when the customer asks to see a product, a photo, a video, the catalogue or a
-    document, and a file under 'Media you can send' matches what they asked for. Only keys
-    from that list exist; if none fits, say so in text instead. Send each file at most once
-    per answer. The file is sent at once; afterwards, reply with a short text (do not repeat
-    the caption or describe the file in detail).
+    """Send the customer a file of the media library (photo, video, document, audio) when
+    they ask to see something a file under 'Media you can send' shows. Only keys listed
+    there exist; if none fits, say so in text. Each file at most once per answer. It is sent
+    at once: then reply briefly, without repeating the caption or describing the file.
     """
     ctx = runtime.context
     with session_scope() as session:

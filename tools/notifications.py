@@ -25,8 +25,7 @@ class NotificationContext(BaseModel):
     question: str | None = Field(
         default=None,
         max_length=1000,
-        description="For user_question_request: the customer's question, complete and "
-        "self-contained, in the customer's words and language.",
+        description="The customer's question, self-contained, in their words and language.",
     )
 
 
@@ -39,10 +38,9 @@ class CustomerRequestType(StrEnum):
 
 class RequestNotificationArgs(BaseModel):
     notification_type: CustomerRequestType = Field(
-        description='The kind of notification: "user_question_request" for a question you '
-        "could not answer from the knowledge base."
+        description="user_question_request: a question the documents do not answer."
     )
-    context: NotificationContext = Field(description='For user_question_request: {"question": ...}')
+    context: NotificationContext
 
 
 @tool(
@@ -52,14 +50,10 @@ class RequestNotificationArgs(BaseModel):
 def request_notification(
     notification_type: str, context: Any, runtime: ToolRuntime[TurnContext]
 ) -> tuple[str, str]:
-    """Ask the business's team a question you cannot answer.
-
-    Use it only after search_knowledge_base found nothing that answers the customer's
-    question about the business (stock, policies, opening hours, products...). Call it once
-    per distinct question: two questions in one message are two calls. Never for a question
-    already listed as waiting for the team. The team answers later and the answer reaches
-    the customer in this chat. Then tell the customer, in their language, that you have
-    asked the team and will get back to them here; never invent an answer.
+    """Ask the business's team a clear question about the business that
+    search_knowledge_base did not answer. One call per distinct question; never for one
+    already waiting for the team. Their answer reaches the customer in this chat later: tell
+    the customer you have asked the team and will answer here; never invent an answer.
     """
     data = context.model_dump(exclude_none=True) if isinstance(context, BaseModel) else context
     ctx = runtime.context

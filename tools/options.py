@@ -32,52 +32,46 @@ _SHOWN_AS = {
 }
 
 
+# The schema goes with every chat request: descriptions only where the model needs them (a
+# "title" without one gets a long generated one from langchain-google-genai). An id left
+# empty becomes the choice's number.
+
+
 class ButtonArg(BaseModel):
     title: str = Field(min_length=1, max_length=200, description="At most 20 characters.")
-    id: str = Field(default="", max_length=256, description="Optional id; default: its number.")
+    id: str = Field(default="", max_length=256)
 
 
 class RowArg(BaseModel):
     title: str = Field(min_length=1, max_length=200, description="At most 24 characters.")
-    description: str = Field(default="", max_length=300, description="Optional, at most 72.")
-    id: str = Field(default="", max_length=256, description="Optional id; default: its number.")
+    description: str = Field(default="", max_length=300, description="At most 72.")
+    id: str = Field(default="", max_length=256)
 
 
 class SectionArg(BaseModel):
-    title: str = Field(default="", max_length=100, description="Needed with several sections.")
+    title: str = Field(default="", max_length=100, description="With several sections.")
     rows: list[RowArg] = Field(min_length=1, max_length=30)
 
 
 class ListArg(BaseModel):
-    button: str = Field(
-        min_length=1, max_length=100, description="Label of the button that opens the list "
-        "(at most 20 characters), in the customer's language.",
-    )  # fmt: skip
+    button: str = Field(min_length=1, max_length=100, description="Its label, at most 20.")
     sections: list[SectionArg] = Field(min_length=1, max_length=10)
 
 
 class CtaUrlArg(BaseModel):
-    display_text: str = Field(min_length=1, max_length=100, description="At most 20 characters.")
-    url: str = Field(min_length=8, max_length=2000, description="An https:// link.")
+    display_text: str = Field(min_length=1, max_length=100, description="At most 20.")
+    url: str = Field(min_length=8, max_length=2000, description="https://")
 
 
 class OptionsArgs(BaseModel):
-    text: str = Field(
-        min_length=1, max_length=4096,
-        description="The message, in the customer's language (at most 1024 characters for "
-        "buttons or a list). Ask the question here; the choices go in options.",
-    )  # fmt: skip
+    text: str = Field(min_length=1, max_length=4096, description="The question.")
     options: builtins.list[str] | None = Field(
-        default=None, max_length=30,
-        description="The simplest form: 2 to 10 short choices (up to 3 of at most 20 characters "
-        "become buttons, up to 10 of at most 24 a list; more or longer become numbered text).",
-    )  # fmt: skip
+        default=None, max_length=30, description="Simplest: 2-10 short choices."
+    )
     buttons: builtins.list[ButtonArg] | None = Field(default=None, max_length=10)
     list: ListArg | None = None
     cta_url: CtaUrlArg | None = None
-    location_request: bool = Field(
-        default=False, description="Ask the customer to share their location (for delivery)."
-    )
+    location_request: bool = Field(default=False, description="Ask for their location.")
 
     @model_validator(mode="after")
     def _one_shape(self) -> OptionsArgs:
@@ -107,15 +101,13 @@ class OptionsArgs(BaseModel):
 
 @tool("reply_with_options", args_schema=OptionsArgs)
 def reply_with_options(runtime: ToolRuntime[TurnContext], **arguments: object) -> str:
-    """Send the customer a message with a few choices they can tap (reply buttons or a
-    list), a link button, or a request to share their location.
-
-    Use it only when the customer must pick one of a few clear, known choices (a size, a
-    delivery option, yes or no to a concrete offer, which of two orders): it saves typing.
-    Do not use it for open questions, for information, or in every message: most answers
-    are plain text. Never invent choices you do not know to exist (check with your tools
-    first). The message is sent at once; do not repeat its text or its choices afterwards.
-    The customer's answer comes back as "(chose: <title>, id <id>)".
+    """Send a message with choices the customer taps, in their language: one of options,
+    buttons, list, cta_url (a link button) or location_request. Options: up to 3 of at most
+    20 characters become buttons, up to 10 of at most 24 a list, more or longer numbered
+    text. Text: at most 1024 characters with buttons or a list. Only when the customer must
+    pick one of a few clear choices you know exist (a size or colour in stock, a delivery
+    option, yes or no to a concrete offer, which order); not for open questions or
+    information, not in every message. Sent at once: do not repeat it.
     """
     args = OptionsArgs.model_validate(arguments)
     ctx = runtime.context

@@ -18,16 +18,15 @@ from services.errors import DomainError
 class LookupArgs(BaseModel):
     order_number: str | None = Field(
         default=None, max_length=50,
-        description="The order number the customer gave, such as #1001 or 1001.",
+        description="e.g. #1001",
     )  # fmt: skip
     email: str | None = Field(
         default=None, max_length=254,
-        description="The email address the customer used for the order, when they gave one.",
+        description="The email used for the order.",
     )  # fmt: skip
     code: str | None = Field(
         default=None, max_length=20,
-        description="The 6-digit code the customer received by email, only after lookup_order "
-        "said a code was sent. Leave empty otherwise.",
+        description="The emailed code, only after lookup_order said one was sent.",
     )  # fmt: skip
 
 
@@ -38,15 +37,9 @@ def lookup_order(
     email: str | None = None,
     code: str | None = None,
 ) -> str:
-    """Look up the customer's order in the online store: status, items, total, shipping and
-    tracking link.
-
-    Use it when the customer asks about an order they placed (where is it, has it shipped,
-    what did I order). Give the order number and/or the email they used. Orders are shown
-    only to their own customer: when the result says a code was sent, ask the customer for
-    the code from their email and call this again with it. Never state order details the
-    result does not show, and never hint that an order exists when the result says it
-    cannot be found.
+    """The customer's own order at the online store (status, items, total, shipping,
+    tracking), by order number and/or email. When the result says a code was sent, ask
+    for it and call again with it. Never hint that an order exists when it is not found.
     """
     ctx = runtime.context
     try:
@@ -61,15 +54,11 @@ def lookup_order(
 
 
 class ChangeArgs(BaseModel):
-    order_number: str = Field(max_length=50, description="The order's number, such as #1001.")
-    request_type: Literal["cancellation", "return", "address_change"] = Field(
-        description="What the customer wants: cancel the order, return items, or change the "
-        "delivery address."
-    )
+    order_number: str = Field(max_length=50)
+    request_type: Literal["cancellation", "return", "address_change"]
     details: str = Field(
         min_length=3, max_length=800,
-        description="What exactly they want, in one or two sentences (which items and why, "
-        "or the new address), for the support team.",
+        description="Which items and why, or the new address, for the team.",
     )  # fmt: skip
 
 
@@ -77,12 +66,9 @@ class ChangeArgs(BaseModel):
 def request_order_change(
     order_number: str, request_type: str, details: str, runtime: ToolRuntime[TurnContext]
 ) -> str:
-    """Pass a request to cancel an order, return items or change the delivery address to a
-    colleague, with the order attached.
-
-    Use it only for an order lookup_order has shown to this customer in this conversation.
-    You cannot change orders yourself: after calling it, tell the customer that a colleague
-    will follow up here; do not promise the outcome or a time.
+    """Pass a cancellation, return or address change of an order lookup_order showed
+    this customer to a colleague. Then say a colleague will follow up here, promising no
+    outcome or time.
     """
     ctx = runtime.context
     try:

@@ -19,21 +19,18 @@ _GONE = {DeliveryStatus.FAILED, DeliveryStatus.DROPPED}
 class SearchArgs(BaseModel):
     query: str = Field(
         min_length=1, max_length=300,
-        description="What the customer is looking for, in their words or the shop's: the kind "
-        "of product and its features (for example: running shoes, waterproof jacket). Put "
-        "size, color and budget in the other arguments, not here.",
+        description="The kind of product and its features, e.g. running shoes; size, color "
+        "and budget go in the other arguments.",
     )  # fmt: skip
     max_price: float | None = Field(
-        default=None, description="The customer's budget: only variants at or below this price "
-        "in the shop's currency. Leave empty when they gave none.",
+        default=None, description="The customer's budget, in the shop's currency.",
     )  # fmt: skip
     in_stock_only: bool = Field(
-        default=True, description="Only variants in stock. Set false only when the customer "
-        "asks about something sold out or about availability itself.",
+        default=True, description="False only when they ask about availability or something "
+        "sold out.",
     )  # fmt: skip
     options: dict[str, str] | None = Field(
-        default=None, description='Variant options the customer asked for, such as {"size": '
-        '"42", "color": "red"}. Leave empty when they named none.',
+        default=None, description='Variant options they asked for, e.g. {"size": "42"}.',
     )  # fmt: skip
 
 
@@ -45,13 +42,9 @@ def search_products(
     in_stock_only: bool = True,
     options: dict[str, str] | None = None,
 ) -> str:
-    """Search the business's product catalog (synced from its online store).
-
-    Use it whenever the customer asks for a product, its price, sizes, colors or stock.
-    Returns a few matches as JSON: product_id, title, price, in_stock, url and the variants
-    that fit (variant_id, options, price, stock). Prices and stock come only from these
-    results: never state a price, size or availability the results do not show. If nothing
-    matches, say so and offer an alternative search; never invent a product.
+    """Search the online store's catalog for a product, its price, sizes, colors or stock.
+    Returns a few matches as JSON with product and variant ids, price and stock. If nothing
+    matches, say so and offer another search; never invent a product.
     """
     try:
         parsed = product_query(
@@ -66,23 +59,18 @@ def search_products(
 class SendArgs(BaseModel):
     product_ids: list[str] = Field(
         min_length=1, max_length=10,
-        description="product_id values from search_products results (at most 10), best first.",
+        description="product_ids from search_products, best first.",
     )  # fmt: skip
     text: str = Field(
         default="", max_length=500,
-        description="Optional short line shown with the products, in the customer's language.",
+        description="A short line shown with them, in the customer's language.",
     )  # fmt: skip
 
 
 @tool("send_products", args_schema=SendArgs)
 def send_products(product_ids: list[str], runtime: ToolRuntime[TurnContext], text: str = "") -> str:
-    """Show products to the customer as product messages: each with its photo, title, price
-    and link.
-
-    Use it after search_products, when the customer wants to see what you found or you
-    recommend specific products. Only product_ids from search_products results exist. The
-    products are sent at once; afterwards reply with a short text (do not repeat their
-    titles and prices).
+    """Show products found with search_products to the customer (photo, title, price and
+    link each). Sent at once: then reply briefly, without repeating titles and prices.
     """
     ctx = runtime.context
     try:
