@@ -27,6 +27,8 @@ class TurnContext:
     open_requests: tuple[str, ...] = ()
     # the merchant's media library as (key, kind, caption): what respond_with_media can send
     media_library: tuple[tuple[str, str, str], ...] = ()
+    # the merchant has a store connected: the commerce tools and rules are offered
+    store_connected: bool = True
     # customer conversations: their questions the team has not answered yet, one line each
     pending_questions: tuple[str, ...] = ()
     # the merchant's time zone (IANA), its local time now and its opening hours, in words

@@ -46,15 +46,16 @@ def checkpointer() -> PostgresSaver:
 
 
 @lru_cache
-def agent_model(role: Role) -> AgentModel | None:
+def agent_model(role: Role, commerce: bool = True, media: bool = True) -> AgentModel | None:
     try:
-        return build_agent_model(get_settings(), tools_for(role))
+        return build_agent_model(get_settings(), tools_for(role, commerce=commerce, media=media))
     except LLMNotConfigured:
         return None
 
 
 def model_for(context: TurnContext) -> AgentModel | None:
-    return agent_model(context.role)
+    """The model offered the tools this turn can use (tools.tools_for)."""
+    return agent_model(context.role, context.store_connected, bool(context.media_library))
 
 
 @lru_cache

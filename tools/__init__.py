@@ -17,7 +17,10 @@
 | answer_notification     | admin    |
 
 Each role has its own list and its own tool node (graph.builder): a customer's model is
-never offered an admin tool, and cannot run one even if it names it.
+never offered an admin tool, and cannot run one even if it names it. A customer's model is
+not offered what the merchant lacks (every chat request carries the declarations): the
+commerce tools without a connected store, respond_with_media with an empty library; the
+tool node keeps them all.
 """
 
 from collections.abc import Sequence
@@ -62,7 +65,21 @@ _ADMIN_TOOLS = _compact(answer_notification)
 
 CUSTOMER_TOOL_NAMES = tuple(t.name for t in _CUSTOMER_TOOLS)
 ADMIN_TOOL_NAMES = tuple(t.name for t in _ADMIN_TOOLS)
+COMMERCE_TOOL_NAMES = frozenset(
+    t.name
+    for t in (search_products, send_products, lookup_order, request_order_change)
+    + (add_to_cart, remove_from_cart, view_cart, checkout)
+)
 
 
-def tools_for(role: Role) -> Sequence[BaseTool]:
-    return _ADMIN_TOOLS if role == "admin" else _CUSTOMER_TOOLS
+def tools_for(role: Role, *, commerce: bool = True, media: bool = True) -> Sequence[BaseTool]:
+    """The role's tools; for a customer without a store (`commerce`) or without media files
+    (`media`), those the turn could not use left out."""
+    if role == "admin":
+        return _ADMIN_TOOLS
+    return tuple(
+        t
+        for t in _CUSTOMER_TOOLS
+        if (commerce or t.name not in COMMERCE_TOOL_NAMES)
+        and (media or t is not respond_with_media)
+    )

@@ -29,6 +29,7 @@ from persistence.models import (
     Direction,
     Merchant,
     Message,
+    ShopifyStore,
     Turn,
     TurnResult,
 )
@@ -200,6 +201,9 @@ def turn_context(
         if staff
         else _pending_questions(session, conversation.id, merchant.timezone),
         media_library=tuple(library_summary(session, merchant.id)),
+        store_connected=bool(
+            session.scalar(select(exists().where(ShopifyStore.merchant_id == merchant.id)))
+        ),
         timezone=merchant.timezone,
         local_time=describe_time(merchant.timezone, now),
         opening_hours=describe_opening(

@@ -55,7 +55,7 @@ def test_the_language_is_remembered_and_ok_does_not_flip_it(merchant, fakes):
 
 
 def test_the_holding_message_is_in_the_customers_language(merchant, fakes, monkeypatch):
-    monkeypatch.setattr(runtime, "agent_model", lambda role: None)  # no LLM at all
+    monkeypatch.setattr(runtime, "agent_model", lambda *toolset: None)  # no LLM at all
     conversation_id = store_text(merchant, "Olá, vocês entregam em Lisboa amanhã?")
     runner.run(conversation_id)
     assert [s["text"]["body"] for s in fakes["graph"].sent] == [HOLDING["pt"]]

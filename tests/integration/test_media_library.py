@@ -150,6 +150,7 @@ def test_the_model_sends_an_uploaded_image_then_its_text(stack, client, merchant
     first, second = fakes["gemini"].requests
     system = fakes["gemini"].system_text(first)
     assert "Media you can send" in system and f"red-shoe (image): {CAPTION}" in system
+    assert "respond_with_media" in fakes["gemini"].tool_names(first)
     [result] = _function_responses(second)
     assert result["name"] == "respond_with_media" and "sent red-shoe" in str(result["response"])
 

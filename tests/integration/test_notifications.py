@@ -24,10 +24,9 @@ pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 ALICE, BOB = "15550000001", "15550000002"
+# the merchant has no store nor media files: no commerce tools, no respond_with_media
 CUSTOMER_TOOLS = {
-    "search_knowledge_base", "respond_with_media", "request_intervention", "request_notification",
-    "reply_with_options", "search_products", "send_products", "add_to_cart", "remove_from_cart",
-    "view_cart", "checkout", "lookup_order", "request_order_change",
+    "search_knowledge_base", "request_intervention", "request_notification", "reply_with_options",
 }  # fmt: skip
 QUESTION = "Do you ship to Canada?"
 
@@ -115,6 +114,7 @@ def test_question_inside_window_is_answered_by_one_admin_in_whatsapp(
                _sent(graph, to=BOB, kind="template"))  # fmt: skip
     customer_turn = gemini.requests[1]
     assert set(gemini.tool_names(customer_turn)) == CUSTOMER_TOOLS
+    assert "search_products" not in gemini.system_text(customer_turn)  # nor the commerce rules
     assert gemini.tool_names(gemini.requests[0]) == ["answer_notification"]  # Bob is staff
     alice_request = _sent(graph, to=ALICE, kind="template")[0]
     assert alice_request["template"]["name"] == "switchboard_question_request"

@@ -62,6 +62,9 @@ def test_the_orders_own_phone_gets_status_items_and_tracking(client, store, fake
     assert reply["text"]["body"].startswith("Your order #1001 is on its way")
     [order] = json.loads(_tool_output(gemini))["orders"]
     assert order["order_number"] == "#1001" and order["payment"] == "paid"
+    first = gemini.requests[0]  # a connected store: the commerce tools and rules are offered
+    assert {"lookup_order", "search_products", "checkout"} <= set(gemini.tool_names(first))
+    assert "Their own orders: lookup_order" in gemini.system_text(first)
     assert order["items"] == [{"title": "Red Running Shoes - 42", "quantity": 1}]
     assert order["total"] == "€89.00"
     assert order["shipments"] == [{

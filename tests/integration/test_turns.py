@@ -162,7 +162,7 @@ def test_outside_the_service_window_the_send_fails_with_its_code(merchant, fakes
 
 
 def test_without_an_llm_key_the_conversation_is_flagged_for_a_human(merchant, fakes, monkeypatch):
-    monkeypatch.setattr(runtime, "agent_model", lambda role: None)
+    monkeypatch.setattr(runtime, "agent_model", lambda *toolset: None)
     conversation_id = store_text(merchant, "hello?")
     outcome = runner.run(conversation_id)
     assert outcome.status == "needs_human"

@@ -5,6 +5,7 @@ tokens of customer prompt and 3,300 of customer tools."""
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from graph.context import TurnContext
 from graph.llm import build_agent_model, invoke_agent_model
 from graph.prompts import system_prompt
 from settings import Settings
-from tools import tools_for
+from tools import COMMERCE_TOOL_NAMES, tools_for
 
 PROMPT_BUDGET = 950  # tokens of the customer's system prompt, without merchant data or notes
 TOOLS_BUDGET = 2_300  # tokens of the customer's tool declarations
@@ -96,3 +97,17 @@ def test_tool_descriptions_carry_no_layout_nor_generated_text(sent) -> None:
     assert [d for d in descriptions if "\n" in d or "  " in d] == []
     assert [d for d in descriptions if d.startswith("title is {")] == []
     assert all(declaration["description"] for declaration in declarations.values())
+
+
+def test_a_merchant_without_store_or_media_files_is_not_offered_their_tools() -> None:
+    names = [t.name for t in tools_for("customer", commerce=False, media=False)]
+    prompt = system_prompt(replace(_context(), store_connected=False))
+
+    assert names == [
+        "search_knowledge_base", "request_intervention", "request_notification",
+        "reply_with_options",
+    ]  # fmt: skip
+    assert [name for name in COMMERCE_TOOL_NAMES if name in prompt] == []
+    assert {t.name for t in tools_for("customer", media=False)} >= COMMERCE_TOOL_NAMES
+    assert "lookup_order" in system_prompt(_context())
+    assert [t.name for t in tools_for("admin", commerce=False)] == ["answer_notification"]
