@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, select
+from typing import cast
+
+from sqlalchemy import Table, and_, false, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from persistence.models import ChannelType, Conversation, Customer, PhoneNumber
 from services.errors import NotFound
+
+Comparand = str | BindParameter[str]  # a value, or a bound parameter of a cached statement
+_CUSTOMERS = cast(Table, Customer.__table__)  # Core columns: usable in Core and ORM statements
 
 
 def upsert_customer(
@@ -68,6 +73,25 @@ def _username(username: str | None) -> str | None:
     return username.removeprefix("@")[:64] or None if username else None
 
 
+def stored_username(username: str | None) -> str | None:
+    """A username as `upsert_customer` stores it."""
+    return _username(username)
+
+
+def learns_nothing(
+    *, wa_id: bool, user_id: bool, profile_name: Comparand | None, username: Comparand | None
+) -> ColumnElement[bool]:
+    """True for a matched customer row that `upsert_customer` would leave as it is. `wa_id`,
+    `user_id`: whether the message gives them (the row must hold them); `profile_name`, the
+    stored form of `username`: values or bound parameters, None when the message gives none."""
+    conditions: list[ColumnElement[bool]] = [_CUSTOMERS.c.wa_id.is_not(None)] if wa_id else []
+    conditions += [_CUSTOMERS.c.user_id.is_not(None)] if user_id else []
+    conditions += [_CUSTOMERS.c.profile_name == profile_name] if profile_name is not None else []
+    if username is not None:
+        conditions.append(_CUSTOMERS.c.username.is_not_distinct_from(username))
+    return and_(true(), *conditions)
+
+
 def find_parties(
     session: Session,
     *,
@@ -85,7 +109,7 @@ def find_parties(
             Customer,
             and_(
                 Customer.merchant_id == PhoneNumber.merchant_id,
-                _customer_matches(wa_id, user_id),
+                customer_matches(wa_id, user_id),
             ),
         )
         .outerjoin(
@@ -103,10 +127,15 @@ def find_parties(
     return None if row is None else (row[0], row[1], row[2])
 
 
-def _customer_matches(wa_id: str | None, user_id: str | None) -> ColumnElement[bool]:
-    matches = [Customer.wa_id == wa_id] if wa_id else []
-    matches += [Customer.user_id == user_id] if user_id else []
+def customer_matches(wa_id: Comparand | None, user_id: Comparand | None) -> ColumnElement[bool]:
+    """A customer known by either id (values or bound parameters; None or "": not given)."""
+    matches = [_CUSTOMERS.c.wa_id == wa_id] if _given(wa_id) else []
+    matches += [_CUSTOMERS.c.user_id == user_id] if _given(user_id) else []
     return or_(*matches) if matches else false()
+
+
+def _given(value: Comparand | None) -> bool:
+    return bool(value) if isinstance(value, str) else value is not None
 
 
 def _find_customer(
@@ -114,7 +143,7 @@ def _find_customer(
 ) -> Customer | None:
     stmt = (
         select(Customer)
-        .where(Customer.merchant_id == merchant_id, _customer_matches(wa_id, user_id))
+        .where(Customer.merchant_id == merchant_id, customer_matches(wa_id, user_id))
         .order_by(Customer.id)
     )
     return session.scalars(stmt).first()

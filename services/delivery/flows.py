@@ -27,7 +27,8 @@ from persistence.models import (
 from services import failpoints
 from services.conversations.conversation import conversation_parties
 from services.conversations.window import HUMAN_AGENT
-from services.delivery.outbox import CALLBACK_PREFIX, apply_status
+from services.delivery.outbox import CALLBACK_PREFIX
+from services.delivery.outbox import apply_statuses as apply_outbox_statuses
 from services.interactive.offer import Offer
 from services.interactive.service import enqueue_offer, fit_offer, offer_of
 from services.media import send as media_send
@@ -248,4 +249,4 @@ def reconcile(message_id: int, *, max_attempts: int = 2) -> DeliveryStatus:
 def apply_statuses(statuses: list[StatusUpdate]) -> int:
     """Apply what the provider reported; how many outbound messages it matched."""
     with session_scope() as session:
-        return sum(1 for status in statuses if apply_status(session, status))
+        return apply_outbox_statuses(session, statuses)

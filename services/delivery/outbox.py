@@ -9,8 +9,9 @@ A send whose outcome is unknown is reconciled from status webhooks, never blindl
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import case, select, update
+from sqlalchemy import TextClause, case, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -89,6 +90,50 @@ def enqueue_message(session: Session, *, conversation_id: int, text: str, author
     session.add(message)
     session.flush()
     return message.id
+
+
+def apply_statuses(session: Session, statuses: list[StatusUpdate]) -> int:
+    """Apply a webhook's statuses; how many moved (or matched) an outbound message. The
+    usual ones (sent, delivered, read of distinct messages) go in one monotonic UPDATE;
+    those it did not move, and any failure, take apply_status's way one by one."""
+    wamids = {status.wamid for status in statuses}
+    if len(wamids) < len(statuses) or any(s.status not in _FORWARD for s in statuses):
+        return sum(1 for status in statuses if apply_status(session, status))
+    rows = [(s.wamid, _FORWARD[s.status].value, s.timestamp, _RANK[_FORWARD[s.status]])
+            for s in statuses]  # fmt: skip
+    moved = set(session.scalars(_forward_statement(len(rows)), _rows_params(rows)))
+    return len(moved) + sum(
+        1 for status in statuses if status.wamid not in moved and apply_status(session, status)
+    )
+
+
+# the statuses a webhook moves a message forward to, without error details
+_FORWARD = {name: status for name, status in _WEBHOOK_STATUSES.items() if status in _RANK}
+_COLUMNS = ("wamid", "status", "status_at", "rank")
+
+
+def _rows_params(rows: list[tuple[str, str, datetime, int]]) -> dict[str, object]:
+    return {f"{name}_{i}": value for i, row in enumerate(rows)
+            for name, value in zip(_COLUMNS, row, strict=True)}  # fmt: skip
+
+
+@lru_cache(maxsize=32)
+def _forward_statement(count: int) -> TextClause:
+    """UPDATE messages FROM (VALUES (wamid, status, status_at, rank) x count): each outbound
+    message moves to its status only if that ranks above its own. Text, built once per
+    count: SQLAlchemy would compile a VALUES construct again for every webhook."""
+    rows = ", ".join(
+        f"(:wamid_{i}, :status_{i}, CAST(:status_at_{i} AS timestamptz), CAST(:rank_{i} AS int))"
+        for i in range(count)
+    )
+    rank = " ".join(f"WHEN '{status.value}' THEN {r}" for status, r in _RANK.items())
+    return text(
+        f"UPDATE messages SET status = v.status, status_at = v.status_at"
+        f" FROM (VALUES {rows}) AS v (wamid, status, status_at, rank)"
+        f" WHERE messages.wamid = v.wamid AND messages.direction = '{Direction.OUTBOUND.value}'"
+        f" AND (CASE messages.status {rank} END) < v.rank"
+        f" RETURNING messages.wamid"
+    )
 
 
 def apply_status(session: Session, status: StatusUpdate) -> bool:

@@ -59,10 +59,11 @@ def reopen(
     return conversation
 
 
-def reopen_on_customer_message(session: Session, conversation: Conversation) -> None:
-    """A customer wrote: their conversation is open again, whatever it was."""
-    if conversation.status != ConversationStatus.OPEN:
-        reopen(session, conversation.id, None, why="customer_message")
+def reopen_on_customer_message(session: Session, conversation_id: int, status: str) -> None:
+    """A customer wrote: their conversation is open again, whatever it was (`status`: as
+    it was read with the message stored)."""
+    if status != ConversationStatus.OPEN:
+        reopen(session, conversation_id, None, why="customer_message")
 
 
 def mark_pending(session: Session, conversation_id: int, principal: Principal) -> Conversation:

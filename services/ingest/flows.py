@@ -57,10 +57,12 @@ def intake(
     notification: Notification, scheduler: Scheduler, *, channel: str = ChannelType.WHATSAPP_CLOUD
 ) -> IngestResult:
     """Store, then schedule; `channel`: the type of the accounts the notification names."""
-    with session_scope() as session:
-        result = record_notification(session, notification, channel=channel)
-        for message_id in result.media:
-            jobs.enqueue(session, "switchboard.media.fetch", message_id)
+    result = IngestResult()
+    if notification.messages or notification.others:  # a status alone stores nothing here
+        with session_scope() as session:
+            result = record_notification(session, notification, channel=channel)
+            for message_id in result.media:
+                jobs.enqueue(session, "switchboard.media.fetch", message_id)
     for conversation_id in sorted(result.to_buffer):
         _buffer(conversation_id, scheduler)
     if notification.statuses:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import String, Table, and_, bindparam, exists, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -28,16 +29,23 @@ from persistence.models import (
     ChannelType,
     Conversation,
     ConversationMode,
+    ConversationStatus,
+    Customer,
     DeliveryStatus,
     Direction,
     MediaStatus,
     Message,
+    PhoneNumber,
     RejectedWebhook,
     TurnResult,
 )
+from services.commerce import order_wording
 from services.commerce.opt_out import take_keyword
 from services.conversations.conversation import (
+    customer_matches,
     find_parties,
+    learns_nothing,
+    stored_username,
     upsert_conversation,
     upsert_customer,
 )
@@ -130,47 +138,13 @@ def _record_template_status(
 def _record_message(
     session: Session, message: InboundMessage, result: IngestResult, channel: str
 ) -> None:
-    parties = find_parties(
-        session,
-        phone_number_id=message.phone_number_id,
-        wa_id=message.sender.wa_id,
-        user_id=message.sender.user_id,
-        channel=message.channel if channel == ChannelType.WHATSAPP_CLOUD else channel,
-    )
-    if parties is None:
-        log.warning("whatsapp.inbound.unknown_number", phone_number_id=message.phone_number_id)
-        _count(message, "unknown_number")
-        _reject(
-            session,
-            reason="unknown_phone_number",
-            phone_number_id=message.phone_number_id,
-            payload=message.raw,
-        )
-        result.rejected += 1
-        return
-    phone, found, conversation = parties
-    if not (message.sender.wa_id or message.sender.user_id):
-        _reject(
-            session,
-            reason="no_sender",
-            phone_number_id=message.phone_number_id,
-            payload=message.raw,
-        )
-        _count(message, "no_sender")
-        result.rejected += 1
-        return
-    customer = upsert_customer(
-        session,
-        merchant_id=phone.merchant_id,
-        wa_id=message.sender.wa_id,
-        user_id=message.sender.user_id,
-        profile_name=message.sender.profile_name,
-        username=message.sender.username,
-        found=found,
-    )
-    if conversation is None:
-        conversation = upsert_conversation(session, phone_id=phone.id, customer_id=customer.id)
-    message_id = store_inbound(session, conversation_id=conversation.id, message=message)
+    account_type = message.channel if channel == ChannelType.WHATSAPP_CLOUD else channel
+    stored = _store_known(session, message, account_type)
+    if stored is None:  # anything but the usual case: the step by step path
+        stored = _store_any(session, message, result, account_type)
+        if stored is None:
+            return
+    conversation, message_id = stored
     if message_id is None:
         result.duplicates += 1
         _count(message, "duplicate")
@@ -181,14 +155,14 @@ def _record_message(
     result.stored.append(message_id)
     if message.media is not None:
         result.media.append(message_id)
-    if not stale and _answered_survey(session, conversation, message_id):
+    if not stale and _answered_survey(session, conversation, message, message_id):
         parking.release(session, conversation.id)
         return
-    if not stale and _order_updates_keyword(session, conversation, message_id):
+    if not stale and _order_updates_keyword(session, conversation, message, message_id):
         parking.release(session, conversation.id)
         return
     if message.type not in QUIET_TYPES:
-        lifecycle.reopen_on_customer_message(session, conversation)
+        lifecycle.reopen_on_customer_message(session, conversation.id, conversation.status)
     if stale:
         _set_aside(session, conversation_id=conversation.id, message_id=message_id)
     else:  # the window is open again: what waited for it goes out now, before any turn
@@ -208,22 +182,215 @@ def _record_message(
     )
 
 
-def _answered_survey(session: Session, conversation: Conversation, message_id: int) -> bool:
+@dataclass(frozen=True)
+class _Known:
+    """What the branches after storing read of the conversation, as it was before."""
+
+    id: int
+    mode: str
+    status: str
+    assigned_to: str | None
+
+
+def _store_known(
+    session: Session, message: InboundMessage, account_type: str
+) -> tuple[_Known, int | None] | None:
+    """The usual message, in one statement: its number, customer (with nothing new to learn
+    of them) and conversation all exist; the message is stored unless it is a retried
+    delivery (id None). None: anything else, nothing written."""
+    sender = message.sender
+    if not (sender.wa_id or sender.user_id):
+        return None
+    statement = _known_statement(
+        bool(sender.wa_id), bool(sender.user_id), bool(sender.profile_name), bool(sender.username)
+    )
+    params = {
+        "p_account_type": account_type,
+        "p_phone_number_id": message.phone_number_id,
+        "p_wa_id": sender.wa_id,
+        "p_user_id": sender.user_id,
+        "p_profile_name": sender.profile_name,
+        "p_username": stored_username(sender.username),
+        "m_direction": Direction.INBOUND,
+        "m_author": Author.CUSTOMER,
+        "m_wamid": message.wamid,
+        "m_type": message.type[:32],
+        "m_text": message.text,
+        "m_media": asdict(message.media) if message.media else None,
+        "m_media_status": MediaStatus.PENDING if message.media else None,
+        "m_context_wamid": message.context_wamid,
+        "m_raw": message.raw,
+        "m_wa_timestamp": message.timestamp,
+        "m_status": DeliveryStatus.RECEIVED,
+        "m_send_attempts": 0,
+    }
+    row = session.execute(statement, params).first()
+    if row is None or row.message_id is None and not row.ready:
+        return None
+    known = _Known(row.conversation_id, row.mode, row.status, row.assigned_to)
+    return known, row.message_id
+
+
+_INSERTED = ("direction", "author", "wamid", "type", "text", "media", "media_status",
+             "context_wamid", "raw", "wa_timestamp", "status", "send_attempts")  # fmt: skip
+
+
+_PHONES = cast(Table, PhoneNumber.__table__)
+_CUSTOMERS = cast(Table, Customer.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+
+
+@lru_cache(maxsize=16)
+def _known_statement(wa_id: bool, user_id: bool, profile_name: bool, username: bool) -> Any:
+    """_store_known's statement for a sender giving these (built once, bound per message):
+    the parties as find_parties matches them, flagged `ready` when nothing is to learn or
+    open; the message inserted only then; the conversation's last inbound time moved."""
+    ready = and_(
+        _CONVERSATIONS.c.id.is_not(None),
+        learns_nothing(
+            wa_id=wa_id, user_id=user_id,
+            profile_name=bindparam("p_profile_name", type_=String) if profile_name else None,
+            username=bindparam("p_username", type_=String) if username else None,
+        ),
+    )  # fmt: skip
+    parties = (
+        select(
+            _CONVERSATIONS.c.id.label("conversation_id"),
+            _CONVERSATIONS.c.mode,
+            _CONVERSATIONS.c.status,
+            _CONVERSATIONS.c.assigned_to,
+            ready.label("ready"),
+        )
+        .select_from(_PHONES)
+        .outerjoin(
+            _CUSTOMERS,
+            and_(
+                _CUSTOMERS.c.merchant_id == _PHONES.c.merchant_id,
+                customer_matches(
+                    bindparam("p_wa_id", type_=String) if wa_id else None,
+                    bindparam("p_user_id", type_=String) if user_id else None,
+                ),
+            ),
+        )
+        .outerjoin(
+            _CONVERSATIONS,
+            and_(
+                _CONVERSATIONS.c.phone_number_id == _PHONES.c.id,
+                _CONVERSATIONS.c.customer_id == _CUSTOMERS.c.id,
+            ),
+        )
+        .where(
+            _PHONES.c.type == bindparam("p_account_type", type_=String),
+            _PHONES.c.phone_number_id == bindparam("p_phone_number_id", type_=String),
+        )
+        .order_by(_CUSTOMERS.c.id)
+        .limit(1)
+        .cte("parties")
+    )
+    columns = _MESSAGES.c
+    values = [bindparam(f"m_{name}", type_=columns[name].type) for name in _INSERTED]
+    inserted = (
+        insert(_MESSAGES)
+        .from_select(
+            ["conversation_id", *_INSERTED],
+            select(parties.c.conversation_id, *values).where(parties.c.ready),
+        )
+        .on_conflict_do_nothing(index_elements=["wamid"])
+        .returning(_MESSAGES.c.id, _MESSAGES.c.conversation_id)
+        .cte("inserted")
+    )
+    at = bindparam("m_wa_timestamp", type_=columns["wa_timestamp"].type)
+    touched = (
+        update(_CONVERSATIONS)
+        .where(_CONVERSATIONS.c.id == inserted.c.conversation_id)
+        .values(last_inbound_at=func.greatest(_CONVERSATIONS.c.last_inbound_at, at))
+        .returning(_CONVERSATIONS.c.id)
+        .cte("touched")
+    )
+    return (
+        select(parties, inserted.c.id.label("message_id"))
+        .select_from(parties.outerjoin(inserted, true()))
+        .add_cte(touched)
+    )
+
+
+def _store_any(
+    session: Session, message: InboundMessage, result: IngestResult, account_type: str
+) -> tuple[_Known, int | None] | None:
+    """Step by step: reject, or learn the customer and open the conversation, then store.
+    None: rejected."""
+    parties = find_parties(
+        session,
+        phone_number_id=message.phone_number_id,
+        wa_id=message.sender.wa_id,
+        user_id=message.sender.user_id,
+        channel=account_type,
+    )
+    if parties is None:
+        log.warning("whatsapp.inbound.unknown_number", phone_number_id=message.phone_number_id)
+        _count(message, "unknown_number")
+        _reject(
+            session,
+            reason="unknown_phone_number",
+            phone_number_id=message.phone_number_id,
+            payload=message.raw,
+        )
+        result.rejected += 1
+        return None
+    phone, found, conversation = parties
+    if not (message.sender.wa_id or message.sender.user_id):
+        _reject(
+            session,
+            reason="no_sender",
+            phone_number_id=message.phone_number_id,
+            payload=message.raw,
+        )
+        _count(message, "no_sender")
+        result.rejected += 1
+        return None
+    customer = upsert_customer(
+        session,
+        merchant_id=phone.merchant_id,
+        wa_id=message.sender.wa_id,
+        user_id=message.sender.user_id,
+        profile_name=message.sender.profile_name,
+        username=message.sender.username,
+        found=found,
+    )
+    if conversation is None:
+        conversation = upsert_conversation(session, phone_id=phone.id, customer_id=customer.id)
+    known = _Known(conversation.id, conversation.mode, conversation.status,
+                   conversation.assigned_to)  # fmt: skip
+    return known, store_inbound(session, conversation_id=conversation.id, message=message)
+
+
+def _answered_survey(
+    session: Session, known: _Known, message: InboundMessage, message_id: int
+) -> bool:
     """A survey answer is stored as such: no turn, and the conversation stays resolved."""
+    if known.status != ConversationStatus.RESOLVED:
+        return False  # no survey awaits an answer (take_answer would say so)
+    conversation = session.get(Conversation, known.id)
     stored = session.get(Message, message_id)
-    if stored is None or not take_answer(session, conversation, stored):
+    if conversation is None or stored is None or not take_answer(session, conversation, stored):
         return False
-    set_aside(session, conversation_id=conversation.id, message_ids=[message_id],
+    set_aside(session, conversation_id=known.id, message_ids=[message_id],
               outcome=TurnResult.CSAT)  # fmt: skip
     return True
 
 
-def _order_updates_keyword(session: Session, conversation: Conversation, message_id: int) -> bool:
+def _order_updates_keyword(
+    session: Session, known: _Known, message: InboundMessage, message_id: int
+) -> bool:
     """A "stop"/"start" to order updates is answered as such: no turn."""
+    if message.type != "text" or order_wording.keyword(message.text) is None:
+        return False  # not one of the words (take_keyword would say so)
+    conversation = session.get(Conversation, known.id)
     stored = session.get(Message, message_id)
-    if stored is None or not take_keyword(session, conversation, stored):
+    if conversation is None or stored is None or not take_keyword(session, conversation, stored):
         return False
-    set_aside(session, conversation_id=conversation.id, message_ids=[message_id],
+    set_aside(session, conversation_id=known.id, message_ids=[message_id],
               outcome=TurnResult.ORDER_UPDATES)  # fmt: skip
     return True
 

@@ -12,8 +12,9 @@ twice); services.parking.flows sends them in order.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Table, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from channels.errors import OutsideServiceWindow, codes_of
@@ -127,27 +128,39 @@ def _reengaged_since_last_inbound(session: Session, conversation: Conversation) 
 
 def release(session: Session, conversation_id: int) -> list[int]:
     """The customer wrote: their parked messages become pending, once, and are sent after
-    commit (services.parking.flows.send_released)."""
-    ids = sorted(
-        session.scalars(
-            update(Message)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.status == DeliveryStatus.PARKED,
-            )
-            .values(
-                status=DeliveryStatus.PENDING,
-                status_at=datetime.now(UTC),
-                error_code=None,  # the refusal that parked it is over; raw keeps when
-                error_detail=None,
-            )
-            .returning(Message.id)
-        )
-    )
+    commit (services.parking.flows.send_released). Ingest runs it for every message: one
+    statement built once; the session's own copies of released rows are expired after it."""
+    now = datetime.now(UTC)
+    ids = sorted(session.scalars(_RELEASE, {"conversation": conversation_id, "now": now}))
     if ids:
+        _expire(session, ids)
         jobs.enqueue(session, SEND_RELEASED, conversation_id)
         log.info("whatsapp.parked.released", conversation_id=conversation_id, count=len(ids))
     return ids
+
+
+_MESSAGES = cast(Table, Message.__table__)
+_RELEASE = (
+    update(_MESSAGES)
+    .where(
+        _MESSAGES.c.conversation_id == bindparam("conversation"),
+        _MESSAGES.c.status == DeliveryStatus.PARKED,
+    )
+    .values(
+        status=DeliveryStatus.PENDING,
+        status_at=bindparam("now", type_=_MESSAGES.c.status_at.type),
+        error_code=None,  # the refusal that parked it is over; raw keeps when
+        error_detail=None,
+    )
+    .returning(_MESSAGES.c.id)
+)
+
+
+def _expire(session: Session, message_ids: list[int]) -> None:
+    released = set(message_ids)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Message) and obj.id in released:
+            session.expire(obj)
 
 
 def released_unsent(session: Session, conversation_id: int) -> list[tuple[int, Author]]:
