@@ -53,7 +53,8 @@ def run(conversation_id: int) -> turns.TurnOutcome:
 
 
 def run_graph(context: TurnContext) -> tuple[str | None, str]:
-    """Invoke the graph unless its checkpoint shows this turn already ran; return the reply."""
+    """Invoke the graph unless its checkpoint shows this turn already ran; return the reply.
+    Writing the checkpoint removes the older ones (persistence.checkpoint)."""
     graph = runtime.conversation_graph()
     config: RunnableConfig = {
         "configurable": {"thread_id": str(context.conversation_id)},
@@ -71,5 +72,4 @@ def run_graph(context: TurnContext) -> tuple[str | None, str]:
             # ever answering: a person takes it from here
             log.warning("turn.runaway", limit=config["recursion_limit"])
             return _give_up(context.conversation_id, "The AI kept calling tools without answering")
-    runtime.checkpointer().prune([str(context.conversation_id)])
     return values.get("reply"), values.get("outcome", "no_reply")
