@@ -64,7 +64,8 @@ def run_graph(context: TurnContext) -> tuple[str | None, str]:
     # the checkpoint and the send): a first attempt skips loading the checkpoint twice.
     values = graph.get_state(config).values if context.attempt > 1 else {}
     if values.get("turn_id") != context.turn_id:
-        prepare_turn_media(context.turn_id)
+        if context.media_to_prepare:
+            prepare_turn_media(context.turn_id)
         try:
             values = graph.invoke({}, config, context=context, durability="exit")
         except GraphRecursionError:
