@@ -20,13 +20,7 @@ from langchain_core.exceptions import ModelError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
-from langchain_core.runnables import (
-    Runnable,
-    RunnableBinding,
-    RunnableConfig,
-    RunnableLambda,
-    ensure_config,
-)
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, ensure_config
 from langchain_core.runnables.retry import ExponentialJitterParams
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, SecretStr
@@ -131,11 +125,11 @@ def make_chat_model(provider: str, settings: Settings, *, light: bool = False) -
     if provider == "gemini":
         # imported on first use: each provider's SDK takes about a second to import, and a
         # deployment usually runs one of them
-        from langchain_google_genai import ChatGoogleGenerativeAI
+        from graph.gemini import GeminiChat
 
         model = settings.gemini_light_model if light else settings.gemini_model
         # max_retries=1 means one attempt: google-genai reads 0 as "its default" (5).
-        return ChatGoogleGenerativeAI(
+        return GeminiChat(
             model=model,
             api_key=api_key,
             base_url=settings.gemini_base_url or None,
@@ -178,7 +172,7 @@ def build_agent_model(
     runnables: list[Runnable[Any, Any]] = []
     for index, provider in enumerate(providers):
         model = make_chat_model(provider, settings, light=light)
-        bound: Runnable[Any, Any] = _with_tools(model, tools) if tools else model
+        bound: Runnable[Any, Any] = model.bind_tools(list(tools)) if tools else model
         later = len(providers) - 1 - index
         attempt = _within_deadline(bound, settings.llm_timeout_seconds, later)
         retried = attempt.with_retry(
@@ -197,20 +191,6 @@ def build_agent_model(
     primary, *fallbacks = runnables
     chain = primary.with_fallbacks(fallbacks) if fallbacks else primary
     return cast("Runnable[Sequence[BaseMessage], AIMessage]", chain)
-
-
-def _with_tools(model: BaseChatModel, tools: Sequence[BaseTool]) -> Runnable[Any, Any]:
-    """`model` bound to `tools`, built once per process. LangChain's Gemini model keeps the
-    tools as OpenAI-style schemas and converts them to Gemini's on every call (about 1.5 ms
-    of CPU for the customer's tools): bound already converted, it sends the same
-    declarations without that work."""
-    bound = model.bind_tools(list(tools))
-    if type(model).__name__ != "ChatGoogleGenerativeAI" or not isinstance(bound, RunnableBinding):
-        return bound
-    from langchain_google_genai._function_utils import convert_to_genai_function_declarations
-
-    declarations = convert_to_genai_function_declarations(bound.kwargs["tools"])
-    return model.bind(**{**bound.kwargs, "tools": declarations})
 
 
 # A run's deadline travels in its config: the time.monotonic() after which no attempt runs,
