@@ -39,3 +39,5 @@ class TurnContext:
     # time.monotonic() after which no model is asked (TURN_DEADLINE_SECONDS from the turn's
     # start); None: no deadline
     deadline: float | None = None
+    # the burst has files still to fetch or voice notes to transcribe before the model runs
+    media_to_prepare: bool = True

@@ -125,11 +125,11 @@ def make_chat_model(provider: str, settings: Settings, *, light: bool = False) -
     if provider == "gemini":
         # imported on first use: each provider's SDK takes about a second to import, and a
         # deployment usually runs one of them
-        from langchain_google_genai import ChatGoogleGenerativeAI
+        from graph.gemini import GeminiChat
 
         model = settings.gemini_light_model if light else settings.gemini_model
         # max_retries=1 means one attempt: google-genai reads 0 as "its default" (5).
-        return ChatGoogleGenerativeAI(
+        return GeminiChat(
             model=model,
             api_key=api_key,
             base_url=settings.gemini_base_url or None,

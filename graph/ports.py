@@ -28,6 +28,9 @@ class TurnReading:
     # inbound message id -> (option id, title) it chose: a tapped button or list row, or a
     # number answering options we sent as numbered text
     choices: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # the conversation's mode now, and whether it waits for a person (graph.nodes.route)
+    mode: str = "ai"
+    needs_human: bool = False
 
 
 class TurnServices(Protocol):

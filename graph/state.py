@@ -43,6 +43,8 @@ class ConversationState(TypedDict, total=False):
     # answer (outcome auto_answered) or the holding message (needs_human, once per escalation)
     holding: str | None
     outcome: GraphOutcome
+    # whether the AI answers this turn, read with the turn's input (graph.nodes.route)
+    answers: bool
 
 
 # The node signatures LangGraph's `add_node` accepts: it matches parameters by name (`state`,

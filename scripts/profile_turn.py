@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -51,6 +52,24 @@ def counting_statements(counts: Counter[str]) -> Iterator[None]:
         psycopg.Cursor.execute = original  # type: ignore[method-assign]
 
 
+@contextmanager
+def counting_commits(commits: list[int]) -> Iterator[None]:
+    """Every transaction committed on a psycopg connection (SQLAlchemy's sessions)."""
+    import psycopg
+
+    original = psycopg.Connection.commit
+
+    def commit(self: Any) -> None:
+        commits[0] += 1
+        original(self)
+
+    psycopg.Connection.commit = commit  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        psycopg.Connection.commit = original  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -58,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--top", type=int, default=25, help="functions of ours to list")
     parser.add_argument("--dump", type=Path, help="write the cProfile stats here")
+    parser.add_argument(
+        "--no-profile", action="store_true",
+        help="leave cProfile off: CPU and wall time per turn as a worker would spend them",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     options = StackOptions(
         buffer_seconds=0.05, buffer_max_seconds=0.1, sweeper_seconds=3600, workers=1,
@@ -98,21 +121,31 @@ def _profile(stack: Stack, args: argparse.Namespace) -> int:
         for i in range(4):  # warm: imports, pools, the model client, the first checkpoint
             post(1000 + i)
             runner.run(conversation)
-        profile, statements, cpu = cProfile.Profile(), Counter[str](), 0.0
+        profile, statements, commits = cProfile.Profile(), Counter[str](), [0]
+        cpu: list[float] = []
+        own: list[float] = []  # this thread's: the turn without the fakes answering
+        wall: list[float] = []
         for i in range(args.turns):
             post(i + 1)
-            started = time.process_time()
-            with counting_statements(statements):
-                profile.enable()
+            started, clock, mine = time.process_time(), time.perf_counter(), time.thread_time()
+            with counting_statements(statements), counting_commits(commits):
+                if not args.no_profile:
+                    profile.enable()
                 runner.run(conversation)
                 profile.disable()
-            cpu += time.process_time() - started
+            cpu.append(time.process_time() - started)
+            own.append(time.thread_time() - mine)
+            wall.append(time.perf_counter() - clock)
     n = args.turns
     per_turn = ", ".join(f"{verb} {count / n:g}" for verb, count in statements.most_common())
     print(f"{n} turns: {sum(statements.values()) / n:g} statements per turn ({per_turn}); "
-          f"CPU {1000 * cpu / n:.1f} ms per turn (with cProfile on)")  # fmt: skip
-    _ours(profile, n, args.top)
-    if args.dump:
+          f"{commits[0] / n:g} commits per turn; CPU median {1000 * median(cpu):.1f} ms "
+          f"(the turn's thread {1000 * median(own):.1f} ms), "
+          f"wall median {1000 * median(wall):.1f} ms per turn "
+          f"({'cProfile off' if args.no_profile else 'with cProfile on'})")  # fmt: skip
+    if not args.no_profile:
+        _ours(profile, n, args.top)
+    if args.dump and not args.no_profile:
         profile.dump_stats(args.dump)
     return 0
 

@@ -53,7 +53,8 @@ def run(conversation_id: int) -> turns.TurnOutcome:
 
 
 def run_graph(context: TurnContext) -> tuple[str | None, str]:
-    """Invoke the graph unless its checkpoint shows this turn already ran; return the reply."""
+    """Invoke the graph unless its checkpoint shows this turn already ran; return the reply.
+    Writing the checkpoint removes the older ones (persistence.checkpoint)."""
     graph = runtime.conversation_graph()
     config: RunnableConfig = {
         "configurable": {"thread_id": str(context.conversation_id)},
@@ -63,7 +64,8 @@ def run_graph(context: TurnContext) -> tuple[str | None, str]:
     # the checkpoint and the send): a first attempt skips loading the checkpoint twice.
     values = graph.get_state(config).values if context.attempt > 1 else {}
     if values.get("turn_id") != context.turn_id:
-        prepare_turn_media(context.turn_id)
+        if context.media_to_prepare:
+            prepare_turn_media(context.turn_id)
         try:
             values = graph.invoke({}, config, context=context, durability="exit")
         except GraphRecursionError:
@@ -71,5 +73,4 @@ def run_graph(context: TurnContext) -> tuple[str | None, str]:
             # ever answering: a person takes it from here
             log.warning("turn.runaway", limit=config["recursion_limit"])
             return _give_up(context.conversation_id, "The AI kept calling tools without answering")
-    runtime.checkpointer().prune([str(context.conversation_id)])
     return values.get("reply"), values.get("outcome", "no_reply")

@@ -7,7 +7,6 @@ from functools import lru_cache
 from typing import cast
 
 from celery.signals import worker_process_init, worker_process_shutdown
-from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg import Connection
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
@@ -18,6 +17,7 @@ from graph.llm import LLMNotConfigured, build_agent_model
 from graph.nodes.agent import AgentModel
 from persistence import db, storage
 from persistence.buffer import process_buffer as buffer
+from persistence.checkpoint import LatestCheckpointSaver
 from services.merchants import clients as whatsapp_clients
 from services.turns.graph_services import GraphServices
 from settings import get_settings
@@ -41,8 +41,8 @@ def checkpoint_pool() -> ConnectionPool[Connection[DictRow]]:
 
 
 @lru_cache
-def checkpointer() -> PostgresSaver:
-    return PostgresSaver(checkpoint_pool())
+def checkpointer() -> LatestCheckpointSaver:
+    return LatestCheckpointSaver(checkpoint_pool())
 
 
 @lru_cache

@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
+from graph.nodes.route import ai_answers
 from graph.ports import TurnReading, TurnServices
 from graph.prompts import without_markers
 from graph.state import ConversationState, RuntimeNode, TeamNote
@@ -50,6 +51,7 @@ def make_load_node(services: TurnServices) -> RuntimeNode:
             "turn_id": ctx.turn_id,
             "reply": None,
             "notes_only": bool(notes) and not reading.inbound,
+            "answers": ai_answers(reading),
         }
         if reading.notes:
             update["last_note_id"] = max(n.id for n in reading.notes)

@@ -1,30 +1,26 @@
-"""Routing reads the conversation's mode from the database: the one source of truth."""
+"""Routing follows the conversation's mode as the database has it (the one source of
+truth), read with the turn's input by the load node."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from langgraph.runtime import Runtime
-
-from graph.context import TurnContext
+from graph.ports import TurnReading
 from graph.state import ConversationState
-from persistence.db import session_scope
-from persistence.models import Conversation, ConversationMode
+from persistence.models import ConversationMode
 from settings import get_settings
 
 
-def route_turn(
-    state: ConversationState, runtime: Runtime[TurnContext]
-) -> Literal["agent", "silent"]:
-    with session_scope() as session:
-        conversation = session.get(Conversation, runtime.context.conversation_id)
-        if conversation is None:  # deleted while its turn ran
-            raise LookupError(f"conversation {runtime.context.conversation_id} no longer exists")
-        mode, waiting = conversation.mode, conversation.needs_human
-    if mode != ConversationMode.AI:
-        return "silent"
-    # Once the AI has asked for a person it stays quiet until one acts (configurable).
-    return "silent" if waiting and get_settings().handoff_pauses_ai else "agent"
+def ai_answers(reading: TurnReading) -> bool:
+    """Whether the AI answers: not while an operator has the conversation, nor, once it has
+    asked for a person, until one acts (configurable)."""
+    if reading.mode != ConversationMode.AI:
+        return False
+    return not (reading.needs_human and get_settings().handoff_pauses_ai)
+
+
+def route_turn(state: ConversationState) -> Literal["agent", "silent"]:
+    return "agent" if state.get("answers") else "silent"
 
 
 def silent(state: ConversationState) -> dict:

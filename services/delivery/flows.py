@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from channels.base import Channel, OutboundMessage, OutboundText, Recipient
 from channels.errors import DeliveryOutcomeUnknown, WhatsAppError
@@ -88,24 +89,34 @@ def send_offer(*, conversation_id: int, turn_id: int, offer: Offer) -> OfferSent
 def send_pending(message_id: int, *, only_in_ai_mode: bool) -> DeliveryStatus:
     """Send one outbox message. Each step commits on its own; see the module docstring."""
     with session_scope() as session:
-        claimed = session.execute(
-            update(Message)
-            .where(Message.id == message_id, Message.status == DeliveryStatus.PENDING)
-            .values(
-                status=DeliveryStatus.SENDING,
-                status_at=datetime.now(UTC),
-                send_attempts=Message.send_attempts + 1,
-            )
-            .returning(Message.id)
-        ).scalar()
-    if claimed is None:
+        claimed = claim(session, message_id)
+    if not claimed:
         return _status_of(message_id)
-    return _send_claimed(message_id, only_in_ai_mode=only_in_ai_mode)
+    return send_claimed(message_id, only_in_ai_mode=only_in_ai_mode)
 
 
-def _send_claimed(message_id: int, *, only_in_ai_mode: bool) -> DeliveryStatus:
+def claim(session: Session, message_id: int) -> bool:
+    """Mark a pending message `sending`; False when it is not pending. Commit it before
+    sending (send_claimed): a crash after the commit leaves it in flight, to reconcile,
+    never to send twice."""
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == DeliveryStatus.PENDING)
+        .values(
+            status=DeliveryStatus.SENDING,
+            status_at=datetime.now(UTC),
+            send_attempts=Message.send_attempts + 1,
+        )
+        .returning(Message.id)
+    ).scalar()
+    return claimed is not None
+
+
+def send_claimed(message_id: int, *, only_in_ai_mode: bool, text: bool = False) -> DeliveryStatus:
+    """Send a message claimed in a committed transaction. `text`: the caller knows it is
+    plain text (a turn's reply), so there is no media to look up."""
     try:
-        media = resolve_media(message_id)
+        media = None if text else resolve_media(message_id)
     except media_send.MediaUnavailable as exc:
         return _fail_unsendable(message_id, exc.message)
     status, rejected = _send_locked(message_id, media, only_in_ai_mode, retry_media=True)

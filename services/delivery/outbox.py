@@ -50,7 +50,17 @@ def enqueue_reply(
     session: Session, *, conversation_id: int, turn_id: int, text: str, author: Author = Author.AI
 ) -> list[int]:
     """Write a reply's parts to the outbox once per turn; return the ids still to send."""
-    ids: list[int] = []
+    parts = write_reply(
+        session, conversation_id=conversation_id, turn_id=turn_id, text=text, author=author
+    )
+    return [message_id for message_id, status in parts if status == DeliveryStatus.PENDING]
+
+
+def write_reply(
+    session: Session, *, conversation_id: int, turn_id: int, text: str, author: Author = Author.AI
+) -> list[tuple[int, DeliveryStatus]]:
+    """Write a reply's parts to the outbox once per turn; return every part of the turn's
+    reply (an earlier attempt's too) as (id, status), in order."""
     for seq, part in enumerate(split_message(text)):
         session.execute(
             insert(Message)
@@ -72,8 +82,7 @@ def enqueue_reply(
         .where(Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND)
         .order_by(Message.seq)
     ).all()
-    ids = [row.id for row in rows if row.status == DeliveryStatus.PENDING]
-    return ids
+    return [(row.id, DeliveryStatus(row.status)) for row in rows]
 
 
 def enqueue_message(session: Session, *, conversation_id: int, text: str, author: Author) -> int:
@@ -230,5 +239,3 @@ def unresolved_sends(session: Session, *, older_than: datetime) -> list[int]:
         < older_than,
     )
     return list(session.scalars(stmt.order_by(Message.id).limit(500)))
-
-

@@ -16,6 +16,7 @@ import base64
 import binascii
 import hashlib
 import mimetypes
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -285,6 +286,16 @@ def _by_link(asset: MediaAsset, phone: PhoneNumber) -> MediaRef:
             f"to send {asset.key!r}"
         )
     return MediaRef(kind=asset.kind, filename=asset.filename, link=link)
+
+
+def needs_preparing(burst: Iterable[Message]) -> bool:
+    """Whether prepare_turn_media has work in this burst (files still to fetch, voice notes
+    to transcribe); read with the turn's start, so a plain text turn skips its reads."""
+    return any(
+        m.media_status == PENDING
+        or (m.type == "audio" and m.media_status == STORED and m.transcript is None)
+        for m in burst
+    )
 
 
 def prepare_turn_media(turn_id: int) -> None:

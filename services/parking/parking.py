@@ -163,6 +163,23 @@ def _expire(session: Session, message_ids: list[int]) -> None:
             session.expire(obj)
 
 
+def release_in_progress(session: Session, conversation_id: int) -> bool:
+    """Whether released messages wait to be sent or are being sent (a turn then waits for
+    send_released, so its reply never overtakes them)."""
+    in_flight = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Message.conversation_id == conversation_id,
+                    Message.status.in_(in_flight),
+                    Message.raw.has_key(PARKED_AT),
+                )
+            )
+        )
+    )
+
+
 def released_unsent(session: Session, conversation_id: int) -> list[tuple[int, Author]]:
     """Released messages still to send, in the order they were parked."""
     rows = session.execute(

@@ -37,18 +37,21 @@ from services.clock import now as clock_now
 from services.commerce.catalog_order import checkout_catalog_order
 from services.conversations.conversation import Parties, conversation_parties
 from services.conversations.language import remember_language
-from services.delivery.flows import reconcile, send_pending
-from services.delivery.outbox import enqueue_reply
+from services.delivery.flows import claim, reconcile, send_claimed, send_pending
+from services.delivery.outbox import write_reply
 from services.desk.away import queue_away_message
 from services.handoff.handoff import escalate_after_failure
 from services.ingest.ingest import QUIET_TYPES
+from services.media.flows import needs_preparing
 from services.media.library import library_summary
 from services.merchants import merchant as merchants
 from services.merchants.hours import describe_opening, describe_time, local_now
 from services.notifications.claims import claim_from_burst
 from services.notifications.notifications import open_for_staff, pending_questions
 from services.parking.flows import park_refused_turn, send_released
+from services.parking.parking import release_in_progress
 from services.turns.input import inbound_of_turn
+from services.turns.presence import ReadReceipt, read_receipt
 from services.turns.reply import outgoing_reply
 from settings import get_settings
 
@@ -172,6 +175,7 @@ def turn_context(
     *,
     deadline: float | None = None,
     parties: Parties | None = None,
+    media_to_prepare: bool = True,
 ) -> TurnContext:
     conversation, customer, phone = parties or conversation_parties(session, conversation_id)
     merchant = session.get(Merchant, phone.merchant_id)
@@ -212,6 +216,7 @@ def turn_context(
         ),
         reply_max_chars=get_settings().reply_max_chars or 4096,
         deadline=deadline,
+        media_to_prepare=media_to_prepare,
     )
 
 
@@ -219,7 +224,7 @@ def run_turn(
     conversation_id: int,
     *,
     run_graph: Callable[[TurnContext], tuple[str | None, str]],
-    presence: Callable[[TurnContext], AbstractContextManager[object]] | None = None,
+    presence: Callable[[ReadReceipt], AbstractContextManager[object]] | None = None,
 ) -> TurnOutcome:
     """Run the conversation's next turn if no other is running.
 
@@ -236,7 +241,7 @@ def run_turn(
 def _run_turn(
     conversation_id: int,
     run_graph: Callable[[TurnContext], tuple[str | None, str]],
-    presence: Callable[[TurnContext], AbstractContextManager[object]] | None,
+    presence: Callable[[ReadReceipt], AbstractContextManager[object]] | None,
     deadline: float | None,
 ) -> TurnOutcome:
     with conversation_lock(conversation_id) as locked:
@@ -256,16 +261,22 @@ def _run_turn(
                 inbound = inbound_of_turn(session, turn.id)
                 learn_language(session, parties, inbound)
                 context = turn_context(session, conversation_id, turn.id, turn.attempts,
-                                       deadline=deadline, parties=parties)  # fmt: skip
+                                       deadline=deadline, parties=parties,
+                                       media_to_prepare=needs_preparing(inbound))  # fmt: skip
                 burst = len(inbound)
                 claimed = _claim_ack(session, context, inbound)
                 away = queue_away_message(session, parties, now=clock()) if burst else None
+                # what the steps below would each open a session to find out
+                releasing = release_in_progress(session, conversation_id)
+                ordered = any(m.type == "order" for m in inbound)
+                receipt = read_receipt(parties, inbound) if presence else None
         if turn_id is not None:
             return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")
         with structlog.contextvars.bound_contextvars(turn_id=turn.id):
             if turn.attempts == 1 and burst:
                 BURST_MESSAGES.observe(burst)
-            send_released(conversation_id)  # what waited for the window goes first
+            if releasing:
+                send_released(conversation_id)  # what waited for the window goes first
             if away is not None:  # closed, and nobody answers: the merchant's away message
                 send_pending(away, only_in_ai_mode=False)
             reply: str | None
@@ -273,9 +284,9 @@ def _run_turn(
             if claimed is not None:  # a tap on "I'll answer": acknowledged without the model
                 reply, outcome = claimed, TurnResult.REPLIED
             else:
-                if context.role == "customer":  # a catalog cart gets its link without the model
+                if ordered and context.role == "customer":  # a catalog cart: its link, no model
                     checkout_catalog_order(conversation_id=conversation_id, turn_id=turn.id)
-                with presence(context) if presence else nullcontext():
+                with presence(receipt) if presence and receipt else nullcontext():
                     reply, outcome = run_graph(context)
                 if outcome == TurnResult.REPLIED:  # the model's words, not a holding message
                     reply = outgoing_reply(reply, role=context.role)
@@ -352,18 +363,22 @@ def _deliver(conversation_id: int, turn_id: int, reply: str | None, *, author: A
     if not reply:
         return 0
     with session_scope() as session:
-        ids = enqueue_reply(
+        parts = write_reply(
             session, conversation_id=conversation_id, turn_id=turn_id, text=reply, author=author
         )
-        parts = session.execute(
-            select(Message.id, Message.status)
-            .where(Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND)
-            .order_by(Message.seq)
-        ).all()
-    statuses = {message_id: send_pending(message_id, only_in_ai_mode=True) for message_id in ids}
+        ids = [message_id for message_id, status in parts if status == DeliveryStatus.PENDING]
+        # the first part is claimed with its write: killed before the send, the redone turn
+        # finds it in flight and reconciles it (_settle), as after any claim
+        first = ids[0] if ids and claim(session, ids[0]) else None
+    statuses = {
+        message_id: send_claimed(message_id, only_in_ai_mode=True, text=True)
+        if message_id == first
+        else send_pending(message_id, only_in_ai_mode=True)
+        for message_id in ids
+    }
     for message_id, status in parts:
         if message_id not in statuses:
-            statuses[message_id] = _settle(message_id, DeliveryStatus(status))
+            statuses[message_id] = _settle(message_id, status)
     return sum(1 for status in statuses.values() if status in _DELIVERED)
 
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from sqlalchemy import select
+from dataclasses import dataclass
 
 from channels.errors import WhatsAppError
 from channels.whatsapp import WhatsAppClient
-from graph.context import TurnContext
 from observability.logs import get_logger
-from persistence.db import session_scope
-from persistence.models import ChannelType, ConversationMode, Direction, Message
-from services.conversations.conversation import conversation_parties
+from persistence.models import ChannelType, ConversationMode, Message
+from services.conversations.conversation import Parties
 from services.merchants.clients import client_for
 
 log = get_logger(__name__)
@@ -22,14 +19,30 @@ log = get_logger(__name__)
 REFRESH_SECONDS = 20.0
 
 
+@dataclass(frozen=True)
+class ReadReceipt:
+    """The message to mark read, and the client that marks it."""
+
+    client: WhatsAppClient
+    wamid: str
+
+
+def read_receipt(parties: Parties, burst: list[Message]) -> ReadReceipt | None:
+    """The burst's last message (`burst` in WhatsApp order), read with the turn's start;
+    None when nobody should see it read (an operator has the conversation) or the channel
+    has no read receipts (Twilio)."""
+    conversation, _, phone = parties
+    if conversation.mode != ConversationMode.AI:
+        return None  # a read receipt would tell the customer someone read it
+    if phone.type != ChannelType.WHATSAPP_CLOUD or not burst or not burst[-1].wamid:
+        return None  # no read receipt or typing indicator to send on Twilio
+    return ReadReceipt(client_for(phone), burst[-1].wamid)
+
+
 @contextmanager
-def typing_indicator(context: TurnContext, refresh: float = REFRESH_SECONDS) -> Iterator[None]:
+def typing_indicator(target: ReadReceipt, refresh: float = REFRESH_SECONDS) -> Iterator[None]:
     """Mark the turn's last inbound message read and keep the indicator alive until exit."""
-    target = _last_inbound(context)
-    if target is None:
-        yield
-        return
-    client, wamid = target
+    client, wamid = target.client, target.wamid
     stop = threading.Event()
 
     def keep_typing() -> None:
@@ -48,19 +61,3 @@ def typing_indicator(context: TurnContext, refresh: float = REFRESH_SECONDS) -> 
         yield
     finally:
         stop.set()
-
-
-def _last_inbound(context: TurnContext) -> tuple[WhatsAppClient, str] | None:
-    with session_scope() as session:
-        conversation, _, phone = conversation_parties(session, context.conversation_id)
-        if conversation.mode != ConversationMode.AI:
-            return None  # a read receipt would tell the customer someone read it
-        wamid = session.scalar(
-            select(Message.wamid)
-            .where(Message.turn_id == context.turn_id, Message.direction == Direction.INBOUND)
-            .order_by(Message.wa_timestamp.desc(), Message.id.desc())
-            .limit(1)
-        )
-        if phone.type != ChannelType.WHATSAPP_CLOUD:
-            return None  # no read receipt or typing indicator to send on Twilio
-        return (client_for(phone), wamid) if wamid else None

@@ -182,12 +182,24 @@ def test_checkpoints_stay_one_per_conversation(merchant, fakes):
         runner.run(conversation_id)
         store_text(merchant, text_body)
     runner.run(conversation_id)
+    thread = {"t": str(conversation_id)}
     with get_engine().connect() as conn:
         count = conn.execute(
-            text("SELECT count(*) FROM checkpoints WHERE thread_id = :t"),
-            {"t": str(conversation_id)},
+            text("SELECT count(*) FROM checkpoints WHERE thread_id = :t"), thread
         ).scalar()
+        # one version of each channel (the messages changed every turn), no older writes
+        versions = conn.execute(
+            text("SELECT channel, count(*) FROM checkpoint_blobs WHERE thread_id = :t "
+                 "GROUP BY channel"), thread,
+        ).all()  # fmt: skip
+        writes = conn.execute(
+            text("SELECT count(*) FROM checkpoint_writes w WHERE w.thread_id = :t AND "
+                 "w.checkpoint_id NOT IN (SELECT checkpoint_id FROM checkpoints c "
+                 "WHERE c.thread_id = :t)"), thread,
+        ).scalar()  # fmt: skip
     assert count == 1
+    assert "messages" in dict(versions) and all(n == 1 for _, n in versions)
+    assert writes == 0
     assert len(fakes["gemini"].requests) == 4
     last = fakes["gemini"].requests[-1]
     words = ("one", "two", "three", "four")
