@@ -37,7 +37,7 @@ from scripts.bench.stack import ROOT, Stack, StackOptions
 
 SECTIONS = ("ingest", "turn", "burst", "prompt", "checkpoint", "soak", "commerce", "desk")
 FULL = {
-    "ingest": {"seconds": 5.0, "rounds": 3, "customers": 3000},
+    "ingest": {"seconds": 5.0, "rounds": 3, "customers": 3000, "mixed_seconds": 10.0},
     "turn_conversations": 300,
     "burst_conversations": 20,
     "marks": (10, 100, 500),
@@ -49,7 +49,7 @@ FULL = {
     "timeout": 3600.0,
 }
 QUICK = {
-    "ingest": {"seconds": 1.5, "rounds": 1, "customers": 500},
+    "ingest": {"seconds": 1.5, "rounds": 1, "customers": 500, "mixed_seconds": 2.0},
     "turn_conversations": 30,
     "burst_conversations": 4,
     "marks": (10, 30, 60),

@@ -111,6 +111,30 @@ def delete_conversations(phone: int) -> list[int]:
         return list(ids)
 
 
+def add_replies(replies: list[tuple[int, str]]) -> None:
+    """Outbound messages the Graph API took (conversation id, wamid), for statuses to move."""
+    from persistence.db import get_engine
+
+    with get_engine().begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO messages (conversation_id, direction, author, wamid, type, text, "
+                "status, send_attempts, created_at) VALUES (:conversation, 'out', 'ai', :wamid, "
+                "'text', 'Yes, size 42 is in stock.', 'accepted', 1, now())"
+            ),
+            [{"conversation": c, "wamid": w} for c, w in replies],
+        )
+
+
+def statuses_of(wamids: list[str]) -> dict[str, int]:
+    """How many of these messages are at each delivery status."""
+    rows = _rows(
+        "SELECT status, count(*) AS n FROM messages WHERE wamid = ANY(:wamids) GROUP BY status",
+        wamids=wamids,
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
 def server_info() -> dict[str, Any]:
     settings = ("shared_buffers", "synchronous_commit", "fsync", "max_connections", "work_mem")
     info: dict[str, Any] = {"version": _rows("SELECT version() AS v")[0]["v"]}

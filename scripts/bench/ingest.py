@@ -7,11 +7,17 @@ No worker runs meanwhile, so the figure is the webhook alone (verify, parse, sto
 note the burst in Redis, enqueue the flush). The customers exist (a warm-up wrote to each)
 and have no open burst, so every message takes the path of a customer's first message
 after a reply: a new burst and a queued flush. What it leaves behind is removed afterwards.
+
+Then the mixed run, open loop: MIXED_MESSAGES_PER_SECOND message webhooks a second, each
+followed by the sent, delivered and read statuses of a reply stored beforehand as an
+outbound message (so each status is a real UPDATE), 4x that many requests a second offered
+whatever the latency, for `mixed_seconds`: achieved rate and latency from the planned time.
 """
 
 from __future__ import annotations
 
 import statistics
+import time
 from typing import Any
 
 from scripts.bench import db, durable_app
@@ -20,6 +26,7 @@ from scripts.bench.cpu import CpuMeter
 from scripts.bench.stack import APP_SECRET, Stack, terminate
 
 APPS = ("trivial", "durable", "switchboard")
+MIXED_MESSAGES_PER_SECOND = 80  # and 3 statuses each: 320 requests a second offered
 
 
 def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadline) -> dict:
@@ -67,11 +74,58 @@ def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadl
                 loadgen_cpu += results[name].pop("cpu_seconds", 0.0)
             rounds.append(results)
         cpu = meter.stop({"load generator": loadgen_cpu})
+        mixed = None
+        if size.get("mixed_seconds"):
+            clear_bursts(conversations)
+            mixed = run_mixed(stack, urls["switchboard"], processes["switchboard"].pid,
+                              phone["id"], common, size["mixed_seconds"], deadline)  # fmt: skip
     finally:
         for process in processes.values():
             terminate(process)
         cleanup(stack, phone["id"])
-    return summarize(rounds, concurrency=concurrency, size=size, cpu=cpu)
+    out = summarize(rounds, concurrency=concurrency, size=size, cpu=cpu)
+    if mixed is not None:
+        out["mixed"] = mixed
+    return out
+
+
+def run_mixed(
+    stack: Stack,
+    url: str,
+    pid: int,
+    phone: int,
+    common: dict[str, Any],
+    seconds: float,
+    deadline: Deadline,
+) -> dict[str, Any]:
+    """The open-loop run of messages and statuses against Switchboard alone."""
+    groups = int(MIXED_MESSAGES_PER_SECOND * seconds)
+    by_wa_id = db.conversations(phone)
+    customers = [f"{common['wa_prefix']}{c % common['customers']:07d}" for c in range(groups)]
+    replies = [
+        (wa_id, f"wamid.bench.reply.{time.time_ns()}.{k:07d}") for k, wa_id in enumerate(customers)
+    ]
+    db.add_replies([(by_wa_id[wa_id], wamid) for wa_id, wamid in replies])
+    spec = {
+        **common,
+        "url": f"{url}/webhook",
+        "run_id": "mixed",
+        "rate": 4 * MIXED_MESSAGES_PER_SECOND,
+        "outbound": replies,
+    }
+    meter = CpuMeter({"api (switchboard)": lambda: pid})
+    meter.start()
+    result = loadgen("mixed", spec, deadline, stack)
+    cpu = meter.stop({"load generator": result.pop("cpu_seconds", 0.0)})
+    api_seconds = cpu["cpu_seconds"]["api (switchboard)"]  # type: ignore[index]
+    answered = _answered(result)
+    return {
+        **result,
+        "seconds": seconds,
+        "cpu": cpu,
+        "api_cpu_ms_per_request": 1000 * api_seconds / answered if answered else None,
+        "reply_statuses": db.statuses_of([wamid for _, wamid in replies]),
+    }
 
 
 def summarize(rounds: list[dict], *, concurrency: int, size: dict[str, int], cpu: dict) -> dict:
@@ -92,9 +146,17 @@ def summarize(rounds: list[dict], *, concurrency: int, size: dict[str, int], cpu
             "errors": sum(r["errors"] for r in mine),
             "non_200": sum(n for r in mine for s, n in r["statuses"].items() if s != "200"),
         }
+        requests = sum(_answered(r) for r in mine)
+        seconds = cpu["cpu_seconds"].get(f"api ({name})", 0.0)
+        out[name]["api_cpu_ms_per_request"] = 1000 * seconds / requests if requests else None
     out["ratio"] = out["switchboard"]["rps"] / out["trivial"]["rps"]
     out["ratio_durable"] = out["switchboard"]["rps"] / out["durable"]["rps"]
     return out
+
+
+def _answered(result: dict[str, Any]) -> int:
+    """Requests answered in one round (any status)."""
+    return sum(result["statuses"].values())
 
 
 def clear_bursts(conversations: list[int]) -> None:

@@ -1,6 +1,7 @@
 """The load generator, run as its own process so it never shares a GIL with a server or a fake.
 
     python -m scripts.bench.loadgen ingest '<json spec>'   # signed webhooks to one URL
+    python -m scripts.bench.loadgen mixed '<json spec>'    # open loop: messages and statuses
     python -m scripts.bench.loadgen soak '<json spec>'     # a plan of bursts per conversation
 
 It prints one JSON object on stdout. The client is a minimal HTTP/1.1 keep-alive client on
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels.simulators.webhooks import sign, text_message_payload
+from channels.simulators.webhooks import sign, status_payload, text_message_payload
 from scripts.bench.common import percentiles
 
 
@@ -152,6 +153,80 @@ async def ingest(spec: dict[str, Any]) -> dict[str, Any]:
         "errors": errors,
         "statuses": statuses,
         "latency_s": percentiles(latencies),
+    }
+
+
+# --- mixed: an open loop of messages and their statuses at a fixed offered rate ----------
+
+STATUS_KINDS = ("sent", "delivered", "read")
+
+
+def mixed_bodies(spec: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """Every request of the run, in order: a customer's message, then the sent, delivered
+    and read statuses of the reply `outbound[k]` (a wamid stored as an outbound message)."""
+    bodies = IngestBodies({**spec, "run_id": f"{spec['run_id']}m"})
+    requests = []
+    for k, (wa_id, wamid) in enumerate(spec["outbound"]):
+        requests.append(("message", bodies.next()))
+        for status in STATUS_KINDS:
+            payload = status_payload(
+                phone_number_id=spec["phone_number_id"], wamid=wamid, status=status,
+                recipient_id=wa_id, timestamp=1_700_000_000 + k,
+            )  # fmt: skip
+            body = json.dumps(payload).encode()
+            requests.append(
+                (status, bodies.request_bytes(body, signed_headers(body, spec["secret"])))
+            )
+    return requests
+
+
+async def mixed(spec: dict[str, Any]) -> dict[str, Any]:
+    """Open loop: request i leaves at start + i / rate whatever the earlier ones are doing
+    (a connection of its own when none is idle), and its latency counts from that planned
+    moment, so a server falling behind shows in the figures rather than slowing the load."""
+    requests = mixed_bodies(spec)
+    rate = spec["rate"]
+    idle: list[Connection] = []
+    latencies: dict[str, list[float]] = {}
+    statuses: dict[str, int] = {}
+    errors = 0
+    done_at = 0.0
+
+    async def one(planned: float, kind: str, raw: bytes) -> None:
+        nonlocal errors, done_at
+        conn = idle.pop() if idle else Connection(spec["url"])
+        try:
+            status, _ = await conn.send(raw)
+        except OSError:
+            errors += 1
+            return
+        done_at = time.perf_counter()
+        latencies.setdefault(kind, []).append(done_at - planned)
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+        idle.append(conn)
+
+    tasks = []
+    started = time.perf_counter() + 0.05
+    for i, (kind, raw) in enumerate(requests):
+        planned = started + i / rate
+        delay = planned - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(planned, kind, raw)))
+    await asyncio.gather(*tasks)
+    for conn in idle:
+        conn.close()
+    every = [v for values in latencies.values() for v in values]
+    answered = sum(statuses.values())
+    return {
+        "requests": len(requests),
+        "offered_rps": rate,
+        "achieved_rps": answered / (done_at - started) if done_at > started else None,
+        "connections": len(idle),
+        "errors": errors,
+        "statuses": statuses,
+        "latency_s": percentiles(every),
+        "latency_s_by_kind": {kind: percentiles(values) for kind, values in latencies.items()},
     }
 
 
@@ -300,7 +375,7 @@ async def soak(spec: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     mode, spec = argv[0], json.loads(argv[1])
-    runner = {"ingest": ingest, "soak": soak}[mode]
+    runner = {"ingest": ingest, "mixed": mixed, "soak": soak}[mode]
     try:
         import uvloop
 

@@ -94,6 +94,40 @@ def _durable_rows(r: dict[str, Any], du: dict[str, Any] | None) -> list[Row]:
             f"p50 {_ms(du['p50_ms'])}, p99 {_ms(du['p99_ms'])}",
         ),
         ("ingest", "ratio Switchboard / durable", f"{r['ratio_durable']:.3f}", "target >= 0.6"),
+        *_cpu_rows(r),
+        *_mixed_rows(r.get("mixed")),
+    ]
+
+
+def _cpu_rows(r: dict[str, Any]) -> list[Row]:
+    """API CPU per webhook (all API processes): the figure a noisy machine changes least."""
+    per = {name: r[name].get("api_cpu_ms_per_request") for name in ("switchboard", "durable")}
+    if per["switchboard"] is None or not per["durable"]:
+        return []
+    return [
+        (
+            "ingest",
+            "API CPU per webhook",
+            f"{per['switchboard']:.2f} ms",
+            f"durable {per['durable']:.2f} ms, ratio {per['durable'] / per['switchboard']:.3f}",
+        )
+    ]
+
+
+def _mixed_rows(m: dict[str, Any] | None) -> list[Row]:
+    if m is None:
+        return []
+    bad = m["errors"] + sum(n for s, n in m["statuses"].items() if s != "200")
+    latency = m["latency_s"]
+    return [
+        (
+            "ingest",
+            f"mixed open loop, {m['offered_rps']:g} req/s offered",
+            f"{m['achieved_rps'] or 0:.0f} req/s",
+            f"p50 {_ms(latency['p50'] and latency['p50'] * 1000)}, "
+            f"p99 {_ms(latency['p99'] and latency['p99'] * 1000)} (target <= 100 ms), "
+            f"{bad} non-200, {m['seconds']:g} s, 1 message + 3 statuses",
+        )
     ]
 
 
