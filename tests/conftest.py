@@ -321,16 +321,24 @@ class Stack:
         return (self.log_dir / "worker.log").read_text(errors="replace")
 
 
-def _settings_names() -> frozenset[str]:
+def _names_read_after_fork() -> frozenset[str]:
+    """The environment a zygote's child may take other values of: the settings (read when
+    the app is configured, after the fork), the failpoints (read when hit), and pytest's name
+    of the test running, which changes with every test."""
     from settings import Settings
 
-    return frozenset(name.upper() for name in Settings.model_fields) | {"FAILPOINTS"}
+    return frozenset(name.upper() for name in Settings.model_fields) | {
+        "FAILPOINTS",
+        "PYTEST_CURRENT_TEST",
+    }
 
 
 # Workers and beats are forked from a process that has imported the app (tests/zygote.py):
 # a start then costs no import. SWITCHBOARD_TEST_ZYGOTE=0 starts each with its own
 # interpreter, as `celery -A tasks worker` would be.
-ZYGOTE = Zygote(_settings_names()) if os.environ.get("SWITCHBOARD_TEST_ZYGOTE") != "0" else None
+ZYGOTE = (
+    Zygote(_names_read_after_fork()) if os.environ.get("SWITCHBOARD_TEST_ZYGOTE") != "0" else None
+)
 
 
 def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> Forked | subprocess.Popen[bytes]:
@@ -404,6 +412,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         groups[module] = max(groups.get(module, 0), _stack_group(item))
     WORKER_MODULES.update(module for module, group in groups.items() if group)
     items.sort(key=lambda item: groups[item.nodeid.split("::")[0]])
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if ZYGOTE is not None and ZYGOTE.spawned:
+        terminalreporter.write_line(
+            f"test stack: {ZYGOTE.spawned} worker and beat processes forked from "
+            f"{ZYGOTE.started} zygote(s)"
+        )
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -178,15 +178,19 @@ class Zygote:
     def __init__(self, settings: frozenset[str]) -> None:
         self.settings = settings
         self.connections: list[_Connection] = []
+        self.started = 0
+        self.spawned = 0
 
     def spawn(self, args: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Forked:
         current = self.connections[-1] if self.connections else None
         if current is None or not current.alive() or not self._fits(current.env, env):
             current = _Connection(env, cwd)
             self.connections.append(current)
+            self.started += 1
         reply = current.ask(
             {"op": "spawn", "args": args, "env": env, "cwd": str(cwd), "log": str(log)}
         )
+        self.spawned += 1
         return Forked(current, reply["pid"])
 
     def _fits(self, own: dict[str, str], env: dict[str, str]) -> bool:
