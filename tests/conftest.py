@@ -6,8 +6,11 @@ Settings come from the environment, so this module sets it before anything reads
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -15,7 +18,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
+
+from tests.zygote import Forked, Zygote
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every process of the test stack writes its metrics here (prometheus_client's multiprocess
@@ -131,6 +137,8 @@ def servers(fakes: dict) -> Iterator[dict[str, str]]:
     upgrade(database_url)
     yield env
     SHARED_STACK.release()
+    if ZYGOTE is not None:
+        ZYGOTE.stop()
     for fn in reversed(stop):
         fn()
 
@@ -198,29 +206,47 @@ def clean(servers: dict[str, str], fakes: dict) -> Iterator[None]:
     yield
 
 
+@pytest.fixture
+def short_buffer() -> Iterator[None]:
+    """A 0.3 s burst window instead of the suite's 1 s, for tests whose messages are never
+    meant to share a burst (their turns start 0.7 s sooner). The API that takes a message
+    decides when its burst is due, so this process's setting is the one that counts; the
+    worker claims a burst when it is due. Tests of merging keep the 1 s window."""
+    from persistence.buffer import process_buffer
+    from settings import get_settings
+
+    env = pytest.MonkeyPatch()
+    env.setenv("BUFFER_SECONDS", "0.3")
+    get_settings.cache_clear()
+    process_buffer.cache_clear()
+    yield
+    env.undo()
+    get_settings.cache_clear()
+    process_buffer.cache_clear()
+
+
 class Stack:
     """The worker and beat processes; restartable for tests that need other settings."""
 
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self.env = env
         self.log_dir = log_dir
-        self.processes: list[subprocess.Popen[bytes]] = []
+        self.processes: list[Forked | subprocess.Popen[bytes]] = []
         self.overrides: dict[str, str] = {}
+        self.name = ""  # the worker's node name
 
     def start(self, **overrides: str) -> Stack:
         self.overrides = overrides
+        self.name = f"test-{time.time_ns()}@{socket.gethostname()}"
         env = {**os.environ, **self.env, **overrides, "PYTHONPATH": str(ROOT)}
         worker = [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q",
                   "default,messages,state,status", "--concurrency", "2", "--loglevel", "INFO",
                   "--without-mingle", "--without-gossip",
-                  "-n", f"test-{time.time_ns()}@%h"]  # fmt: skip
+                  "-n", self.name]  # fmt: skip
         beat = [sys.executable, "-m", "celery", "-A", "tasks", "beat", "--loglevel", "INFO",
                 "--schedule", str(self.log_dir / f"beat-{time.time_ns()}")]  # fmt: skip
         for name, cmd in (("worker", worker), ("beat", beat)):
-            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives with the process
-            self.processes.append(
-                subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            )
+            self.processes.append(_spawn(cmd, env, self.log_dir / f"{name}.log"))
         try:
             self._wait_ready()
         except BaseException:
@@ -234,7 +260,8 @@ class Stack:
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            inspect = app.control.inspect(timeout=0.5)
+            # this worker's replies, as soon as they come (not after the whole timeout)
+            inspect = app.control.inspect([self.name], timeout=0.5, limit=1)
             try:
                 held = [inspect.active(), inspect.reserved(), inspect.scheduled()]
             except Exception:
@@ -253,7 +280,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if app.control.ping(timeout=0.5):
+                if app.control.ping([self.name], timeout=0.5, limit=1):
                     return
             except Exception:
                 time.sleep(0.2)
@@ -270,8 +297,56 @@ class Stack:
                 process.kill()
         self.processes.clear()
 
+    def discard(self) -> None:
+        """Stop at once (SIGKILL: the worker, its pool and the beat), for a stack whose work
+        is of no more interest: a warm shutdown takes seconds, and the caller wipes what it
+        leaves behind (tasks taken and not acknowledged, locks)."""
+        doomed: list[psutil.Process] = []
+        for process in self.processes:
+            if process.poll() is not None:
+                continue  # its pid may be another process's by now
+            with contextlib.suppress(psutil.Error):
+                main = psutil.Process(process.pid)
+                doomed += [main, *main.children(recursive=True)]
+        for victim in doomed:
+            with contextlib.suppress(psutil.Error):
+                victim.send_signal(signal.SIGKILL)
+        for process in self.processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=20)
+        psutil.wait_procs(doomed, timeout=20)
+        self.processes.clear()
+
     def worker_log(self) -> str:
         return (self.log_dir / "worker.log").read_text(errors="replace")
+
+
+def _names_read_after_fork() -> frozenset[str]:
+    """The environment a zygote's child may take other values of: the settings (read when
+    the app is configured, after the fork), the failpoints (read when hit), and pytest's name
+    of the test running, which changes with every test."""
+    from settings import Settings
+
+    return frozenset(name.upper() for name in Settings.model_fields) | {
+        "FAILPOINTS",
+        "PYTEST_CURRENT_TEST",
+    }
+
+
+# Workers and beats are forked from a process that has imported the app (tests/zygote.py):
+# a start then costs no import. SWITCHBOARD_TEST_ZYGOTE=0 starts each with its own
+# interpreter, as `celery -A tasks worker` would be.
+ZYGOTE = (
+    Zygote(_names_read_after_fork()) if os.environ.get("SWITCHBOARD_TEST_ZYGOTE") != "0" else None
+)
+
+
+def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> Forked | subprocess.Popen[bytes]:
+    """`python -m celery ...` with this environment, its output appended to `log`."""
+    if ZYGOTE is not None and cmd[:3] == [sys.executable, "-m", "celery"]:
+        return ZYGOTE.spawn(cmd[3:], env=env, cwd=ROOT, log=log)
+    with open(log, "ab") as out:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 class SharedStack:
@@ -294,7 +369,7 @@ class SharedStack:
 
     def release(self) -> None:
         if self.current is not None:
-            self.current.stop()
+            self.current.discard()  # wiped before the next one starts
             self.current = None
 
 
@@ -337,6 +412,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         groups[module] = max(groups.get(module, 0), _stack_group(item))
     WORKER_MODULES.update(module for module, group in groups.items() if group)
     items.sort(key=lambda item: groups[item.nodeid.split("::")[0]])
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if ZYGOTE is not None and ZYGOTE.spawned:
+        terminalreporter.write_line(
+            f"test stack: {ZYGOTE.spawned} worker and beat processes forked from "
+            f"{ZYGOTE.started} zygote(s)"
+        )
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -29,7 +29,7 @@ def workers(servers, fakes, clean, tmp_path) -> Iterator[Stack]:
     SHARED_STACK.release()
     stack = Stack(servers, tmp_path).start()
     yield stack
-    stack.stop()
+    stack.discard()
     wipe(servers)
 
 

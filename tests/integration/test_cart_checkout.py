@@ -20,7 +20,8 @@ from persistence.models import Cart, Conversation, PhoneNumber
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import eventually, load_payload, post_webhook
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 

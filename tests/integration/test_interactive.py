@@ -17,7 +17,8 @@ from tests.conftest import ADMIN_TOKEN
 from tests.helpers import eventually, load_payload, messages_in_db, post_webhook
 from tests.integration.console_helpers import login, submit
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 STORES = [f"Store number {n}" for n in range(1, 13)]
 

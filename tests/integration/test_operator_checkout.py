@@ -19,7 +19,8 @@ from tests.conftest import ADMIN_TOKEN
 from tests.integration.console_helpers import login, submit
 from tests.integration.test_cart_checkout import _connect
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SPAIN = "34600112233"  # a valid Spanish mobile number: Shopify accepts it as a buyer's phone
 

@@ -23,7 +23,8 @@ from tests.integration.orders_helpers import (
     smtp_server,
 )
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 NOT_FOUND = "I can't find an order with those details for you."
 
 

@@ -15,7 +15,8 @@ from channels.simulators.webhooks import text_message_payload
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import eventually, post_webhook
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ASK = {"query": "running shoes", "max_price": 100, "options": {"size": "42", "color": "red"}}
 
