@@ -344,7 +344,11 @@ class LLMMetrics(BaseCallbackHandler):
     ) -> None:
         params = kwargs.get("invocation_params") or {}
         path = " ".join(serialized.get("id") or []).lower()
-        provider = "gemini" if "google" in path else "openai" if "openai" in path else "other"
+        # GeminiChat (graph.gemini) serializes under its own module, not LangChain's google one
+        provider = (
+            "gemini" if "google" in path or "gemini" in path
+            else "openai" if "openai" in path else "other"
+        )  # fmt: skip
         model = str(params.get("model") or params.get("model_name") or "unknown")
         self._started[run_id] = (time.monotonic(), provider, model.removeprefix("models/"))
 
