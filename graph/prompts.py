@@ -110,7 +110,8 @@ def system_prompt(context: TurnContext, notes: Sequence[TeamNote] = ()) -> str:
         "commerce_rules": COMMERCE_RULES if context.store_connected else "",
         "staff_type": context.staff_type or "admin",
         "local_time": context.local_time or "unknown",
-        "opening_hours": context.opening_hours or "For opening hours, search the knowledge base.",
+        "opening_hours": context.opening_hours
+        or "Opening hours are not given here: look them up with search_knowledge_base.",
     }
     if context.role == "admin":
         return ADMIN_PROMPT.format(**values).strip() + notes_section(context, notes)
