@@ -19,7 +19,12 @@ from tests.conftest import ADMIN_TOKEN
 from tests.factories import make_template
 from tests.helpers import operator_headers
 from tests.integration.console_helpers import login, submit
-from tests.integration.test_parking import _close_window, _say, _taken_over_on_day_two
+from tests.integration.test_parking import (
+    _close_window,
+    _conversation_id,
+    _say,
+    _taken_over_on_day_two,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -178,8 +183,9 @@ def test_the_console_template_picker_lists_the_merchants_own_templates(client, s
         _, token = create_operator(session, name="Olga")
     assert login(client, token).status_code == 303
     _say(client, shop, fakes, "hello")
-    page = f"/console/conversations/{_close_window()}"
+    page = f"/console/conversations/{_conversation_id()}"
     submit(client, f"{page}/takeover")
+    _close_window()
     html = client.get(page).text
     assert 'value="order_update|en" data-body="Hi {{1}}, your order {{2}} has shipped.' in html
     assert "order_update (en, 2 parameters)" in html
