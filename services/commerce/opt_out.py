@@ -18,9 +18,14 @@ from services.outbound import add_outbound
 log = get_logger(__name__)
 
 
+def keyword_of(message_type: str, text: str | None) -> str | None:
+    """"stop" or "start" when a message is one of the order-updates words."""
+    return order_wording.keyword(text) if message_type == "text" else None
+
+
 def take_keyword(session: Session, conversation: Conversation, message: Message) -> bool:
     """Whether `message` was a stop/start to order updates (stored and answered)."""
-    word = order_wording.keyword(message.text) if message.type == "text" else None
+    word = keyword_of(message.type, message.text)
     if word is None:
         return False
     _, customer, phone = conversation_parties(session, conversation.id)

@@ -42,7 +42,7 @@ def upsert_customer(
                 wa_id=wa_id,
                 user_id=user_id,
                 profile_name=profile_name,
-                username=_username(username),
+                username=stored_username(username),
             )
             .on_conflict_do_nothing()
             .returning(Customer)
@@ -63,19 +63,15 @@ def upsert_customer(
         customer.user_id = user_id
     if profile_name and customer.profile_name != profile_name:
         customer.profile_name = profile_name
-    if username and customer.username != _username(username):
-        customer.username = _username(username)
+    if username and customer.username != stored_username(username):
+        customer.username = stored_username(username)
     return customer
 
 
-def _username(username: str | None) -> str | None:
+def stored_username(username: str | None) -> str | None:
+    """A username as customers.username keeps it."""
     """Stored without WhatsApp's leading "@" (shown with it)."""
     return username.removeprefix("@")[:64] or None if username else None
-
-
-def stored_username(username: str | None) -> str | None:
-    """A username as `upsert_customer` stores it."""
-    return _username(username)
 
 
 def learns_nothing(

@@ -33,10 +33,15 @@ log = get_logger(__name__)
 _DIGIT = re.compile(r"^\s*([1-5])\s*[.)!]?\s*$")
 
 
+def may_answer(status: str) -> bool:
+    """Whether a conversation in this status can have a survey awaiting an answer."""
+    return status == ConversationStatus.RESOLVED
+
+
 def take_answer(session: Session, conversation: Conversation, message: Message) -> bool:
     """Whether `message` answered the conversation's survey (score or comment) and was
     stored as such; False: handle it as usual."""
-    if conversation.status != ConversationStatus.RESOLVED:
+    if not may_answer(conversation.status):
         return False
     survey = session.scalars(
         select(CsatResponse)

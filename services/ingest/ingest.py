@@ -29,7 +29,6 @@ from persistence.models import (
     ChannelType,
     Conversation,
     ConversationMode,
-    ConversationStatus,
     Customer,
     DeliveryStatus,
     Direction,
@@ -39,8 +38,7 @@ from persistence.models import (
     RejectedWebhook,
     TurnResult,
 )
-from services.commerce import order_wording
-from services.commerce.opt_out import take_keyword
+from services.commerce.opt_out import keyword_of, take_keyword
 from services.conversations.conversation import (
     customer_matches,
     find_parties,
@@ -49,7 +47,7 @@ from services.conversations.conversation import (
     upsert_conversation,
     upsert_customer,
 )
-from services.csat.answers import take_answer
+from services.csat.answers import may_answer, take_answer
 from services.desk import lifecycle
 from services.events import events
 from services.ingest.aside import set_aside
@@ -201,9 +199,11 @@ def _store_known(
     sender = message.sender
     if not (sender.wa_id or sender.user_id):
         return None
+    inbound = _inbound_row(message)
     statement = _known_statement(
-        bool(sender.wa_id), bool(sender.user_id), bool(sender.profile_name), bool(sender.username)
-    )
+        bool(sender.wa_id), bool(sender.user_id), bool(sender.profile_name), bool(sender.username),
+        tuple(inbound),
+    )  # fmt: skip
     params = {
         "p_account_type": account_type,
         "p_phone_number_id": message.phone_number_id,
@@ -211,18 +211,7 @@ def _store_known(
         "p_user_id": sender.user_id,
         "p_profile_name": sender.profile_name,
         "p_username": stored_username(sender.username),
-        "m_direction": Direction.INBOUND,
-        "m_author": Author.CUSTOMER,
-        "m_wamid": message.wamid,
-        "m_type": message.type[:32],
-        "m_text": message.text,
-        "m_media": asdict(message.media) if message.media else None,
-        "m_media_status": MediaStatus.PENDING if message.media else None,
-        "m_context_wamid": message.context_wamid,
-        "m_raw": message.raw,
-        "m_wa_timestamp": message.timestamp,
-        "m_status": DeliveryStatus.RECEIVED,
-        "m_send_attempts": 0,
+        **{f"m_{name}": value for name, value in inbound.items()},
     }
     row = session.execute(statement, params).first()
     if row is None or row.message_id is None and not row.ready:
@@ -231,8 +220,22 @@ def _store_known(
     return known, row.message_id
 
 
-_INSERTED = ("direction", "author", "wamid", "type", "text", "media", "media_status",
-             "context_wamid", "raw", "wa_timestamp", "status", "send_attempts")  # fmt: skip
+def _inbound_row(message: InboundMessage) -> dict[str, Any]:
+    """The messages row of an inbound message, but its conversation."""
+    return {
+        "direction": Direction.INBOUND,
+        "author": Author.CUSTOMER,
+        "wamid": message.wamid,
+        "type": message.type[:32],
+        "text": message.text,
+        "media": asdict(message.media) if message.media else None,
+        "media_status": MediaStatus.PENDING if message.media else None,
+        "context_wamid": message.context_wamid,
+        "raw": message.raw,
+        "wa_timestamp": message.timestamp,
+        "status": DeliveryStatus.RECEIVED,
+        "send_attempts": 0,
+    }
 
 
 _PHONES = cast(Table, PhoneNumber.__table__)
@@ -242,8 +245,11 @@ _MESSAGES = cast(Table, Message.__table__)
 
 
 @lru_cache(maxsize=16)
-def _known_statement(wa_id: bool, user_id: bool, profile_name: bool, username: bool) -> Any:
-    """_store_known's statement for a sender giving these (built once, bound per message):
+def _known_statement(
+    wa_id: bool, user_id: bool, profile_name: bool, username: bool, names: tuple[str, ...]
+) -> Any:
+    """_store_known's statement for a sender giving these (built once, bound per message;
+    `names`: the message's columns, as _inbound_row names them):
     the parties as find_parties matches them, flagged `ready` when nothing is to learn or
     open; the message inserted only then; the conversation's last inbound time moved."""
     ready = and_(
@@ -289,11 +295,11 @@ def _known_statement(wa_id: bool, user_id: bool, profile_name: bool, username: b
         .cte("parties")
     )
     columns = _MESSAGES.c
-    values = [bindparam(f"m_{name}", type_=columns[name].type) for name in _INSERTED]
+    values = [bindparam(f"m_{name}", type_=columns[name].type) for name in names]
     inserted = (
         insert(_MESSAGES)
         .from_select(
-            ["conversation_id", *_INSERTED],
+            ["conversation_id", *names],
             select(parties.c.conversation_id, *values).where(parties.c.ready),
         )
         .on_conflict_do_nothing(index_elements=["wamid"])
@@ -369,8 +375,8 @@ def _answered_survey(
     session: Session, known: _Known, message: InboundMessage, message_id: int
 ) -> bool:
     """A survey answer is stored as such: no turn, and the conversation stays resolved."""
-    if known.status != ConversationStatus.RESOLVED:
-        return False  # no survey awaits an answer (take_answer would say so)
+    if not may_answer(known.status):
+        return False
     conversation = session.get(Conversation, known.id)
     stored = session.get(Message, message_id)
     if conversation is None or stored is None or not take_answer(session, conversation, stored):
@@ -384,8 +390,8 @@ def _order_updates_keyword(
     session: Session, known: _Known, message: InboundMessage, message_id: int
 ) -> bool:
     """A "stop"/"start" to order updates is answered as such: no turn."""
-    if message.type != "text" or order_wording.keyword(message.text) is None:
-        return False  # not one of the words (take_keyword would say so)
+    if keyword_of(message.type, message.text) is None:
+        return False
     conversation = session.get(Conversation, known.id)
     stored = session.get(Message, message_id)
     if conversation is None or stored is None or not take_keyword(session, conversation, stored):
@@ -434,21 +440,7 @@ def store_inbound(session: Session, *, conversation_id: int, message: InboundMes
     A new one moves the conversation's last inbound time, in the same statement."""
     inserted = (
         insert(Message)
-        .values(
-            conversation_id=conversation_id,
-            direction=Direction.INBOUND,
-            author=Author.CUSTOMER,
-            wamid=message.wamid,
-            type=message.type[:32],
-            text=message.text,
-            media=asdict(message.media) if message.media else None,
-            media_status=MediaStatus.PENDING if message.media else None,
-            context_wamid=message.context_wamid,
-            raw=message.raw,
-            wa_timestamp=message.timestamp,
-            status=DeliveryStatus.RECEIVED,
-            send_attempts=0,
-        )
+        .values(conversation_id=conversation_id, **_inbound_row(message))
         .on_conflict_do_nothing(index_elements=["wamid"])
         .returning(Message.id)
         .cte("inserted")
