@@ -29,12 +29,12 @@ from persistence.models import (
     Direction,
     Merchant,
     Message,
-    ShopifyStore,
     Turn,
     TurnResult,
 )
 from services.clock import now as clock_now
 from services.commerce.catalog_order import checkout_catalog_order
+from services.commerce.queries import store_of
 from services.conversations.conversation import Parties, conversation_parties
 from services.conversations.language import remember_language
 from services.delivery.flows import claim, reconcile, send_claimed, send_pending
@@ -205,9 +205,7 @@ def turn_context(
         if staff
         else _pending_questions(session, conversation.id, merchant.timezone),
         media_library=tuple(library_summary(session, merchant.id)),
-        store_connected=bool(
-            session.scalar(select(exists().where(ShopifyStore.merchant_id == merchant.id)))
-        ),
+        store_connected=store_of(session, merchant.id) is not None,
         timezone=merchant.timezone,
         local_time=describe_time(merchant.timezone, now),
         opening_hours=describe_opening(
