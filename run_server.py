@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -291,6 +292,16 @@ def api_processes(settings: Settings) -> int:
     return os.cpu_count() or 1
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How the API is served (scripts/profile_api.py serves it the same way)."""
+    return {
+        "factory": True, "host": settings.host, "port": settings.port,
+        "workers": api_processes(settings),
+        "log_config": None,  # our JSON logs (observability.logs), not uvicorn's
+        "proxy_headers": False,  # TRUSTED_PROXIES decides (api.proxies), not loopback
+    }  # fmt: skip
+
+
 def celery_command(role: str, concurrency: int, settings: Settings) -> list[str]:
     base = [sys.executable, "-m", "celery", "-A", "tasks", "--quiet"]  # no banner: JSON only
     if role == "flower":  # `celery -A tasks flower`, logging JSON lines
@@ -383,12 +394,7 @@ def main(argv: list[str] | None = None) -> None:
                 log.info(
                     "switchboard.api http://%s:%s (docs at /docs)", settings.host, settings.port
                 )
-                uvicorn.run(
-                    "api.app:create_served_app", factory=True,
-                    host=settings.host, port=settings.port, workers=api_processes(settings),
-                    log_config=None,  # our JSON logs (observability.logs), not uvicorn's
-                    proxy_headers=False,  # TRUSTED_PROXIES decides (api.proxies), not loopback
-                )  # fmt: skip
+                uvicorn.run("api.app:create_served_app", **uvicorn_options(settings))
             else:
                 supervisor.wait()
         except KeyboardInterrupt:
