@@ -298,6 +298,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "factory": True, "host": settings.host, "port": settings.port,
         "workers": api_processes(settings),
         "log_config": None,  # our JSON logs (observability.logs), not uvicorn's
+        "access_log": False,  # api.access writes them: every refusal and error, a sample of 200s
         "proxy_headers": False,  # TRUSTED_PROXIES decides (api.proxies), not loopback
     }  # fmt: skip
 

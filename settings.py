@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     web_concurrency: int | None = None
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # the share of successful HTTP requests (status below 400) that get an access line;
+    # refusals and errors always do (api.access)
+    access_log_sample_rate: float = Field(default=0.01, ge=0, le=1)
     # /health says "starting" (not "degraded") this long after the API starts, until the
     # first worker answers
     startup_grace_seconds: float = 60.0

@@ -34,6 +34,7 @@ from api import (
     twilio_webhook,
     webhook,
 )
+from api.access import AccessObserver
 from api.body_limit import BodyLimit
 from api.console import install as install_console
 from api.errors import install_error_handlers
@@ -81,6 +82,9 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
         docs_url=None,  # served by api/docs.py from our own files, not a CDN
         redoc_url=None,
+        # FastAPI's OpenTelemetry hooks ask for the global providers on every request;
+        # our metrics are Prometheus' (api.access) and nothing here configures OpenTelemetry
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
     metrics.instrument(app)
@@ -95,5 +99,6 @@ def create_app() -> FastAPI:
     install_console(app)  # /console: operator pages
     install_sandbox(app)  # /sandbox: only when enabled, never next to a real Graph API
     app.add_middleware(BodyLimit)  # counts every body before anything reads it
+    app.add_middleware(AccessObserver)  # metrics and access lines, with BodyLimit's 413s
     app.add_middleware(TrustedProxies)  # outermost: who the client is, for everything inside
     return app

@@ -6,8 +6,6 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
-from prometheus_fastapi_instrumentator import Instrumentator
-from prometheus_fastapi_instrumentator import metrics as http_metrics
 
 from api.deps import DeploymentMonitoringDep
 from observability.metrics import exposition
@@ -16,18 +14,9 @@ from services.monitoring.collector import StateCollector
 router = APIRouter(tags=["monitoring"])
 
 
-# Created once per process: a second app (tests make many) must count into the same metrics,
-# not be left uninstrumented by a duplicate registration.
-_HTTP = http_metrics.default()
-
-
 def instrument(app: FastAPI) -> None:
-    """Request counts and latencies per route template (not per raw path)."""
-    Instrumentator(
-        excluded_handlers=["/metrics"],
-        should_group_status_codes=False,
-        should_instrument_requests_inprogress=False,
-    ).add(_HTTP).instrument(app)
+    """The state figures read at each scrape (request counts and latencies per route
+    template come from api.access)."""
     state = CollectorRegistry(auto_describe=False)
     state.register(
         StateCollector(lambda: app.state.redis(), lambda: app.state.buffer().open_bursts())

@@ -126,9 +126,13 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     # Request lines of HTTP clients carry URLs (and tokens, for some APIs): WARNING and up.
     for name in _NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery"):
+    for name in ("uvicorn", "uvicorn.error", "celery"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # uvicorn logs every request when this logger has a handler anywhere; the API's access
+    # lines are api.access's (every refusal and error, a sample of the rest)
+    access = logging.getLogger("uvicorn.access")
+    access.handlers, access.propagate = [], False
 
 
 class _RedactRequestLines(logging.Filter):

@@ -9,12 +9,14 @@ read from PostgreSQL and Redis when /metrics is scraped (services.monitoring.col
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
+    Summary,
     generate_latest,
     multiprocess,
 )
@@ -114,6 +116,65 @@ ESCALATION_ANSWER_SECONDS = Histogram(
     ["type"],
     buckets=(30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 72 * 3600),
 )
+
+
+# HTTP requests (api.access), under the names and labels prometheus-fastapi-instrumentator
+# gave them, which dashboards already use. `handler` is the route template, "none" when no
+# route took the request.
+HTTP_REQUESTS = Counter(
+    "http_requests_total",
+    "Total number of requests by method, status and handler.",
+    ["method", "status", "handler"],
+)
+HTTP_REQUEST_SIZE = Summary(
+    "http_request_size_bytes",
+    "Content length of incoming requests by handler (the header's value, else 0).",
+    ["handler"],
+)
+HTTP_RESPONSE_SIZE = Summary(
+    "http_response_size_bytes",
+    "Content length of outgoing responses by handler (the header's value, else 0).",
+    ["handler"],
+)
+HTTP_LATENCY_FINE = Histogram(
+    "http_request_duration_highr_seconds",
+    "Latency with many buckets but no API specific labels, for percentiles.",
+    buckets=(0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5,
+             5, 7.5, 10, 30, 60),
+)  # fmt: skip
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Latency with only few buckets by handler.",
+    ["method", "handler"],
+    buckets=(0.1, 0.5, 1),
+)
+_HTTP_SERIES_KEPT = 2048
+_http_series: dict[tuple[str, str, int], tuple[Any, Any, Any, Any]] = {}
+
+
+def observe_http(
+    method: str, handler: str, status: int, request_bytes: int, response_bytes: int,
+    seconds: float,
+) -> None:  # fmt: skip
+    """Count one HTTP request. Each label combination's series are looked up once and
+    kept (a `.labels()` call validates and locks every time)."""
+    key = (method, handler, status)
+    series = _http_series.get(key)
+    if series is None:
+        if len(_http_series) >= _HTTP_SERIES_KEPT:  # odd methods and statuses: stay bounded
+            _http_series.clear()
+        series = _http_series[key] = (
+            HTTP_REQUESTS.labels(method, str(status), handler),
+            HTTP_REQUEST_SIZE.labels(handler),
+            HTTP_RESPONSE_SIZE.labels(handler),
+            HTTP_LATENCY.labels(method, handler),
+        )
+    requests, request_size, response_size, latency = series
+    requests.inc()
+    request_size.observe(request_bytes)
+    response_size.observe(response_bytes)
+    HTTP_LATENCY_FINE.observe(seconds)
+    latency.observe(seconds)
 
 
 def multiprocess_dir() -> str | None:

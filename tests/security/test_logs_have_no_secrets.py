@@ -196,7 +196,7 @@ def test_the_logs_hold_no_secret_and_no_message_body(run):
 def test_every_process_logs_json_lines(run):
     records = [json.loads(line) for line in run.log.splitlines() if _is_json_object(line)]
     loggers = {record.get("logger", "") for record in records}
-    assert "switchboard" in loggers and "uvicorn.access" in loggers  # the API
+    assert "switchboard" in loggers and "api.access" in loggers  # the API
     assert "celery.app.trace" in loggers  # the worker ran tasks
     assert "celery.beat" in loggers
     assert all(record.get("level") and record.get("timestamp") for record in records)
