@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from functools import lru_cache
 from typing import Any
 
 import structlog
@@ -46,18 +47,35 @@ def redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
     return event
 
 
+def _redact_late_text(_: Any, __: str, event: EventDict) -> EventDict:
+    """The text made after redact_secrets ran: a traceback (format_exc_info) and a stack
+    (StackInfoRenderer), searched the same way."""
+    for key in ("exception", "stack"):
+        if key in event:
+            event[key] = _redact(key, event[key])
+    return event
+
+
 def _redact(key: object, value: Any) -> Any:
     """A secret-looking key's value hidden; nested mappings and lists (request headers,
     a provider's answer) and text searched the same way."""
-    if isinstance(key, str) and _SECRET_KEY.search(key) and value not in (None, ""):
+    if isinstance(key, str) and _secret_key(key) and value not in (None, ""):
         return "[redacted]"
     if isinstance(value, str):
-        return _SECRET_IN_TEXT.sub(_redacted, value)
+        # all _SECRET_IN_TEXT finds holds "=" or "bearer", which most text has neither of
+        if "=" in value or "bearer" in value.lower():
+            return _SECRET_IN_TEXT.sub(_redacted, value)
+        return value
     if isinstance(value, dict):
         return {k: _redact(k, v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_redact(None, item) for item in value]
     return value
+
+
+@lru_cache(maxsize=1024)  # the same few keys on every line
+def _secret_key(key: str) -> bool:
+    return _SECRET_KEY.search(key) is not None
 
 
 def _redacted(match: re.Match[str]) -> str:
@@ -113,10 +131,14 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            redact_secrets,  # again: a traceback's text is made only now
+            _redact_late_text,  # the rest was redacted in `shared` already
             renderer,
         ],
     )
+    # Nothing we render reads a record's caller, thread or process: skip finding them on
+    # every line (the logging HOWTO's "Optimization")
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
     logging.captureWarnings(True)  # Python warnings become log records too

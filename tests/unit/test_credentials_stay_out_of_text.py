@@ -62,6 +62,25 @@ def test_a_logged_traceback_carries_no_bearer_token(json_lines):
     assert lines and "RuntimeError" in lines[0] and TOKEN not in "".join(lines)
 
 
+def test_secrets_in_text_are_redacted_in_any_case(json_lines):
+    get_logger("test.secrets").info(
+        "graph.call", note=f"sent with authorization: BeArEr {TOKEN}",
+        url=f"https://example.test/media?id=7&sig={TOKEN}", plain="no secret here",
+    )  # fmt: skip
+    (line,) = json_lines()
+    event = json.loads(line)
+    assert TOKEN not in line
+    assert event["note"] == "sent with authorization: BeArEr [redacted]"
+    assert event["url"] == "https://example.test/media?id=7&sig=[redacted]"
+    assert event["plain"] == "no secret here"
+
+
+def test_a_logged_stack_carries_no_bearer_token(json_lines):
+    get_logger("test.secrets").info("graph.stack", stack_info=True)  # Bearer EAAG-unit-logs-9d2e71
+    (line,) = json_lines()
+    assert "graph.stack" in json.loads(line)["stack"] and TOKEN not in line
+
+
 def _client(handler) -> WhatsAppClient:
     http = httpx.Client(transport=httpx.MockTransport(handler))
     return WhatsAppClient(
