@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -72,7 +73,12 @@ def create_served_app() -> FastAPI:
     (uvicorn starts WEB_CONCURRENCY processes afresh, without run_server.py's logging)."""
     settings = get_settings()
     configure_logs(settings.log_level, settings.log_format)
-    return create_app()
+    app = create_app()
+    # What importing and building the app made lives as long as the process: leave it out
+    # of the collector's full passes (each walked ~350,000 objects: about 0.15 s of CPU)
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def create_app() -> FastAPI:
