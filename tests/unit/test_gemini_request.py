@@ -1,19 +1,30 @@
-"""graph.gemini.GeminiChat makes the very request LangChain's Gemini model makes."""
+"""graph.gemini.GeminiChat sends the very request LangChain's Gemini model sends, and reads
+the answer the same way."""
 
 import base64
+from typing import Any
 
+import pytest
 from google.genai import models, types
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_google_genai import ChatGoogleGenerativeAI
 
-from graph.gemini import GeminiChat
+from channels.simulators.llm_gemini import GeminiSimulator
+from graph.gemini import GeminiChat, _wire_contents
+from tests.unit import test_llm
 from tools import tools_for
 
 IMAGE = base64.b64encode(b"\x89PNG not really").decode()
-HISTORY = [
+gemini_server, gemini = test_llm.gemini_server, test_llm.gemini  # the same fake's fixtures
+SIGNATURE = base64.b64encode(b"a thought signature").decode()
+HISTORY: list[BaseMessage] = [
     SystemMessage("You answer for a shop."),
     HumanMessage("any running shoes?"),
-    AIMessage("", tool_calls=[{"name": "search_products", "args": {"query": "shoes"}, "id": "1"}]),
+    AIMessage(
+        "",
+        tool_calls=[{"name": "search_products", "args": {"query": "shoes"}, "id": "1"}],
+        additional_kwargs={"__gemini_function_call_thought_signatures__": {"1": SIGNATURE}},
+    ),
     ToolMessage("3 products", tool_call_id="1", name="search_products"),
     AIMessage("We have three."),
     HumanMessage(
@@ -25,16 +36,61 @@ HISTORY = [
 ]
 
 
-def _wire(model: ChatGoogleGenerativeAI) -> dict:
-    bound = model.bind_tools(list(tools_for("customer")))
-    request = model._prepare_request(HISTORY, **bound.kwargs)  # type: ignore[attr-defined]
-    parameters = types._GenerateContentParameters(**request)
-    return models._GenerateContentParameters_to_mldev(model.client._api_client, parameters)
+def _exchange(
+    model_class: type[ChatGoogleGenerativeAI], gemini: GeminiSimulator, history: list[BaseMessage]
+) -> tuple[dict[str, Any], AIMessage]:
+    """The body the fake received and the message the model made of its answer."""
+    gemini.reset()
+    gemini.call_tool("search_products", {"query": "trail", "max_price": 120})
+    model = model_class(
+        model="gemini-2.5-flash", api_key=gemini.api_key, base_url=gemini.base_url, max_retries=1
+    )
+    reply = model.bind_tools(list(tools_for("customer"))).invoke(history)
+    assert isinstance(reply, AIMessage) and gemini.last_request is not None
+    return gemini.last_request, reply
 
 
-def test_the_request_with_tools_tool_calls_and_an_image_is_the_same_as_langchains():
-    settings = {"model": "gemini-2.5-flash", "api_key": "key", "max_retries": 1}
-    ours = _wire(GeminiChat(**settings))
-    assert ours == _wire(ChatGoogleGenerativeAI(**settings))
-    assert len(ours["contents"]) == 5 and ours["tools"][0]["functionDeclarations"]
-    assert ours["contents"][-1]["parts"][1]["inlineData"].mime_type == "image/png"
+def _comparable(message: AIMessage) -> dict[str, Any]:
+    calls = [{"name": c["name"], "args": c["args"]} for c in message.tool_calls]  # ids: uuid4
+    return {"content": message.content, "calls": calls, "usage": message.usage_metadata,
+            "metadata": message.response_metadata}  # fmt: skip
+
+
+@pytest.mark.parametrize("history", [HISTORY, HISTORY[:2]], ids=["tools-and-image", "one-message"])
+def test_the_request_on_the_wire_and_the_reply_are_langchains(
+    gemini: GeminiSimulator, history: list[BaseMessage]
+) -> None:
+    ours, our_reply = _exchange(GeminiChat, gemini, history)
+    theirs, their_reply = _exchange(ChatGoogleGenerativeAI, gemini, history)
+
+    assert ours == theirs
+    assert _comparable(our_reply) == _comparable(their_reply)
+    assert our_reply.tool_calls[0]["args"] == {"query": "trail", "max_price": 120}
+    assert ours["tools"][0]["functionDeclarations"] and ours["systemInstruction"]
+
+
+def test_tool_calls_signatures_and_images_are_written_as_the_sdk_writes_them(
+    gemini: GeminiSimulator,
+) -> None:
+    body, _ = _exchange(GeminiChat, gemini, HISTORY)
+
+    parts = [part for content in body["contents"] for part in content["parts"]]
+    call = next(part for part in parts if "functionCall" in part)
+    image = next(part for part in parts if "inlineData" in part)
+    assert call["functionCall"]["name"] == "search_products"
+    assert base64.urlsafe_b64decode(call["thoughtSignature"]) == b"a thought signature"
+    assert image["inlineData"]["mime_type"] == "image/png"
+    assert base64.urlsafe_b64decode(image["inlineData"]["data"]) == b"\x89PNG not really"
+
+
+def test_parts_with_fields_of_their_own_go_through_the_sdks_converter() -> None:
+    contents = [
+        types.Content(role="model", parts=[
+            types.Part(executable_code=types.ExecutableCode(code="1+1", language="PYTHON")),
+            types.Part(function_call=types.FunctionCall(name="f", args={"a": 1}, id="x")),
+            types.Part(text="", thought=True),
+        ]),
+        types.Content(role="user", parts=[types.Part(file_data=types.FileData(file_uri="u"))]),
+    ]  # fmt: skip
+
+    assert _wire_contents(contents) == [models._Content_to_mldev(c) for c in contents]
