@@ -4,6 +4,7 @@ delivery statuses, and the AI sending a library file or an offer (options) now."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -112,14 +113,23 @@ def claim(session: Session, message_id: int) -> bool:
     return claimed is not None
 
 
-def send_claimed(message_id: int, *, only_in_ai_mode: bool, text: bool = False) -> DeliveryStatus:
+def send_claimed(
+    message_id: int,
+    *,
+    only_in_ai_mode: bool,
+    text: bool = False,
+    on_accepted: Callable[[Session], None] | None = None,
+) -> DeliveryStatus:
     """Send a message claimed in a committed transaction. `text`: the caller knows it is
-    plain text (a turn's reply), so there is no media to look up."""
+    plain text (a turn's reply), so there is no media to look up. `on_accepted`: run in the
+    transaction that records the accepted send (a turn finishing with its reply)."""
     try:
         media = None if text else resolve_media(message_id)
     except media_send.MediaUnavailable as exc:
         return _fail_unsendable(message_id, exc.message)
-    status, rejected = _send_locked(message_id, media, only_in_ai_mode, retry_media=True)
+    status, rejected = _send_locked(
+        message_id, media, only_in_ai_mode, retry_media=True, on_accepted=on_accepted
+    )
     if not rejected:
         return status
     # WhatsApp no longer knows the cached media id: upload the file again, send once more.
@@ -127,12 +137,19 @@ def send_claimed(message_id: int, *, only_in_ai_mode: bool, text: bool = False) 
         media = resolve_media(message_id, refresh=True)
     except media_send.MediaUnavailable as exc:
         return _fail_unsendable(message_id, exc.message)
-    status, _ = _send_locked(message_id, media, only_in_ai_mode, retry_media=False)
+    status, _ = _send_locked(
+        message_id, media, only_in_ai_mode, retry_media=False, on_accepted=on_accepted
+    )
     return status
 
 
 def _send_locked(
-    message_id: int, media: MediaRef | None, only_in_ai_mode: bool, *, retry_media: bool
+    message_id: int,
+    media: MediaRef | None,
+    only_in_ai_mode: bool,
+    *,
+    retry_media: bool,
+    on_accepted: Callable[[Session], None] | None = None,
 ) -> tuple[DeliveryStatus, bool]:
     """One send under the conversation's FOR KEY SHARE lock; True when its media id was
     refused and the caller may upload again (the row then stays `sending`)."""
@@ -175,6 +192,8 @@ def _send_locked(
         message.wamid = wamid
         message.status = DeliveryStatus.ACCEPTED
         message.status_at = datetime.now(UTC)
+        if on_accepted is not None:
+            on_accepted(session)
         log.info("whatsapp.send.accepted", message_id=message_id)
         return message.status, False
 

@@ -256,8 +256,12 @@ def _run_turn(
                 turn_id = None
                 # read once for the three steps below (each a round trip otherwise)
                 parties = conversation_parties(session, conversation_id)
+                # held while the session lasts: its identity map keeps the merchant only
+                # while referenced, and three steps below read it (a SELECT each otherwise)
+                merchant = session.get(Merchant, parties[2].merchant_id)
+                assert merchant is not None
                 inbound = inbound_of_turn(session, turn.id)
-                learn_language(session, parties, inbound)
+                learn_language(session, parties, inbound, merchant)
                 context = turn_context(session, conversation_id, turn.id, turn.attempts,
                                        deadline=deadline, parties=parties,
                                        media_to_prepare=needs_preparing(inbound))  # fmt: skip
@@ -290,11 +294,14 @@ def _run_turn(
                     reply = outgoing_reply(reply, role=context.role)
                 elif away is not None and outcome == TurnResult.NEEDS_HUMAN:
                     reply = None  # the away message says it better than "a colleague will reply"
-            sent = _deliver(conversation_id, turn.id, reply, author=reply_author(outcome))
+            sent, finished = _deliver(
+                conversation_id, turn.id, reply, author=reply_author(outcome), outcome=outcome
+            )
             if reply and not sent:
                 outcome = TurnResult.UNSENT  # dropped by a takeover, or failed at the Graph API
                 park_refused_turn(conversation_id, turn.id)  # window closed (131047)?
-            _finish(turn.id, outcome)
+            if not finished:
+                _finish(turn.id, outcome)
             log.info("turn.finished", outcome=outcome, attempt=turn.attempts, messages=burst)
             return TurnOutcome(outcome, turn.id, sent)
 
@@ -308,11 +315,11 @@ def _claim_ack(session: Session, context: TurnContext, burst: list[Message]) -> 
     )  # fmt: skip
 
 
-def learn_language(session: Session, parties: Parties, burst: list[Message]) -> None:
+def learn_language(
+    session: Session, parties: Parties, burst: list[Message], merchant: Merchant
+) -> None:
     """What the customer wrote (or said, in a voice note) in this turn may tell their language."""
-    _, customer, phone = parties
-    merchant = session.get(Merchant, phone.merchant_id)
-    assert merchant is not None
+    customer = parties[1]
     texts = [m.transcript or m.text or "" for m in burst]
     remember_language(session, customer, texts, default=merchant.default_language)
 
@@ -338,7 +345,7 @@ def _abandon(conversation_id: int, turn_id: int, reason: str) -> TurnOutcome:
     """Under the conversation lock."""
     with session_scope() as session:
         holding = escalate_after_failure(session, conversation_id, reason)
-    sent = _deliver(conversation_id, turn_id, holding, author=Author.HOLDING)
+    sent, _ = _deliver(conversation_id, turn_id, holding, author=Author.HOLDING)
     _finish(turn_id, TurnResult.ABANDONED)
     log.warning("turn.abandoned", turn_id=turn_id, reason=reason)
     return TurnOutcome("abandoned", turn_id, sent)
@@ -357,9 +364,19 @@ def reply_author(outcome: str) -> Author:
     return Author.AI if outcome == TurnResult.REPLIED else Author.HOLDING
 
 
-def _deliver(conversation_id: int, turn_id: int, reply: str | None, *, author: Author) -> int:
+def _deliver(
+    conversation_id: int,
+    turn_id: int,
+    reply: str | None,
+    *,
+    author: Author,
+    outcome: str | None = None,
+) -> tuple[int, bool]:
+    """Send the turn's reply; return the parts delivered, and whether the turn was finished
+    with `outcome` in the transaction that recorded the reply's send (a one-part reply that
+    went out: the usual turn saves a transaction of its own)."""
     if not reply:
-        return 0
+        return 0, False
     with session_scope() as session:
         parts = write_reply(
             session, conversation_id=conversation_id, turn_id=turn_id, text=reply, author=author
@@ -368,16 +385,25 @@ def _deliver(conversation_id: int, turn_id: int, reply: str | None, *, author: A
         # the first part is claimed with its write: killed before the send, the redone turn
         # finds it in flight and reconciles it (_settle), as after any claim
         first = ids[0] if ids and claim(session, ids[0]) else None
+    finished: list[bool] = []
+
+    def finish(session: Session) -> None:
+        assert outcome is not None
+        finish_turn(session, turn_id, outcome)
+        finished.append(True)
+
+    alone = outcome is not None and first is not None and len(parts) == 1
     statuses = {
-        message_id: send_claimed(message_id, only_in_ai_mode=True, text=True)
+        message_id: send_claimed(message_id, only_in_ai_mode=True, text=True,
+                                 on_accepted=finish if alone else None)
         if message_id == first
         else send_pending(message_id, only_in_ai_mode=True)
         for message_id in ids
-    }
+    }  # fmt: skip
     for message_id, status in parts:
         if message_id not in statuses:
             statuses[message_id] = _settle(message_id, status)
-    return sum(1 for status in statuses.values() if status in _DELIVERED)
+    return sum(1 for status in statuses.values() if status in _DELIVERED), bool(finished)
 
 
 def _settle(message_id: int, status: DeliveryStatus) -> DeliveryStatus:
@@ -401,13 +427,16 @@ def _settle(message_id: int, status: DeliveryStatus) -> DeliveryStatus:
 
 
 def _finish(turn_id: int, outcome: str) -> None:
-    outcome = TurnResult(outcome)
     with session_scope() as session:
-        session.execute(
-            update(Turn)
-            .where(Turn.id == turn_id)
-            .values(finished_at=datetime.now(UTC), outcome=outcome)
-        )
+        finish_turn(session, turn_id, outcome)
+
+
+def finish_turn(session: Session, turn_id: int, outcome: str) -> None:
+    session.execute(
+        update(Turn)
+        .where(Turn.id == turn_id)
+        .values(finished_at=datetime.now(UTC), outcome=TurnResult(outcome))
+    )
 
 
 def conversations_needing_turns(session: Session, *, older_than: datetime) -> list[int]:

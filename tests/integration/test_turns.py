@@ -84,6 +84,42 @@ def test_a_crashed_turn_is_redone_with_the_same_burst(merchant):
     assert seen[1] == ["arrived after the crash"]
 
 
+def test_a_turn_is_finished_in_the_transaction_that_records_its_reply_sent(merchant, fakes):
+    conversation_id = store_text(merchant, "hi")
+
+    outcome = runner.run(conversation_id)
+
+    with get_engine().connect() as conn:
+        turn = conn.execute(
+            text("SELECT xmin::text, outcome FROM turns WHERE id = :t"), {"t": outcome.turn_id}
+        ).one()
+        reply = conn.execute(
+            text("SELECT xmin::text, status FROM messages WHERE turn_id = :t "
+                 "AND direction = 'out'"), {"t": outcome.turn_id},
+        ).one()  # fmt: skip
+    assert outcome.status == "replied" and turn.outcome == "replied"
+    assert reply.status == DeliveryStatus.ACCEPTED
+    assert turn.xmin == reply.xmin  # one transaction: a turn is never left open once sent
+
+
+def test_a_reply_dropped_by_a_takeover_still_finishes_its_turn(merchant, fakes, monkeypatch):
+    conversation_id = store_text(merchant, "hi")
+    write = turns.write_reply
+
+    def taken_over_meanwhile(session, **kwargs):  # type: ignore[no-untyped-def]
+        _set_mode(conversation_id, ConversationMode.OPERATOR)
+        return write(session, **kwargs)
+
+    monkeypatch.setattr(turns, "write_reply", taken_over_meanwhile)
+    outcome = runner.run(conversation_id)
+
+    with session_scope() as session:
+        turn = session.get(Turn, outcome.turn_id)
+        assert turn is not None and turn.finished_at is not None
+        assert turn.outcome == "unsent"
+    assert fakes["graph"].sent == []
+
+
 def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
