@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -114,11 +115,11 @@ def _generate_once(
     """google-genai's `Models._generate_content` (Gemini API), contents converted directly."""
     parameters = types._GenerateContentParameters(model=model, config=config)
     converted = models._GenerateContentParameters_to_mldev(api, parameters, None, parameters)
-    request = {"_url": converted.pop("_url"), "contents": _wire_contents(contents), **converted}
-    path = "{model}:generateContent".format_map(request["_url"])
-    request.pop("config", None)
+    converted.pop("config", None)
+    rest = _json_ready(converted)
+    path = "{model}:generateContent".format_map(rest["_url"])
+    body = {"_url": rest.pop("_url"), "contents": _wire_contents(contents), **rest}
     http_options = parameters.config.http_options if parameters.config is not None else None
-    body = common.encode_unserializable_types(common.convert_to_dict(request))
     response = api.request("post", path, body, http_options)
     raw = {} if not response.body else json.loads(response.body)
     raw = models._GenerateContentResponse_from_mldev(raw, None, parameters)
@@ -154,14 +155,25 @@ def _wire_content(content: types.Content) -> dict[str, Any]:
 
 
 def _wire_part(part: types.Part) -> dict[str, Any]:
+    """The part as the SDK sends it: its converter's names, then its JSON preparation."""
     wire: dict[str, Any] = {}
     for name, value in part.__dict__.items():
         if value is None:
             continue
         if name == "function_call":
-            wire["functionCall"] = models._FunctionCall_to_mldev(value)
-        elif name in _PART_FIELDS:
+            wire["functionCall"] = _json_ready(models._FunctionCall_to_mldev(value))
+        elif name not in _PART_FIELDS:  # the SDK's converter decides (keeps, renames, refuses)
+            return _json_ready(models._Part_to_mldev(part))
+        elif isinstance(value, str | bool):
             wire[_PART_FIELDS[name]] = value
-        else:  # a field we do not write: the SDK's converter decides (keeps, renames, refuses)
-            return models._Part_to_mldev(part)
+        elif isinstance(value, bytes):
+            wire[_PART_FIELDS[name]] = base64.urlsafe_b64encode(value).decode("ascii")
+        else:
+            wire[_PART_FIELDS[name]] = _json_ready({"value": value})["value"]
     return wire
+
+
+def _json_ready(request: dict[str, Any]) -> dict[str, Any]:
+    """What the SDK does to a whole request before sending it (pydantic objects to dicts,
+    bytes to base64); both steps recurse, so a part at a time gives the same result."""
+    return common.encode_unserializable_types(common.convert_to_dict(request))

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_google_genai import ChatGoogleGenerativeAI
 
 from channels.simulators.llm_gemini import GeminiSimulator
-from graph.gemini import GeminiChat, _wire_contents
+from graph.gemini import GeminiChat, _json_ready, _wire_contents
 from tests.unit import test_llm
 from tools import tools_for
 
@@ -88,9 +88,12 @@ def test_parts_with_fields_of_their_own_go_through_the_sdks_converter() -> None:
         types.Content(role="model", parts=[
             types.Part(executable_code=types.ExecutableCode(code="1+1", language="PYTHON")),
             types.Part(function_call=types.FunctionCall(name="f", args={"a": 1}, id="x")),
-            types.Part(text="", thought=True),
+            types.Part(text="", thought=True, thought_signature=b"\xfb\xff signed"),
+            types.Part(function_response=types.FunctionResponse(name="f", response={"r": 2})),
+            types.Part(inline_data=types.Blob(mime_type="image/png", data=b"\x89PNG")),
         ]),
         types.Content(role="user", parts=[types.Part(file_data=types.FileData(file_uri="u"))]),
     ]  # fmt: skip
 
-    assert _wire_contents(contents) == [models._Content_to_mldev(c) for c in contents]
+    sdk = [models._Content_to_mldev(c) for c in contents]
+    assert _wire_contents(contents) == [_json_ready(content) for content in sdk]
