@@ -72,13 +72,14 @@ class TurnOutcome:
 
 @contextmanager
 def conversation_lock(conversation_id: int) -> Iterator[bool]:
-    """Try to take the conversation's turn lock; yields whether we hold it."""
-    with get_engine().connect() as conn:
+    """Try to take the conversation's turn lock; yields whether we hold it. The lock belongs
+    to the connection's session, not to a transaction: in autocommit, taking and releasing
+    it are one round trip each (a transaction's BEGIN and COMMIT were two more each)."""
+    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         got = conn.execute(
             text("SELECT pg_try_advisory_lock(:ns, :id)"),
             {"ns": _TURN_LOCK_NAMESPACE, "id": conversation_id},
         ).scalar()
-        conn.commit()
         try:
             yield bool(got)
         finally:
@@ -87,7 +88,6 @@ def conversation_lock(conversation_id: int) -> Iterator[bool]:
                     text("SELECT pg_advisory_unlock(:ns, :id)"),
                     {"ns": _TURN_LOCK_NAMESPACE, "id": conversation_id},
                 )
-                conn.commit()
 
 
 def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
