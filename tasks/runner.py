@@ -8,7 +8,7 @@ from langgraph.errors import GraphRecursionError
 
 from graph.context import TurnContext
 from observability.logs import get_logger
-from persistence.db import session_scope
+from persistence.db import read_scope, session_scope
 from services.handoff.handoff import escalate_after_failure
 from services.media.flows import prepare_turn_media
 from services.turns import flows as turns
@@ -30,7 +30,7 @@ def seconds_until_due(conversation_id: int) -> float | None:
 
 def next_burst_countdown(conversation_id: int) -> float | None:
     """When to flush messages that are waiting, or None when nothing waits."""
-    with session_scope() as session:
+    with read_scope() as session:
         if not turns.has_pending(session, conversation_id):
             return None
     return runtime.buffer().seconds_left(conversation_id) or 0.0

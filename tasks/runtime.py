@@ -33,7 +33,7 @@ def checkpoint_pool() -> ConnectionPool[Connection[DictRow]]:
         min_size=1,
         max_size=4,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-        check=ConnectionPool.check_connection,  # after a PostgreSQL restart: reconnect
+        check=db.check_idle_connection,  # after a PostgreSQL restart: reconnect
         open=True,
     )
     # The row factory is passed through `kwargs`, which the pool's type does not see.

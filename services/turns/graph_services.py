@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.ports import TurnReading
-from persistence.db import session_scope
+from persistence.db import read_scope, session_scope
 from persistence.models import Conversation
 from services.interactive.service import choices_of
 from services.media.understanding import content_blocks
@@ -16,7 +16,7 @@ from services.turns.input import inbound_of_turn, notes_since, written_before
 
 class GraphServices:
     def read_turn(self, *, conversation_id: int, turn_id: int, after_note_id: int) -> TurnReading:
-        with session_scope() as session:
+        with read_scope() as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:  # deleted while its turn ran
                 raise LookupError(f"conversation {conversation_id} no longer exists")
