@@ -5,6 +5,7 @@ sessions (persistence.db.read_scope) run each statement on its own, without a tr
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -34,9 +35,17 @@ def _checkpoint_backend() -> int:
         return int(row["pid"])
 
 
-@pytest.fixture
-def fresh_pools(servers: dict[str, str]) -> None:
+def _close_pools() -> None:
+    if runtime.checkpoint_pool.cache_info().currsize:
+        runtime.checkpoint_pool().close()
     runtime.reset()
+
+
+@pytest.fixture
+def fresh_pools(servers: dict[str, str]) -> Iterator[None]:
+    _close_pools()
+    yield
+    _close_pools()
 
 
 def test_a_session_after_the_server_closed_its_pooled_connection_gets_a_new_one(fresh_pools):

@@ -17,7 +17,8 @@ from tools import tools_for
 IMAGE = base64.b64encode(b"\x89PNG not really").decode()
 gemini_server, gemini = test_llm.gemini_server, test_llm.gemini  # the same fake's fixtures
 SIGNATURE = base64.b64encode(b"a thought signature").decode()
-GEMINI = {"model_provider": "google_genai", "model_name": "gemini-2.5-flash", "finish_reason": "STOP"}
+GEMINI = {"model_provider": "google_genai", "model_name": "gemini-2.5-flash",
+          "finish_reason": "STOP"}  # fmt: skip
 HISTORY: list[BaseMessage] = [
     SystemMessage("You answer for a shop."),
     HumanMessage("hello"),
@@ -124,5 +125,6 @@ def test_runs_of_plain_messages_skip_langchains_part_objects() -> None:
     request = model._prepare_collapsed(HISTORY, **bound.kwargs)  # type: ignore[attr-defined]
 
     written = [c for c in request["contents"] if isinstance(c, dict)]
-    assert [c["role"] for c in written] == ["user", "model", "user", "model", "user", "user", "model"]
+    roles = ["user", "model", "user", "model", "user", "user", "model"]
+    assert [c["role"] for c in written] == roles
     assert not any(_RUN_KEY in str(content) for content in request["contents"])
