@@ -318,11 +318,25 @@ class Stack:
         for process in self.processes:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
-        psutil.wait_procs(doomed, timeout=20)
+        _wait_dead(doomed, timeout=20)
         self.processes.clear()
 
     def worker_log(self) -> str:
         return (self.log_dir / "worker.log").read_text(errors="replace")
+
+
+def _wait_dead(processes: list[psutil.Process], timeout: float) -> None:
+    """Until each process has ended or is a zombie. The pool processes of a killed worker
+    are reparented to init, which may reap them more than a second later (1.4 s a stack,
+    measured here): a zombie holds no socket and takes no task, so it need not be waited for."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in processes):
+                return
+        except psutil.NoSuchProcess:
+            continue  # gone while asked: ask the others again
+        time.sleep(0.02)
 
 
 def _names_read_after_fork() -> frozenset[str]:
