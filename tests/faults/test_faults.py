@@ -142,7 +142,7 @@ def test_a_rolling_restart_mid_turn_finishes_the_turn_once(workers, client, merc
 def test_a_send_whose_worker_died_is_reconciled_not_resent(
     workers, client, merchant, fakes, tmp_path
 ):
-    workers.stop()
+    workers.discard()  # fresh and idle: no warm shutdown to wait for
     workers.start(FAILPOINTS=f"delivery.after_send=kill@{tmp_path / 'worker-died'}")
     post_webhook(client, _payload("hi"))
     (sent,) = fakes["graph"].wait_for_sent(1, timeout=20)
@@ -168,7 +168,7 @@ def test_a_reply_lost_in_flight_is_resent_before_the_next_turn(
     """Found by the fault soak: the worker died between claiming a reply and sending it;
     the redone turn finished without it, later turns answered, and the reconciler sent the
     old reply last. Now the redone turn resends it (no status came) before letting go."""
-    workers.stop()
+    workers.discard()  # fresh and idle: no warm shutdown to wait for
     workers.start(
         FAILPOINTS=f"delivery.before_send=kill@{tmp_path / 'worker-died'}",
         SEND_STATUS_GRACE_SECONDS="2",
@@ -276,7 +276,7 @@ def test_llm_down_flags_a_person_and_tells_the_customer_once(workers, client, me
 def test_a_hanging_llm_times_out_falls_back_then_goes_to_a_person(workers, client, merchant, fakes):
     """Each provider hangs: every request is cut at LLM_TIMEOUT_SECONDS, retried once, then
     the fallback gets the same; then a person is asked and the customer told, once."""
-    workers.stop()
+    workers.discard()  # fresh and idle: no warm shutdown to wait for
     workers.start(LLM_TIMEOUT_SECONDS="1")
     for name in ("gemini", "openai"):
         fakes[name].hang(5, times=2)

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from persistence.db import session_scope
 from services.merchants.merchant import create_merchant
 from services.merchants.operator import create_operator
+from tests.conftest import shared_app
 from tests.integration.console_helpers import login
 
 SANDBOX_GRAPH_URL = "http://127.0.0.1:5000/sandbox/graph"
@@ -18,14 +19,13 @@ SANDBOX_GRAPH_URL = "http://127.0.0.1:5000/sandbox/graph"
 @pytest.fixture
 def sandbox_app(servers, clean, monkeypatch) -> Iterator[TestClient]:
     """The app with the sandbox on (its Graph API URL is the sandbox's own), signed out."""
-    from api.app import create_app
     from settings import get_settings
 
     monkeypatch.setenv("SANDBOX_ENABLED", "true")
     monkeypatch.setenv("WHATSAPP_API_BASE_URL", SANDBOX_GRAPH_URL)
     get_settings.cache_clear()
     try:
-        with TestClient(create_app()) as client:
+        with TestClient(shared_app()) as client:
             yield client
     finally:
         monkeypatch.undo()
