@@ -59,7 +59,7 @@ def test_duplicates_sequential_concurrent_and_ten_minutes_late(workers, client, 
     graph.wait_for_sent(1, timeout=20)
     time.sleep(1.5)  # a second reply would have come by now
     late = post_webhook(client, payload)  # WhatsApp retrying long after we answered
-    assert late.json() == {"stored": 0, "duplicates": 1, "rejected": 0}
+    assert late.status_code == 200
     time.sleep(1.5)
     assert _replies(graph) == ["Echo: hello"]
     ledger(graph, expect_inbound=1)
@@ -91,7 +91,7 @@ def test_the_api_killed_after_storing_is_retried_as_a_no_op(
     assert api.process.wait(timeout=10) == -signal.SIGKILL
     api.start()  # the next process (the marker says this failpoint already fired)
     retry = httpx.post(f"{api.url}/webhook", content=body, headers=headers, timeout=10)
-    assert retry.json() == {"stored": 0, "duplicates": 1, "rejected": 0}
+    assert retry.json() == {"received": True}  # both rows are drained: one message
     fakes["graph"].wait_for_sent(1, timeout=30)  # the sweeper scheduled what the kill lost
     time.sleep(1)
     assert _replies(fakes["graph"]) == ["Echo: are you open?"]
