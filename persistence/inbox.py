@@ -66,7 +66,7 @@ class Connections:
     timeout while PostgreSQL is down, where a webhook must fail at once (WhatsApp retries);
     here a missing connection is opened on the spot and a broken one is never put back."""
 
-    def __init__(self, url: str, *, keep: int = 8) -> None:
+    def __init__(self, url: str, *, keep: int = 16) -> None:
         self._url = url
         self._keep = keep
         self._idle: deque[psycopg.Connection] = deque()
