@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     # shard, a conversation always in the same shard) process it. A beat pass drains what
     # has waited this long (a lost trigger or task, a killed drainer)
     inbox_shards: int = Field(default=16, ge=1, le=1024)
-    inbox_sweep_seconds: float = 5.0
+    inbox_sweep_seconds: float = 2.0
 
     # Media
     # Hosts inbound media are downloaded from (with the access token): https only, Meta's

@@ -23,8 +23,8 @@ from persistence.buffer import process_buffer
 from persistence.db import database_url, libpq_url
 
 _LOCK_NAMESPACE = 3  # 1: turns (services.turns.flows), 2: parking releases
-# longer than a drain usually holds it; a lost task costs at most this, or a sweep
-TRIGGER_MS = 10_000
+# a drainer renews it with each batch; a lost task or killed drainer holds it this long
+TRIGGER_MS = 2_000
 _TRIGGER_KEY = "switchboard:inbox:trigger:{}"
 
 _INSERT = (

@@ -165,6 +165,7 @@ def _handle(
             if attempt == 2:
                 _park(conn, row, "failed", exc, drained)
                 return
+    failpoints.hit("ingest.drain.before_delete")  # handled, still in the inbox
     inbox.remove(conn, row.id)
     drained.handled += 1
 
