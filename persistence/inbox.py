@@ -185,15 +185,15 @@ def backlog() -> Backlog:
     return Backlog(int(row[0]), int(row[1]), float(row[2]))
 
 
-def claim_triggers(shards: Sequence[int]) -> list[int]:
-    """The shards whose key this call set: their drains are the caller's to publish."""
+def claim_triggers(shards: Sequence[int], *, ms: int = TRIGGER_MS) -> list[int]:
+    """The shards whose key this call set (for `ms`): their drains are the caller's."""
     client = _redis()
     if len(shards) == 1:
-        won = [client.set(_TRIGGER_KEY.format(shards[0]), 1, nx=True, px=TRIGGER_MS)]
+        won = [client.set(_TRIGGER_KEY.format(shards[0]), 1, nx=True, px=ms)]
     else:
         pipe = client.pipeline(transaction=False)
         for shard in shards:
-            pipe.set(_TRIGGER_KEY.format(shard), 1, nx=True, px=TRIGGER_MS)
+            pipe.set(_TRIGGER_KEY.format(shard), 1, nx=True, px=ms)
         won = pipe.execute()
     return [shard for shard, set_ in zip(shards, won, strict=True) if set_]
 

@@ -61,7 +61,8 @@ def _hold_triggers() -> list[int]:
     from settings import get_settings
 
     try:
-        return inbox.claim_triggers(list(range(get_settings().inbox_shards)))
+        # long enough for a slow request; released (or taken by the drain) once it returns
+        return inbox.claim_triggers(list(range(get_settings().inbox_shards)), ms=60_000)
     except (redis.RedisError, OSError):
         return []
 
