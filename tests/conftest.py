@@ -57,6 +57,7 @@ def _base_env() -> dict[str, str]:
         "BUFFER_SECONDS": "1",
         "BUFFER_MAX_SECONDS": "3",
         "SWEEPER_INTERVAL_SECONDS": "1",
+        "INBOX_SWEEP_SECONDS": "1",
         "SEND_RECONCILE_SECONDS": "30",
         "LLM_PROVIDER": "gemini",
         "LLM_FALLBACK_PROVIDER": "openai",
