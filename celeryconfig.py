@@ -55,6 +55,8 @@ task_queues = tuple(
 )
 task_routes = {
     "switchboard.turn.*": {"queue": "messages"},
+    # deferred ingest: every worker consumes `messages`
+    "switchboard.ingest.*": {"queue": "messages"},
     "switchboard.status.*": {"queue": "status"},
     "switchboard.housekeeping.*": {"queue": "state"},
     "switchboard.csat.*": {"queue": "default"},
@@ -75,6 +77,10 @@ beat_schedule = {
     "sweep-unanswered": {
         "task": "switchboard.housekeeping.sweep",
         "schedule": _settings.sweeper_interval_seconds,
+    },
+    "inbox-sweep": {
+        "task": "switchboard.ingest.sweep",
+        "schedule": _settings.inbox_sweep_seconds,
     },
     "handoff-timers": {
         "task": "switchboard.housekeeping.handoff_timers",

@@ -148,6 +148,11 @@ class Settings(BaseSettings):
     # older messages (WhatsApp's timestamp) are stored but never answered: a replayed or
     # long-delayed delivery; 0 answers every age
     webhook_max_message_age_seconds: float = 7 * 24 * 3600.0
+    # POST /webhook commits the body to an inbox and answers; drainers (one at a time per
+    # shard, a conversation always in the same shard) process it. A beat pass drains what
+    # has waited this long (a lost trigger or task, a killed drainer)
+    inbox_shards: int = Field(default=16, ge=1, le=1024)
+    inbox_sweep_seconds: float = 2.0
 
     # Media
     # Hosts inbound media are downloaded from (with the access token): https only, Meta's

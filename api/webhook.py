@@ -5,18 +5,17 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
+import psycopg
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy.exc import OperationalError
 
 from api import body_limit
 from api.body_limit import BodyTooLarge
 from channels.webhook import InvalidNotification, load_json, parse_notification, verify_signature
 from observability.logs import get_logger
 from observability.metrics import WEBHOOK_REQUESTS
-from services import failpoints
-from services.ingest.flows import intake
+from services.ingest import inbox
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -44,7 +43,8 @@ def verify(
 
 @router.post("/webhook")
 async def receive(request: Request) -> JSONResponse:
-    """WhatsApp Cloud API notifications. 200 means every message in it is stored."""
+    """WhatsApp Cloud API notifications. 200 means the notification is durable: committed
+    to the inbox, from which a worker stores its messages and applies its statuses."""
     settings = get_settings()
     limit = settings.webhook_max_body_bytes
     body_limit.allow(request.scope, limit)  # counted as it streams, chunked or not
@@ -65,15 +65,13 @@ async def receive(request: Request) -> JSONResponse:
     except (ValueError, RecursionError) as exc:  # InvalidNotification and bad JSON/UTF-8
         return _refuse(400, f"not a WhatsApp notification: {_reason(exc)}", "invalid")
     try:
-        result = await run_in_threadpool(intake, notification, request.app.state.scheduler)
-    except OperationalError:
+        await run_in_threadpool(inbox.accept, notification, body)
+    except psycopg.OperationalError as exc:  # the pool's timeout included
         WEBHOOK_REQUESTS.labels("db_down").inc()
-        raise  # 503 from the error handler: WhatsApp retries
-    failpoints.hit("webhook.after_store")  # durable now; WhatsApp has no answer yet
+        log.error("database.unavailable", path=request.url.path, error=exc)
+        return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503)
     WEBHOOK_REQUESTS.labels("accepted").inc()
-    return JSONResponse(
-        {"stored": len(result.stored), "duplicates": result.duplicates, "rejected": result.rejected}
-    )
+    return JSONResponse({"received": True})
 
 
 def _reason(exc: Exception) -> str:

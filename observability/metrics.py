@@ -28,6 +28,11 @@ WEBHOOK_REQUESTS = Counter(
     "POST /webhook requests by outcome (accepted, bad_signature, invalid, too_large, db_down)",
     ["outcome"],
 )
+WEBHOOK_INBOX_PARKED = Counter(
+    "switchboard_webhook_inbox_parked_total",
+    "Inbox rows a drainer could not handle, kept for a person (unparseable, failed)",
+    ["reason"],
+)
 WEBHOOK_MESSAGES = Counter(
     "switchboard_webhook_messages_total",
     "Inbound WhatsApp messages by type and outcome (stored, stale, duplicate, unknown_number, "

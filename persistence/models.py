@@ -15,8 +15,10 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,
@@ -1050,3 +1052,27 @@ class CartLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
 
     cart: Mapped[Cart] = relationship(back_populates="lines", lazy="raise")
+
+
+class WebhookInbox(Base):
+    """A signed webhook body, committed before the 200 and drained by a worker.
+
+    `shard` picks the one drainer that takes the row (a hash of number and customer, so a
+    conversation's notifications are handled in arrival order); `shards` is the count it was
+    computed with, so a body that spans shards (one row per shard) is split the same way
+    whatever the drainer's setting. A row the drainer cannot handle keeps its `error` and
+    waits for a person: parked, never retried.
+    """
+
+    __tablename__ = "webhook_inbox"
+    __table_args__ = (
+        Index("ix_webhook_inbox_waiting", "shard", "id", postgresql_where=text("error IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    shard: Mapped[int] = mapped_column(SmallInteger)
+    shards: Mapped[int] = mapped_column(SmallInteger)
+    received_at: Mapped[datetime] = _now()
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,12 +1,13 @@
-"""Profile the storage step of POST /webhook in this process: SQL statements and CPU per
-webhook, for inbound messages and for delivery statuses.
+"""Profile the storage step of ingest in this process (a worker's, since POST /webhook
+only commits the body to the inbox: services.ingest.inbox drains it through `intake`): SQL
+statements and CPU per webhook, for inbound messages and for delivery statuses.
 
     python scripts/profile_ingest.py                 # 2000 webhooks of each kind, 3 runs
     python scripts/profile_ingest.py -n 500 --runs 1 --top 30   # and where the time goes
 
 The stack is the benchmark's (scripts/bench/stack.py: embedded PostgreSQL and Redis), but
 no API or worker process runs: each webhook is parsed beforehand and handed to
-`services.ingest.flows.intake`, as POST /webhook does once the signature is good, with a
+`services.ingest.flows.intake`, as the inbox's drain does for each row, with a
 scheduler whose Redis buffer and Celery publish do nothing (they are not the storage step).
 The common case is measured: a text message from a known customer of a known number whose
 conversation exists (customers cycle over --customers), and one status (sent, delivered,

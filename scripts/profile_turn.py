@@ -99,6 +99,7 @@ def _profile(stack: Stack, args: argparse.Namespace) -> int:
     from api.app import create_app
     from channels.simulators.webhooks import sign, text_message_payload
     from scripts.bench import db
+    from services.ingest.inbox import drain_all
     from tasks import runner
 
     stack.reset_fakes()
@@ -115,6 +116,7 @@ def _profile(stack: Stack, args: argparse.Namespace) -> int:
             headers = {"Content-Type": "application/json",
                        "X-Hub-Signature-256": sign(body, APP_SECRET)}  # fmt: skip
             client.post("/webhook", content=body, headers=headers).raise_for_status()
+            drain_all(client.app.state.scheduler)  # the inbox, as a worker's drain would
 
         post(0)
         conversation = next(iter(db.conversations(phone["id"]).values()))

@@ -16,6 +16,7 @@ from tasks import (  # noqa: E402,F401
     events,
     handoff,
     housekeeping,
+    ingest,
     instagram,
     media,
     notifications,

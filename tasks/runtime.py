@@ -15,7 +15,7 @@ from graph.builder import ConversationGraph, build_graph
 from graph.context import Role, TurnContext
 from graph.llm import LLMNotConfigured, build_agent_model
 from graph.nodes.agent import AgentModel
-from persistence import db, storage
+from persistence import db, inbox, storage
 from persistence.buffer import process_buffer as buffer
 from persistence.checkpoint import LatestCheckpointSaver
 from services.merchants import clients as whatsapp_clients
@@ -75,6 +75,7 @@ def reset() -> None:
     for cached in (checkpoint_pool, checkpointer, agent_model, conversation_graph, buffer):
         cached.cache_clear()
     db.reset_engine()
+    inbox.reset()
     whatsapp_clients.reset()
     storage.get_storage.cache_clear()
 
@@ -88,3 +89,4 @@ def _after_fork(**_: object) -> None:
 def _before_exit(**_: object) -> None:
     if checkpoint_pool.cache_info().currsize:
         checkpoint_pool().close()
+    inbox.close()

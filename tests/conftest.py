@@ -17,11 +17,15 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 import pytest
 
 from tests.zygote import Forked, Zygote
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every process of the test stack writes its metrics here (prometheus_client's multiprocess
@@ -53,6 +57,7 @@ def _base_env() -> dict[str, str]:
         "BUFFER_SECONDS": "1",
         "BUFFER_MAX_SECONDS": "3",
         "SWEEPER_INTERVAL_SECONDS": "1",
+        "INBOX_SWEEP_SECONDS": "1",
         "SEND_RECONCILE_SECONDS": "30",
         "LLM_PROVIDER": "gemini",
         "LLM_FALLBACK_PROVIDER": "openai",
@@ -314,11 +319,25 @@ class Stack:
         for process in self.processes:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
-        psutil.wait_procs(doomed, timeout=20)
+        _wait_dead(doomed, timeout=20)
         self.processes.clear()
 
     def worker_log(self) -> str:
         return (self.log_dir / "worker.log").read_text(errors="replace")
+
+
+def _wait_dead(processes: list[psutil.Process], timeout: float) -> None:
+    """Until each process has ended or is a zombie. The pool processes of a killed worker
+    are reparented to init, which may reap them more than a second later (1.4 s a stack,
+    measured here): a zombie holds no socket and takes no task, so it need not be waited for."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in processes):
+                return
+        except psutil.NoSuchProcess:
+            continue  # gone while asked: ask the others again
+        time.sleep(0.02)
 
 
 def _names_read_after_fork() -> frozenset[str]:
@@ -440,10 +459,32 @@ def stack(servers: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
 def client(servers: dict[str, str]) -> Iterator:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
+
+
+_APPS: list[tuple[dict[str, str], dict[str, object], FastAPI]] = []
+
+
+def shared_app() -> FastAPI:
+    """`create_app()`, reused while the environment and the settings it was built under are
+    the same. A new app pays on its first request for every route's dependency analysis
+    (FastAPI does it lazily, and the Prometheus instrumentator asks for all 140 routes at
+    once): 0.2-0.9 s a test. Each TestClient still runs the app's lifespan, which sets
+    everything a test may change on `app.state`; the middleware read their settings per
+    request."""
+    from api.app import create_app
+    from settings import get_settings
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    settings = get_settings().model_dump()  # SecretStr values compare by their secret
+    for built_env, built_settings, app in _APPS:
+        if built_env == env and built_settings == settings:
+            return app
+    app = create_app()
+    _APPS.insert(0, (env, settings, app))
+    del _APPS[4:]  # the default app, the sandbox's, and whatever a module sets up
+    return app
 
 
 @pytest.fixture

@@ -22,13 +22,61 @@ def load_payload(name: str) -> dict:
     return json.loads((DATA_DIR / filename).read_text(encoding="utf-8"))
 
 
-def post_webhook(client: Any, payload: dict | bytes, *, secret: str = APP_SECRET) -> Any:
+def post_webhook(
+    client: Any, payload: dict | bytes, *, secret: str = APP_SECRET, drain: bool = True
+) -> Any:
+    """POST /webhook signed. With `drain` (and an in-process app), the inbox rows it made
+    are handled here, with the app's scheduler, before this returns: the notification is
+    stored and scheduled as it was when the webhook did it all before its 200. The shards'
+    triggers are held meanwhile, so no worker drains them instead."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return client.post(
-        "/webhook",
-        content=body,
-        headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, secret)},
-    )
+    in_process = drain and hasattr(client, "app")
+    held = _hold_triggers() if in_process else []
+    try:
+        response = client.post(
+            "/webhook",
+            content=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, secret)},
+        )
+        if in_process and response.status_code == 200:
+            drain_inbox(client)
+    finally:
+        _release_triggers(held)
+    return response
+
+
+def drain_inbox(client: Any = None) -> Any:
+    """Handle every waiting inbox row in this process, as the drain task does."""
+    from services.ingest import inbox
+    from services.ingest.flows import default_scheduler
+
+    scheduler = getattr(getattr(client, "app", None), "state", None)
+    return inbox.drain_all(getattr(scheduler, "scheduler", None) or default_scheduler())
+
+
+def _hold_triggers() -> list[int]:
+    import redis
+
+    from persistence import inbox
+    from settings import get_settings
+
+    try:
+        # long enough for a slow request; released (or taken by the drain) once it returns
+        return inbox.claim_triggers(list(range(get_settings().inbox_shards)), ms=60_000)
+    except (redis.RedisError, OSError):
+        return []
+
+
+def _release_triggers(shards: list[int]) -> None:
+    import redis
+
+    from persistence import inbox
+
+    for shard in shards:
+        try:
+            inbox.clear_trigger(shard)
+        except (redis.RedisError, OSError):
+            return
 
 
 def eventually(check: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.1) -> T:

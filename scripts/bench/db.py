@@ -111,6 +111,14 @@ def delete_conversations(phone: int) -> list[int]:
         return list(ids)
 
 
+def clear_inbox() -> None:
+    """Forget the webhook bodies no drain took (a section without a worker)."""
+    from persistence.db import get_engine
+
+    with get_engine().begin() as conn:
+        conn.execute(text("DELETE FROM webhook_inbox"))
+
+
 def add_replies(replies: list[tuple[int, str]]) -> None:
     """Outbound messages the Graph API took (conversation id, wamid), for statuses to move."""
     from persistence.db import get_engine

@@ -3,10 +3,12 @@
 endpoint (the HTTP stack alone) and a minimal durable webhook (HMAC, JSON, one committed
 insert in the same PostgreSQL, one script in the same Redis: scripts/bench/durable_app.py).
 
-No worker runs meanwhile, so the figure is the webhook alone (verify, parse, store, commit,
-note the burst in Redis, enqueue the flush). The customers exist (a warm-up wrote to each)
-and have no open burst, so every message takes the path of a customer's first message
-after a reply: a new burst and a queued flush. What it leaves behind is removed afterwards.
+No worker runs meanwhile, so the figure is the webhook alone: verify, parse, commit the
+body to the inbox, hold the shard's trigger in Redis (the first webhook of a shard also
+publishes its drain). The drain (storage, burst, flush) is a worker's: after the mixed run
+this process drains what it posted and reports the CPU that took per inbox row. The
+customers exist (a warm-up wrote to each, drained here). What it leaves behind is removed
+afterwards.
 
 Then the mixed run, open loop: MIXED_MESSAGES_PER_SECOND message webhooks a second, each
 followed by the sent, delivered and read statuses of a reply stored beforehand as an
@@ -60,6 +62,7 @@ def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadl
         for name in APPS:
             spec = {**common, "url": f"{urls[name]}/webhook", "count": size["customers"]}
             loadgen("ingest", {**spec, "run_id": f"warm{name}"}, deadline, stack)
+        drain_inbox()
         conversations = list(db.conversations(phone["id"]).values())
         clear_bursts(conversations)
         meter.start()
@@ -74,6 +77,7 @@ def run(stack: Stack, *, size: dict[str, Any], concurrency: int, deadline: Deadl
                 loadgen_cpu += results[name].pop("cpu_seconds", 0.0)
             rounds.append(results)
         cpu = meter.stop({"load generator": loadgen_cpu})
+        db.clear_inbox()  # no figure needs the rounds' rows handled
         mixed = None
         if size.get("mixed_seconds"):
             clear_bursts(conversations)
@@ -119,11 +123,16 @@ def run_mixed(
     cpu = meter.stop({"load generator": result.pop("cpu_seconds", 0.0)})
     api_seconds = cpu["cpu_seconds"]["api (switchboard)"]  # type: ignore[index]
     answered = _answered(result)
+    started = time.process_time()
+    drained = drain_inbox()
+    drain_seconds = time.process_time() - started
     return {
         **result,
         "seconds": seconds,
         "cpu": cpu,
         "api_cpu_ms_per_request": 1000 * api_seconds / answered if answered else None,
+        "drained": drained,
+        "drain_cpu_ms_per_row": 1000 * drain_seconds / drained if drained else None,
         "reply_statuses": db.statuses_of([wamid for _, wamid in replies]),
     }
 
@@ -159,6 +168,15 @@ def _answered(result: dict[str, Any]) -> int:
     return sum(result["statuses"].values())
 
 
+def drain_inbox() -> int:
+    """Handle what the webhook left in the inbox, here, as a worker's drain would: the
+    rows handled."""
+    from services.ingest.flows import default_scheduler
+    from services.ingest.inbox import drain_all
+
+    return drain_all(default_scheduler()).handled
+
+
 def clear_bursts(conversations: list[int]) -> None:
     from persistence.buffer import _KEY, DUE_KEY
     from tasks import runtime
@@ -178,5 +196,6 @@ def cleanup(stack: Stack, phone: int) -> None:
     if stack.embedded["redis"]:
         app.control.purge()
     clear_bursts(list(db.conversations(phone).values()))
+    db.clear_inbox()
     db.delete_conversations(phone)
     durable_app.drop()

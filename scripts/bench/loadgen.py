@@ -42,9 +42,20 @@ class Connection:
         return "\r\n".join(head).encode() + body
 
     async def send(self, raw: bytes) -> tuple[int, bytes]:
+        reused = self._writer is not None
+        try:
+            return await self._send(raw)
+        except asyncio.IncompleteReadError as exc:
+            # the server closed a keep-alive connection idle past its timeout (uvicorn: 5 s)
+            # before reading this request: send it again on a new one, as HTTP clients do
+            if not reused or exc.partial:
+                raise
+            return await self._send(raw)
+
+    async def _send(self, raw: bytes) -> tuple[int, bytes]:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-        assert self._reader is not None
+        assert self._reader is not None and self._writer is not None
         try:
             self._writer.write(raw)
             await self._writer.drain()

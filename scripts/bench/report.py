@@ -127,6 +127,21 @@ def _mixed_rows(m: dict[str, Any] | None) -> list[Row]:
             f"p50 {_ms(latency['p50'] and latency['p50'] * 1000)}, "
             f"p99 {_ms(latency['p99'] and latency['p99'] * 1000)} (target <= 100 ms), "
             f"{bad} non-200, {m['seconds']:g} s, 1 message + 3 statuses",
+        ),
+        *_drain_rows(m),
+    ]
+
+
+def _drain_rows(m: dict[str, Any]) -> list[Row]:
+    """The drain's CPU per inbox row: the ingest work the webhook no longer does."""
+    if m.get("drain_cpu_ms_per_row") is None:
+        return []
+    return [
+        (
+            "ingest",
+            "drain CPU per inbox row (mixed run)",
+            f"{m['drain_cpu_ms_per_row']:.2f} ms",
+            f"{m['drained']} rows drained in the benchmark's process after the run",
         )
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import psycopg
 import redis
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -13,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from observability.logs import get_logger
 from persistence.db import session_scope
 from persistence.models import Conversation, Notification, NotificationStatus
+from services.ingest import inbox
 from services.monitoring.health import queue_depths
 
 log = get_logger(__name__)
@@ -25,7 +27,30 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield from self._database()
+        yield from self._inbox()
         yield from self._redis_state()
+
+    def _inbox(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            waiting = inbox.backlog()
+        except psycopg.Error as exc:
+            log.warning("metrics.database_unavailable", error=type(exc).__name__)
+            return
+        yield GaugeMetricFamily(
+            "switchboard_webhook_inbox_waiting",
+            "Webhook bodies answered 200 and not yet handled by a drainer",
+            value=waiting.waiting,
+        )
+        yield GaugeMetricFamily(
+            "switchboard_webhook_inbox_oldest_seconds",
+            "How long the oldest waiting webhook body has waited (0: none waits)",
+            value=waiting.oldest_seconds,
+        )
+        yield GaugeMetricFamily(
+            "switchboard_webhook_inbox_parked",
+            "Webhook bodies a drainer could not handle, kept for a person",
+            value=waiting.parked,
+        )
 
     def _database(self) -> Iterator[GaugeMetricFamily]:
         try:

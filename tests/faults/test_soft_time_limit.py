@@ -26,7 +26,7 @@ def test_a_turn_stuck_on_a_hanging_llm_is_cut_at_the_soft_time_limit(
     workers, client, merchant, fakes
 ):
     # no turn deadline and a long per-request timeout: only the soft time limit can end it
-    workers.stop()
+    workers.discard()  # fresh and idle: no warm shutdown to wait for
     workers.start(
         TASK_SOFT_TIME_LIMIT_SECONDS="4",
         TASK_TIME_LIMIT_SECONDS="60",

@@ -3,29 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from persistence.db import session_scope
 from services.merchants.merchant import create_merchant
 from services.merchants.operator import create_operator
+from tests.conftest import shared_app
+from tests.helpers import drain_inbox
 from tests.integration.console_helpers import login
 
 SANDBOX_GRAPH_URL = "http://127.0.0.1:5000/sandbox/graph"
 
 
+class DrainingClient(TestClient):
+    """The sandbox posts its webhooks to the app in-process; no worker runs in these tests,
+    so each request's inbox rows are drained right after it, as a worker would within
+    milliseconds."""
+
+    def request(self, *args: Any, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+        response = super().request(*args, **kwargs)
+        drain_inbox(self)
+        return response
+
+
 @pytest.fixture
 def sandbox_app(servers, clean, monkeypatch) -> Iterator[TestClient]:
     """The app with the sandbox on (its Graph API URL is the sandbox's own), signed out."""
-    from api.app import create_app
     from settings import get_settings
 
     monkeypatch.setenv("SANDBOX_ENABLED", "true")
     monkeypatch.setenv("WHATSAPP_API_BASE_URL", SANDBOX_GRAPH_URL)
     get_settings.cache_clear()
     try:
-        with TestClient(create_app()) as client:
+        with DrainingClient(shared_app()) as client:
             yield client
     finally:
         monkeypatch.undo()

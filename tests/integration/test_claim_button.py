@@ -20,7 +20,8 @@ from tests.helpers import eventually, post_webhook
 from tests.integration.console_helpers import login
 from tests.integration.test_notifications import ALICE, BOB, _ask_question, _say, _sent
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 V2 = TemplateRole.MERCHANT_USER_QUESTION_REQUEST_V2
 CLAIM_BUTTON = {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "I'll answer"}]}

@@ -19,7 +19,8 @@ from tests.integration.desk_helpers import (
     make_operator,
 )
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from tests.conftest import running_stack
 from tests.helpers import eventually
 from tests.integration.desk_helpers import conversation_of, customer_writes, detail, make_operator
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 
 
 @pytest.fixture(scope="module")

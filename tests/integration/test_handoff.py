@@ -18,7 +18,8 @@ from services.handoff.handoff import HOLDING_TEXT
 from tests.conftest import ADMIN_TOKEN, EVENTS_SECRET
 from tests.helpers import eventually, messages_in_db, post_webhook
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
@@ -56,7 +57,7 @@ def test_after_takeover_customer_messages_get_no_ai_reply(stack, client, merchan
     )
     received = fakes["events"].wait_for("message_received")
     assert received[0]["text"] == "hello?" and received[0]["operator"] == "Olga"
-    time.sleep(2.5)
+    eventually(_silent_turn_finished)  # an AI reply would have been sent before it finished
     assert len(fakes["gemini"].requests) == 1 and len(fakes["graph"].sent) == 1
     detail = client.get(f"/api/v1/conversations/{conversation_id}", headers=operator["headers"])
     assert [m["text"] for m in detail.json()["messages"] if m["direction"] == "in"] == [
@@ -284,7 +285,7 @@ def test_after_the_ai_asks_for_a_person_it_stays_quiet(stack, client, merchant, 
     post_webhook(
         client, text_message_payload(phone_number_id=merchant["phone_number_id"], text="??")
     )
-    time.sleep(3)
+    eventually(_silent_turn_finished)  # a reply would have been sent before it finished
     assert len(fakes["graph"].sent) == 1 and len(fakes["gemini"].requests) == 2
     assert len(messages_in_db(direction="in")) == 2
 
@@ -322,7 +323,7 @@ def test_handback_while_the_llm_fails_leaves_the_customer_to_a_person(
     post_webhook(
         client, text_message_payload(phone_number_id=merchant["phone_number_id"], text="hello?")
     )
-    time.sleep(3)
+    eventually(_silent_turn_finished)  # anything sent would have been sent before it finished
     assert _customer_texts(fakes) == [HOLDING_TEXT, "Olga here: your refund is on its way."]
     assert len(fakes["gemini"].requests) == asked  # nothing asked of the failing AI
     assert _conversation(conversation_id).needs_human

@@ -15,7 +15,8 @@ from persistence.storage import get_storage
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import eventually, messages_in_db, post_webhook
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 CAPTION = "Our red runner"

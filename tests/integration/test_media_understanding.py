@@ -12,7 +12,8 @@ from channels.simulators.webhooks import message_payload
 from tests.helpers import eventually, messages_in_db, post_webhook
 from tests.integration.test_media_fetch import tiny_jpeg
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 
 
 def voice_note() -> bytes:

@@ -335,3 +335,21 @@ def test_0026_stores_message_search_vectors_for_existing_messages_and_back(scrat
     assert _rows(engine, indexes) == [("ix_messages_text_search",)]
     assert _rows(engine, "SELECT count(*) FROM information_schema.columns WHERE "
                          "column_name = 'search_vector' AND table_name = 'messages'") == [(0,)]
+
+
+def test_0027_adds_the_webhook_inbox_as_the_model_has_it_and_back(scratch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from persistence.models import Base
+
+    url, engine = scratch
+    command.upgrade(alembic_config(url), "0027")
+    _insert(engine, "INSERT INTO webhook_inbox (channel, body, shard, shards) "
+                    "VALUES ('whatsapp_cloud', '\\x7b7d', 3, 16)")  # fmt: skip
+    assert _rows(engine, "SELECT id, body, error FROM webhook_inbox") == [(1, b"{}", None)]
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in drift if "webhook_inbox" in str(d)] == []
+    command.downgrade(alembic_config(url), "0026")
+    assert _rows(engine, "SELECT to_regclass('webhook_inbox')") == [(None,)]

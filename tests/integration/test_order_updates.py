@@ -23,7 +23,8 @@ from tests.integration.orders_helpers import (
     order_1001,
 )
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 TRACKING = "https://www.dhl.com/track?AWB=JD014600003828"
 
 

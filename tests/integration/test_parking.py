@@ -26,7 +26,8 @@ from tests.helpers import (
 )
 from tests.integration.console_helpers import login, submit
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 DAY_AGO = timedelta(hours=25)
 REENGAGEMENT = "switchboard_reengagement"
 

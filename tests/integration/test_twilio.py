@@ -15,7 +15,8 @@ from persistence.models import Conversation, Message
 from tests.conftest import ADMIN_TOKEN, TWILIO_SID, TWILIO_TOKEN
 from tests.helpers import eventually, messages_in_db
 
-pytestmark = pytest.mark.integration
+# no test here sends messages meant to share a burst
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("short_buffer")]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SENDER = "+14155238886"
 CUSTOMER = "+15551234567"
@@ -149,6 +150,8 @@ def test_an_undelivered_status_records_twilios_error_code(stack, client, twilio,
     fakes["gemini"].reply("Hi!")
     _say(client, twilio, "hello")
     [sent] = twilio["fake"].wait_for_sent(1)
+    # Twilio's callback comes after our send is recorded (sent at the fake is a moment before)
+    eventually(lambda: [m for m in messages_in_db(direction="out") if m.wamid == sent["_sid"]])
     form = twilio["fake"].status_form(
         sid=sent["_sid"], status="undelivered", sender=SENDER, customer=CUSTOMER, error_code=63024
     )
