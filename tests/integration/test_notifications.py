@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -29,6 +30,14 @@ CUSTOMER_TOOLS = {
     "search_knowledge_base", "request_intervention", "request_notification", "reply_with_options",
 }  # fmt: skip
 QUESTION = "Do you ship to Canada?"
+
+
+@pytest.fixture(autouse=True)
+def _worker_idle_after(stack) -> Iterator[None]:
+    """A test's tail (an answer delivered, the turn it starts) must not reach the next test,
+    whose fakes it would consume: seen once, the next test's scripted tool calls went to it."""
+    yield
+    stack.wait_idle()
 
 
 @pytest.fixture
@@ -94,7 +103,7 @@ def test_question_inside_window_is_answered_by_one_admin_in_whatsapp(
 ):
     graph, gemini = fakes["graph"], fakes["gemini"]
     _say(client, merchant, BOB, "good morning")  # Bob's own 24-hour window is open
-    graph.wait_for_sent(1, timeout=20)
+    eventually(lambda: _sent(graph, to=BOB))
     gemini.structured = lambda request, schema: (
         {
             "reusable": True,
@@ -257,7 +266,7 @@ def test_staff_inside_their_window_are_told_in_their_language(
 ):
     graph = fakes["graph"]
     _say(client, merchant, BOB, "buenos días")
-    graph.wait_for_sent(1, timeout=20)
+    eventually(lambda: _sent(graph, to=BOB))
     with session_scope() as session:
         session.execute(update(Customer).where(Customer.wa_id == BOB).values(language="es"))
     _ask_question(client, merchant, fakes)
@@ -275,7 +284,7 @@ def test_an_ambiguous_reply_gets_a_question_not_a_guess(stack, client, merchant,
     graph, gemini = fakes["graph"], fakes["gemini"]
     headers = {"Authorization": "Bearer test-admin-token"}
     _say(client, merchant, DEFAULT_WA_ID, "hello")
-    graph.wait_for_sent(1, timeout=20)
+    eventually(lambda: _sent(graph, to=DEFAULT_WA_ID))
     with session_scope() as session:
         conversation_id = session.scalars(select(Conversation.id)).one()
     for question in ("Do you ship to Canada?", "Do you sell gift cards?"):
@@ -367,7 +376,7 @@ def test_a_lost_dispatch_is_found_by_the_sweeper(stack, client, merchant, staff,
     from services.notifications.notifications import open_notification
 
     _say(client, merchant, DEFAULT_WA_ID, "hello")
-    fakes["graph"].wait_for_sent(1, timeout=20)
+    eventually(lambda: _sent(fakes["graph"], to=DEFAULT_WA_ID))
     with session_scope() as session:
         conversation_id = session.scalars(
             select(Conversation.id).join(Customer).where(Customer.wa_id == DEFAULT_WA_ID)
