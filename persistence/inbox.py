@@ -20,7 +20,7 @@ import psycopg
 import redis
 
 from persistence.buffer import process_buffer
-from persistence.db import database_url, libpq_url
+from persistence.db import check_idle_connection, database_url, libpq_url
 
 _LOCK_NAMESPACE = 3  # 1: turns (services.turns.flows), 2: parking releases
 # a drainer renews it with each batch; a lost task or killed drainer holds it this long
@@ -72,10 +72,8 @@ class Connections:
         self._idle: deque[psycopg.Connection] = deque()
 
     @contextmanager
-    def connection(self, *, check: bool = False) -> Iterator[psycopg.Connection]:
-        """`check`: a round trip first, for callers that would rather not fail on a
-        connection PostgreSQL dropped while it was idle (the drainers, not the webhook)."""
-        conn = self._checkout(check)
+    def connection(self) -> Iterator[psycopg.Connection]:
+        conn = self._checkout()
         try:
             yield conn
         finally:
@@ -92,18 +90,18 @@ class Connections:
             except IndexError:
                 return
 
-    def _checkout(self, check: bool) -> psycopg.Connection:
+    def _checkout(self) -> psycopg.Connection:
+        """An idle connection the server has not closed (checked without a round trip, as
+        the engine's are), else a new one."""
         while True:
             try:
                 conn = self._idle.pop()
             except IndexError:
                 return psycopg.connect(self._url, autocommit=True, connect_timeout=2)
-            if not check:
-                return conn
             try:
-                conn.execute("SELECT 1")
+                check_idle_connection(conn)
                 return conn
-            except psycopg.Error:
+            except psycopg.OperationalError:
                 conn.close()
 
 
@@ -141,7 +139,7 @@ def add(*, channel: str, body: bytes, shards: Sequence[int], count: int) -> None
 def shard_lock(shard: int, *, wait_ms: int) -> Iterator[psycopg.Connection | None]:
     """A connection holding the shard's drain lock, or None if another drainer kept it for
     `wait_ms`. The lock belongs to the connection: a killed drainer's goes with it."""
-    with pool().connection(check=True) as conn:
+    with pool().connection() as conn:
         conn.execute(f"SET lock_timeout = {int(wait_ms)}")
         try:
             conn.execute("SELECT pg_advisory_lock(%s, %s)", (_LOCK_NAMESPACE, shard))
@@ -174,12 +172,12 @@ def park(conn: psycopg.Connection, row_id: int, error: str) -> None:
 
 def late_shards(older_than_seconds: float) -> list[int]:
     """Shards with a row waiting longer than this."""
-    with pool().connection(check=True) as conn:
+    with pool().connection() as conn:
         return sorted(shard for (shard,) in conn.execute(_LATE, (older_than_seconds,)))
 
 
 def backlog() -> Backlog:
-    with pool().connection(check=True) as conn:
+    with pool().connection() as conn:
         row = conn.execute(_BACKLOG).fetchone()
     assert row is not None
     return Backlog(int(row[0]), int(row[1]), float(row[2]))
