@@ -75,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--turns", type=int, default=30)
+    parser.add_argument(
+        "--words",
+        type=int,
+        default=0,
+        help="messages of about this many words, echoed back (the benchmark's long "
+        "conversation); 0: one short question and a fixed short answer",
+    )
     parser.add_argument("--top", type=int, default=25, help="functions of ours to list")
     parser.add_argument("--dump", type=Path, help="write the cProfile stats here")
     parser.add_argument(
@@ -99,18 +106,21 @@ def _profile(stack: Stack, args: argparse.Namespace) -> int:
     from api.app import create_app
     from channels.simulators.webhooks import sign, text_message_payload
     from scripts.bench import db
+    from scripts.bench.common import text_of
     from services.ingest.inbox import drain_all
     from tasks import runner
 
     stack.reset_fakes()
-    stack.gemini.default = lambda request: "Sure, happy to help with that."
+    if not args.words:
+        stack.gemini.default = lambda request: "Sure, happy to help with that."
     phone = stack.add_phone("profile")
     with TestClient(create_app()) as client:
 
         def post(i: int) -> None:
             payload = text_message_payload(
                 phone_number_id=phone["phone_number_id"], wa_id="15550009999",
-                text=f"question {i} about running shoes", timestamp=int(time.time()) + i,
+                text=text_of(args.words, i) if args.words else f"question {i} about running shoes",
+                timestamp=int(time.time()) + i,
             )  # fmt: skip
             body = json.dumps(payload).encode()
             headers = {"Content-Type": "application/json",
@@ -139,6 +149,14 @@ def _profile(stack: Stack, args: argparse.Namespace) -> int:
             own.append(time.thread_time() - mine)
             wall.append(time.perf_counter() - clock)
     n = args.turns
+    tenth = max(1, n // 10)
+    print(
+        "wall ms by turn: "
+        + ", ".join(
+            f"{i + 5}-{i + 5 + tenth - 1}: {1000 * median(wall[i : i + tenth]):.1f}"
+            for i in range(0, n - tenth + 1, tenth)
+        )
+    )
     per_turn = ", ".join(f"{verb} {count / n:g}" for verb, count in statements.most_common())
     print(f"{n} turns: {sum(statements.values()) / n:g} statements per turn ({per_turn}); "
           f"{commits[0] / n:g} commits per turn; CPU median {1000 * median(cpu):.1f} ms "
