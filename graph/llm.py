@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, cast
 from uuid import UUID
 
@@ -118,42 +119,70 @@ def configured_providers(settings: Settings) -> list[str]:
 
 def make_chat_model(provider: str, settings: Settings, *, light: bool = False) -> BaseChatModel:
     """One provider's chat model with the SDK's own retries disabled; `light`: the small,
-    cheap model of that provider (GEMINI_LIGHT_MODEL, OPENAI_LIGHT_MODEL)."""
+    cheap model of that provider (GEMINI_LIGHT_MODEL, OPENAI_LIGHT_MODEL). Built once per
+    process for the same settings: building an SDK client costs about 20 ms (its TLS
+    context), more than the rest of a turn's model call."""
     api_key = _api_key(provider, settings)
     if not api_key:
         raise LLMNotConfigured(f"no API key for LLM provider {provider!r}")
+    if provider == "gemini":
+        model, base_url = settings.gemini_model, settings.gemini_base_url
+        if light:
+            model = settings.gemini_light_model
+    elif provider == "openai":
+        model, base_url = settings.openai_model, settings.openai_base_url
+        if light:
+            model = settings.openai_light_model
+    else:
+        raise ValueError(f"unknown LLM provider {provider!r}; expected one of {PROVIDERS}")
+    return _chat_model(
+        provider, model, api_key, base_url or None, settings.llm_timeout_seconds,
+        settings.llm_thinking_budget,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=16)
+def _chat_model(
+    provider: str,
+    model: str,
+    api_key: str,
+    base_url: str | None,
+    timeout: float,
+    thinking_budget: int,
+) -> BaseChatModel:
     if provider == "gemini":
         # imported on first use: each provider's SDK takes about a second to import, and a
         # deployment usually runs one of them
         from graph.gemini import GeminiChat
 
-        model = settings.gemini_light_model if light else settings.gemini_model
         # max_retries=1 means one attempt: google-genai reads 0 as "its default" (5).
         return GeminiChat(
             model=model,
             api_key=api_key,
-            base_url=settings.gemini_base_url or None,
-            timeout=settings.llm_timeout_seconds,
+            base_url=base_url,
+            timeout=timeout,
             temperature=TEMPERATURE,
             max_retries=1,
-            **gemini_thinking(model, settings.llm_thinking_budget),
+            **gemini_thinking(model, thinking_budget),
         )
-    if provider == "openai":
-        from langchain_openai import ChatOpenAI  # on first use, as above
+    from langchain_openai import ChatOpenAI  # on first use, as above
 
-        model = settings.openai_light_model if light else settings.openai_model
-        return ChatOpenAI(
-            model=model,
-            api_key=SecretStr(api_key),
-            base_url=settings.openai_base_url or None,
-            timeout=settings.llm_timeout_seconds,
-            # reasoning models refuse any temperature but their own
-            temperature=None if is_openai_reasoning(model) else TEMPERATURE,
-            max_retries=0,
-            use_responses_api=False,
-            **openai_reasoning(model, settings.llm_thinking_budget),
-        )
-    raise ValueError(f"unknown LLM provider {provider!r}; expected one of {PROVIDERS}")
+    return ChatOpenAI(
+        model=model,
+        api_key=SecretStr(api_key),
+        base_url=base_url,
+        timeout=timeout,
+        # reasoning models refuse any temperature but their own
+        temperature=None if is_openai_reasoning(model) else TEMPERATURE,
+        max_retries=0,
+        use_responses_api=False,
+        **openai_reasoning(model, thinking_budget),
+    )
+
+
+def reset_models() -> None:
+    """Forget the models built so far (a forked worker process builds its own clients)."""
+    _chat_model.cache_clear()
 
 
 def build_agent_model(

@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from graph.builder import ConversationGraph, build_graph
 from graph.context import Role, TurnContext
-from graph.llm import LLMNotConfigured, build_agent_model
+from graph.llm import LLMNotConfigured, build_agent_model, reset_models
 from graph.nodes.agent import AgentModel
 from persistence import db, inbox, storage
 from persistence.buffer import process_buffer as buffer
@@ -74,6 +74,7 @@ def conversation_graph() -> ConversationGraph:
 def reset() -> None:
     for cached in (checkpoint_pool, checkpointer, agent_model, conversation_graph, buffer):
         cached.cache_clear()
+    reset_models()
     db.reset_engine()
     inbox.reset()
     whatsapp_clients.reset()

@@ -543,3 +543,16 @@ def test_the_light_agent_model_asks_the_light_model(gemini: GeminiSimulator) -> 
     answer = invoke_agent_model(model, [HumanMessage("hi")])
 
     assert answer.response_metadata["model_name"] == "gemini-2.5-flash-lite"
+
+
+def test_a_process_builds_each_model_once_for_the_same_settings(gemini: GeminiSimulator) -> None:
+    """An SDK client costs about 20 ms to build (its TLS context): the summariser and the
+    other light-model calls must not pay it on every call."""
+    settings = make_settings(gemini)
+    first = llm.make_chat_model("gemini", settings, light=True)
+    assert llm.make_chat_model("gemini", settings, light=True) is first
+    assert llm.make_chat_model("gemini", settings) is not first  # the main model
+    changed = make_settings(gemini, llm_timeout_seconds=3.0)
+    assert llm.make_chat_model("gemini", changed, light=True) is not first
+    llm.reset_models()  # a forked worker builds its own clients
+    assert llm.make_chat_model("gemini", settings, light=True) is not first
