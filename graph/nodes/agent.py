@@ -37,6 +37,12 @@ NOTES_CUE = (
 )
 
 
+# A history that outgrows the budget is cut to this share of it, not just below it: the
+# summariser (a light-model call before the answer) then runs once every several turns
+# rather than on nearly every turn of a long conversation.
+REFOLD_SHARE = 0.7
+
+
 def budgeted_history(messages: list[AnyMessage], max_tokens: int) -> list[BaseMessage]:
     """The newest messages that fit the token budget, starting on a human turn."""
     return trim_messages(
@@ -49,6 +55,16 @@ def budgeted_history(messages: list[AnyMessage], max_tokens: int) -> list[BaseMe
     )
 
 
+def prompt_start(messages: list[AnyMessage], max_tokens: int, summarised: int) -> int:
+    """Where the prompt's history starts: where it started last turn (after the messages
+    already summarised) while that still fits the budget, else at the newest messages
+    filling REFOLD_SHARE of it."""
+    kept = messages[summarised:]
+    if kept and kept[0].type == "human" and count_tokens_approximately(kept) <= max_tokens:
+        return summarised
+    return len(messages) - len(budgeted_history(messages, int(max_tokens * REFOLD_SHARE)))
+
+
 def make_agent_node(
     model_for: Callable[[TurnContext], AgentModel | None],
     services: TurnServices,
@@ -57,8 +73,9 @@ def make_agent_node(
     def agent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
         ctx = runtime.context
         messages = state.get("messages", [])
-        history = budgeted_history(messages, max_tokens)
-        memory = remember(state, len(messages) - len(history), ctx.role, services)
+        start = prompt_start(messages, max_tokens, state.get("summarised", 0))
+        history = messages[start:]
+        memory = remember(state, start, ctx.role, services)
         summary = memory.get("summary", state.get("summary", ""))
         media = with_turn_media(history, ctx.turn_id, services)
         notes = state.get("team_notes", [])
@@ -102,7 +119,7 @@ def turn_facts(ctx: TurnContext, summary: str = "") -> list[BaseMessage]:
 
 
 def with_turn_media(
-    history: list[BaseMessage], turn_id: int, services: TurnServices
+    history: Sequence[BaseMessage], turn_id: int, services: TurnServices
 ) -> list[BaseMessage]:
     """Attach this turn's images (and audio/PDF where the provider takes them) to the prompt."""
     result: list[BaseMessage] = []
