@@ -167,7 +167,7 @@ def make_finish_node(history_max_messages: int) -> RuntimeNode:
         outcome = (
             state.get("outcome", "no_reply") if failed else ("replied" if reply else "no_reply")
         )
-        cut = _overflow(messages, history_max_messages)
+        cut = _forgotten(messages, state.get("summarised", 0), history_max_messages)
         return {
             "reply": reply or None,
             "holding": None,
@@ -179,12 +179,13 @@ def make_finish_node(history_max_messages: int) -> RuntimeNode:
     return finish
 
 
-def _overflow(messages: list[AnyMessage], keep: int) -> list[AnyMessage]:
-    """The oldest messages beyond `keep`, to forget (the database keeps the full record;
-    the summary, what they said)."""
-    if len(messages) <= keep:
+def _forgotten(messages: list[AnyMessage], summarised: int, keep: int) -> list[AnyMessage]:
+    """The oldest messages to forget: those the summary covers (no prompt carries them
+    again, and every turn would load and write them back), and any beyond `keep` (the
+    summariser has been failing). The database keeps the full record."""
+    cut = max(summarised, len(messages) - keep)
+    if cut <= 0:
         return []
-    cut = len(messages) - keep
     while cut < len(messages) and messages[cut].type != "human":
         cut += 1  # never start the kept history on a tool result or an AI message
     return messages[:cut]

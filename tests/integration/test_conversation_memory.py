@@ -59,6 +59,29 @@ def test_an_order_number_outlives_the_prompt_budget(merchant, fakes, small_promp
     # each message is summarised once: fewer summaries than turns that dropped messages
     summarised = [str(r) for r in gemini.structured_requests]
     assert sum("My order #4411" in text for text in summarised) == 1
+    # what the summary covers is no longer loaded and written back by every turn
+    kept = _checkpointed(conversation_id)
+    assert kept["summarised"] == 0 and "#4411" in kept["summary"]
+    assert kept["messages"][0].type == "human"
+    assert not any("My order #4411" in m.text for m in kept["messages"])
+
+
+def test_without_a_summary_the_checkpoint_keeps_what_left_the_prompt(merchant, fakes, small_prompt):
+    fakes["gemini"].structured_failures = fakes["openai"].structured_failures = 100  # both down
+    conversation_id = store_text(merchant, "Hi, I'm Ana. My order #4411 must go to a new address.")
+    for n in range(4):
+        runner.run(conversation_id)
+        store_text(merchant, f"Another long message number {n} about shoes, sizes and colours.")
+    runner.run(conversation_id)
+    said = fakes["gemini"].user_texts(fakes["gemini"].requests[-1])
+    assert not any("My order #4411" in text for text in said)  # out of the prompt, but
+    kept = _checkpointed(conversation_id)  # kept for the summariser's next try
+    assert "My order #4411" in kept["messages"][0].text and not kept.get("summary")
+
+
+def _checkpointed(conversation_id: int) -> dict:
+    config = {"configurable": {"thread_id": str(conversation_id)}}
+    return runtime.conversation_graph().get_state(config).values
 
 
 def test_without_a_summary_the_conversation_goes_on(merchant, fakes, small_prompt):
