@@ -82,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         help="messages of about this many words, echoed back (the benchmark's long "
         "conversation); 0: one short question and a fixed short answer",
     )
+    parser.add_argument(
+        "--floor", action="store_true",
+        help="then time, alone, what any turn of this design does: a graph run on the "
+        "conversation's checkpoint, the model call, the WhatsApp send, one transaction",
+    )  # fmt: skip
     parser.add_argument("--top", type=int, default=25, help="functions of ours to list")
     parser.add_argument("--dump", type=Path, help="write the cProfile stats here")
     parser.add_argument(
@@ -165,9 +170,76 @@ def _profile(stack: Stack, args: argparse.Namespace) -> int:
           f"({'cProfile off' if args.no_profile else 'with cProfile on'})")  # fmt: skip
     if not args.no_profile:
         _ours(profile, n, args.top)
+    if args.floor:
+        _floor(stack, phone, conversation, n)
     if args.dump and not args.no_profile:
         profile.dump_stats(args.dump)
     return 0
+
+
+def _floor(stack: Stack, phone: dict[str, Any], conversation: int, n: int) -> None:
+    """Median wall time of each part a turn of this design cannot do without, each alone,
+    on the conversation as the turns left it: their sum is the turn's floor here."""
+    from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, SystemMessage
+    from langgraph.graph import END, START, StateGraph
+    from sqlalchemy import text
+
+    from graph.llm import invoke_agent_model
+    from graph.state import ConversationState
+    from persistence.db import session_scope
+    from persistence.models import PhoneNumber
+    from services.merchants.clients import client_for
+    from tasks import runtime
+
+    config: Any = {"configurable": {"thread_id": str(conversation)}}
+    messages = runtime.conversation_graph().get_state(config).values["messages"]
+
+    def one_exchange(state: ConversationState) -> dict:
+        """What a turn does to the state: a new exchange in, the oldest one out."""
+        old = state["messages"][:2]
+        return {"messages": [*(RemoveMessage(id=m.id) for m in old if m.id),
+                             HumanMessage("question"), AIMessage("answer")]}  # fmt: skip
+
+    builder = StateGraph(ConversationState)
+    builder.add_node("turn", one_exchange)
+    builder.add_edge(START, "turn")
+    builder.add_edge("turn", END)
+    graph = builder.compile(checkpointer=runtime.checkpointer())
+    floor_config: Any = {"configurable": {"thread_id": f"floor-{conversation}"}}
+    graph.update_state(floor_config, {"messages": messages})
+    model = runtime.agent_model("customer", False, False)
+    assert model is not None
+    prompt = [SystemMessage("You are a helpful assistant for a shoe shop."), *messages]
+    with session_scope() as session:
+        row = session.get(PhoneNumber, phone["id"])
+        assert row is not None
+        whatsapp = client_for(row)
+    send = {"to": "15550009999", "type": "text", "text": {"body": "Sure, happy to help."}}
+
+    def transaction() -> None:
+        with session_scope() as session:
+            session.execute(text("UPDATE conversations SET id = id WHERE id = :c"),
+                            {"c": conversation})  # fmt: skip
+
+    parts = {
+        f"graph run, checkpoint of {len(messages)} messages": lambda: graph.invoke(
+            {}, floor_config, durability="exit"
+        ),
+        "model call (GeminiChat, same history)": lambda: invoke_agent_model(model, prompt),
+        "WhatsApp send": lambda: whatsapp.send(send),
+        "one transaction (UPDATE, commit)": transaction,
+    }
+    total = 0.0
+    print("floor, median wall of each part alone:")
+    for name, run in parts.items():
+        times = []
+        for _ in range(max(n, 20)):
+            clock = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - clock)
+        total += median(times)
+        print(f"  {1000 * median(times):6.1f} ms  {name}")
+    print(f"  {1000 * total:6.1f} ms  sum (a turn also opens, locks, records and finishes)")
 
 
 def _ours(profile: cProfile.Profile, turns: int, top: int) -> None:
