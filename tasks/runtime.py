@@ -19,6 +19,7 @@ from persistence import db, inbox, storage
 from persistence.buffer import process_buffer as buffer
 from persistence.checkpoint import LatestCheckpointSaver
 from services.merchants import clients as whatsapp_clients
+from services.turns import presence
 from services.turns.graph_services import GraphServices
 from settings import get_settings
 from tools import tools_for
@@ -78,6 +79,7 @@ def reset() -> None:
     db.reset_engine()
     inbox.reset()
     whatsapp_clients.reset()
+    presence.reset()
     storage.get_storage.cache_clear()
 
 

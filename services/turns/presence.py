@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -39,6 +40,35 @@ def read_receipt(parties: Parties, burst: list[Message]) -> ReadReceipt | None:
     return ReadReceipt(client_for(phone), burst[-1].wamid)
 
 
+class _Typists:
+    """Daemon threads kept for the process's typing indicators, as starting one per turn
+    costs about a millisecond: a turn hands its loop to an idle thread, and a new one starts
+    only when all are busy (a Graph API call slower than a turn)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._idle = threading.Semaphore(0)
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+        if not self._idle.acquire(blocking=False):
+            threading.Thread(target=self._work, name="typing", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            self._jobs.get()()
+            self._idle.release()
+
+
+_typists = _Typists()
+
+
+def reset() -> None:
+    """Forget the threads (after a fork: they are the parent's)."""
+    global _typists
+    _typists = _Typists()
+
+
 @contextmanager
 def typing_indicator(target: ReadReceipt, refresh: float = REFRESH_SECONDS) -> Iterator[None]:
     """Mark the turn's last inbound message read and keep the indicator alive until exit."""
@@ -55,8 +85,7 @@ def typing_indicator(target: ReadReceipt, refresh: float = REFRESH_SECONDS) -> I
             if stop.wait(refresh):
                 return
 
-    thread = threading.Thread(target=keep_typing, name="typing", daemon=True)
-    thread.start()
+    _typists.submit(keep_typing)
     try:
         yield
     finally:
