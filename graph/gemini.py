@@ -16,6 +16,10 @@
   writes them as the SDK's Gemini API converter does, and the rest of the request (the
   config, the URL, the response) goes through the SDK's own functions. Same request on the
   wire: tests/unit/test_gemini_request.py.
+- The SDK converts the config the same way on every call (about 0.6 ms, most of it the
+  tools' declarations dumped anew): `_wire_request` writes the fields LangChain sets, whose
+  SDK converters copy them as they are, and the tools once per list of declarations; any
+  other field sends the whole config through the SDK's converter.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from google.genai import _common as common
 from google.genai import _extra_utils, models, types
+from google.genai import _transformers as transformers
 from google.genai.errors import ClientError, ServerError
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
@@ -124,8 +129,7 @@ def _plain_role(message: BaseMessage) -> str | None:
         or message.invalid_tool_calls
         or message.additional_kwargs.get("function_call")
         or message.response_metadata.get("output_version") == "v1"
-        or _classify_model_provider(message.response_metadata.get("model_provider"))
-        == "foreign"
+        or _classify_model_provider(message.response_metadata.get("model_provider")) == "foreign"
     ):
         return "model"
     return None
@@ -208,13 +212,10 @@ def generate_content(
 def _generate_once(
     api: Any, model: str, contents: Sequence[types.Content | dict[str, Any]], config: Any
 ) -> types.GenerateContentResponse:
-    """google-genai's `Models._generate_content` (Gemini API), contents converted directly."""
+    """google-genai's `Models._generate_content` (Gemini API), the body written directly."""
     parameters = types._GenerateContentParameters(model=model, config=config)
-    converted = models._GenerateContentParameters_to_mldev(api, parameters, None, parameters)
-    converted.pop("config", None)
-    rest = _json_ready(converted)
-    path = "{model}:generateContent".format_map(rest["_url"])
-    body = {"_url": rest.pop("_url"), "contents": _wire_contents(contents), **rest}
+    body = _wire_request(api, model, contents, parameters.config)
+    path = "{model}:generateContent".format_map(body["_url"])
     http_options = parameters.config.http_options if parameters.config is not None else None
     response = api.request("post", path, body, http_options)
     raw = {} if not response.body else json.loads(response.body)
@@ -235,6 +236,98 @@ def _generate_once(
     result.sdk_http_response = types.HttpResponse(headers=response.headers)
     api._verify_response(result)
     return result
+
+
+# Config fields the SDK's Gemini API converter copies into generationConfig as they are.
+_GENERATION_FIELDS = {
+    "temperature": "temperature",
+    "top_p": "topP",
+    "top_k": "topK",
+    "candidate_count": "candidateCount",
+    "max_output_tokens": "maxOutputTokens",
+    "stop_sequences": "stopSequences",
+    "response_logprobs": "responseLogprobs",
+    "logprobs": "logprobs",
+    "presence_penalty": "presencePenalty",
+    "frequency_penalty": "frequencyPenalty",
+    "seed": "seed",
+    "response_mime_type": "responseMimeType",
+    "response_modalities": "responseModalities",
+    "media_resolution": "mediaResolution",
+    "thinking_config": "thinkingConfig",
+}
+# ... and the fields `_wire_request` writes at the request's top level; http_options is
+# how the request is sent, not part of it.
+_WRITTEN_FIELDS = frozenset(
+    {*_GENERATION_FIELDS, "system_instruction", "safety_settings", "tools", "tool_config",
+     "labels", "http_options"}
+)  # fmt: skip
+
+
+def _wire_request(
+    api: Any,
+    model: str,
+    contents: Sequence[types.Content | dict[str, Any]],
+    config: types.GenerateContentConfig | None,
+) -> dict[str, Any]:
+    """The request's body as the SDK's `_GenerateContentParameters_to_mldev` and JSON
+    preparation write it (tests/unit/test_gemini_wire.py)."""
+    body: dict[str, Any] = {"_url": {"model": transformers.t_model(api, model)}}
+    body["contents"] = _wire_contents(contents)
+    if config is None:
+        return body
+    fields = {name: value for name, value in config.__dict__.items() if value is not None}
+    if not fields.keys() <= _WRITTEN_FIELDS:
+        return {**body, **_sdk_config(api, model, config)}
+    rest: dict[str, Any] = {
+        "generationConfig": {
+            wire: fields[name] for name, wire in _GENERATION_FIELDS.items() if name in fields
+        }
+    }
+    if "safety_settings" in fields:
+        rest["safetySettings"] = [
+            models._SafetySetting_to_mldev(s) for s in fields["safety_settings"]
+        ]
+    if "tool_config" in fields:
+        rest["toolConfig"] = models._ToolConfig_to_mldev(fields["tool_config"])
+    if "labels" in fields:
+        rest["labels"] = fields["labels"]
+    body.update(_json_ready(rest))
+    if "system_instruction" in fields:
+        instruction = transformers.t_content(fields["system_instruction"])
+        body["systemInstruction"] = _wire_content(instruction)
+    if "tools" in fields:
+        body["tools"] = _wire_tools(api, fields["tools"])
+    return body
+
+
+def _sdk_config(api: Any, model: str, config: types.GenerateContentConfig) -> dict[str, Any]:
+    """The request's fields but its contents, from the SDK's converter."""
+    parameters = types._GenerateContentParameters(model=model, config=config)
+    converted = models._GenerateContentParameters_to_mldev(api, parameters, None, parameters)
+    converted.pop("config", None)
+    converted.pop("_url", None)
+    return _json_ready(converted)
+
+
+# Tools on the wire by the identity of the Tool objects (kept here, so an id is not reused):
+# LangChain passes the declarations `bind_tools` made, the same objects on every call.
+_TOOLS: dict[tuple[int, ...], tuple[list[Any], list[dict[str, Any]]]] = {}
+_TOOLS_KEPT = 64
+
+
+def _wire_tools(api: Any, tools: list[Any]) -> list[dict[str, Any]]:
+    key = tuple(map(id, tools))
+    cached = _TOOLS.get(key)
+    if cached is None:
+        wire = [
+            models._Tool_to_mldev(transformers.t_tool(api, tool))
+            for tool in transformers.t_tools(api, tools)
+        ]
+        if len(_TOOLS) >= _TOOLS_KEPT:
+            _TOOLS.clear()
+        cached = _TOOLS[key] = (list(tools), _json_ready({"tools": wire})["tools"])
+    return cached[1]
 
 
 def _wire_contents(contents: Sequence[types.Content | dict[str, Any]]) -> list[dict[str, Any]]:
