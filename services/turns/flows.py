@@ -103,17 +103,13 @@ def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
 
 def open_turn(session: Session, conversation_id: int) -> OpenTurn | None:
     """open_or_start_turn with the turn's burst: a new turn's is what binding it returns."""
-    turn, waiting = _open_turn_and_waiting(session, conversation_id)
+    turn, waiting, flagged = _open_turn_and_waiting(session, conversation_id)
     if turn is not None:
         turn.attempts += 1
         return OpenTurn(turn, inbound_of_turn(session, turn.id))
-    requested = session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.reply_requested.is_(True))
-        .values(reply_requested=False)
-        .returning(Conversation.id)
-    )
-    if requested is None and not waiting:
+    # a request flagged after the read is not lost: this turn's follow-up sees it (has_pending)
+    requested = _take_reply_request(session, conversation_id) if flagged else False
+    if not requested and not waiting:
         return None
     if not waiting and not _reply_still_due(session, conversation_id):
         return None  # a turn that raced the handback has answered already
@@ -133,17 +129,31 @@ def open_turn(session: Session, conversation_id: int) -> OpenTurn | None:
     return OpenTurn(turn, sorted(burst, key=_whatsapp_order))
 
 
-def _open_turn_and_waiting(session: Session, conversation_id: int) -> tuple[Turn | None, bool]:
-    """The conversation's unfinished turn, and whether an inbound message waits for a turn
-    (has_pending without the handback, which the caller claims): one statement."""
+def _open_turn_and_waiting(
+    session: Session, conversation_id: int
+) -> tuple[Turn | None, bool, bool]:
+    """The conversation's unfinished turn, whether an inbound message waits for a turn, and
+    whether a reply was requested (has_pending's two halves): one statement."""
     row = session.execute(
-        select(Turn, _waiting(conversation_id))
+        select(Turn, _waiting(conversation_id), Conversation.reply_requested)
         .select_from(Conversation)
         .outerjoin(Turn, and_(Turn.conversation_id == Conversation.id, Turn.finished_at.is_(None)))
         .where(Conversation.id == conversation_id)
         .limit(1)
     ).first()
-    return (row[0], bool(row[1])) if row else (None, False)
+    return (row[0], bool(row[1]), bool(row[2])) if row else (None, False, False)
+
+
+def _take_reply_request(session: Session, conversation_id: int) -> bool:
+    """Clear the conversation's reply request; whether it was still set (a concurrent turn
+    may have taken it)."""
+    taken = session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.reply_requested.is_(True))
+        .values(reply_requested=False)
+        .returning(Conversation.id)
+    )
+    return taken is not None
 
 
 def _whatsapp_order(message: Message) -> tuple[bool, datetime, int]:
