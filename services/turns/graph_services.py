@@ -10,7 +10,7 @@ from services.interactive.service import choices_of
 from services.media.understanding import content_blocks
 from services.notifications.notifications import ref, replied_requests
 from services.turns import degraded, memory
-from services.turns.input import turn_input, written_before
+from services.turns.input import turn_input
 
 
 class GraphServices:
@@ -25,11 +25,10 @@ class GraphServices:
             inbound, notes = found.inbound, found.notes
             quoted = {m.context_wamid for m in inbound if m.context_wamid}
             replies = replied_requests(session, quoted)
-            before = written_before(session, conversation_id, inbound[0]) if inbound else None
             choices = choices_of(session, inbound)
         quoted_requests = {wamid: ref(n) for wamid, n in replies.items()}
         return TurnReading(
-            inbound, notes, quoted_requests, previous_at=before, choices=choices,
+            inbound, notes, quoted_requests, previous_at=found.previous_at, choices=choices,
             mode=found.mode, needs_human=found.needs_human,
         )  # fmt: skip
 

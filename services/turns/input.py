@@ -6,21 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from persistence.models import Author, Conversation, DeliveryStatus, Direction, Message
 
 
 @dataclass(frozen=True)
 class TurnInput:
-    """The conversation's mode and whether it waits for a person, the turn's burst and the
-    notes since `after_id`, as one statement reads them."""
+    """The conversation's mode and whether it waits for a person, the turn's burst, the
+    notes since `after_id` and when the conversation spoke before the burst, as one
+    statement reads them."""
 
     mode: str
     needs_human: bool
     inbound: list[Message]
     notes: list[Message]
+    # when the conversation's message before the burst was written (None without a burst)
+    previous_at: datetime | None
 
 
 def inbound_of_turn(session: Session, turn_id: int) -> list[Message]:
@@ -32,15 +35,16 @@ def inbound_of_turn(session: Session, turn_id: int) -> list[Message]:
 def turn_input(
     session: Session, *, conversation_id: int, turn_id: int, after_note_id: int
 ) -> TurnInput | None:
-    """The conversation's row, the turn's burst (as inbound_of_turn) and the operator and
-    Business-app messages and system notes the model has not seen yet, in one statement
-    (the conversation joined with the messages of either kind); None when the conversation
-    does not exist."""
+    """The conversation's row, the turn's burst (as inbound_of_turn), the operator and
+    Business-app messages and system notes the model has not seen yet, and when the message
+    before the burst was written, in one statement (the conversation joined with the
+    messages of either kind); None when the conversation does not exist."""
     inbound, note = _of_turn(turn_id), _note_since(conversation_id, after_note_id)
     rows = session.execute(
         select(
             Conversation.mode, Conversation.needs_human, Message,
             inbound.label("inbound"), note.label("note"),
+            _written_before_burst(conversation_id, turn_id).label("previous_at"),
         )
         .outerjoin(Message, and_(Message.conversation_id == Conversation.id, or_(inbound, note)))
         .where(Conversation.id == conversation_id)
@@ -51,6 +55,7 @@ def turn_input(
     return TurnInput(
         mode=rows[0].mode,
         needs_human=rows[0].needs_human,
+        previous_at=rows[0].previous_at,
         inbound=[row.Message for row in rows if row.inbound],
         notes=sorted((row.Message for row in rows if row.note), key=lambda m: m.id),
     )
@@ -74,22 +79,35 @@ def _note_since(conversation_id: int, after_id: int) -> ColumnElement[bool]:
     )
 
 
-def written_before(session: Session, conversation_id: int, first: Message) -> datetime | None:
-    """When the conversation's last message before `first` was written (any side, notes
-    and dropped sends left out)."""
-    written = func.coalesce(Message.wa_timestamp, Message.created_at)
-    stmt = (
-        select(written)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.id != first.id,
-            Message.direction != Direction.NOTE,
-            Message.status.not_in([DeliveryStatus.FAILED, DeliveryStatus.DROPPED]),
-            Message.type != "reaction",
-            written <= (first.wa_timestamp or first.created_at),
-            or_(Message.turn_id.is_(None), Message.turn_id != first.turn_id),
-        )
-        .order_by(written.desc())
+def _written_before_burst(conversation_id: int, turn_id: int) -> ScalarSelect[datetime]:
+    """When the conversation's last message before the turn's first (inbound_of_turn's
+    order) was written (any side, notes and dropped sends left out); NULL without one."""
+    first = (
+        select(Message.id, Message.turn_id, _written(Message).label("written"))
+        .where(_of_turn(turn_id))
+        .order_by(Message.wa_timestamp, Message.id)
         .limit(1)
+        .correlate(None)
+        .subquery()
     )
-    return session.scalar(stmt)
+    earlier = aliased(Message)
+    return (
+        select(_written(earlier))
+        .where(
+            earlier.conversation_id == conversation_id,
+            earlier.id != first.c.id,
+            earlier.direction != Direction.NOTE,
+            earlier.status.not_in([DeliveryStatus.FAILED, DeliveryStatus.DROPPED]),
+            earlier.type != "reaction",
+            _written(earlier) <= first.c.written,
+            or_(earlier.turn_id.is_(None), earlier.turn_id != first.c.turn_id),
+        )
+        .order_by(_written(earlier).desc())
+        .limit(1)
+        .correlate(None)
+        .scalar_subquery()
+    )
+
+
+def _written(message: type[Message]) -> ColumnElement[datetime]:
+    return func.coalesce(message.wa_timestamp, message.created_at)
