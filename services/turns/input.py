@@ -5,11 +5,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from persistence.models import Author, Conversation, DeliveryStatus, Direction, Message
+
+Bound = int | BindParameter[int]  # a value, or a bound parameter of a cached statement
 
 
 @dataclass(frozen=True)
@@ -39,17 +53,8 @@ def turn_input(
     Business-app messages and system notes the model has not seen yet, and when the message
     before the burst was written, in one statement (the conversation joined with the
     messages of either kind); None when the conversation does not exist."""
-    inbound, note = _of_turn(turn_id), _note_since(conversation_id, after_note_id)
-    rows = session.execute(
-        select(
-            Conversation.mode, Conversation.needs_human, Message,
-            inbound.label("inbound"), note.label("note"),
-            _written_before_burst(conversation_id, turn_id).label("previous_at"),
-        )
-        .outerjoin(Message, and_(Message.conversation_id == Conversation.id, or_(inbound, note)))
-        .where(Conversation.id == conversation_id)
-        .order_by(Message.wa_timestamp, Message.id)
-    ).all()  # fmt: skip
+    params = {"conversation_id": conversation_id, "turn_id": turn_id, "after_id": after_note_id}
+    rows = session.execute(_turn_input_statement(), params).all()
     if not rows:
         return None
     return TurnInput(
@@ -61,11 +66,33 @@ def turn_input(
     )
 
 
-def _of_turn(turn_id: int) -> ColumnElement[bool]:
+@cache
+def _turn_input_statement() -> Select[str, bool, Message, bool, bool, datetime]:
+    """turn_input's statement, built once (its subquery's alias is costly to make) and
+    bound per turn."""
+    conversation_id = bindparam("conversation_id", type_=Integer)
+    turn_id = bindparam("turn_id", type_=Integer)
+    inbound, note = (
+        _of_turn(turn_id),
+        _note_since(conversation_id, bindparam("after_id", type_=Integer)),
+    )
+    return (
+        select(
+            Conversation.mode, Conversation.needs_human, Message,
+            inbound.label("inbound"), note.label("note"),
+            _written_before_burst(conversation_id, turn_id).label("previous_at"),
+        )
+        .outerjoin(Message, and_(Message.conversation_id == Conversation.id, or_(inbound, note)))
+        .where(Conversation.id == conversation_id)
+        .order_by(Message.wa_timestamp, Message.id)
+    )  # fmt: skip
+
+
+def _of_turn(turn_id: Bound) -> ColumnElement[bool]:
     return and_(Message.turn_id == turn_id, Message.direction == Direction.INBOUND)
 
 
-def _note_since(conversation_id: int, after_id: int) -> ColumnElement[bool]:
+def _note_since(conversation_id: Bound, after_id: Bound) -> ColumnElement[bool]:
     """Operator and Business-app messages and system notes after `after_id`."""
     return and_(
         Message.conversation_id == conversation_id,
@@ -79,7 +106,7 @@ def _note_since(conversation_id: int, after_id: int) -> ColumnElement[bool]:
     )
 
 
-def _written_before_burst(conversation_id: int, turn_id: int) -> ScalarSelect[datetime]:
+def _written_before_burst(conversation_id: Bound, turn_id: Bound) -> ScalarSelect[datetime]:
     """When the conversation's last message before the turn's first (inbound_of_turn's
     order) was written (any side, notes and dropped sends left out); NULL without one."""
     first = (
