@@ -117,6 +117,10 @@ class LoopbackServer:
 def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body are two writes: with Nagle's algorithm the body would wait for
+        # the client's delayed ACK of the headers (up to 40 ms on Linux), a stall no real
+        # API adds
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: Any) -> None:
             pass
