@@ -13,9 +13,23 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 
 import structlog
-from sqlalchemy import Exists, and_, exists, func, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Exists,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from graph.context import TurnContext
@@ -134,14 +148,21 @@ def _open_turn_and_waiting(
 ) -> tuple[Turn | None, bool, bool]:
     """The conversation's unfinished turn, whether an inbound message waits for a turn, and
     whether a reply was requested (has_pending's two halves): one statement."""
-    row = session.execute(
+    row = session.execute(_open_turn_statement(), {"conversation_id": conversation_id}).first()
+    return (row[0], bool(row[1]), bool(row[2])) if row else (None, False, False)
+
+
+@cache
+def _open_turn_statement() -> Select[Turn | None, bool, bool]:
+    """_open_turn_and_waiting's statement, built once and bound per turn."""
+    conversation_id = bindparam("conversation_id", type_=Integer)
+    return (
         select(Turn, _waiting(conversation_id), Conversation.reply_requested)
         .select_from(Conversation)
         .outerjoin(Turn, and_(Turn.conversation_id == Conversation.id, Turn.finished_at.is_(None)))
         .where(Conversation.id == conversation_id)
         .limit(1)
-    ).first()
-    return (row[0], bool(row[1]), bool(row[2])) if row else (None, False, False)
+    )
 
 
 def _take_reply_request(session: Session, conversation_id: int) -> bool:
@@ -186,7 +207,7 @@ def has_pending(session: Session, conversation_id: int) -> bool:
     return bool(session.scalar(select(or_(waiting, requested))))
 
 
-def _waiting(conversation_id: int) -> Exists:
+def _waiting(conversation_id: int | BindParameter[int]) -> Exists:
     return exists().where(
         Message.conversation_id == conversation_id,
         Message.direction == Direction.INBOUND,

@@ -4,8 +4,9 @@ where each was a round trip."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from persistence.models import Conversation, Customer, Merchant, MerchantUser, PhoneNumber
@@ -28,7 +29,23 @@ class TurnStart:
 def read_turn_start(session: Session, conversation_id: int) -> TurnStart:
     """conversation_parties, the merchant, find_merchant_user, whether a store is connected
     and release_in_progress, in one statement."""
-    row = session.execute(
+    row = session.execute(_start_statement(), {"conversation_id": conversation_id}).first()
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    conversation, customer, phone, merchant, staff, store, released = row
+    return TurnStart(
+        parties=(conversation, customer, phone), merchant=merchant, staff=staff,
+        store_connected=bool(store), releasing=bool(released),
+    )  # fmt: skip
+
+
+@cache
+def _start_statement() -> Select[
+    Conversation, Customer, PhoneNumber, Merchant, MerchantUser | None, bool, bool
+]:
+    """read_turn_start's statement, built once and bound per turn."""
+    conversation_id = bindparam("conversation_id", type_=Integer)
+    return (
         select(
             Conversation, Customer, PhoneNumber, Merchant, MerchantUser,
             has_store(Merchant.id), releasing(Conversation.id),
@@ -39,11 +56,4 @@ def read_turn_start(session: Session, conversation_id: int) -> TurnStart:
         .outerjoin(MerchantUser, is_staff_identity(Merchant.id, Customer.wa_id, Customer.user_id))
         .where(Conversation.id == conversation_id)
         .limit(1)
-    ).first()  # fmt: skip
-    if row is None:
-        raise NotFound(f"conversation {conversation_id} does not exist")
-    conversation, customer, phone, merchant, staff, store, released = row
-    return TurnStart(
-        parties=(conversation, customer, phone), merchant=merchant, staff=staff,
-        store_connected=bool(store), releasing=bool(released),
     )  # fmt: skip
