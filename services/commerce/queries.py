@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import Exists, SQLColumnExpression, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from persistence.models import (
@@ -21,6 +21,11 @@ from persistence.models import (
 
 def store_of(session: Session, merchant_id: int) -> ShopifyStore | None:
     return session.scalar(select(ShopifyStore).where(ShopifyStore.merchant_id == merchant_id))
+
+
+def has_store(merchant_id: int | SQLColumnExpression[int]) -> Exists:
+    """Whether the merchant connected a store, as a clause read with other rows."""
+    return exists().where(ShopifyStore.merchant_id == merchant_id)
 
 
 def store_by_domain(session: Session, shop_domain: str) -> ShopifyStore | None:

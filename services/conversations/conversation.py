@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import cast
 
-from sqlalchemy import Table, and_, false, or_, select, true
+from sqlalchemy import Select, Table, and_, bindparam, false, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from persistence.models import ChannelType, Conversation, Customer, PhoneNumber
+from persistence.models import ChannelType, Conversation, Customer, Message, PhoneNumber
 from services.errors import NotFound
 
 Comparand = str | BindParameter[str]  # a value, or a bound parameter of a cached statement
@@ -232,6 +233,26 @@ def conversation_parties(
     if row is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
     return row[0], row[1], row[2]
+
+
+def message_parties(session: Session, message_id: int) -> tuple[Message, Parties] | None:
+    """A message with its conversation's parties, the conversation held FOR KEY SHARE (a
+    send, so that a takeover waits for it); None when the message does not exist."""
+    row = session.execute(_message_parties_statement(), {"message_id": message_id}).first()
+    return None if row is None else (row[0], (row[1], row[2], row[3]))
+
+
+@cache
+def _message_parties_statement() -> Select[Message, Conversation, Customer, PhoneNumber]:
+    """message_parties' statement, built once and bound per send."""
+    return (
+        select(Message, Conversation, Customer, PhoneNumber)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)
+        .where(Message.id == bindparam("message_id"))
+        .with_for_update(key_share=True, of=Conversation)
+    )
 
 
 def lock_conversation(session: Session, conversation_id: int) -> Conversation:

@@ -27,7 +27,7 @@ from persistence.models import (
     Message,
 )
 from services import failpoints
-from services.conversations.conversation import conversation_parties
+from services.conversations.conversation import message_parties
 from services.conversations.window import HUMAN_AGENT
 from services.delivery.outbox import CALLBACK_PREFIX
 from services.delivery.outbox import apply_statuses as apply_outbox_statuses
@@ -154,11 +154,9 @@ def _send_locked(
     """One send under the conversation's FOR KEY SHARE lock; True when its media id was
     refused and the caller may upload again (the row then stays `sending`)."""
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        assert message is not None
-        conversation, customer, phone = conversation_parties(
-            session, message.conversation_id, key_share_lock=True
-        )
+        found = message_parties(session, message_id)
+        assert found is not None
+        message, (conversation, customer, phone) = found
         if only_in_ai_mode and conversation.mode != ConversationMode.AI:
             message.status = DeliveryStatus.DROPPED
             message.error_detail = "an operator took over before it was sent"

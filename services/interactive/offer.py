@@ -117,8 +117,14 @@ def numbered_text(offer: Offer) -> str:
 
 def numbered_answer(offer: Offer, text: str | None) -> Option | None:
     """The option a reply like "2" picks, when the offer went out as numbered text."""
-    if offer.sent_as != "numbered" or not text:
+    if offer.sent_as != "numbered":
         return None
-    match = _NUMBER_ANSWER.match(text)
-    index = int(match.group(1)) if match else 0
+    index = number_picked(text) or 0
     return offer.options[index - 1] if 0 < index <= len(offer.options) else None
+
+
+def number_picked(text: str | None) -> int | None:
+    """The option number a reply like "2" or "#2." names (1 or more), if it is one."""
+    match = _NUMBER_ANSWER.match(text or "")
+    index = int(match.group(1)) if match else 0
+    return index or None

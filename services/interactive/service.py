@@ -18,6 +18,7 @@ from services.interactive.offer import (
     Offer,
     Option,
     interactive,
+    number_picked,
     numbered_answer,
     numbered_text,
 )
@@ -102,6 +103,8 @@ def choices_of(session: Session, inbound: list[Message]) -> dict[int, tuple[str,
 def _numbered_choice(session: Session, message: Message) -> Option | None:
     """The option a number picks from our latest offer since the customer's previous
     message, when that offer went out as numbered text (a short text after it is fine)."""
+    if number_picked(message.text) is None:
+        return None  # no offer makes it a choice: no need to look the offer up
     previous = (
         select(func.max(Message.id))
         .where(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -194,6 +194,19 @@ def find_merchant_user(
         return None
     stmt = select(MerchantUser).where(MerchantUser.merchant_id == merchant_id, or_(*matches))
     return session.scalars(stmt).first()
+
+
+def is_staff_identity(
+    merchant_id: SQLColumnExpression[int],
+    wa_id: SQLColumnExpression[str | None],
+    user_id: SQLColumnExpression[str | None],
+) -> ColumnElement[bool]:
+    """find_merchant_user's match as a join condition on MerchantUser (a NULL id matches
+    nothing, as find_merchant_user leaves a missing one out)."""
+    return and_(
+        MerchantUser.merchant_id == merchant_id,
+        or_(MerchantUser.wa_id == wa_id, MerchantUser.user_id == user_id),
+    )
 
 
 def ensure_phone_number(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, select, update
+from sqlalchemy import Exists, SQLColumnExpression, Table, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from channels.errors import OutsideServiceWindow, codes_of
@@ -166,17 +166,16 @@ def _expire(session: Session, message_ids: list[int]) -> None:
 def release_in_progress(session: Session, conversation_id: int) -> bool:
     """Whether released messages wait to be sent or are being sent (a turn then waits for
     send_released, so its reply never overtakes them)."""
+    return bool(session.scalar(select(releasing(conversation_id))))
+
+
+def releasing(conversation_id: int | SQLColumnExpression[int]) -> Exists:
+    """release_in_progress as a clause, for a statement that reads it with other rows."""
     in_flight = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    Message.conversation_id == conversation_id,
-                    Message.status.in_(in_flight),
-                    Message.raw.has_key(PARKED_AT),
-                )
-            )
-        )
+    return exists().where(
+        Message.conversation_id == conversation_id,
+        Message.status.in_(in_flight),
+        Message.raw.has_key(PARKED_AT),
     )
 
 

@@ -13,9 +13,23 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 
 import structlog
-from sqlalchemy import exists, func, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Exists,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from graph.context import TurnContext
@@ -34,8 +48,7 @@ from persistence.models import (
 )
 from services.clock import now as clock_now
 from services.commerce.catalog_order import checkout_catalog_order
-from services.commerce.queries import store_of
-from services.conversations.conversation import Parties, conversation_parties
+from services.conversations.conversation import Parties
 from services.conversations.language import remember_language
 from services.delivery.flows import claim, reconcile, send_claimed, send_pending
 from services.delivery.outbox import write_reply
@@ -44,15 +57,14 @@ from services.handoff.handoff import escalate_after_failure
 from services.ingest.ingest import QUIET_TYPES
 from services.media.flows import needs_preparing
 from services.media.library import library_summary
-from services.merchants import merchant as merchants
 from services.merchants.hours import describe_opening, describe_time, local_now
 from services.notifications.claims import claim_from_burst
 from services.notifications.notifications import open_for_staff, pending_questions
 from services.parking.flows import park_refused_turn, send_released
-from services.parking.parking import release_in_progress
 from services.turns.input import inbound_of_turn
 from services.turns.presence import ReadReceipt, read_receipt
 from services.turns.reply import outgoing_reply
+from services.turns.start import TurnStart, read_turn_start
 from settings import get_settings
 
 log = get_logger(__name__)
@@ -61,6 +73,7 @@ _TURN_LOCK_NAMESPACE = 1
 # a turn redone this many times (each run killed its worker or hit the hard time limit)
 # goes to a person instead of running again
 MAX_TURN_ATTEMPTS = 3
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -90,37 +103,83 @@ def conversation_lock(conversation_id: int) -> Iterator[bool]:
                 )
 
 
+@dataclass(frozen=True)
+class OpenTurn:
+    turn: Turn
+    inbound: list[Message]  # its burst in WhatsApp order (inbound_of_turn)
+
+
 def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
     """The unfinished turn (a crashed run to redo), or a new one owning the pending burst."""
-    turn = session.scalar(
-        select(Turn).where(Turn.conversation_id == conversation_id, Turn.finished_at.is_(None))
+    opened = open_turn(session, conversation_id)
+    return opened.turn if opened else None
+
+
+def open_turn(session: Session, conversation_id: int) -> OpenTurn | None:
+    """open_or_start_turn with the turn's burst: a new turn's is what binding it returns."""
+    turn, waiting, flagged = _open_turn_and_waiting(session, conversation_id)
+    if turn is not None:
+        turn.attempts += 1
+        return OpenTurn(turn, inbound_of_turn(session, turn.id))
+    # a request flagged after the read is not lost: this turn's follow-up sees it (has_pending)
+    requested = _take_reply_request(session, conversation_id) if flagged else False
+    if not requested and not waiting:
+        return None
+    if not waiting and not _reply_still_due(session, conversation_id):
+        return None  # a turn that raced the handback has answered already
+    turn = Turn(conversation_id=conversation_id, attempts=1)
+    session.add(turn)
+    session.flush()
+    burst = session.scalars(
+        update(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.INBOUND,
+            Message.turn_id.is_(None),
+        )
+        .values(turn_id=turn.id)
+        .returning(Message)
+    ).all()
+    return OpenTurn(turn, sorted(burst, key=_whatsapp_order))
+
+
+def _open_turn_and_waiting(
+    session: Session, conversation_id: int
+) -> tuple[Turn | None, bool, bool]:
+    """The conversation's unfinished turn, whether an inbound message waits for a turn, and
+    whether a reply was requested (has_pending's two halves): one statement."""
+    row = session.execute(_open_turn_statement(), {"conversation_id": conversation_id}).first()
+    return (row[0], bool(row[1]), bool(row[2])) if row else (None, False, False)
+
+
+@cache
+def _open_turn_statement() -> Select[Turn | None, bool, bool]:
+    """_open_turn_and_waiting's statement, built once and bound per turn."""
+    conversation_id = bindparam("conversation_id", type_=Integer)
+    return (
+        select(Turn, _waiting(conversation_id), Conversation.reply_requested)
+        .select_from(Conversation)
+        .outerjoin(Turn, and_(Turn.conversation_id == Conversation.id, Turn.finished_at.is_(None)))
+        .where(Conversation.id == conversation_id)
+        .limit(1)
     )
-    if turn is None:
-        requested = session.scalar(
-            update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.reply_requested.is_(True))
-            .values(reply_requested=False)
-            .returning(Conversation.id)
-        )
-        pending = has_pending(session, conversation_id)
-        if requested is None and not pending:
-            return None
-        if not pending and not _reply_still_due(session, conversation_id):
-            return None  # a turn that raced the handback has answered already
-        turn = Turn(conversation_id=conversation_id, attempts=0)
-        session.add(turn)
-        session.flush()
-        session.execute(
-            update(Message)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.direction == Direction.INBOUND,
-                Message.turn_id.is_(None),
-            )
-            .values(turn_id=turn.id)
-        )
-    turn.attempts += 1
-    return turn
+
+
+def _take_reply_request(session: Session, conversation_id: int) -> bool:
+    """Clear the conversation's reply request; whether it was still set (a concurrent turn
+    may have taken it)."""
+    taken = session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.reply_requested.is_(True))
+        .values(reply_requested=False)
+        .returning(Conversation.id)
+    )
+    return taken is not None
+
+
+def _whatsapp_order(message: Message) -> tuple[bool, datetime, int]:
+    """inbound_of_turn's ORDER BY wa_timestamp, id (NULLs last, as PostgreSQL sorts them)."""
+    return message.wa_timestamp is None, message.wa_timestamp or _EPOCH, message.id
 
 
 def _reply_still_due(session: Session, conversation_id: int) -> bool:
@@ -141,16 +200,20 @@ def _reply_still_due(session: Session, conversation_id: int) -> bool:
 
 def has_pending(session: Session, conversation_id: int) -> bool:
     """Whether an inbound message (or a handback) waits for a turn."""
-    waiting = exists().where(
+    waiting = _waiting(conversation_id)
+    requested = exists().where(
+        Conversation.id == conversation_id, Conversation.reply_requested.is_(True)
+    )
+    return bool(session.scalar(select(or_(waiting, requested))))
+
+
+def _waiting(conversation_id: int | BindParameter[int]) -> Exists:
+    return exists().where(
         Message.conversation_id == conversation_id,
         Message.direction == Direction.INBOUND,
         Message.turn_id.is_(None),
         Message.type.not_in(QUIET_TYPES),
     )
-    requested = exists().where(
-        Conversation.id == conversation_id, Conversation.reply_requested.is_(True)
-    )
-    return bool(session.scalar(select(or_(waiting, requested))))
 
 
 def _pending_questions(session: Session, conversation_id: int, timezone: str) -> tuple[str, ...]:
@@ -174,16 +237,12 @@ def turn_context(
     attempt: int = 1,
     *,
     deadline: float | None = None,
-    parties: Parties | None = None,
+    start: TurnStart | None = None,
     media_to_prepare: bool = True,
 ) -> TurnContext:
-    conversation, customer, phone = parties or conversation_parties(session, conversation_id)
-    merchant = session.get(Merchant, phone.merchant_id)
-    assert merchant is not None
+    start = start or read_turn_start(session, conversation_id)
+    (conversation, customer, _), merchant, staff = start.parties, start.merchant, start.staff
     now = clock()
-    staff = merchants.find_merchant_user(
-        session, merchant_id=merchant.id, wa_id=customer.wa_id, user_id=customer.user_id
-    )
     return TurnContext(
         conversation_id=conversation.id,
         turn_id=turn_id,
@@ -205,11 +264,13 @@ def turn_context(
         if staff
         else _pending_questions(session, conversation.id, merchant.timezone),
         media_library=tuple(library_summary(session, merchant.id)),
-        store_connected=store_of(session, merchant.id) is not None,
+        store_connected=start.store_connected,
         timezone=merchant.timezone,
         local_time=describe_time(merchant.timezone, now),
         opening_hours=describe_opening(
-            merchant.opening_hours, merchant.timezone, now,
+            merchant.opening_hours,
+            merchant.timezone,
+            now,
             (date.fromisoformat(h["date"]) for h in merchant.holidays or []),
         ),
         reply_max_chars=get_settings().reply_max_chars or 4096,
@@ -247,29 +308,28 @@ def _run_turn(
             log.info("turn.busy")
             return TurnOutcome("busy")
         with session_scope() as session:
-            turn = open_or_start_turn(session, conversation_id)
-            if turn is None:
+            opened = open_turn(session, conversation_id)
+            if opened is None:
                 return TurnOutcome("idle")
+            turn, inbound = opened.turn, opened.inbound
             if turn.attempts > MAX_TURN_ATTEMPTS:  # it crashed its worker every time
                 turn_id = turn.id
             else:
                 turn_id = None
-                # read once for the three steps below (each a round trip otherwise)
-                parties = conversation_parties(session, conversation_id)
-                # held while the session lasts: its identity map keeps the merchant only
-                # while referenced, and three steps below read it (a SELECT each otherwise)
-                merchant = session.get(Merchant, parties[2].merchant_id)
-                assert merchant is not None
-                inbound = inbound_of_turn(session, turn.id)
-                learn_language(session, parties, inbound, merchant)
+                # read once for the steps below (each a round trip otherwise); `start` holds
+                # the merchant while the session lasts: its identity map keeps it only while
+                # referenced, and queue_away_message reads it again
+                start = read_turn_start(session, conversation_id)
+                parties = start.parties
+                learn_language(session, parties, inbound, start.merchant)
                 context = turn_context(session, conversation_id, turn.id, turn.attempts,
-                                       deadline=deadline, parties=parties,
+                                       deadline=deadline, start=start,
                                        media_to_prepare=needs_preparing(inbound))  # fmt: skip
                 burst = len(inbound)
                 claimed = _claim_ack(session, context, inbound)
                 away = queue_away_message(session, parties, now=clock()) if burst else None
                 # what the steps below would each open a session to find out
-                releasing = release_in_progress(session, conversation_id)
+                releasing = start.releasing
                 ordered = any(m.type == "order" for m in inbound)
                 receipt = read_receipt(parties, inbound) if presence else None
         if turn_id is not None:

@@ -6,31 +6,30 @@ from typing import Any
 
 from graph.ports import TurnReading
 from persistence.db import read_scope, session_scope
-from persistence.models import Conversation
 from services.interactive.service import choices_of
 from services.media.understanding import content_blocks
 from services.notifications.notifications import ref, replied_requests
 from services.turns import degraded, memory
-from services.turns.input import inbound_of_turn, notes_since, written_before
+from services.turns.input import turn_input
 
 
 class GraphServices:
     def read_turn(self, *, conversation_id: int, turn_id: int, after_note_id: int) -> TurnReading:
         with read_scope() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:  # deleted while its turn ran
+            found = turn_input(
+                session, conversation_id=conversation_id, turn_id=turn_id,
+                after_note_id=after_note_id,
+            )  # fmt: skip
+            if found is None:  # deleted while its turn ran
                 raise LookupError(f"conversation {conversation_id} no longer exists")
-            mode, waiting = conversation.mode, conversation.needs_human
-            inbound = inbound_of_turn(session, turn_id)
-            notes = notes_since(session, conversation_id, after_note_id)
+            inbound, notes = found.inbound, found.notes
             quoted = {m.context_wamid for m in inbound if m.context_wamid}
             replies = replied_requests(session, quoted)
-            before = written_before(session, conversation_id, inbound[0]) if inbound else None
             choices = choices_of(session, inbound)
         quoted_requests = {wamid: ref(n) for wamid, n in replies.items()}
         return TurnReading(
-            inbound, notes, quoted_requests, previous_at=before, choices=choices,
-            mode=mode, needs_human=waiting,
+            inbound, notes, quoted_requests, previous_at=found.previous_at, choices=choices,
+            mode=found.mode, needs_human=found.needs_human,
         )  # fmt: skip
 
     def media_blocks(self, message_ids: list[int]) -> list[dict[str, Any]]:
