@@ -13,9 +13,11 @@ import mimetypes
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, ScalarSelect, String, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import SQLColumnExpression
 
 from persistence.models import MediaAsset
 from persistence.storage import get_storage
@@ -200,3 +202,15 @@ def library_summary(session: Session, merchant_id: int) -> list[tuple[str, str, 
         .order_by(MediaAsset.key)
     )
     return [(row.key, row.kind, row.caption) for row in session.execute(stmt)]
+
+
+def library_summary_array(merchant_id: SQLColumnExpression[int]) -> ScalarSelect[list[list[str]]]:
+    """library_summary as one array of [key, kind, caption] (NULL for none), to read with
+    other rows."""
+    entry = array([MediaAsset.key, MediaAsset.kind, MediaAsset.caption])
+    rows = ARRAY(String, dimensions=2)
+    return (
+        select(func.array_agg(aggregate_order_by(entry, MediaAsset.key), type_=rows))
+        .where(MediaAsset.merchant_id == merchant_id)
+        .scalar_subquery()
+    )

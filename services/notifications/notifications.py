@@ -10,12 +10,16 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import ARRAY, ColumnElement, DateTime, ScalarSelect, String, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import SQLColumnExpression
+from sqlalchemy.types import TypeEngine
 
 from observability.metrics import ESCALATIONS_OPENED
 from persistence import jobs
@@ -199,14 +203,36 @@ def pending_questions(session: Session, conversation_id: int) -> list[Notificati
     """The conversation's questions the team has not answered yet, oldest first."""
     return list(
         session.scalars(
-            select(Notification)
-            .where(
-                Notification.conversation_id == conversation_id,
-                Notification.type == NotificationType.USER_QUESTION_REQUEST.value,
-                Notification.status == NotificationStatus.REQUESTED,
-            )
-            .order_by(Notification.id)
+            select(Notification).where(*_pending(conversation_id)).order_by(Notification.id)
         )
+    )
+
+
+def pending_question_arrays(
+    conversation_id: SQLColumnExpression[int],
+) -> tuple[ScalarSelect[list[str | None]], ScalarSelect[list[datetime]]]:
+    """pending_questions' questions and when each was asked, oldest first: two arrays (NULL
+    for none) to read with other rows."""
+
+    def oldest_first(column: SQLColumnExpression[Any], of: TypeEngine[Any]) -> ScalarSelect[Any]:
+        ordered = aggregate_order_by(column, Notification.id)
+        return (
+            select(func.array_agg(ordered, type_=ARRAY(of)))
+            .where(*_pending(conversation_id))
+            .scalar_subquery()
+        )
+
+    return (
+        oldest_first(Notification.context["question"].astext, String()),
+        oldest_first(Notification.created_at, DateTime(timezone=True)),
+    )
+
+
+def _pending(conversation_id: int | SQLColumnExpression[int]) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Notification.conversation_id == conversation_id,
+        Notification.type == NotificationType.USER_QUESTION_REQUEST.value,
+        Notification.status == NotificationStatus.REQUESTED,
     )
 
 

@@ -56,10 +56,9 @@ from services.desk.away import queue_away_message
 from services.handoff.handoff import escalate_after_failure
 from services.ingest.ingest import QUIET_TYPES
 from services.media.flows import needs_preparing
-from services.media.library import library_summary
 from services.merchants.hours import describe_opening, describe_time, local_now
 from services.notifications.claims import claim_from_burst
-from services.notifications.notifications import open_for_staff, pending_questions
+from services.notifications.notifications import open_for_staff
 from services.parking.flows import park_refused_turn, send_released
 from services.turns.input import inbound_of_turn
 from services.turns.presence import ReadReceipt, read_receipt
@@ -216,12 +215,12 @@ def _waiting(conversation_id: int | BindParameter[int]) -> Exists:
     )
 
 
-def _pending_questions(session: Session, conversation_id: int, timezone: str) -> tuple[str, ...]:
+def _pending_questions(start: TurnStart, timezone: str) -> tuple[str, ...]:
     """One line per question. Its words come from the customer: the prompt cleans, caps and
     quotes them as data in its [Context] message (graph.prompts.as_data)."""
     return tuple(
-        f'"{n.context.get("question", "")}" (asked {local_now(timezone, n.created_at):%A %H:%M})'
-        for n in pending_questions(session, conversation_id)
+        f'"{question}" (asked {local_now(timezone, asked_at):%A %H:%M})'
+        for question, asked_at in start.questions
     )
 
 
@@ -260,10 +259,8 @@ def turn_context(
         staff_type=staff.type if staff else None,
         staff_user_id=staff.id if staff else None,
         open_requests=tuple(r.summary for r in open_for_staff(session, staff.id)) if staff else (),
-        pending_questions=()
-        if staff
-        else _pending_questions(session, conversation.id, merchant.timezone),
-        media_library=tuple(library_summary(session, merchant.id)),
+        pending_questions=() if staff else _pending_questions(start, merchant.timezone),
+        media_library=start.media_library,
         store_connected=start.store_connected,
         timezone=merchant.timezone,
         local_time=describe_time(merchant.timezone, now),

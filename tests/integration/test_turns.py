@@ -23,7 +23,6 @@ from tests.helpers import messages_in_db, store_text
 pytestmark = pytest.mark.integration
 
 
-
 def _set_mode(conversation_id: int, mode: ConversationMode) -> None:
     with session_scope() as session:
         session.execute(
@@ -376,3 +375,48 @@ def test_a_reply_over_the_budget_is_counted_and_sent_whole(merchant, fakes):
     bodies = [s["text"]["body"] for s in fakes["graph"].sent]
     assert bodies == [long_answer.strip(), "Yes, we do."]  # one message, not cut
     assert _replies_over_budget() == before + 1
+
+
+def test_a_turn_reads_the_open_questions_and_the_media_library_with_its_start(merchant):
+    """The questions the team has not answered (oldest first, with when they were asked)
+    and the merchant's own media files reach the turn, read in the turn's first SELECT."""
+    from persistence.models import MediaAsset, Merchant, Notification, NotificationStatus
+    from services.notifications.kinds import NotificationType
+
+    conversation_id = store_text(merchant, "any news on my questions?")
+    monday = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    requested = NotificationStatus.REQUESTED
+    with session_scope() as session:
+        other = Merchant(name="Other shop")
+        session.add(other)
+        session.flush()
+
+        def question(text: str, at: datetime, status: NotificationStatus) -> Notification:
+            return Notification(
+                merchant_id=merchant["id"], conversation_id=conversation_id,
+                type=NotificationType.USER_QUESTION_REQUEST.value, status=status,
+                context={"question": text}, answer_schema={}, created_at=at,
+            )  # fmt: skip
+
+        def asset(merchant_id: int, key: str, kind: str, caption: str) -> MediaAsset:
+            return MediaAsset(
+                merchant_id=merchant_id, key=key, kind=kind, caption=caption, filename=key,
+                mime_type="image/jpeg", size=1, sha256="0" * 64, storage_key=key,
+            )  # fmt: skip
+
+        session.add_all([
+            question("Is the red one in 42?", monday, requested),
+            question("Do you ship to Chile?", monday + timedelta(hours=2), requested),
+            question("Gift wrap?", monday, NotificationStatus.ANSWERED),
+            asset(merchant["id"], "size-chart", "image", "Sizes"),
+            asset(merchant["id"], "catalog", "document", ""),
+            asset(other.id, "their-secret", "image", "not ours"),
+        ])  # fmt: skip
+        turn = turns.open_or_start_turn(session, conversation_id)
+        context = turns.turn_context(session, conversation_id, turn.id)
+
+    assert context.pending_questions == (
+        '"Is the red one in 42?" (asked Monday 09:15)',
+        '"Do you ship to Chile?" (asked Monday 11:15)',
+    )
+    assert context.media_library == (("catalog", "document", ""), ("size-chart", "image", "Sizes"))
