@@ -438,13 +438,17 @@ def _deliver(
     if not reply:
         return 0, False
     with session_scope() as session:
-        parts = write_reply(
-            session, conversation_id=conversation_id, turn_id=turn_id, text=reply, author=author
-        )
-        ids = [message_id for message_id, status in parts if status == DeliveryStatus.PENDING]
         # the first part is claimed with its write: killed before the send, the redone turn
-        # finds it in flight and reconciles it (_settle), as after any claim
-        first = ids[0] if ids and claim(session, ids[0]) else None
+        # finds it in flight and reconciles it (_settle), as after any claim. The usual
+        # reply (one part, the turn's only outbound row) is written claimed in one statement.
+        written = write_reply(session, conversation_id=conversation_id, turn_id=turn_id,
+                              text=reply, author=author, claim_alone=True)  # fmt: skip
+        parts, first = written.parts, written.claimed
+        ids = [first] if first is not None else [
+            message_id for message_id, status in parts if status == DeliveryStatus.PENDING
+        ]  # fmt: skip
+        if first is None and ids and claim(session, ids[0]):
+            first = ids[0]
     finished: list[bool] = []
 
     def finish(session: Session) -> None:
