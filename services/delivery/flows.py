@@ -4,11 +4,10 @@ delivery statuses, and the AI sending a library file or an offer (options) now."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, select, update
 from sqlalchemy.orm import Session
 
 from channels.base import Channel, OutboundMessage, OutboundText, Recipient
@@ -118,11 +117,12 @@ def send_claimed(
     *,
     only_in_ai_mode: bool,
     text: bool = False,
-    on_accepted: Callable[[Session], None] | None = None,
+    on_accepted: Update | None = None,
 ) -> DeliveryStatus:
     """Send a message claimed in a committed transaction. `text`: the caller knows it is
-    plain text (a turn's reply), so there is no media to look up. `on_accepted`: run in the
-    transaction that records the accepted send (a turn finishing with its reply)."""
+    plain text (a turn's reply), so there is no media to look up. `on_accepted`: an UPDATE
+    run within the one that records the accepted send, as its CTE (a turn finishing with
+    its reply: one round trip, one transaction)."""
     try:
         media = None if text else resolve_media(message_id)
     except media_send.MediaUnavailable as exc:
@@ -149,7 +149,7 @@ def _send_locked(
     only_in_ai_mode: bool,
     *,
     retry_media: bool,
-    on_accepted: Callable[[Session], None] | None = None,
+    on_accepted: Update | None = None,
 ) -> tuple[DeliveryStatus, bool]:
     """One send under the conversation's FOR KEY SHARE lock; True when its media id was
     refused and the caller may upload again (the row then stays `sending`)."""
@@ -187,11 +187,14 @@ def _send_locked(
         failpoints.hit("delivery.after_send")  # sent at Meta, not yet recorded here
         SENDS.labels("accepted", "").inc()
         MESSAGES_SENT.labels(str(message.author)).inc()
-        message.wamid = wamid
-        message.status = DeliveryStatus.ACCEPTED
-        message.status_at = datetime.now(UTC)
+        accepted = (
+            update(Message)
+            .where(Message.id == message.id)
+            .values(wamid=wamid, status=DeliveryStatus.ACCEPTED, status_at=datetime.now(UTC))
+        )  # the session's `message` follows (synchronize_session)
         if on_accepted is not None:
-            on_accepted(session)
+            accepted = accepted.add_cte(on_accepted.cte("on_accepted"))
+        session.execute(accepted)
         log.info("whatsapp.send.accepted", message_id=message_id)
         return message.status, False
 

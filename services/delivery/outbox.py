@@ -8,7 +8,8 @@ A send whose outcome is unknown is reconciled from status webhooks, never blindl
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import TextClause, case, select, text, update
@@ -50,18 +51,44 @@ def enqueue_reply(
     session: Session, *, conversation_id: int, turn_id: int, text: str, author: Author = Author.AI
 ) -> list[int]:
     """Write a reply's parts to the outbox once per turn; return the ids still to send."""
-    parts = write_reply(
+    written = write_reply(
         session, conversation_id=conversation_id, turn_id=turn_id, text=text, author=author
     )
-    return [message_id for message_id, status in parts if status == DeliveryStatus.PENDING]
+    return [message_id for message_id, status in written.parts if status == DeliveryStatus.PENDING]
+
+
+@dataclass(frozen=True)
+class WrittenReply:
+    parts: list[tuple[int, DeliveryStatus]]  # the turn's outbound rows (id, status), in order
+    claimed: int | None = None  # the part this write claimed (`sending`): the caller sends it
 
 
 def write_reply(
-    session: Session, *, conversation_id: int, turn_id: int, text: str, author: Author = Author.AI
-) -> list[tuple[int, DeliveryStatus]]:
-    """Write a reply's parts to the outbox once per turn; return every part of the turn's
-    reply (an earlier attempt's too) as (id, status), in order."""
-    for seq, part in enumerate(split_message(text)):
+    session: Session,
+    *,
+    conversation_id: int,
+    turn_id: int,
+    text: str,
+    author: Author = Author.AI,
+    claim_alone: bool = False,
+) -> WrittenReply:
+    """Write a reply's parts to the outbox once per turn; return every outbound row of the
+    turn (an earlier attempt's parts, its offers and files too) as (id, status), in order.
+
+    `claim_alone`: a one-part reply that is the turn's first outbound row is written
+    already claimed, one statement for what was an INSERT, its re-read and the claim's
+    UPDATE (the usual turn). Anything else is written `pending` as before, for the caller to
+    claim; rows an earlier attempt left in flight are then found, never written again."""
+    parts = split_message(text)
+    if claim_alone and len(parts) == 1:
+        claimed = session.scalar(
+            _CLAIMED_REPLY,
+            {"conversation_id": conversation_id, "author": author.value, "text": parts[0],
+             "status_at": datetime.now(UTC), "turn_id": turn_id},
+        )  # fmt: skip
+        if claimed is not None:
+            return WrittenReply([(claimed, DeliveryStatus.SENDING)], claimed)
+    for seq, part in enumerate(parts):
         session.execute(
             insert(Message)
             .values(
@@ -82,7 +109,20 @@ def write_reply(
         .where(Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND)
         .order_by(Message.seq)
     ).all()
-    return [(row.id, DeliveryStatus(row.status)) for row in rows]
+    return WrittenReply([(row.id, DeliveryStatus(row.status)) for row in rows])
+
+
+# write_reply's one part, claimed as flows.claim would (`sending`, one attempt), written
+# only while the turn has no outbound row: none means a redone turn, an offer or a file
+_CLAIMED_REPLY = text(
+    f"INSERT INTO messages (conversation_id, direction, author, type, text, status, status_at,"
+    f" turn_id, seq, send_attempts)"
+    f" SELECT :conversation_id, '{Direction.OUTBOUND.value}', :author, 'text', :text,"
+    f" '{DeliveryStatus.SENDING.value}', CAST(:status_at AS timestamptz), :turn_id, 0, 1"
+    f" WHERE NOT EXISTS (SELECT FROM messages"
+    f" WHERE turn_id = :turn_id AND direction = '{Direction.OUTBOUND.value}')"
+    f" ON CONFLICT ON CONSTRAINT uq_messages_turn_reply_part DO NOTHING RETURNING id"
+)
 
 
 def enqueue_message(session: Session, *, conversation_id: int, text: str, author: Author) -> int:

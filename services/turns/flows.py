@@ -18,9 +18,11 @@ from functools import cache
 import structlog
 from sqlalchemy import (
     BindParameter,
+    DateTime,
     Exists,
     Integer,
     Select,
+    Update,
     and_,
     bindparam,
     exists,
@@ -435,24 +437,24 @@ def _deliver(
     if not reply:
         return 0, False
     with session_scope() as session:
-        parts = write_reply(
-            session, conversation_id=conversation_id, turn_id=turn_id, text=reply, author=author
-        )
-        ids = [message_id for message_id, status in parts if status == DeliveryStatus.PENDING]
         # the first part is claimed with its write: killed before the send, the redone turn
-        # finds it in flight and reconciles it (_settle), as after any claim
-        first = ids[0] if ids and claim(session, ids[0]) else None
-    finished: list[bool] = []
-
-    def finish(session: Session) -> None:
-        assert outcome is not None
-        finish_turn(session, turn_id, outcome)
-        finished.append(True)
-
-    alone = outcome is not None and first is not None and len(parts) == 1
+        # finds it in flight and reconciles it (_settle), as after any claim. The usual
+        # reply (one part, the turn's only outbound row) is written claimed in one statement.
+        written = write_reply(session, conversation_id=conversation_id, turn_id=turn_id,
+                              text=reply, author=author, claim_alone=True)  # fmt: skip
+        parts, first = written.parts, written.claimed
+        ids = [first] if first is not None else [
+            message_id for message_id, status in parts if status == DeliveryStatus.PENDING
+        ]  # fmt: skip
+        if first is None and ids and claim(session, ids[0]):
+            first = ids[0]
+    # a one-part reply that goes out finishes its turn in the statement recording the send
+    finish = None
+    if outcome is not None and first is not None and len(parts) == 1:
+        finish = finished_turn(turn_id, outcome)
     statuses = {
         message_id: send_claimed(message_id, only_in_ai_mode=True, text=True,
-                                 on_accepted=finish if alone else None)
+                                 on_accepted=finish)
         if message_id == first
         else send_pending(message_id, only_in_ai_mode=True)
         for message_id in ids
@@ -460,7 +462,10 @@ def _deliver(
     for message_id, status in parts:
         if message_id not in statuses:
             statuses[message_id] = _settle(message_id, status)
-    return sum(1 for status in statuses.values() if status in _DELIVERED), bool(finished)
+    # the turn was finished with its reply's send, if the send was accepted
+    accepted = first is not None and statuses[first] == DeliveryStatus.ACCEPTED
+    finished = finish is not None and accepted
+    return sum(1 for status in statuses.values() if status in _DELIVERED), finished
 
 
 def _settle(message_id: int, status: DeliveryStatus) -> DeliveryStatus:
@@ -489,11 +494,22 @@ def _finish(turn_id: int, outcome: str) -> None:
 
 
 def finish_turn(session: Session, turn_id: int, outcome: str) -> None:
-    session.execute(
+    session.execute(finished_turn(turn_id, outcome))
+
+
+def finished_turn(turn_id: int, outcome: str) -> Update:
+    """The UPDATE that finishes a turn with its outcome, timed when it runs (it may be
+    built before the send it goes with)."""
+    finished_at = bindparam("finished_at", callable_=_utc_now, type_=DateTime(timezone=True))
+    return (
         update(Turn)
         .where(Turn.id == turn_id)
-        .values(finished_at=datetime.now(UTC), outcome=TurnResult(outcome))
+        .values(finished_at=finished_at, outcome=TurnResult(outcome))
     )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def conversations_needing_turns(session: Session, *, older_than: datetime) -> list[int]:

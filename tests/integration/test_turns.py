@@ -11,11 +11,12 @@ from sqlalchemy import func, select, text, update
 from channels.simulators.webhooks import status_payload
 from channels.webhook import parse_notification
 from persistence.db import get_engine, session_scope
-from persistence.models import Conversation, ConversationMode, DeliveryStatus, Turn
+from persistence.models import Author, Conversation, ConversationMode, DeliveryStatus, Turn
 from services.delivery import flows as outbox_flows
 from services.delivery import outbox as delivery
 from services.delivery.flows import apply_statuses
 from services.handoff.handoff import HOLDING_TEXT
+from services.outbound import add_outbound
 from services.turns import flows as turns
 from tasks import runner, runtime
 from tests.helpers import messages_in_db, store_text
@@ -133,6 +134,55 @@ def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
             outbox_flows.send_pending(message_id, only_in_ai_mode=True)
     assert len(fakes["graph"].sent) == 1
     assert len(messages_in_db(direction="out")) == 1
+
+
+def test_the_usual_reply_is_written_claimed_and_its_redo_finds_it_in_flight(merchant, fakes):
+    conversation_id = store_text(merchant, "hi")
+    with session_scope() as session:
+        turn_id = turns.open_or_start_turn(session, conversation_id).id
+    written = []
+    for _ in range(2):  # the turn killed after its write, then redone
+        with session_scope() as session:
+            written.append(
+                delivery.write_reply(
+                    session,
+                    conversation_id=conversation_id,
+                    turn_id=turn_id,
+                    text="Hello!",
+                    claim_alone=True,
+                )
+            )
+    first, redo = written
+    assert first.claimed is not None
+    assert first.parts == redo.parts == [(first.claimed, DeliveryStatus.SENDING)]
+    assert redo.claimed is None  # in flight: reconciled (_settle), never claimed again
+    (message,) = messages_in_db(direction="out")
+    assert message.send_attempts == 1 and message.seq == 0 and message.text == "Hello!"
+
+
+def test_a_reply_after_the_turns_offer_is_written_pending_behind_it(merchant, fakes):
+    conversation_id = store_text(merchant, "hi")
+    with session_scope() as session:
+        turn_id = turns.open_or_start_turn(session, conversation_id).id
+        offer = add_outbound(
+            session,
+            conversation_id=conversation_id,
+            author=Author.AI,
+            type="interactive",
+            text="Pick one",
+            turn_id=turn_id,
+            seq=2000,
+        ).id
+        written = delivery.write_reply(
+            session,
+            conversation_id=conversation_id,
+            turn_id=turn_id,
+            text="Hello!",
+            claim_alone=True,
+        )
+    assert written.claimed is None  # the caller claims as before
+    ((reply, status), offered) = written.parts
+    assert status == DeliveryStatus.PENDING and offered == (offer, DeliveryStatus.PENDING)
 
 
 def test_a_takeover_before_the_send_drops_the_ai_reply(merchant, fakes):
