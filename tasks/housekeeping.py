@@ -13,7 +13,7 @@ from services.events.events import undelivered
 from services.media.flows import pending_media
 from services.notifications.answers import unfinished
 from services.notifications.dispatch import undispatched
-from services.turns.flows import conversations_needing_turns
+from services.turns.opening import conversations_needing_turns
 from settings import get_settings
 from tasks import app, runtime
 from tasks.delivery import reconcile

@@ -12,6 +12,7 @@ from persistence.db import read_scope, session_scope
 from services.handoff.handoff import escalate_after_failure
 from services.media.flows import prepare_turn_media
 from services.turns import flows as turns
+from services.turns import opening
 from services.turns.presence import typing_indicator
 from tasks import runtime
 
@@ -31,7 +32,7 @@ def seconds_until_due(conversation_id: int) -> float | None:
 def next_burst_countdown(conversation_id: int) -> float | None:
     """When to flush messages that are waiting, or None when nothing waits."""
     with read_scope() as session:
-        if not turns.has_pending(session, conversation_id):
+        if not opening.has_pending(session, conversation_id):
             return None
     return runtime.buffer().seconds_left(conversation_id) or 0.0
 

@@ -18,6 +18,7 @@ from services.delivery.flows import apply_statuses
 from services.handoff.handoff import HOLDING_TEXT
 from services.outbound import add_outbound
 from services.turns import flows as turns
+from services.turns import opening
 from tasks import runner, runtime
 from tests.helpers import messages_in_db, store_text
 
@@ -123,7 +124,7 @@ def test_a_reply_dropped_by_a_takeover_still_finishes_its_turn(merchant, fakes, 
 def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn = turns.open_or_start_turn(session, conversation_id)
+        turn = opening.open_or_start_turn(session, conversation_id)
         turn_id = turn.id
     for _ in range(2):  # the same turn delivering twice (e.g. redelivered task)
         with session_scope() as session:
@@ -139,7 +140,7 @@ def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
 def test_the_usual_reply_is_written_claimed_and_its_redo_finds_it_in_flight(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn_id = turns.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_or_start_turn(session, conversation_id).id
     written = []
     for _ in range(2):  # the turn killed after its write, then redone
         with session_scope() as session:
@@ -163,7 +164,7 @@ def test_the_usual_reply_is_written_claimed_and_its_redo_finds_it_in_flight(merc
 def test_a_reply_after_the_turns_offer_is_written_pending_behind_it(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn_id = turns.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_or_start_turn(session, conversation_id).id
         offer = add_outbound(
             session,
             conversation_id=conversation_id,
@@ -188,7 +189,7 @@ def test_a_reply_after_the_turns_offer_is_written_pending_behind_it(merchant, fa
 def test_a_takeover_before_the_send_drops_the_ai_reply(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn_id = turns.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_or_start_turn(session, conversation_id).id
         (message_id,) = delivery.enqueue_reply(
             session, conversation_id=conversation_id, turn_id=turn_id, text="AI reply"
         )
@@ -200,7 +201,7 @@ def test_a_takeover_before_the_send_drops_the_ai_reply(merchant, fakes):
 def _outbound(merchant: dict, text_body: str = "reply") -> int:
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn_id = turns.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_or_start_turn(session, conversation_id).id
         (message_id,) = delivery.enqueue_reply(
             session, conversation_id=conversation_id, turn_id=turn_id, text=text_body
         )
@@ -329,7 +330,7 @@ def test_a_handback_during_a_turn_that_then_answers_gives_no_second_reply(mercha
     conversation_id = store_text(merchant, "size 42 please")
     _set_mode(conversation_id, ConversationMode.OPERATOR)
     with session_scope() as session:
-        turn_id = turns.open_or_start_turn(session, conversation_id).id  # the running turn
+        turn_id = opening.open_or_start_turn(session, conversation_id).id  # the running turn
     with session_scope() as session:
         _, answer_now = handback(
             session, ConversationRef(conversation_id), Principal(None, "olga", True), note="42"
@@ -341,7 +342,7 @@ def test_a_handback_during_a_turn_that_then_answers_gives_no_second_reply(mercha
         )
         turns._finish(turn_id, "replied")
     with session_scope() as session:
-        assert turns.open_or_start_turn(session, conversation_id) is None
+        assert opening.open_or_start_turn(session, conversation_id) is None
 
 
 def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant, fakes):
@@ -350,7 +351,7 @@ def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant,
 
     conversation_id = store_text(merchant, "do you ship to Canada?")
     with session_scope() as session:
-        turn_id = turns.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_or_start_turn(session, conversation_id).id
         delivery.enqueue_reply(
             session, conversation_id=conversation_id, turn_id=turn_id, text="I asked the team."
         )
@@ -359,7 +360,7 @@ def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant,
         add_note(session, conversation_id, "The team answered: yes, in 5 days.")
         session.get(Conversation, conversation_id).reply_requested = True
     with session_scope() as session:
-        assert turns.open_or_start_turn(session, conversation_id) is not None
+        assert opening.open_or_start_turn(session, conversation_id) is not None
 
 
 def test_a_markdown_reply_goes_out_in_whatsapp_formatting(merchant, fakes):
@@ -462,7 +463,7 @@ def test_a_turn_reads_the_open_questions_and_the_media_library_with_its_start(me
             asset(merchant["id"], "catalog", "document", ""),
             asset(other.id, "their-secret", "image", "not ours"),
         ])  # fmt: skip
-        turn = turns.open_or_start_turn(session, conversation_id)
+        turn = opening.open_or_start_turn(session, conversation_id)
         context = turns.turn_context(session, conversation_id, turn.id)
 
     assert context.pending_questions == (

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from channels.simulators.webhooks import text_message_payload
 from persistence.db import session_scope
 from persistence.models import Message, RejectedWebhook, Turn
-from services.turns.flows import conversations_needing_turns
+from services.turns.opening import conversations_needing_turns
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import messages_in_db, post_webhook
 
@@ -38,9 +38,7 @@ def _stale_count(client) -> float:
     )
 
 
-def test_a_message_dated_2001_is_stored_but_never_answered(
-    stack, client, merchant, fakes, caplog
-):
+def test_a_message_dated_2001_is_stored_but_never_answered(stack, client, merchant, fakes, caplog):
     number = merchant["phone_number_id"]
     stale_before = _stale_count(client)
     replayed = text_message_payload(

@@ -1,0 +1,165 @@
+"""Which turn a conversation runs next: its unfinished one (a crashed run to redo), or a
+new one that owns the burst waiting for it; and which conversations wait for one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+from sqlalchemy import (
+    BindParameter,
+    Exists,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from persistence.models import Conversation, DeliveryStatus, Direction, Message, Turn
+from services.ingest.ingest import QUIET_TYPES
+from services.turns.input import inbound_of_turn
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class OpenTurn:
+    turn: Turn
+    inbound: list[Message]  # its burst in WhatsApp order (inbound_of_turn)
+
+
+def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
+    """The unfinished turn (a crashed run to redo), or a new one owning the pending burst."""
+    opened = open_turn(session, conversation_id)
+    return opened.turn if opened else None
+
+
+def open_turn(session: Session, conversation_id: int) -> OpenTurn | None:
+    """open_or_start_turn with the turn's burst: a new turn's is what binding it returns."""
+    turn, waiting, flagged = _open_turn_and_waiting(session, conversation_id)
+    if turn is not None:
+        turn.attempts += 1
+        return OpenTurn(turn, inbound_of_turn(session, turn.id))
+    # a request flagged after the read is not lost: this turn's follow-up sees it (has_pending)
+    requested = _take_reply_request(session, conversation_id) if flagged else False
+    if not requested and not waiting:
+        return None
+    if not waiting and not _reply_still_due(session, conversation_id):
+        return None  # a turn that raced the handback has answered already
+    turn = Turn(conversation_id=conversation_id, attempts=1)
+    session.add(turn)
+    session.flush()
+    burst = session.scalars(
+        update(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.INBOUND,
+            Message.turn_id.is_(None),
+        )
+        .values(turn_id=turn.id)
+        .returning(Message)
+    ).all()
+    return OpenTurn(turn, sorted(burst, key=_whatsapp_order))
+
+
+def _open_turn_and_waiting(
+    session: Session, conversation_id: int
+) -> tuple[Turn | None, bool, bool]:
+    """The conversation's unfinished turn, whether an inbound message waits for a turn, and
+    whether a reply was requested (has_pending's two halves): one statement."""
+    row = session.execute(_open_turn_statement(), {"conversation_id": conversation_id}).first()
+    return (row[0], bool(row[1]), bool(row[2])) if row else (None, False, False)
+
+
+@cache
+def _open_turn_statement() -> Select[Turn | None, bool, bool]:
+    """_open_turn_and_waiting's statement, built once and bound per turn."""
+    conversation_id = bindparam("conversation_id", type_=Integer)
+    return (
+        select(Turn, _waiting(conversation_id), Conversation.reply_requested)
+        .select_from(Conversation)
+        .outerjoin(Turn, and_(Turn.conversation_id == Conversation.id, Turn.finished_at.is_(None)))
+        .where(Conversation.id == conversation_id)
+        .limit(1)
+    )
+
+
+def _take_reply_request(session: Session, conversation_id: int) -> bool:
+    """Clear the conversation's reply request; whether it was still set (a concurrent turn
+    may have taken it)."""
+    taken = session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.reply_requested.is_(True))
+        .values(reply_requested=False)
+        .returning(Conversation.id)
+    )
+    return taken is not None
+
+
+def _whatsapp_order(message: Message) -> tuple[bool, datetime, int]:
+    """inbound_of_turn's ORDER BY wa_timestamp, id (NULLs last, as PostgreSQL sorts them)."""
+    return message.wa_timestamp is None, message.wa_timestamp or _EPOCH, message.id
+
+
+def _reply_still_due(session: Session, conversation_id: int) -> bool:
+    """A requested reply (handback, a staff answer to relay) is due while the conversation's
+    last message, notes included, is not already an answer to the customer."""
+    last = session.scalar(
+        select(Message.direction)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.status != DeliveryStatus.DROPPED,
+            Message.type != "reaction",
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return last != Direction.OUTBOUND
+
+
+def has_pending(session: Session, conversation_id: int) -> bool:
+    """Whether an inbound message (or a handback) waits for a turn."""
+    waiting = _waiting(conversation_id)
+    requested = exists().where(
+        Conversation.id == conversation_id, Conversation.reply_requested.is_(True)
+    )
+    return bool(session.scalar(select(or_(waiting, requested))))
+
+
+def _waiting(conversation_id: int | BindParameter[int]) -> Exists:
+    return exists().where(
+        Message.conversation_id == conversation_id,
+        Message.direction == Direction.INBOUND,
+        Message.turn_id.is_(None),
+        Message.type.not_in(QUIET_TYPES),
+    )
+
+
+def conversations_needing_turns(session: Session, *, older_than: datetime) -> list[int]:
+    """For the sweeper: pending messages that waited past their window, and turns left open."""
+    pending = (
+        select(Message.conversation_id)
+        .where(
+            Message.direction == Direction.INBOUND,
+            Message.turn_id.is_(None),
+            Message.type.not_in(QUIET_TYPES),
+        )
+        .group_by(Message.conversation_id)
+        .having(func.min(Message.created_at) < older_than)
+    )
+    stale_turns = select(Turn.conversation_id).where(
+        Turn.finished_at.is_(None), Turn.started_at < older_than
+    )
+    requested = select(Conversation.id).where(
+        Conversation.reply_requested.is_(True), Conversation.updated_at < older_than
+    )
+    ids = set(session.scalars(pending)) | set(session.scalars(stale_turns))
+    ids |= set(session.scalars(requested))
+    return sorted(ids)
