@@ -216,19 +216,14 @@ def find_conversation(
 Parties = tuple[Conversation, Customer, PhoneNumber]
 
 
-def conversation_parties(
-    session: Session, conversation_id: int, *, key_share_lock: bool = False
-) -> Parties:
-    """The conversation with its customer and business number. `key_share_lock`: hold the
-    conversation FOR KEY SHARE (a send, so that a takeover waits for it)."""
+def conversation_parties(session: Session, conversation_id: int) -> Parties:
+    """The conversation with its customer and business number."""
     stmt = (
         select(Conversation, Customer, PhoneNumber)
         .join(Customer, Customer.id == Conversation.customer_id)
         .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)
         .where(Conversation.id == conversation_id)
     )
-    if key_share_lock:
-        stmt = stmt.with_for_update(key_share=True, of=Conversation)
     row = session.execute(stmt).first()
     if row is None:
         raise NotFound(f"conversation {conversation_id} does not exist")

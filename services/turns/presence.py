@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -40,33 +40,17 @@ def read_receipt(parties: Parties, burst: list[Message]) -> ReadReceipt | None:
     return ReadReceipt(client_for(phone), burst[-1].wamid)
 
 
-class _Typists:
-    """Daemon threads kept for the process's typing indicators, as starting one per turn
-    costs about a millisecond: a turn hands its loop to an idle thread, and a new one starts
-    only when all are busy (a Graph API call slower than a turn)."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._idle = threading.Semaphore(0)
-
-    def submit(self, job: Callable[[], None]) -> None:
-        self._jobs.put(job)
-        if not self._idle.acquire(blocking=False):
-            threading.Thread(target=self._work, name="typing", daemon=True).start()
-
-    def _work(self) -> None:
-        while True:
-            self._jobs.get()()
-            self._idle.release()
-
-
-_typists = _Typists()
+# The typing indicators' threads, kept for the process: starting one per turn costs about a
+# millisecond. The executor reuses an idle thread and starts another only when all are busy
+# (a Graph API call slower than a turn).
+_TYPISTS = 32
+_typists = ThreadPoolExecutor(_TYPISTS, thread_name_prefix="typing")
 
 
 def reset() -> None:
     """Forget the threads (after a fork: they are the parent's)."""
     global _typists
-    _typists = _Typists()
+    _typists = ThreadPoolExecutor(_TYPISTS, thread_name_prefix="typing")
 
 
 @contextmanager
@@ -81,6 +65,9 @@ def typing_indicator(target: ReadReceipt, refresh: float = REFRESH_SECONDS) -> I
                 client.mark_read(wamid, typing=True)
             except WhatsAppError as exc:
                 log.info("whatsapp.typing.failed", code=exc.code)
+                return
+            except Exception:  # the executor would keep it to itself
+                log.exception("whatsapp.typing.crashed")
                 return
             if stop.wait(refresh):
                 return
