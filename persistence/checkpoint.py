@@ -13,6 +13,11 @@ removes them.
 from __future__ import annotations
 
 from langgraph.checkpoint.postgres import PostgresSaver
+from psycopg import Connection
+from psycopg.rows import DictRow
+from psycopg_pool import ConnectionPool
+
+from persistence.checkpoint_serde import MessagesSerializer
 
 # PostgresSaver.put runs this with its upsert's parameters: thread, namespace, checkpoint id,
 # parent id, checkpoint, metadata. Only older rows go (checkpoint ids grow with time), and a
@@ -47,6 +52,10 @@ WHERE c.thread_id = k.thread_id AND c.checkpoint_ns = k.checkpoint_ns
 
 
 class LatestCheckpointSaver(PostgresSaver):
-    """PostgresSaver keeping one checkpoint per thread and namespace: the latest."""
+    """PostgresSaver keeping one checkpoint per thread and namespace: the latest, its
+    messages stored as plain fields (persistence.checkpoint_serde)."""
 
     UPSERT_CHECKPOINTS_SQL = _UPSERT_KEEPING_LATEST_SQL
+
+    def __init__(self, pool: ConnectionPool[Connection[DictRow]]) -> None:
+        super().__init__(pool, serde=MessagesSerializer())

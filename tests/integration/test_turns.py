@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text, update
 
 from channels.simulators.webhooks import status_payload
 from channels.webhook import parse_notification
+from persistence.checkpoint_serde import MESSAGES_TYPE
 from persistence.db import get_engine, session_scope
 from persistence.models import Author, Conversation, ConversationMode, DeliveryStatus, Turn
 from services.delivery import flows as outbox_flows
@@ -278,6 +279,10 @@ def test_checkpoints_stay_one_per_conversation(merchant, fakes):
             text("SELECT channel, count(*) FROM checkpoint_blobs WHERE thread_id = :t "
                  "GROUP BY channel"), thread,
         ).all()  # fmt: skip
+        stored_as = conn.execute(
+            text("SELECT type FROM checkpoint_blobs WHERE thread_id = :t "
+                 "AND channel = 'messages'"), thread,
+        ).scalar()  # fmt: skip
         writes = conn.execute(
             text("SELECT count(*) FROM checkpoint_writes w WHERE w.thread_id = :t AND "
                  "w.checkpoint_id NOT IN (SELECT checkpoint_id FROM checkpoints c "
@@ -285,6 +290,7 @@ def test_checkpoints_stay_one_per_conversation(merchant, fakes):
         ).scalar()  # fmt: skip
     assert count == 1
     assert "messages" in dict(versions) and all(n == 1 for _, n in versions)
+    assert stored_as == MESSAGES_TYPE  # the history read back into the prompts below
     assert writes == 0
     assert len(fakes["gemini"].requests) == 4
     last = fakes["gemini"].requests[-1]
