@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -103,6 +103,14 @@ def read_scope() -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+@contextmanager
+def autocommit_scope() -> Iterator[Connection]:
+    """A connection on which each statement commits by itself: one statement that must be
+    durable before what follows costs one round trip, not BEGIN, it and COMMIT."""
+    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 @contextmanager

@@ -191,12 +191,14 @@ def _send_locked(
             update(Message)
             .where(Message.id == message.id)
             .values(wamid=wamid, status=DeliveryStatus.ACCEPTED, status_at=datetime.now(UTC))
-        )  # the session's `message` follows (synchronize_session)
+        )
         if on_accepted is not None:
             accepted = accepted.add_cte(on_accepted.cte("on_accepted"))
-        session.execute(accepted)
+        # on the session's connection, without the ORM's bookkeeping (`message` is not read
+        # again); what fitting an offer changed on `message` is flushed at commit
+        session.connection().execute(accepted)
         log.info("whatsapp.send.accepted", message_id=message_id)
-        return message.status, False
+        return DeliveryStatus.ACCEPTED, False
 
 
 def human_agent(channel: Channel, message: Message) -> Channel:

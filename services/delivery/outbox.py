@@ -8,11 +8,10 @@ A send whose outcome is unknown is reconciled from status webhooks, never blindl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import TextClause, case, select, text, update
+from sqlalchemy import Connection, TextClause, case, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -51,16 +50,28 @@ def enqueue_reply(
     session: Session, *, conversation_id: int, turn_id: int, text: str, author: Author = Author.AI
 ) -> list[int]:
     """Write a reply's parts to the outbox once per turn; return the ids still to send."""
-    written = write_reply(
+    parts = write_reply(
         session, conversation_id=conversation_id, turn_id=turn_id, text=text, author=author
     )
-    return [message_id for message_id, status in written.parts if status == DeliveryStatus.PENDING]
+    return [message_id for message_id, status in parts if status == DeliveryStatus.PENDING]
 
 
-@dataclass(frozen=True)
-class WrittenReply:
-    parts: list[tuple[int, DeliveryStatus]]  # the turn's outbound rows (id, status), in order
-    claimed: int | None = None  # the part this write claimed (`sending`): the caller sends it
+def write_claimed_reply(
+    connection: Connection, *, conversation_id: int, turn_id: int, text: str, author: Author
+) -> int | None:
+    """The usual reply (one part, the turn's first outbound row) written already claimed,
+    in one statement: what was an INSERT, its re-read and the claim's UPDATE. Run it in
+    autocommit: the row is then committed (claimed) before the send, in one round trip.
+    None when the reply is not the usual one: write_reply writes it then, and finds the
+    rows an earlier attempt left in flight rather than writing them again."""
+    parts = split_message(text)
+    if len(parts) != 1:
+        return None
+    return connection.scalar(
+        _CLAIMED_REPLY,
+        {"conversation_id": conversation_id, "author": author.value, "text": parts[0],
+         "status_at": datetime.now(UTC), "turn_id": turn_id},
+    )  # fmt: skip
 
 
 def write_reply(
@@ -70,24 +81,11 @@ def write_reply(
     turn_id: int,
     text: str,
     author: Author = Author.AI,
-    claim_alone: bool = False,
-) -> WrittenReply:
-    """Write a reply's parts to the outbox once per turn; return every outbound row of the
-    turn (an earlier attempt's parts, its offers and files too) as (id, status), in order.
-
-    `claim_alone`: a one-part reply that is the turn's first outbound row is written
-    already claimed, one statement for what was an INSERT, its re-read and the claim's
-    UPDATE (the usual turn). Anything else is written `pending` as before, for the caller to
-    claim; rows an earlier attempt left in flight are then found, never written again."""
+) -> list[tuple[int, DeliveryStatus]]:
+    """Write a reply's parts to the outbox (`pending`) once per turn; return every outbound
+    row of the turn (an earlier attempt's parts, its offers and files too) as (id, status),
+    in order."""
     parts = split_message(text)
-    if claim_alone and len(parts) == 1:
-        claimed = session.scalar(
-            _CLAIMED_REPLY,
-            {"conversation_id": conversation_id, "author": author.value, "text": parts[0],
-             "status_at": datetime.now(UTC), "turn_id": turn_id},
-        )  # fmt: skip
-        if claimed is not None:
-            return WrittenReply([(claimed, DeliveryStatus.SENDING)], claimed)
     for seq, part in enumerate(parts):
         session.execute(
             insert(Message)
@@ -109,10 +107,10 @@ def write_reply(
         .where(Message.turn_id == turn_id, Message.direction == Direction.OUTBOUND)
         .order_by(Message.seq)
     ).all()
-    return WrittenReply([(row.id, DeliveryStatus(row.status)) for row in rows])
+    return [(row.id, DeliveryStatus(row.status)) for row in rows]
 
 
-# write_reply's one part, claimed as flows.claim would (`sending`, one attempt), written
+# write_claimed_reply's part, claimed as flows.claim would (`sending`, one attempt), written
 # only while the turn has no outbound row: none means a redone turn, an offer or a file
 _CLAIMED_REPLY = text(
     f"INSERT INTO messages (conversation_id, direction, author, type, text, status, status_at,"

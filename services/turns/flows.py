@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from graph.context import TurnContext
 from observability.logs import get_logger
 from observability.metrics import BURST_MESSAGES, TURNS
-from persistence.db import get_engine, session_scope
+from persistence.db import autocommit_scope, session_scope
 from persistence.models import (
     Author,
     DeliveryStatus,
@@ -42,7 +42,7 @@ from services.commerce.catalog_order import checkout_catalog_order
 from services.conversations.conversation import Parties
 from services.conversations.language import remember_language
 from services.delivery.flows import claim, reconcile, send_claimed, send_pending
-from services.delivery.outbox import write_reply
+from services.delivery.outbox import write_claimed_reply, write_reply
 from services.desk.away import queue_away_message
 from services.handoff.handoff import escalate_after_failure
 from services.media.flows import needs_preparing
@@ -76,7 +76,7 @@ def conversation_lock(conversation_id: int) -> Iterator[bool]:
     """Try to take the conversation's turn lock; yields whether we hold it. The lock belongs
     to the connection's session, not to a transaction: in autocommit, taking and releasing
     it are one round trip each (a transaction's BEGIN and COMMIT were two more each)."""
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with autocommit_scope() as conn:
         got = conn.execute(
             text("SELECT pg_try_advisory_lock(:ns, :id)"),
             {"ns": _TURN_LOCK_NAMESPACE, "id": conversation_id},
@@ -310,18 +310,22 @@ def _deliver(
     went out: the usual turn saves a transaction of its own)."""
     if not reply:
         return 0, False
-    with session_scope() as session:
-        # the first part is claimed with its write: killed before the send, the redone turn
-        # finds it in flight and reconciles it (_settle), as after any claim. The usual
-        # reply (one part, the turn's only outbound row) is written claimed in one statement.
-        written = write_reply(session, conversation_id=conversation_id, turn_id=turn_id,
-                              text=reply, author=author, claim_alone=True)  # fmt: skip
-        parts, first = written.parts, written.claimed
-        ids = [first] if first is not None else [
-            message_id for message_id, status in parts if status == DeliveryStatus.PENDING
-        ]  # fmt: skip
-        if first is None and ids and claim(session, ids[0]):
-            first = ids[0]
+    # the first part is claimed with its write: killed before the send, the redone turn
+    # finds it in flight and reconciles it (_settle), as after any claim. The usual reply
+    # (one part, the turn's only outbound row) is written claimed in one statement, which
+    # commits by itself; any other is written `pending` and its first part claimed.
+    with autocommit_scope() as connection:
+        first = write_claimed_reply(connection, conversation_id=conversation_id,
+                                    turn_id=turn_id, text=reply, author=author)  # fmt: skip
+    if first is not None:
+        parts, ids = [(first, DeliveryStatus.SENDING)], [first]
+    else:
+        with session_scope() as session:
+            parts = write_reply(session, conversation_id=conversation_id, turn_id=turn_id,
+                                text=reply, author=author)  # fmt: skip
+            ids = [message_id for message_id, status in parts if status == DeliveryStatus.PENDING]
+            if ids and claim(session, ids[0]):
+                first = ids[0]
     # a one-part reply that goes out finishes its turn in the statement recording the send
     finish = None
     if outcome is not None and first is not None and len(parts) == 1:

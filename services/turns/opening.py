@@ -9,6 +9,7 @@ from functools import cache
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     Exists,
     Integer,
     Select,
@@ -20,7 +21,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from persistence.models import Conversation, DeliveryStatus, Direction, Message, Turn
 from services.ingest.ingest import QUIET_TYPES
@@ -53,20 +56,58 @@ def open_turn(session: Session, conversation_id: int) -> OpenTurn | None:
         return None
     if not waiting and not _reply_still_due(session, conversation_id):
         return None  # a turn that raced the handback has answered already
+    if waiting:  # the usual turn: the new turn and its burst, in one statement
+        return _start_with_burst(session, conversation_id)
     turn = Turn(conversation_id=conversation_id, attempts=1)
     session.add(turn)
     session.flush()
     burst = session.scalars(
-        update(Message)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.direction == Direction.INBOUND,
-            Message.turn_id.is_(None),
-        )
-        .values(turn_id=turn.id)
-        .returning(Message)
+        update(Message).where(*_unbound(conversation_id)).values(turn_id=turn.id).returning(Message)
     ).all()
     return OpenTurn(turn, sorted(burst, key=_whatsapp_order))
+
+
+def _start_with_burst(session: Session, conversation_id: int) -> OpenTurn:
+    """INSERT the turn as a CTE of the UPDATE that binds the burst to it. The turn is not
+    in the session: it is read, never changed, by the turn that runs it."""
+    rows = session.execute(_start_statement(), {"conversation": conversation_id}).all()
+    if not rows:  # the burst was set aside meanwhile (set_aside): the turn runs without it
+        turn = session.scalars(select(Turn).where(*_open(conversation_id))).one()
+        return OpenTurn(turn, [])
+    turn_id, started_at = rows[0].Message.turn_id, rows[0].started_at
+    turn = Turn(id=turn_id, conversation_id=conversation_id, attempts=1, started_at=started_at)
+    return OpenTurn(turn, sorted((row.Message for row in rows), key=_whatsapp_order))
+
+
+@cache
+def _start_statement() -> ReturningUpdate[Message, datetime]:
+    """_start_with_burst's statement, built once and bound per turn."""
+    conversation_id = bindparam("conversation", type_=Integer)  # not a column's name
+    new = (
+        insert(Turn)
+        .values(conversation_id=conversation_id, attempts=1)
+        .returning(Turn.id, Turn.started_at)
+        .cte("new_turn")
+    )
+    return (
+        update(Message)
+        .where(*_unbound(conversation_id))
+        .values(turn_id=select(new.c.id).scalar_subquery())
+        .returning(Message, select(new.c.started_at).scalar_subquery().label("started_at"))
+    )
+
+
+def _unbound(conversation_id: int | BindParameter[int]) -> tuple[ColumnElement[bool], ...]:
+    """The conversation's inbound messages no turn took yet: a new turn's burst."""
+    return (
+        Message.conversation_id == conversation_id,
+        Message.direction == Direction.INBOUND,
+        Message.turn_id.is_(None),
+    )
+
+
+def _open(conversation_id: int) -> tuple[ColumnElement[bool], ...]:
+    return Turn.conversation_id == conversation_id, Turn.finished_at.is_(None)
 
 
 def _open_turn_and_waiting(

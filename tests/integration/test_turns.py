@@ -11,8 +11,16 @@ from sqlalchemy import func, select, text, update
 from channels.simulators.webhooks import status_payload
 from channels.webhook import parse_notification
 from persistence.checkpoint_serde import MESSAGES_TYPE
-from persistence.db import get_engine, session_scope
-from persistence.models import Author, Conversation, ConversationMode, DeliveryStatus, Turn
+from persistence.db import autocommit_scope, get_engine, session_scope
+from persistence.models import (
+    Author,
+    Conversation,
+    ConversationMode,
+    DeliveryStatus,
+    Message,
+    Turn,
+    TurnResult,
+)
 from services.delivery import flows as outbox_flows
 from services.delivery import outbox as delivery
 from services.delivery.flows import apply_statuses
@@ -106,20 +114,53 @@ def test_a_turn_is_finished_in_the_transaction_that_records_its_reply_sent(merch
 
 def test_a_reply_dropped_by_a_takeover_still_finishes_its_turn(merchant, fakes, monkeypatch):
     conversation_id = store_text(merchant, "hi")
-    write = turns.write_reply
+    write = turns.write_claimed_reply
 
-    def taken_over_meanwhile(session, **kwargs):  # type: ignore[no-untyped-def]
+    def taken_over_meanwhile(connection, **kwargs):  # type: ignore[no-untyped-def]
         _set_mode(conversation_id, ConversationMode.OPERATOR)
-        return write(session, **kwargs)
+        return write(connection, **kwargs)
 
-    monkeypatch.setattr(turns, "write_reply", taken_over_meanwhile)
+    monkeypatch.setattr(turns, "write_claimed_reply", taken_over_meanwhile)
     outcome = runner.run(conversation_id)
 
     with session_scope() as session:
         turn = session.get(Turn, outcome.turn_id)
         assert turn is not None and turn.finished_at is not None
         assert turn.outcome == "unsent"
+        reply = session.scalar(select(Message).where(Message.turn_id == outcome.turn_id,
+                                                     Message.direction == "out"))  # fmt: skip
+        assert reply is not None and reply.status == DeliveryStatus.DROPPED
     assert fakes["graph"].sent == []
+
+
+def test_a_new_turn_owns_the_waiting_burst_in_whatsapp_order(merchant):
+    now = datetime.now(UTC)
+    conversation_id = store_text(merchant, "second", written=now + timedelta(seconds=5))
+    store_text(merchant, "first", written=now)
+    with session_scope() as session:
+        opened = opening.open_turn(session, conversation_id)
+        assert opened is not None
+        row = session.get(Turn, opened.turn.id)
+        assert row is not None and row.conversation_id == conversation_id
+        assert (opened.turn.attempts, row.attempts) == (1, 1)
+        assert opened.turn.started_at == row.started_at and row.finished_at is None
+    assert [m.text for m in opened.inbound] == ["first", "second"]
+    assert {m.turn_id for m in messages_in_db(direction="in")} == {opened.turn.id}
+
+
+def test_a_burst_set_aside_before_it_is_bound_leaves_the_new_turn_without_it(merchant, monkeypatch):
+    from services.ingest.aside import set_aside
+
+    conversation_id = store_text(merchant, "hi")
+    (message,) = messages_in_db(direction="in")
+    with session_scope() as session:  # between the turn's read (still waiting) and its bind
+        aside = set_aside(session, conversation_id=conversation_id, message_ids=[message.id],
+                          outcome=TurnResult.STALE)  # fmt: skip
+    monkeypatch.setattr(opening, "_open_turn_and_waiting", lambda *_: (None, True, False))
+    with session_scope() as session:
+        opened = opening.open_turn(session, conversation_id)
+        assert opened is not None and opened.inbound == [] and opened.turn.id != aside
+        assert session.get(Turn, opened.turn.id).finished_at is None
 
 
 def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
@@ -138,28 +179,54 @@ def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
     assert len(messages_in_db(direction="out")) == 1
 
 
+def _write_claimed(conversation_id: int, turn_id: int, text: str) -> int | None:
+    with autocommit_scope() as connection:
+        return delivery.write_claimed_reply(
+            connection, conversation_id=conversation_id, turn_id=turn_id, text=text,
+            author=Author.AI,
+        )  # fmt: skip
+
+
 def test_the_usual_reply_is_written_claimed_and_its_redo_finds_it_in_flight(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
         turn_id = opening.open_or_start_turn(session, conversation_id).id
-    written = []
-    for _ in range(2):  # the turn killed after its write, then redone
-        with session_scope() as session:
-            written.append(
-                delivery.write_reply(
-                    session,
-                    conversation_id=conversation_id,
-                    turn_id=turn_id,
-                    text="Hello!",
-                    claim_alone=True,
-                )
-            )
-    first, redo = written
-    assert first.claimed is not None
-    assert first.parts == redo.parts == [(first.claimed, DeliveryStatus.SENDING)]
-    assert redo.claimed is None  # in flight: reconciled (_settle), never claimed again
+    # the turn killed after its write, then redone
+    first, redo = (_write_claimed(conversation_id, turn_id, "Hello!") for _ in range(2))
+    assert first is not None
+    assert redo is None  # in flight: reconciled (_settle), never claimed again
+    with session_scope() as session:
+        parts = delivery.write_reply(
+            session, conversation_id=conversation_id, turn_id=turn_id, text="Hello!"
+        )
+    assert parts == [(first, DeliveryStatus.SENDING)]  # found, not written again
     (message,) = messages_in_db(direction="out")
     assert message.send_attempts == 1 and message.seq == 0 and message.text == "Hello!"
+
+
+def test_the_usual_reply_is_committed_claimed_before_its_send(merchant, fakes, monkeypatch):
+    conversation_id = store_text(merchant, "hi")
+    seen = []
+
+    def send(message_id, **kwargs):  # type: ignore[no-untyped-def]
+        with get_engine().connect() as conn:  # another connection: only what is committed
+            seen.append(conn.execute(text("SELECT status, send_attempts FROM messages "
+                                          "WHERE id = :m"), {"m": message_id}).one())  # fmt: skip
+        return DeliveryStatus.ACCEPTED
+
+    monkeypatch.setattr(turns, "send_claimed", send)
+    runner.run(conversation_id)
+
+    assert [tuple(row) for row in seen] == [(DeliveryStatus.SENDING, 1)]
+
+
+def test_a_reply_of_several_parts_is_not_written_claimed(merchant, fakes):
+    conversation_id = store_text(merchant, "hi")
+    with session_scope() as session:
+        turn_id = opening.open_or_start_turn(session, conversation_id).id
+    # several parts: written pending, the caller claims as before
+    assert _write_claimed(conversation_id, turn_id, "word " * 2000) is None
+    assert messages_in_db(direction="out") == []
 
 
 def test_a_reply_after_the_turns_offer_is_written_pending_behind_it(merchant, fakes):
@@ -175,15 +242,13 @@ def test_a_reply_after_the_turns_offer_is_written_pending_behind_it(merchant, fa
             turn_id=turn_id,
             seq=2000,
         ).id
-        written = delivery.write_reply(
-            session,
-            conversation_id=conversation_id,
-            turn_id=turn_id,
-            text="Hello!",
-            claim_alone=True,
+    # the turn has an outbound row: not the usual reply
+    assert _write_claimed(conversation_id, turn_id, "Hello!") is None
+    with session_scope() as session:
+        parts = delivery.write_reply(
+            session, conversation_id=conversation_id, turn_id=turn_id, text="Hello!"
         )
-    assert written.claimed is None  # the caller claims as before
-    ((reply, status), offered) = written.parts
+    ((reply, status), offered) = parts
     assert status == DeliveryStatus.PENDING and offered == (offer, DeliveryStatus.PENDING)
 
 
