@@ -12,30 +12,34 @@
 - google-genai validates a request's contents again (pydantic, through its union of content
   shapes) and then converts them to the wire format field by field with a path lookup that
   iterates every pydantic field: together about 0.25 ms per message, 10 ms for a 40-message
-  history. LangChain has built valid `types.Content` objects already, so `_wire_contents`
+  history. LangChain has built valid `types.Content` objects already, so graph.gemini_wire
   writes them as the SDK's Gemini API converter does, and the rest of the request (the
   config, the URL, the response) goes through the SDK's own functions. Same request on the
   wire: tests/unit/test_gemini_request.py.
 - The SDK converts the config the same way on every call (about 0.6 ms, most of it the
-  tools' declarations dumped anew): `_wire_request` writes the fields LangChain sets, whose
+  tools' declarations dumped anew): `wire_request` writes the fields LangChain sets, whose
   SDK converters copy them as they are, and the tools once per list of declarations; any
   other field sends the whole config through the SDK's converter.
+- LangChain's `_prepare_request` costs about 0.5 ms a call whatever the history, most of it
+  the config (pydantic objects anew). A history of plain messages after a system prompt of
+  text (`_prepare_plain`) is written without it: its contents are the runs, and the config
+  is LangChain's, made once per set of call arguments (tests/unit/test_gemini_wire.py).
+- The SDK reads every answer through two walks before validating it; a plain answer skips
+  them (graph.gemini_response).
 """
 
 from __future__ import annotations
 
-import base64
+import inspect
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from google.genai import _common as common
-from google.genai import _extra_utils, models, types
-from google.genai import _transformers as transformers
+from google.genai import _extra_utils, types
 from google.genai.errors import ClientError, ServerError
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables import Runnable, RunnableBinding
 from langchain_google_genai import ChatGoogleGenerativeAI
@@ -46,21 +50,18 @@ from langchain_google_genai.chat_models import (
     _handle_server_error,
     _response_to_result,
 )
+from pydantic import PrivateAttr
 
-# Part fields and their Gemini API names, as google-genai's _Part_to_mldev writes them
-# (values as they are; convert_to_dict dumps nested objects later). A part with any other
-# field set goes through that converter itself.
-_PART_FIELDS = {
-    "text": "text",
-    "thought": "thought",
-    "thought_signature": "thoughtSignature",
-    "inline_data": "inlineData",
-    "file_data": "fileData",
-    "function_response": "functionResponse",
-}
+from graph.gemini_response import read_response
+from graph.gemini_wire import wire_request
 
 
 class GeminiChat(ChatGoogleGenerativeAI):
+    # LangChain's configs by call arguments (`_config_for`); the model's fields never change
+    _configs: dict[tuple[Any, ...], tuple[dict[str, Any], types.GenerateContentConfig]] = (
+        PrivateAttr(default_factory=dict)
+    )
+
     def __init__(self, **kwargs: Any) -> None:  # the parent's keyword arguments (aliases)
         super().__init__(**kwargs)
 
@@ -100,6 +101,10 @@ class GeminiChat(ChatGoogleGenerativeAI):
             raise
         return _response_to_result(response)
 
+    # LangChain looks `_generate`'s parameters up on every call (inspect.signature, about
+    # 40 us); a function's __signature__ is what inspect then returns.
+    _generate.__signature__ = inspect.signature(_generate)  # type: ignore[attr-defined]
+
     def _prepare_collapsed(self, messages: list[BaseMessage], **kwargs: Any) -> dict[str, Any]:
         """LangChain's request, its plain messages written directly (see the module's
         docstring); LangChain's own throughout if a placeholder does not come back as one
@@ -107,15 +112,78 @@ class GeminiChat(ChatGoogleGenerativeAI):
         if self.convert_system_message_to_human:  # LangChain merges the first two then
             return self._prepare_request(messages, **kwargs)
         collapsed, runs = _collapse_plain(messages)
+        plain = self._prepare_plain(collapsed, runs, kwargs)
+        if plain is not None:
+            return plain
         request = self._prepare_request(collapsed, **kwargs)
         contents = _expand_runs(request["contents"], runs)
         if contents is None:
             return self._prepare_request(messages, **kwargs)
         return {**request, "contents": contents}
 
+    def _prepare_plain(
+        self, collapsed: list[BaseMessage], runs: dict[str, list[dict[str, Any]]],
+        kwargs: dict[str, Any],
+    ) -> dict[str, Any] | None:  # fmt: skip
+        """LangChain's request for a history of plain messages after at most a system prompt
+        of text, without LangChain: the contents are the runs, the system instruction the
+        `Content` LangChain makes of a text, and the rest of the config, which does not
+        depend on the history, LangChain's for the same arguments (`_config_for`). None for
+        any other history, and for one ending on the model's text (LangChain refuses it
+        for some models)."""
+        system = collapsed[0] if collapsed and isinstance(collapsed[0], SystemMessage) else None
+        if system is not None and not (isinstance(system.content, str) and system.content):
+            return None
+        if len(collapsed) - (system is not None) != len(runs) or not runs:
+            return None  # a message that is not plain: LangChain writes it
+        contents = [content for run in runs.values() for content in run]
+        config = self._config_for(kwargs) if contents[-1]["role"] == "user" else None
+        if config is None:
+            return None
+        if system is not None:
+            part = types.Part.model_construct(text=system.content)
+            instruction = types.Content.model_construct(parts=[part])
+            config = config.model_copy(update={"system_instruction": instruction})
+        return {"model": self.model, "contents": contents, "config": config}
+
+    def _config_for(self, kwargs: dict[str, Any]) -> types.GenerateContentConfig | None:
+        """LangChain's config for a call's arguments, kept by their values (objects, such as
+        the tools' declarations, by identity); None for arguments of other kinds."""
+        key = _arguments_key(kwargs)
+        if key is None:
+            return None
+        kept = self._configs.get(key)
+        if kept is None:
+            request = self._prepare_request([HumanMessage(_RUN_KEY)], **kwargs)
+            if len(self._configs) >= _CONFIGS_KEPT:
+                self._configs.clear()
+            kept = self._configs[key] = (kwargs, request["config"])  # kwargs: ids stay theirs
+        return kept[1]
+
 
 # A placeholder's text: a NUL never reaches us in a WhatsApp message or a model's reply.
 _RUN_KEY = "\x00switchboard-run-"
+# Configs kept per model: one per distinct call arguments (the timeout among them).
+_CONFIGS_KEPT = 16
+
+
+def _arguments_key(kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A call's arguments as a key: values with their type, lists item by item, the SDK's
+    tools by identity; None if any argument is of another kind."""
+    try:
+        return tuple((name, _value_key(kwargs[name])) for name in sorted(kwargs))
+    except TypeError:
+        return None
+
+
+def _value_key(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return type(value), value
+    if isinstance(value, list | tuple):
+        return type(value), tuple(map(_value_key, value))
+    if isinstance(value, types.Tool):
+        return types.Tool, id(value)
+    raise TypeError(type(value))
 
 
 def _plain_role(message: BaseMessage) -> str | None:
@@ -214,156 +282,12 @@ def _generate_once(
 ) -> types.GenerateContentResponse:
     """google-genai's `Models._generate_content` (Gemini API), the body written directly."""
     parameters = types._GenerateContentParameters(model=model, config=config)
-    body = _wire_request(api, model, contents, parameters.config)
+    body = wire_request(api, model, contents, parameters.config)
     path = "{model}:generateContent".format_map(body["_url"])
     http_options = parameters.config.http_options if parameters.config is not None else None
     response = api.request("post", path, body, http_options)
     raw = {} if not response.body else json.loads(response.body)
-    raw = models._GenerateContentResponse_from_mldev(raw, None, parameters)
-    config_of = parameters.config
-    result = types.GenerateContentResponse._from_response(
-        response=raw,
-        kwargs={
-            "config": {
-                "response_schema": getattr(config_of, "response_schema", None),
-                "response_json_schema": getattr(config_of, "response_json_schema", None),
-                "include_all_fields": getattr(config_of, "include_all_fields", None),
-            }
-        }
-        if config_of is not None
-        else {},
-    )
+    result = read_response(raw, parameters)
     result.sdk_http_response = types.HttpResponse(headers=response.headers)
     api._verify_response(result)
     return result
-
-
-# Config fields the SDK's Gemini API converter copies into generationConfig as they are.
-_GENERATION_FIELDS = {
-    "temperature": "temperature",
-    "top_p": "topP",
-    "top_k": "topK",
-    "candidate_count": "candidateCount",
-    "max_output_tokens": "maxOutputTokens",
-    "stop_sequences": "stopSequences",
-    "response_logprobs": "responseLogprobs",
-    "logprobs": "logprobs",
-    "presence_penalty": "presencePenalty",
-    "frequency_penalty": "frequencyPenalty",
-    "seed": "seed",
-    "response_mime_type": "responseMimeType",
-    "response_modalities": "responseModalities",
-    "media_resolution": "mediaResolution",
-    "thinking_config": "thinkingConfig",
-}
-# ... and the fields `_wire_request` writes at the request's top level; http_options is
-# how the request is sent, not part of it.
-_WRITTEN_FIELDS = frozenset(
-    {*_GENERATION_FIELDS, "system_instruction", "safety_settings", "tools", "tool_config",
-     "labels", "http_options"}
-)  # fmt: skip
-
-
-def _wire_request(
-    api: Any,
-    model: str,
-    contents: Sequence[types.Content | dict[str, Any]],
-    config: types.GenerateContentConfig | None,
-) -> dict[str, Any]:
-    """The request's body as the SDK's `_GenerateContentParameters_to_mldev` and JSON
-    preparation write it (tests/unit/test_gemini_wire.py)."""
-    body: dict[str, Any] = {"_url": {"model": transformers.t_model(api, model)}}
-    body["contents"] = _wire_contents(contents)
-    if config is None:
-        return body
-    fields = {name: value for name, value in config.__dict__.items() if value is not None}
-    if not fields.keys() <= _WRITTEN_FIELDS:
-        return {**body, **_sdk_config(api, model, config)}
-    rest: dict[str, Any] = {
-        "generationConfig": {
-            wire: fields[name] for name, wire in _GENERATION_FIELDS.items() if name in fields
-        }
-    }
-    if "safety_settings" in fields:
-        rest["safetySettings"] = [
-            models._SafetySetting_to_mldev(s) for s in fields["safety_settings"]
-        ]
-    if "tool_config" in fields:
-        rest["toolConfig"] = models._ToolConfig_to_mldev(fields["tool_config"])
-    if "labels" in fields:
-        rest["labels"] = fields["labels"]
-    body.update(_json_ready(rest))
-    if "system_instruction" in fields:
-        instruction = transformers.t_content(fields["system_instruction"])
-        body["systemInstruction"] = _wire_content(instruction)
-    if "tools" in fields:
-        body["tools"] = _wire_tools(api, fields["tools"])
-    return body
-
-
-def _sdk_config(api: Any, model: str, config: types.GenerateContentConfig) -> dict[str, Any]:
-    """The request's fields but its contents, from the SDK's converter."""
-    parameters = types._GenerateContentParameters(model=model, config=config)
-    converted = models._GenerateContentParameters_to_mldev(api, parameters, None, parameters)
-    converted.pop("config", None)
-    converted.pop("_url", None)
-    return _json_ready(converted)
-
-
-# Tools on the wire by the identity of the Tool objects (kept here, so an id is not reused):
-# LangChain passes the declarations `bind_tools` made, the same objects on every call.
-_TOOLS: dict[tuple[int, ...], tuple[list[Any], list[dict[str, Any]]]] = {}
-_TOOLS_KEPT = 64
-
-
-def _wire_tools(api: Any, tools: list[Any]) -> list[dict[str, Any]]:
-    key = tuple(map(id, tools))
-    cached = _TOOLS.get(key)
-    if cached is None:
-        wire = [
-            models._Tool_to_mldev(transformers.t_tool(api, tool))
-            for tool in transformers.t_tools(api, tools)
-        ]
-        if len(_TOOLS) >= _TOOLS_KEPT:
-            _TOOLS.clear()
-        cached = _TOOLS[key] = (list(tools), _json_ready({"tools": wire})["tools"])
-    return cached[1]
-
-
-def _wire_contents(contents: Sequence[types.Content | dict[str, Any]]) -> list[dict[str, Any]]:
-    """Contents on the wire; dicts are there already (`_collapse_plain`)."""
-    return [c if isinstance(c, dict) else _wire_content(c) for c in contents]
-
-
-def _wire_content(content: types.Content) -> dict[str, Any]:
-    wire: dict[str, Any] = {}
-    if content.parts is not None:
-        wire["parts"] = [_wire_part(part) for part in content.parts]
-    if content.role is not None:
-        wire["role"] = content.role
-    return wire
-
-
-def _wire_part(part: types.Part) -> dict[str, Any]:
-    """The part as the SDK sends it: its converter's names, then its JSON preparation."""
-    wire: dict[str, Any] = {}
-    for name, value in part.__dict__.items():
-        if value is None:
-            continue
-        if name == "function_call":
-            wire["functionCall"] = _json_ready(models._FunctionCall_to_mldev(value))
-        elif name not in _PART_FIELDS:  # the SDK's converter decides (keeps, renames, refuses)
-            return _json_ready(models._Part_to_mldev(part))
-        elif isinstance(value, str | bool):
-            wire[_PART_FIELDS[name]] = value
-        elif isinstance(value, bytes):
-            wire[_PART_FIELDS[name]] = base64.urlsafe_b64encode(value).decode("ascii")
-        else:
-            wire[_PART_FIELDS[name]] = _json_ready({"value": value})["value"]
-    return wire
-
-
-def _json_ready(request: dict[str, Any]) -> dict[str, Any]:
-    """What the SDK does to a whole request before sending it (pydantic objects to dicts,
-    bytes to base64); both steps recurse, so a part at a time gives the same result."""
-    return common.encode_unserializable_types(common.convert_to_dict(request))

@@ -10,7 +10,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_google_genai import ChatGoogleGenerativeAI
 
 from channels.simulators.llm_gemini import GeminiSimulator
-from graph.gemini import _RUN_KEY, GeminiChat, _json_ready, _wire_contents
+from graph.gemini import _RUN_KEY, GeminiChat
+from graph.gemini_wire import _json_ready, _wire_contents
 from tests.unit import test_llm
 from tools import tools_for
 
