@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from threading import Event
 
 import structlog
 from sqlalchemy import (
@@ -156,7 +157,7 @@ def run_turn(
     conversation_id: int,
     *,
     run_graph: Callable[[TurnContext], tuple[str | None, str]],
-    presence: Callable[[ReadReceipt], AbstractContextManager[object]] | None = None,
+    presence: Callable[[ReadReceipt], AbstractContextManager[Event]] | None = None,
 ) -> TurnOutcome:
     """Run the conversation's next turn if no other is running.
 
@@ -173,7 +174,7 @@ def run_turn(
 def _run_turn(
     conversation_id: int,
     run_graph: Callable[[TurnContext], tuple[str | None, str]],
-    presence: Callable[[ReadReceipt], AbstractContextManager[object]] | None,
+    presence: Callable[[ReadReceipt], AbstractContextManager[Event]] | None,
     deadline: float | None,
 ) -> TurnOutcome:
     with conversation_lock(conversation_id) as locked:
@@ -216,20 +217,24 @@ def _run_turn(
                 send_pending(away, only_in_ai_mode=False)
             reply: str | None
             outcome: str
-            if claimed is not None:  # a tap on "I'll answer": acknowledged without the model
-                reply, outcome = claimed, TurnResult.REPLIED
-            else:
-                if ordered and context.role == "customer":  # a catalog cart: its link, no model
-                    checkout_catalog_order(conversation_id=conversation_id, turn_id=turn.id)
-                with presence(receipt) if presence and receipt else nullcontext():
+            # the read receipt (with a typing indicator while the model works), sent after
+            # the reply at the latest; a tap on "I'll answer" is acknowledged without either
+            reading = presence(receipt) if presence and receipt and claimed is None else None
+            with reading or nullcontext(Event()) as answered:
+                if claimed is not None:
+                    reply, outcome = claimed, TurnResult.REPLIED
+                else:
+                    if ordered and context.role == "customer":  # a catalog cart: its link
+                        checkout_catalog_order(conversation_id=conversation_id, turn_id=turn.id)
                     reply, outcome = run_graph(context)
-                if outcome == TurnResult.REPLIED:  # the model's words, not a holding message
-                    reply = outgoing_reply(reply, role=context.role)
-                elif away is not None and outcome == TurnResult.NEEDS_HUMAN:
-                    reply = None  # the away message says it better than "a colleague will reply"
-            sent, finished = _deliver(
-                conversation_id, turn.id, reply, author=reply_author(outcome), outcome=outcome
-            )
+                    answered.set()  # no more typing indicator: the reply follows
+                    if outcome == TurnResult.REPLIED:  # the model's words, not a holding one
+                        reply = outgoing_reply(reply, role=context.role)
+                    elif away is not None and outcome == TurnResult.NEEDS_HUMAN:
+                        reply = None  # the away message says it better than "a colleague..."
+                sent, finished = _deliver(
+                    conversation_id, turn.id, reply, author=reply_author(outcome), outcome=outcome
+                )
             if reply and not sent:
                 outcome = TurnResult.UNSENT  # dropped by a takeover, or failed at the Graph API
                 park_refused_turn(conversation_id, turn.id)  # window closed (131047)?

@@ -1,4 +1,11 @@
-"""Read receipts with a typing indicator while the AI works (WhatsApp shows it for 25 s)."""
+"""Read receipts, with a typing indicator while the AI works (WhatsApp shows it for 25 s).
+
+The indicator goes out only once a turn has worked for TYPING_GRACE_SECONDS: a turn that
+has its reply sooner (an instant model, a knowledge-base answer) marks the message read
+after its reply is sent. An indicator that would show for a few milliseconds tells the
+customer nothing, and its request, sent while the turn builds its reply, delayed that reply
+by about 2 ms (measured, issue #19). A turn that waits on a model shows it while it waits.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ from services.merchants.clients import client_for
 log = get_logger(__name__)
 
 REFRESH_SECONDS = 20.0
+TYPING_GRACE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -54,26 +62,37 @@ def reset() -> None:
 
 
 @contextmanager
-def typing_indicator(target: ReadReceipt, refresh: float = REFRESH_SECONDS) -> Iterator[None]:
-    """Mark the turn's last inbound message read and keep the indicator alive until exit."""
+def typing_indicator(
+    target: ReadReceipt, refresh: float = REFRESH_SECONDS, grace: float = TYPING_GRACE_SECONDS
+) -> Iterator[threading.Event]:
+    """Mark the turn's last inbound message read: with a typing indicator, refreshed until
+    the reply is ready (the caller sets the yielded event), if that takes longer than
+    `grace`; otherwise without one, at exit (after the reply's send)."""
     client, wamid = target.client, target.wamid
-    stop = threading.Event()
+    answered, finished = threading.Event(), threading.Event()
+
+    def mark_read(typing: bool) -> bool:
+        try:
+            client.mark_read(wamid, typing=typing)
+        except WhatsAppError as exc:
+            log.info("whatsapp.typing.failed", code=exc.code)
+            return False
+        except Exception:  # the executor would keep it to itself
+            log.exception("whatsapp.typing.crashed")
+            return False
+        return True
 
     def keep_typing() -> None:
-        while True:
-            try:
-                client.mark_read(wamid, typing=True)
-            except WhatsAppError as exc:
-                log.info("whatsapp.typing.failed", code=exc.code)
-                return
-            except Exception:  # the executor would keep it to itself
-                log.exception("whatsapp.typing.crashed")
-                return
-            if stop.wait(refresh):
-                return
+        if answered.wait(grace):
+            finished.wait()  # the reply goes first
+            mark_read(typing=False)
+            return
+        while mark_read(typing=True) and not answered.wait(refresh):
+            pass
 
     _typists.submit(keep_typing)
     try:
-        yield
+        yield answered
     finally:
-        stop.set()
+        answered.set()
+        finished.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -152,14 +153,41 @@ def test_a_long_reply_is_split_at_sentence_boundaries(stack, client, merchant, f
     assert [m.seq for m in messages_in_db(direction="out")] == [0, 1, 2]
 
 
-def test_a_turn_marks_the_message_read_with_a_typing_indicator(stack, client, merchant, fakes):
+def _sends_before_each_read(graph: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many messages the Graph API had been sent when each read receipt came."""
+    seen: list[int] = []
+    monkeypatch.setattr(graph, "on_read", lambda *_: seen.append(len(graph.sent)))
+    return seen
+
+
+def test_a_turn_still_thinking_after_the_grace_shows_a_typing_indicator_before_its_reply(
+    stack, client, merchant, fakes, monkeypatch
+):
+    seen = _sends_before_each_read(fakes["graph"], monkeypatch)
+    fakes["gemini"].delay = 1.5  # a model thinking, as real ones do
     wamid = new_wamid()
-    payload = text_message_payload(phone_number_id=merchant["phone_number_id"], wamid=wamid)
-    post_webhook(client, payload)
+    post_webhook(client, text_message_payload(phone_number_id=merchant["phone_number_id"],
+                                              wamid=wamid))  # fmt: skip
     fakes["graph"].wait_for_sent(1, timeout=20)
     reads = fakes["graph"].reads
-    assert reads and reads[0]["message_id"] == wamid
+    assert [r["message_id"] for r in reads] == [wamid]
     assert reads[0]["typing_indicator"] == {"type": "text"}
+    assert seen == [0]  # while the model thought, before the reply
+
+
+def test_a_turn_answered_at_once_marks_the_message_read_after_its_reply_without_typing(
+    stack, client, merchant, fakes, monkeypatch
+):
+    seen = _sends_before_each_read(fakes["graph"], monkeypatch)
+    wamid = new_wamid()
+    post_webhook(client, text_message_payload(phone_number_id=merchant["phone_number_id"],
+                                              wamid=wamid))  # fmt: skip
+    fakes["graph"].wait_for_sent(1, timeout=20)
+    eventually(lambda: fakes["graph"].reads, timeout=10)
+    reads = fakes["graph"].reads
+    assert [r["message_id"] for r in reads] == [wamid]
+    assert "typing_indicator" not in reads[0]
+    assert seen == [1]  # the reply went first: no request held it back
 
 
 def test_a_business_scoped_user_without_phone_is_answered_by_user_id(
