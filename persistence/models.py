@@ -351,6 +351,23 @@ class Message(Base):
             postgresql_where=text("direction = 'in' AND turn_id IS NULL"),
         ),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        # a turn's reads (0028): its notes, the message before its burst, released ones
+        Index(
+            "ix_messages_notes",
+            "conversation_id",
+            "id",
+            postgresql_where=text("author IN ('operator', 'system', 'business_app')"),
+        ),
+        Index(
+            "ix_messages_conversation_written",
+            "conversation_id",
+            text("coalesce(wa_timestamp, created_at)"),
+        ),
+        Index(
+            "ix_messages_parked_in_flight",
+            "conversation_id",
+            postgresql_where=text("status IN ('pending', 'sending') AND raw ? 'parked_at'"),
+        ),
         Index("ix_messages_search_vector", "search_vector", postgresql_using="gin"),
         Index(
             "ix_messages_unresolved_outbound",

@@ -199,6 +199,8 @@ def test_0012_needs_no_key_when_no_token_is_stored(scratch, monkeypatch, tmp_pat
         monkeypatch.undo()
         get_settings.cache_clear()
     assert _rows(engine, "SELECT version_num FROM alembic_version") == [("0012",)]
+
+
 def test_0011_adds_usernames_and_search_indexes_and_back(scratch):
     url, engine = scratch
     command.upgrade(alembic_config(url), "0007")
@@ -333,8 +335,11 @@ def test_0026_stores_message_search_vectors_for_existing_messages_and_back(scrat
     assert [d for d in drift if "search_vector" in str(d)] == []
     command.downgrade(alembic_config(url), "0025")
     assert _rows(engine, indexes) == [("ix_messages_text_search",)]
-    assert _rows(engine, "SELECT count(*) FROM information_schema.columns WHERE "
-                         "column_name = 'search_vector' AND table_name = 'messages'") == [(0,)]
+    assert _rows(
+        engine,
+        "SELECT count(*) FROM information_schema.columns WHERE "
+        "column_name = 'search_vector' AND table_name = 'messages'",
+    ) == [(0,)]
 
 
 def test_0027_adds_the_webhook_inbox_as_the_model_has_it_and_back(scratch):
@@ -353,3 +358,22 @@ def test_0027_adds_the_webhook_inbox_as_the_model_has_it_and_back(scratch):
     assert [d for d in drift if "webhook_inbox" in str(d)] == []
     command.downgrade(alembic_config(url), "0026")
     assert _rows(engine, "SELECT to_regclass('webhook_inbox')") == [(None,)]
+
+
+def test_0028_adds_the_turn_read_indexes_as_the_model_has_them_and_back(scratch):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from persistence.models import Base
+
+    url, engine = scratch
+    names = ("ix_messages_notes", "ix_messages_conversation_written",
+             "ix_messages_parked_in_flight")  # fmt: skip
+    query = f"SELECT indexname FROM pg_indexes WHERE indexname IN {names} ORDER BY 1"
+    command.upgrade(alembic_config(url), "0028")
+    assert _rows(engine, query) == sorted((name,) for name in names)
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in drift if any(name in str(d) for name in names)] == []
+    command.downgrade(alembic_config(url), "0027")
+    assert _rows(engine, query) == []

@@ -1,0 +1,118 @@
+"""A turn's reads stay the same size however long its conversation: each reaches the
+conversation's messages through an index (migration 0028), never by walking all of them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from persistence.db import session_scope
+from persistence.models import Author, DeliveryStatus, Direction, Message, Turn
+from tests.factories import make_conversation, make_message
+
+pytestmark = pytest.mark.integration
+
+HISTORY = 3000  # messages before the turn's burst
+
+
+@pytest.fixture
+def long_conversation(merchant: dict) -> dict[str, int]:
+    """A conversation of HISTORY messages (customer and AI by turns, one operator note),
+    then a turn with one inbound message; statistics up to date, as autovacuum keeps them."""
+    with session_scope() as session:
+        conversation = make_conversation(
+            session, merchant_id=merchant["id"], phone_id=merchant["phone_id"]
+        )
+        make_message(session, conversation_id=conversation.id, direction=Direction.NOTE,
+                     author=Author.OPERATOR, text="Refund approved")  # fmt: skip
+        session.execute(
+            text(
+                "INSERT INTO messages (conversation_id, direction, author, type, text, status, "
+                "send_attempts, wa_timestamp) "
+                "SELECT :c, CASE WHEN i % 2 = 0 THEN 'in' ELSE 'out' END, "
+                "CASE WHEN i % 2 = 0 THEN 'customer' ELSE 'ai' END, 'text', 'message ' || i, "
+                "CASE WHEN i % 2 = 0 THEN 'received' ELSE 'read' END, 0, "
+                "now() - interval '1 day' + i * interval '1 second' "
+                "FROM generate_series(1, :n) AS i"
+            ),
+            {"c": conversation.id, "n": HISTORY},
+        )
+        turn = Turn(conversation_id=conversation.id, attempts=1)
+        session.add(turn)
+        session.flush()
+        burst = make_message(
+            session, conversation_id=conversation.id, direction=Direction.INBOUND,
+            author=Author.CUSTOMER, status=DeliveryStatus.RECEIVED, turn_id=turn.id,
+            text="Where is my parcel?",
+        )  # fmt: skip
+        ids = {"conversation": conversation.id, "turn": turn.id, "burst": burst.id}
+    with session_scope() as session:
+        session.execute(text("ANALYZE messages"))
+    return ids
+
+
+def _messages_read(statement: Any, params: dict[str, Any]) -> int:
+    """Rows of `messages` PostgreSQL looked at to run `statement`: those it returned from
+    each scan and those it read and filtered out."""
+    with session_scope() as session:
+        compiled = statement.params(**params).compile(
+            session.get_bind(), compile_kwargs={"literal_binds": True}
+        )
+        plan = session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}")
+        plan = plan.scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+
+    def walk(node: dict[str, Any]) -> int:
+        own = 0
+        if node.get("Relation Name") == "messages":
+            loops = node.get("Actual Loops", 1)
+            own = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * loops
+        return int(own) + sum(walk(child) for child in node.get("Plans", []))
+
+    return walk(plan[0]["Plan"])
+
+
+def test_the_graphs_read_of_a_turn_reaches_its_burst_notes_and_the_message_before(
+    long_conversation,
+):
+    from services.turns.input import _turn_input_statement, turn_input
+
+    conversation, turn = long_conversation["conversation"], long_conversation["turn"]
+    with session_scope() as session:
+        read = turn_input(session, conversation_id=conversation, turn_id=turn, after_note_id=0)
+        assert read is not None
+        assert [m.id for m in read.inbound] == [long_conversation["burst"]]
+        assert [m.text for m in read.notes] == ["Refund approved"]
+        last = session.scalar(
+            text("SELECT max(wa_timestamp) FROM messages WHERE conversation_id = :c AND id < :b"),
+            {"c": conversation, "b": long_conversation["burst"]},
+        )
+        assert read.previous_at == last
+    params = {"conversation_id": conversation, "turn_id": turn, "after_id": 0}
+    assert _messages_read(_turn_input_statement(), params) < 20  # of 3,002
+
+
+def test_the_turns_start_finds_no_released_message_in_flight_without_walking_the_history(
+    long_conversation,
+):
+    from services.turns.start import _start_statement, read_turn_start
+
+    params = {"conversation_id": long_conversation["conversation"]}
+    with session_scope() as session:
+        assert read_turn_start(session, params["conversation_id"]).releasing is False
+    assert _messages_read(_start_statement(), params) < 20
+
+
+def test_a_released_message_in_flight_is_found(long_conversation):
+    from services.turns.start import read_turn_start
+
+    with session_scope() as session:
+        released = session.get(Message, long_conversation["burst"] - 1)
+        assert released is not None
+        released.status = "sending"
+        released.raw = {"parked_at": "2026-12-01T10:00:00+00:00"}
+    with session_scope() as session:
+        assert read_turn_start(session, long_conversation["conversation"]).releasing is True
