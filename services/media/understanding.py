@@ -47,7 +47,12 @@ def content_blocks(session: Session, message_ids: list[int]) -> list[dict]:
         "gemini",
     )
     blocks: list[dict] = []
-    rows = session.scalars(select(Message).where(Message.id.in_(message_ids))).all()
+    # in the order asked for (the burst's): PostgreSQL returns IN (...) matches in any order
+    position = {message_id: i for i, message_id in enumerate(message_ids)}
+    rows = sorted(
+        session.scalars(select(Message).where(Message.id.in_(message_ids))),
+        key=lambda m: position[m.id],
+    )
     wanted = [(m.type, m.media_key, base_mime((m.media or {}).get("mime_type"))) for m in rows
               if m.media_status == MediaStatus.STORED and m.media_key]  # fmt: skip
     for kind, key, mime in wanted:
