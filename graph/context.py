@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from typing import Literal
 
+from graph.ports import TurnReading
+
 Role = Literal["customer", "admin"]
 
 
@@ -41,3 +43,6 @@ class TurnContext:
     deadline: float | None = None
     # the burst has files still to fetch or voice notes to transcribe before the model runs
     media_to_prepare: bool = True
+    # the turn's input, read with its start when nothing could change it before the graph
+    # runs (graph.ports.TurnReading.notes_after); None: the load step reads it
+    reading: TurnReading | None = None

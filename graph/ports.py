@@ -31,6 +31,9 @@ class TurnReading:
     # the conversation's mode now, and whether it waits for a person (graph.nodes.route)
     mode: str = "ai"
     needs_human: bool = False
+    # read before the graph ran, with the notes after this id: the load step takes it if
+    # its state's watermark is the same (None: read by the load step itself)
+    notes_after: int | None = None
 
 
 class TurnServices(Protocol):

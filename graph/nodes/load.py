@@ -36,11 +36,12 @@ _CARD_NUMBER = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 def make_load_node(services: TurnServices) -> RuntimeNode:
     def load_turn(state: ConversationState, runtime: Runtime[TurnContext]) -> dict:
         ctx = runtime.context
-        reading = services.read_turn(
-            conversation_id=ctx.conversation_id,
-            turn_id=ctx.turn_id,
-            after_note_id=state.get("last_note_id", 0),
-        )
+        seen = state.get("last_note_id", 0)
+        reading = ctx.reading
+        if reading is None or reading.notes_after != seen:
+            reading = services.read_turn(
+                conversation_id=ctx.conversation_id, turn_id=ctx.turn_id, after_note_id=seen
+            )
         notes = [n for n in reading.notes if n.direction == Direction.NOTE]
         said = [n for n in reading.notes if n.direction != Direction.NOTE]
         new = _in_order(reading.inbound, said, ctx.turn_id, reading)

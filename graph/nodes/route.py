@@ -1,5 +1,5 @@
 """Routing follows the conversation's mode as the database has it (the one source of
-truth), read with the turn's input by the load node."""
+truth), read with the turn's input (with the turn's start, or by the load node)."""
 
 from __future__ import annotations
 

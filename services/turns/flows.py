@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from threading import Event
 
@@ -51,6 +51,7 @@ from services.merchants.hours import describe_opening, describe_time, local_now
 from services.notifications.claims import claim_from_burst
 from services.notifications.notifications import open_for_staff
 from services.parking.flows import park_refused_turn, send_released
+from services.turns.graph_services import turn_reading
 from services.turns.opening import open_turn
 from services.turns.presence import ReadReceipt, read_receipt
 from services.turns.reply import outgoing_reply
@@ -193,7 +194,7 @@ def _run_turn(
                 # read once for the steps below (each a round trip otherwise); `start` holds
                 # the merchant while the session lasts: its identity map keeps it only while
                 # referenced, and queue_away_message reads it again
-                start = read_turn_start(session, conversation_id)
+                start = read_turn_start(session, conversation_id, turn.id)
                 parties = start.parties
                 learn_language(session, parties, inbound, start.merchant)
                 context = turn_context(session, conversation_id, turn.id, turn.attempts,
@@ -206,6 +207,8 @@ def _run_turn(
                 releasing = start.releasing
                 ordered = any(m.type == "order" for m in inbound)
                 receipt = read_receipt(parties, inbound) if presence else None
+                if claimed is None and away is None and not releasing and not ordered:
+                    context = _with_reading(session, context, start, inbound)
         if turn_id is not None:
             return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")
         with structlog.contextvars.bound_contextvars(turn_id=turn.id):
@@ -242,6 +245,32 @@ def _run_turn(
                 _finish(turn.id, outcome)
             log.info("turn.finished", outcome=outcome, attempt=turn.attempts, messages=burst)
             return TurnOutcome(outcome, turn.id, sent)
+
+
+def _with_reading(
+    session: Session, context: TurnContext, start: TurnStart, burst: list[Message]
+) -> TurnContext:
+    """The context with the turn's input, read with its start, for the graph's load step
+    (one statement less), when nothing may change it before the graph runs: no message to
+    send first, no media to prepare."""
+    if context.media_to_prepare:
+        return context
+    notes = (
+        list(
+            session.scalars(
+                select(Message).where(Message.id.in_(start.note_ids)).order_by(Message.id)
+            )
+        )  # fmt: skip
+        if start.note_ids
+        else []
+    )
+    conversation = start.parties[0]
+    reading = turn_reading(
+        session, inbound=burst, notes=notes, previous_at=start.previous_at,
+        mode=conversation.mode, needs_human=conversation.needs_human,
+        notes_after=start.notes_after,
+    )  # fmt: skip
+    return replace(context, reading=reading)
 
 
 def _claim_ack(session: Session, context: TurnContext, burst: list[Message]) -> str | None:

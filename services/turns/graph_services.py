@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from graph.ports import TurnReading
 from persistence.db import read_scope, session_scope
+from persistence.models import Message
 from services.interactive.service import choices_of
 from services.media.understanding import content_blocks
 from services.notifications.notifications import ref, replied_requests
 from services.turns import degraded, memory
 from services.turns.input import turn_input
+
+
+def turn_reading(
+    session: Session,
+    *,
+    inbound: list[Message],
+    notes: list[Message],
+    previous_at: datetime | None,
+    mode: str,
+    needs_human: bool,
+    notes_after: int | None = None,
+) -> TurnReading:
+    """The turn's input with what its burst refers to: the requests quoted messages answer,
+    the options it chose."""
+    quoted = {m.context_wamid for m in inbound if m.context_wamid}
+    replies = replied_requests(session, quoted)
+    return TurnReading(
+        inbound, notes, {wamid: ref(n) for wamid, n in replies.items()},
+        previous_at=previous_at, choices=choices_of(session, inbound), mode=mode,
+        needs_human=needs_human, notes_after=notes_after,
+    )  # fmt: skip
 
 
 class GraphServices:
@@ -22,15 +47,10 @@ class GraphServices:
             )  # fmt: skip
             if found is None:  # deleted while its turn ran
                 raise LookupError(f"conversation {conversation_id} no longer exists")
-            inbound, notes = found.inbound, found.notes
-            quoted = {m.context_wamid for m in inbound if m.context_wamid}
-            replies = replied_requests(session, quoted)
-            choices = choices_of(session, inbound)
-        quoted_requests = {wamid: ref(n) for wamid, n in replies.items()}
-        return TurnReading(
-            inbound, notes, quoted_requests, previous_at=found.previous_at, choices=choices,
-            mode=found.mode, needs_human=found.needs_human,
-        )  # fmt: skip
+            return turn_reading(
+                session, inbound=found.inbound, notes=found.notes, previous_at=found.previous_at,
+                mode=found.mode, needs_human=found.needs_human,
+            )  # fmt: skip
 
     def media_blocks(self, message_ids: list[int]) -> list[dict[str, Any]]:
         with session_scope() as session:

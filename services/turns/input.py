@@ -1,5 +1,11 @@
 """What a turn reads: its inbound burst, the notes written since the last turn, and when
-the conversation last spoke before the burst."""
+the conversation last spoke before the burst.
+
+The usual turn reads them with its start (`services.turns.start`), before the graph runs:
+the notes since the watermark its checkpoint holds (`last_note_id`, which LangGraph keeps
+inline in the checkpoint's row, as it keeps every plain value). The graph's load step takes
+that reading when its state has the same watermark, and reads again otherwise.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +14,36 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     Integer,
     ScalarSelect,
     Select,
+    SQLColumnExpression,
+    Text,
     and_,
     bindparam,
+    case,
+    cast,
+    column,
     func,
     or_,
     select,
+    table,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
 from persistence.models import Author, Conversation, DeliveryStatus, Direction, Message
 
-Bound = int | BindParameter[int]  # a value, or a bound parameter of a cached statement
+Bound = int | BindParameter[int] | SQLColumnExpression[int]  # a value, a parameter or a column
+
+# LangGraph's checkpoint table (langgraph-checkpoint-postgres), as far as it is read here
+_CHECKPOINTS = table(
+    "checkpoints", column("thread_id", Text), column("checkpoint_ns", Text),
+    column("checkpoint_id", Text), column("checkpoint", JSONB),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,34 @@ def _turn_input_statement() -> Select[str, bool, Message, bool, bool, datetime]:
         .where(Conversation.id == conversation_id)
         .order_by(Message.wa_timestamp, Message.id)
     )  # fmt: skip
+
+
+def notes_watermark(conversation_id: SQLColumnExpression[int]) -> ColumnElement[int]:
+    """The `last_note_id` of the conversation's checkpoint, the newest note its graph has
+    seen: 0 without a checkpoint, or if it is not kept inline (the load step then finds a
+    watermark of its own and reads again)."""
+    checkpoint = _CHECKPOINTS.c
+    value = checkpoint.checkpoint["channel_values"]["last_note_id"]
+    seen = (
+        select(case((func.jsonb_typeof(value) == "number", cast(value.astext, BigInteger))))
+        .where(checkpoint.thread_id == cast(conversation_id, Text), checkpoint.checkpoint_ns == "")
+        .order_by(checkpoint.checkpoint_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(seen, 0)
+
+
+def note_ids_since(
+    conversation_id: SQLColumnExpression[int], after_id: SQLColumnExpression[int]
+) -> ScalarSelect[list[int]]:
+    """The ids of turn_input's notes, as one array (NULL: none)."""
+    notes = _note_since(conversation_id, after_id)
+    return select(func.array_agg(Message.id)).where(notes).scalar_subquery()
+
+
+def written_before_burst(conversation_id: Bound, turn_id: Bound) -> ScalarSelect[datetime]:
+    return _written_before_burst(conversation_id, turn_id)
 
 
 def _of_turn(turn_id: Bound) -> ColumnElement[bool]:

@@ -18,6 +18,7 @@ from services.media.library import library_summary_array
 from services.merchants.merchant import is_staff_identity
 from services.notifications.notifications import pending_question_arrays
 from services.parking.parking import releasing
+from services.turns.input import note_ids_since, notes_watermark, written_before_burst
 
 
 @dataclass(frozen=True)
@@ -30,35 +31,47 @@ class TurnStart:
     # pending_questions: each question, and when it was asked, oldest first
     questions: tuple[tuple[str, datetime], ...]
     media_library: tuple[tuple[str, str, str], ...]  # library_summary
+    # what the graph's load step reads (services.turns.input): the checkpoint's notes
+    # watermark, the notes since it and when the conversation spoke before the burst
+    notes_after: int = 0
+    note_ids: tuple[int, ...] = ()
+    previous_at: datetime | None = None
 
 
-def read_turn_start(session: Session, conversation_id: int) -> TurnStart:
+def read_turn_start(session: Session, conversation_id: int, turn_id: int = 0) -> TurnStart:
     """conversation_parties, the merchant, find_merchant_user, whether a store is connected,
-    release_in_progress, pending_questions and library_summary, in one statement."""
-    row = session.execute(_start_statement(), {"conversation_id": conversation_id}).first()
+    release_in_progress, pending_questions, library_summary and what turn_input reads but
+    the burst, in one statement."""
+    params = {"conversation_id": conversation_id, "turn_id": turn_id}
+    row = session.execute(_start_statement(), params).first()
     if row is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
-    conversation, customer, phone, merchant, staff, store, released, asked, at, media = row
+    conversation, customer, phone, merchant, staff, store, released, asked, at, media = row[:10]
+    notes_after, note_ids, previous_at = row[10:]
     return TurnStart(
         parties=(conversation, customer, phone), merchant=merchant, staff=staff,
         store_connected=bool(store), releasing=bool(released),
         questions=tuple(zip((q or "" for q in asked or ()), at or (), strict=True)),
         media_library=tuple((key, kind, caption) for key, kind, caption in media or ()),
+        notes_after=notes_after, note_ids=tuple(note_ids or ()), previous_at=previous_at,
     )  # fmt: skip
 
 
 @cache
 def _start_statement() -> Select[
     Conversation, Customer, PhoneNumber, Merchant, MerchantUser | None, bool, bool,
-    list[str | None], list[datetime], list[list[str]],
+    list[str | None], list[datetime], list[list[str]], int, list[int] | None, datetime | None,
 ]:  # fmt: skip
     """read_turn_start's statement, built once and bound per turn."""
     conversation_id = bindparam("conversation_id", type_=Integer)
+    watermark = notes_watermark(Conversation.id)
     return (
         select(
             Conversation, Customer, PhoneNumber, Merchant, MerchantUser,
             has_store(Merchant.id), releasing(Conversation.id),
             *pending_question_arrays(Conversation.id), library_summary_array(Merchant.id),
+            watermark, note_ids_since(Conversation.id, watermark),
+            written_before_burst(Conversation.id, bindparam("turn_id", type_=Integer)),
         )
         .join(Customer, Customer.id == Conversation.customer_id)
         .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)

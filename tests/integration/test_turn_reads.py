@@ -12,6 +12,7 @@ from sqlalchemy import text
 from persistence.db import session_scope
 from persistence.models import Author, DeliveryStatus, Direction, Message, Turn
 from tests.factories import make_conversation, make_message
+from tests.helpers import store_text
 
 pytestmark = pytest.mark.integration
 
@@ -116,3 +117,56 @@ def test_a_released_message_in_flight_is_found(long_conversation):
         released.raw = {"parked_at": "2026-12-01T10:00:00+00:00"}
     with session_scope() as session:
         assert read_turn_start(session, long_conversation["conversation"]).releasing is True
+
+
+@pytest.fixture
+def graph_reads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
+    """Each time the graph's load step read the turn itself (GraphServices.read_turn)."""
+    from services.turns.graph_services import GraphServices
+
+    asked: list[dict[str, int]] = []
+    read_turn = GraphServices.read_turn
+
+    def recorded(self: GraphServices, **kwargs: int) -> Any:
+        asked.append(kwargs)
+        return read_turn(self, **kwargs)
+
+    monkeypatch.setattr(GraphServices, "read_turn", recorded)
+    return asked
+
+
+def test_a_usual_turn_reads_its_input_with_its_start_and_a_note_reaches_the_model(
+    merchant, fakes, graph_reads
+):
+    from services.turns.start import read_turn_start
+    from tasks import runner
+
+    conversation_id = store_text(merchant, "Hi, where is my order #4411?")
+    assert runner.run(conversation_id).status == "replied"
+    with session_scope() as session:
+        note = make_message(
+            session, conversation_id=conversation_id, direction=Direction.NOTE,
+            author=Author.SYSTEM, text="Order #4411 left the warehouse today",
+        )  # fmt: skip
+        note_id = note.id
+    store_text(merchant, "Any news?")
+    assert runner.run(conversation_id).status == "replied"
+    assert graph_reads == []  # both turns' input came with their start
+    gemini = fakes["gemini"]
+    assert "Order #4411 left the warehouse today" in gemini.system_text(gemini.requests[-1])
+    assert any("Any news?" in text for text in gemini.user_texts(gemini.requests[-1]))
+    with session_scope() as session:  # the checkpoint's watermark, as the next start reads it
+        start = read_turn_start(session, conversation_id)
+        assert start.notes_after == note_id and start.note_ids == ()
+
+
+def test_a_turn_with_media_to_prepare_reads_its_input_in_the_graph(
+    merchant, fakes, graph_reads, monkeypatch
+):
+    from services.turns import flows
+    from tasks import runner
+
+    monkeypatch.setattr(flows, "needs_preparing", lambda burst: True)  # as for a voice note
+    conversation_id = store_text(merchant, "Hello")
+    assert runner.run(conversation_id).status == "replied"
+    assert len(graph_reads) == 1  # read after the media were prepared, not before
