@@ -64,14 +64,16 @@ def _start_statement() -> Select[
 ]:  # fmt: skip
     """read_turn_start's statement, built once and bound per turn."""
     conversation_id = bindparam("conversation_id", type_=Integer)
-    watermark = notes_watermark(Conversation.id)
+    # turn_input's parts take the bound id, not the column: they are not correlated (a
+    # subquery in a subquery would otherwise bring a conversations table of its own)
+    watermark = notes_watermark(conversation_id)
     return (
         select(
             Conversation, Customer, PhoneNumber, Merchant, MerchantUser,
             has_store(Merchant.id), releasing(Conversation.id),
             *pending_question_arrays(Conversation.id), library_summary_array(Merchant.id),
-            watermark, note_ids_since(Conversation.id, watermark),
-            written_before_burst(Conversation.id, bindparam("turn_id", type_=Integer)),
+            watermark, note_ids_since(conversation_id, watermark),
+            written_before_burst(conversation_id, bindparam("turn_id", type_=Integer)),
         )
         .join(Customer, Customer.id == Conversation.customer_id)
         .join(PhoneNumber, PhoneNumber.id == Conversation.phone_number_id)

@@ -101,9 +101,10 @@ def test_the_turns_start_finds_no_released_message_in_flight_without_walking_the
 ):
     from services.turns.start import _start_statement, read_turn_start
 
-    params = {"conversation_id": long_conversation["conversation"]}
+    params = {"conversation_id": long_conversation["conversation"],
+              "turn_id": long_conversation["turn"]}  # fmt: skip
     with session_scope() as session:
-        assert read_turn_start(session, params["conversation_id"]).releasing is False
+        assert read_turn_start(session, **params).releasing is False
     assert _messages_read(_start_statement(), params) < 20
 
 
@@ -170,3 +171,42 @@ def test_a_turn_with_media_to_prepare_reads_its_input_in_the_graph(
     conversation_id = store_text(merchant, "Hello")
     assert runner.run(conversation_id).status == "replied"
     assert len(graph_reads) == 1  # read after the media were prepared, not before
+
+
+def test_the_start_reads_its_own_conversations_watermark_notes_and_message_before(
+    long_conversation, merchant
+):
+    """Another conversation's later message and checkpoint change nothing of this one's."""
+    from datetime import UTC, datetime, timedelta
+
+    from services.turns.input import turn_input
+    from services.turns.start import read_turn_start
+
+    conversation, turn = long_conversation["conversation"], long_conversation["turn"]
+    with session_scope() as session:
+        other = make_conversation(session, merchant_id=merchant["id"],
+                                  phone_id=merchant["phone_id"], wa_id="15550000002")  # fmt: skip
+        make_message(
+            session, conversation_id=other.id, direction=Direction.INBOUND,
+            author=Author.CUSTOMER, status=DeliveryStatus.RECEIVED, text="elsewhere",
+            wa_timestamp=datetime.now(UTC) - timedelta(minutes=1),
+        )  # fmt: skip
+        session.execute(
+            text("INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, checkpoint) "
+                 "VALUES (:thread, '', '1', CAST(:checkpoint AS jsonb))"),
+            {"thread": str(other.id),
+             "checkpoint": json.dumps({"channel_values": {"last_note_id": 999}})},
+        )  # fmt: skip
+        note_id = session.scalar(
+            text("SELECT id FROM messages WHERE conversation_id = :c AND direction = 'note'"),
+            {"c": conversation},
+        )
+    with session_scope() as session:
+        start = read_turn_start(session, conversation, turn)
+        read = turn_input(session, conversation_id=conversation, turn_id=turn, after_note_id=0)
+        assert read is not None
+    assert start.notes_after == 0 and start.note_ids == (note_id,)
+    assert start.previous_at == read.previous_at
+    assert start.previous_at is not None and start.previous_at < datetime.now(UTC) - timedelta(
+        hours=12
+    )  # this conversation's last message, a day ago: not the other's, a minute ago
