@@ -207,7 +207,9 @@ def _run_turn(
                 releasing = start.releasing
                 ordered = any(m.type == "order" for m in inbound)
                 receipt = read_receipt(parties, inbound) if presence else None
-                if claimed is None and away is None and not releasing and not ordered:
+                # nothing is sent or prepared before the graph runs: its input is read now
+                sent_first = claimed is not None or away is not None or releasing or ordered
+                if not (sent_first or context.media_to_prepare):
                     context = _with_reading(session, context, start, inbound)
         if turn_id is not None:
             return _abandon(conversation_id, turn_id, "The AI failed on this turn repeatedly")
@@ -222,8 +224,8 @@ def _run_turn(
             outcome: str
             # the read receipt (with a typing indicator while the model works), sent after
             # the reply at the latest; a tap on "I'll answer" is acknowledged without either
-            reading = presence(receipt) if presence and receipt and claimed is None else None
-            with reading or nullcontext(Event()) as answered:
+            receipt_sent = presence(receipt) if presence and receipt and claimed is None else None
+            with receipt_sent or nullcontext(Event()) as answered:
                 if claimed is not None:
                     reply, outcome = claimed, TurnResult.REPLIED
                 else:
@@ -251,19 +253,11 @@ def _with_reading(
     session: Session, context: TurnContext, start: TurnStart, burst: list[Message]
 ) -> TurnContext:
     """The context with the turn's input, read with its start, for the graph's load step
-    (one statement less), when nothing may change it before the graph runs: no message to
-    send first, no media to prepare."""
-    if context.media_to_prepare:
-        return context
-    notes = (
-        list(
-            session.scalars(
-                select(Message).where(Message.id.in_(start.note_ids)).order_by(Message.id)
-            )
-        )  # fmt: skip
-        if start.note_ids
-        else []
-    )
+    (one statement less; the notes are a second one when there are any)."""
+    notes: list[Message] = []
+    if start.note_ids:
+        notes_read = select(Message).where(Message.id.in_(start.note_ids)).order_by(Message.id)
+        notes = list(session.scalars(notes_read))
     conversation = start.parties[0]
     reading = turn_reading(
         session, inbound=burst, notes=notes, previous_at=start.previous_at,

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Select,
-    SQLColumnExpression,
     Text,
     and_,
     bindparam,
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from persistence.models import Author, Conversation, DeliveryStatus, Direction, Message
 
-Bound = int | BindParameter[int] | SQLColumnExpression[int]  # a value, a parameter or a column
+Bound = int | BindParameter[int]  # a value, or a bound parameter of a cached statement
 
 # LangGraph's checkpoint table (langgraph-checkpoint-postgres), as far as it is read here
 _CHECKPOINTS = table(
@@ -100,7 +99,7 @@ def _turn_input_statement() -> Select[str, bool, Message, bool, bool, datetime]:
         select(
             Conversation.mode, Conversation.needs_human, Message,
             inbound.label("inbound"), note.label("note"),
-            _written_before_burst(conversation_id, turn_id).label("previous_at"),
+            written_before_burst(conversation_id, turn_id).label("previous_at"),
         )
         .outerjoin(Message, and_(Message.conversation_id == Conversation.id, or_(inbound, note)))
         .where(Conversation.id == conversation_id)
@@ -108,7 +107,7 @@ def _turn_input_statement() -> Select[str, bool, Message, bool, bool, datetime]:
     )  # fmt: skip
 
 
-def notes_watermark(conversation_id: SQLColumnExpression[int]) -> ColumnElement[int]:
+def notes_watermark(conversation_id: BindParameter[int]) -> ColumnElement[int]:
     """The `last_note_id` of the conversation's checkpoint, the newest note its graph has
     seen: 0 without a checkpoint, or if it is not kept inline (the load step then finds a
     watermark of its own and reads again)."""
@@ -125,22 +124,20 @@ def notes_watermark(conversation_id: SQLColumnExpression[int]) -> ColumnElement[
 
 
 def note_ids_since(
-    conversation_id: SQLColumnExpression[int], after_id: SQLColumnExpression[int]
+    conversation_id: BindParameter[int], after_id: ColumnElement[int]
 ) -> ScalarSelect[list[int]]:
     """The ids of turn_input's notes, as one array (NULL: none)."""
     notes = _note_since(conversation_id, after_id)
     return select(func.array_agg(Message.id)).where(notes).scalar_subquery()
 
 
-def written_before_burst(conversation_id: Bound, turn_id: Bound) -> ScalarSelect[datetime]:
-    return _written_before_burst(conversation_id, turn_id)
-
-
 def _of_turn(turn_id: Bound) -> ColumnElement[bool]:
     return and_(Message.turn_id == turn_id, Message.direction == Direction.INBOUND)
 
 
-def _note_since(conversation_id: Bound, after_id: Bound) -> ColumnElement[bool]:
+def _note_since(
+    conversation_id: Bound, after_id: Bound | ColumnElement[int]
+) -> ColumnElement[bool]:
     """Operator and Business-app messages and system notes after `after_id`."""
     return and_(
         Message.conversation_id == conversation_id,
@@ -154,7 +151,7 @@ def _note_since(conversation_id: Bound, after_id: Bound) -> ColumnElement[bool]:
     )
 
 
-def _written_before_burst(conversation_id: Bound, turn_id: Bound) -> ScalarSelect[datetime]:
+def written_before_burst(conversation_id: Bound, turn_id: Bound) -> ScalarSelect[datetime]:
     """When the conversation's last message before the turn's first (inbound_of_turn's
     order) was written (any side, notes and dropped sends left out); NULL without one."""
     first = (

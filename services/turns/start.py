@@ -46,8 +46,8 @@ def read_turn_start(session: Session, conversation_id: int, turn_id: int = 0) ->
     row = session.execute(_start_statement(), params).first()
     if row is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
-    conversation, customer, phone, merchant, staff, store, released, asked, at, media = row[:10]
-    notes_after, note_ids, previous_at = row[10:]
+    (conversation, customer, phone, merchant, staff, store, released, asked, at, media,
+     notes_after, note_ids, previous_at) = row  # fmt: skip
     return TurnStart(
         parties=(conversation, customer, phone), merchant=merchant, staff=staff,
         store_connected=bool(store), releasing=bool(released),
