@@ -5,9 +5,9 @@ messages and more). langgraph's JsonPlusSerializer writes each message as an ext
 naming its module and class, and reads it back through the message's validating
 constructor: about 3 ms a turn on the benchmark's long conversation. A list made only of
 the message classes below, with fields of plain msgpack types, is written as its fields
-instead and read back with `model_construct`: the same objects, without validating what
-we validated when we made them. Anything else, and every blob written before, goes
-through JsonPlusSerializer unchanged.
+instead and read back as `model_construct` would make them: the same objects, without
+validating what we validated when we made them. Anything else, and every blob written
+before, goes through JsonPlusSerializer unchanged.
 """
 
 from __future__ import annotations
@@ -34,6 +34,14 @@ _CLASSES: dict[str, type[BaseMessage]] = {
     for cls in (HumanMessage, AIMessage, ToolMessage, SystemMessage, RemoveMessage)
 }
 _EXACT = frozenset(_CLASSES.values())  # not subclasses: AIMessageChunk has fields of its own
+# Each class's fields, when a message of it can be made as model_construct makes it (extra
+# fields allowed, no private attributes): a message read back with exactly these fields
+_FIELDS: dict[type[BaseMessage], frozenset[str]] = {
+    cls: frozenset(cls.model_fields)
+    for cls in _EXACT
+    if cls.model_config.get("extra") == "allow" and not cls.__private_attributes__
+}
+_set = object.__setattr__  # as pydantic sets a model's internals
 
 # Anything but plain values (an enum, a datetime, a dataclass, a str subclass, a non-str
 # key) reaches _not_plain, and the whole list takes JsonPlusSerializer's way, which keeps
@@ -68,9 +76,22 @@ class MessagesSerializer(JsonPlusSerializer):
         kind, blob = data
         if kind != MESSAGES_TYPE:
             return super().loads_typed(data)
-        return [
-            _CLASSES[type_].model_construct(**fields) for type_, fields in ormsgpack.unpackb(blob)
-        ]
+        return [_message(_CLASSES[type_], fields) for type_, fields in ormsgpack.unpackb(blob)]
+
+
+def _message(cls: type[BaseMessage], fields: dict[str, Any]) -> BaseMessage:
+    """What `cls.model_construct(**fields)` returns, made directly when `fields` are exactly
+    the class's (as we write them): in half its time, 0.46 -> 0.23 ms for 120 messages. A
+    blob from another langchain-core, with fields added or gone, takes model_construct (its
+    defaults, its extras)."""
+    if fields.keys() != _FIELDS.get(cls):
+        return cls.model_construct(**fields)
+    message = object.__new__(cls)
+    _set(message, "__dict__", fields)
+    _set(message, "__pydantic_fields_set__", set(fields))
+    _set(message, "__pydantic_extra__", {})
+    _set(message, "__pydantic_private__", None)
+    return message
 
 
 def _only_messages(obj: Any) -> bool:

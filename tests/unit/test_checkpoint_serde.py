@@ -95,3 +95,35 @@ def test_checkpoints_written_before_still_load():
     assert serde.loads_typed(JsonPlusSerializer().dumps_typed(history)) == serde.loads_typed(
         serde.dumps_typed(history)
     )
+
+
+def _internals(message) -> tuple:
+    return (
+        type(message), message.__dict__, message.__pydantic_fields_set__,
+        message.__pydantic_extra__, message.__pydantic_private__,
+    )  # fmt: skip
+
+
+def test_a_message_reads_back_as_model_construct_makes_it():
+    history = [m for m in _history() if "\ud800" not in str(m.content)]
+    kind, blob = serde.dumps_typed(history)
+    back = serde.loads_typed((kind, blob))
+    made = [type(m).model_construct(**m.__dict__) for m in history]
+    assert [_internals(m) for m in back] == [_internals(m) for m in made]
+    # the objects are usable as any message: copied, dumped, compared
+    assert back[1].model_copy(update={"content": "x"}).content == "x"
+    assert back[2].model_dump() == history[2].model_dump()
+
+
+def test_fields_another_langchain_wrote_take_model_construct():
+    """A blob with a field gone (an older langchain-core) or one added (a newer one)."""
+    import ormsgpack
+
+    fields = dict(HumanMessage("hi", id="in-1").__dict__)
+    del fields["name"]
+    older = ormsgpack.packb([("human", fields)])
+    (message,) = serde.loads_typed((MESSAGES_TYPE, older))
+    assert message.name is None and message.content == "hi"  # the default, as before
+    newer = ormsgpack.packb([("human", {**fields, "name": None, "lang": "en"})])
+    (message,) = serde.loads_typed((MESSAGES_TYPE, newer))
+    assert message.__pydantic_extra__ == {"lang": "en"} and "lang" not in message.__dict__
