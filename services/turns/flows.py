@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from graph.context import TurnContext
 from observability.logs import get_logger
 from observability.metrics import BURST_MESSAGES, TURNS
+from persistence.checkpoint import read_ahead
 from persistence.db import autocommit_scope, session_scope
 from persistence.models import (
     Author,
@@ -231,7 +232,8 @@ def _run_turn(
                 else:
                     if ordered and context.role == "customer":  # a catalog cart: its link
                         checkout_catalog_order(conversation_id=conversation_id, turn_id=turn.id)
-                    reply, outcome = run_graph(context)
+                    with read_ahead(start.checkpoint):  # the graph's, read with the start
+                        reply, outcome = run_graph(context)
                     answered.set()  # no more typing indicator: the reply follows
                     if outcome == TurnResult.REPLIED:  # the model's words, not a holding one
                         reply = outgoing_reply(reply, role=context.role)

@@ -120,20 +120,26 @@ def test_a_released_message_in_flight_is_found(long_conversation):
         assert read_turn_start(session, long_conversation["conversation"]).releasing is True
 
 
+def _recorded(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> list[Any]:
+    """The arguments of each call of `cls.name` (the keywords, else the first argument),
+    which still runs."""
+    calls: list[Any] = []
+    method = getattr(cls, name)
+
+    def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs or args[0])
+        return method(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, recorded)
+    return calls
+
+
 @pytest.fixture
 def graph_reads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
     """Each time the graph's load step read the turn itself (GraphServices.read_turn)."""
     from services.turns.graph_services import GraphServices
 
-    asked: list[dict[str, int]] = []
-    read_turn = GraphServices.read_turn
-
-    def recorded(self: GraphServices, **kwargs: int) -> Any:
-        asked.append(kwargs)
-        return read_turn(self, **kwargs)
-
-    monkeypatch.setattr(GraphServices, "read_turn", recorded)
-    return asked
+    return _recorded(monkeypatch, GraphServices, "read_turn")
 
 
 def test_a_usual_turn_reads_its_input_with_its_start_and_a_note_reaches_the_model(
@@ -206,7 +212,65 @@ def test_the_start_reads_its_own_conversations_watermark_notes_and_message_befor
         read = turn_input(session, conversation_id=conversation, turn_id=turn, after_note_id=0)
         assert read is not None
     assert start.notes_after == 0 and start.note_ids == (note_id,)
+    assert start.checkpoint is not None and start.checkpoint.row is None  # not the other's
     assert start.previous_at == read.previous_at
     assert start.previous_at is not None and start.previous_at < datetime.now(UTC) - timedelta(
         hours=12
     )  # this conversation's last message, a day ago: not the other's, a minute ago
+
+
+@pytest.fixture
+def checkpoint_reads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The config of each read of a checkpoint from the database (PostgresSaver's own)."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    return _recorded(monkeypatch, PostgresSaver, "get_tuple")
+
+
+def _threads(configs: list[dict[str, Any]]) -> list[str]:
+    return [config["configurable"]["thread_id"] for config in configs]
+
+
+def test_a_turns_graph_takes_its_checkpoint_from_the_turns_start(merchant, fakes, checkpoint_reads):
+    from tasks import runner, runtime
+
+    conversation_id = store_text(merchant, "Do you have the blue parka in M?")
+    assert runner.run(conversation_id).status == "replied"
+    store_text(merchant, "And in L?")
+    assert runner.run(conversation_id).status == "replied"
+    assert checkpoint_reads == []  # neither turn's graph read its checkpoint again
+    # the second turn's model saw the first turn from that checkpoint
+    gemini = fakes["gemini"]
+    said = gemini.user_texts(gemini.requests[-1])
+    assert any("blue parka" in text for text in said) and any("in L?" in text for text in said)
+    assert len(gemini.requests[-1]["contents"]) > len(gemini.requests[0]["contents"])
+    config = {"configurable": {"thread_id": str(conversation_id)}}
+    state = runtime.conversation_graph().get_state(config).values  # read from the database
+    assert _threads(checkpoint_reads) == [str(conversation_id)]
+    asked = [str(m.content) for m in state["messages"] if m.type == "human"]
+    assert len(asked) == 2 and "blue parka" in asked[0] and "in L?" in asked[1]
+
+
+def test_a_checkpoint_read_ahead_is_taken_once_and_only_for_its_thread(
+    merchant, fakes, checkpoint_reads
+):
+    from persistence.checkpoint import read_ahead
+    from services.turns.start import read_turn_start
+    from tasks import runner, runtime
+
+    conversation_id = store_text(merchant, "Hello")
+    assert runner.run(conversation_id).status == "replied"
+    with session_scope() as session:
+        ahead = read_turn_start(session, conversation_id).checkpoint
+    assert ahead is not None and ahead.row is not None
+    saver, thread = runtime.checkpointer(), str(conversation_id)
+    stored = saver.get_tuple({"configurable": {"thread_id": thread}})
+    assert _threads(checkpoint_reads) == [thread]
+    with read_ahead(ahead):
+        other = saver.get_tuple({"configurable": {"thread_id": "999999"}})
+        taken = saver.get_tuple({"configurable": {"thread_id": thread}})
+        again = saver.get_tuple({"configurable": {"thread_id": thread}})
+    assert other is None and _threads(checkpoint_reads) == [thread, "999999", thread]
+    assert taken is not None and stored is not None and again is not None
+    assert taken.config == stored.config == again.config
+    assert taken.checkpoint == stored.checkpoint and taken.metadata == stored.metadata
