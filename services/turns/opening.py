@@ -17,12 +17,14 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from persistence.models import Conversation, DeliveryStatus, Direction, Message, Turn
@@ -46,6 +48,9 @@ def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
 
 def open_turn(session: Session, conversation_id: int) -> OpenTurn | None:
     """open_or_start_turn with the turn's burst: a new turn's is what binding it returns."""
+    started = _start_when_waiting(session, conversation_id)
+    if started is not None:  # the usual turn, in one statement
+        return started
     turn, waiting, flagged = _open_turn_and_waiting(session, conversation_id)
     if turn is not None:
         turn.attempts += 1
@@ -97,6 +102,53 @@ def _start_statement() -> ReturningUpdate[Message, datetime]:
     )
 
 
+def _start_when_waiting(session: Session, conversation_id: int) -> OpenTurn | None:
+    """The usual turn: messages wait, no turn is open and no reply was requested. Then the
+    new turn is INSERTed and its burst bound in one statement, where reading first was one
+    more; None otherwise (open_turn reads, and finds which case it is)."""
+    params = {"conversation": conversation_id}
+    rows = session.execute(_start_when_waiting_statement(), params).all()
+    if not rows:
+        return None
+    turn_id, started_at = rows[0].id, rows[0].started_at
+    turn = Turn(id=turn_id, conversation_id=conversation_id, attempts=1, started_at=started_at)
+    # a burst set aside while the statement waited for its rows leaves the turn without it
+    burst = [row.Message for row in rows if row.Message is not None]
+    return OpenTurn(turn, sorted(burst, key=_whatsapp_order))
+
+
+@cache
+def _start_when_waiting_statement() -> Select[int, datetime, Message | None]:
+    """_start_when_waiting's statement, built once and bound per turn: the turn's INSERT
+    and the burst's UPDATE as CTEs, the turn joined with the burst it bound."""
+    conversation_id = bindparam("conversation", type_=Integer)
+    open_one = exists().where(*_open(conversation_id))
+    requested = exists().where(
+        Conversation.id == conversation_id, Conversation.reply_requested.is_(True)
+    )
+    startable = select(conversation_id, literal(1)).where(
+        _waiting(conversation_id), ~open_one, ~requested
+    )
+    new = (
+        insert(Turn)
+        .from_select(["conversation_id", "attempts"], startable)
+        .returning(Turn.id, Turn.started_at)
+        .cte("new_turn")
+    )
+    bound = (
+        update(Message)
+        .where(*_unbound(conversation_id), exists(select(new.c.id)))
+        .values(turn_id=select(new.c.id).scalar_subquery())
+        .returning(Message)
+        .cte("bound")
+    )
+    return (
+        select(new.c.id, new.c.started_at, aliased(Message, bound, name="Message"))
+        .select_from(new)
+        .outerjoin(bound, true())
+    )
+
+
 def _unbound(conversation_id: int | BindParameter[int]) -> tuple[ColumnElement[bool], ...]:
     """The conversation's inbound messages no turn took yet: a new turn's burst."""
     return (
@@ -106,7 +158,7 @@ def _unbound(conversation_id: int | BindParameter[int]) -> tuple[ColumnElement[b
     )
 
 
-def _open(conversation_id: int) -> tuple[ColumnElement[bool], ...]:
+def _open(conversation_id: int | BindParameter[int]) -> tuple[ColumnElement[bool], ...]:
     return Turn.conversation_id == conversation_id, Turn.finished_at.is_(None)
 
 

@@ -133,12 +133,29 @@ def test_a_reply_dropped_by_a_takeover_still_finishes_its_turn(merchant, fakes, 
     assert fakes["graph"].sent == []
 
 
+def _statements_of(run) -> tuple[object, list[str]]:
+    """What `run()` returns, and the SQL statements it sent (BEGIN aside)."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *_):
+        sent.append(statement)
+
+    event.listen(get_engine(), "before_cursor_execute", record)
+    try:
+        return run(), sent
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", record)
+
+
 def test_a_new_turn_owns_the_waiting_burst_in_whatsapp_order(merchant):
     now = datetime.now(UTC)
     conversation_id = store_text(merchant, "second", written=now + timedelta(seconds=5))
     store_text(merchant, "first", written=now)
     with session_scope() as session:
-        opened = opening.open_turn(session, conversation_id)
+        opened, sent = _statements_of(lambda: opening.open_turn(session, conversation_id))
+        assert len(sent) == 1  # the usual turn: started and bound in one statement
         assert opened is not None
         row = session.get(Turn, opened.turn.id)
         assert row is not None and row.conversation_id == conversation_id
@@ -146,6 +163,35 @@ def test_a_new_turn_owns_the_waiting_burst_in_whatsapp_order(merchant):
         assert opened.turn.started_at == row.started_at and row.finished_at is None
     assert [m.text for m in opened.inbound] == ["first", "second"]
     assert {m.turn_id for m in messages_in_db(direction="in")} == {opened.turn.id}
+
+
+def test_a_requested_reply_with_messages_waiting_takes_the_request_and_the_burst(merchant):
+    conversation_id = store_text(merchant, "are you there?")
+    with session_scope() as session:
+        session.get(Conversation, conversation_id).reply_requested = True  # a handback
+    with session_scope() as session:
+        opened = opening.open_turn(session, conversation_id)
+        assert opened is not None and [m.text for m in opened.inbound] == ["are you there?"]
+        assert opened.turn.attempts == 1
+    with session_scope() as session:
+        assert session.get(Conversation, conversation_id).reply_requested is False
+        assert opening.open_turn(session, conversation_id) is not None  # the open turn, redone
+
+
+def test_with_a_turn_open_new_messages_wait_for_the_next_one(merchant):
+    conversation_id = store_text(merchant, "first")
+    with session_scope() as session:
+        first = opening.open_turn(session, conversation_id)
+        assert first is not None
+    store_text(merchant, "second")
+    with session_scope() as session:
+        again = opening.open_turn(session, conversation_id)
+        assert again is not None and again.turn.id == first.turn.id
+        assert [m.text for m in again.inbound] == ["first"] and again.turn.attempts == 2
+    assert {m.text: m.turn_id for m in messages_in_db(direction="in")} == {
+        "first": first.turn.id,
+        "second": None,
+    }
 
 
 def test_a_burst_set_aside_before_it_is_bound_leaves_the_new_turn_without_it(merchant, monkeypatch):
