@@ -93,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-profile", action="store_true",
         help="leave cProfile off: CPU and wall time per turn as a worker would spend them",
     )  # fmt: skip
+    parser.add_argument(
+        "--idle", type=float, default=0.0, metavar="SECONDS",
+        help="leave the machine idle this long before each turn, as the benchmark's burst "
+        "window does (0.05 there): its caches go cold, and the turn takes longer",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     options = StackOptions(
         buffer_seconds=0.05, buffer_max_seconds=0.1, sweeper_seconds=3600, workers=1,
@@ -144,6 +149,7 @@ def _profile(stack: Stack, args: argparse.Namespace) -> int:
         wall: list[float] = []
         for i in range(args.turns):
             post(i + 1)
+            time.sleep(args.idle)
             started, clock, mine = time.process_time(), time.perf_counter(), time.thread_time()
             with counting_statements(statements), counting_commits(commits):
                 if not args.no_profile:
