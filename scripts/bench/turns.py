@@ -200,7 +200,7 @@ def long_conversation(
                 wait_until(lambda: settled(phone["id"]), deadline, what="letting turn finish")
                 at[str(n)] = _mark(stack, db.conversations(phone["id"])[wa_id])
     cpu = meter.stop()
-    latencies = _sequential_latencies(stack, phone["id"])
+    latencies = sequential_latencies(stack, phone["id"])
     return {
         "marks": list(marks),
         "at": at,
@@ -230,7 +230,7 @@ def _mark(stack: Stack, conversation_id: int) -> dict[str, Any]:
     }
 
 
-def _sequential_latencies(stack: Stack, phone: int) -> list[float]:
+def sequential_latencies(stack: Stack, phone: int) -> list[float]:
     """Turn n started -> reply n received, turns being strictly one after another."""
     starts = [db.epoch(t["started_at"]) for t in db.turns(phone)]
     sends = [at for _, at in _sends(stack)]
