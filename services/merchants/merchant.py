@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -192,8 +192,22 @@ def find_merchant_user(
     matches += [MerchantUser.user_id == user_id] if user_id else []
     if not matches:
         return None
-    stmt = select(MerchantUser).where(MerchantUser.merchant_id == merchant_id, or_(*matches))
+    stmt = (
+        select(MerchantUser)
+        .where(MerchantUser.merchant_id == merchant_id, or_(*matches))
+        .order_by(*staff_match_order(wa_id))
+    )
     return session.scalars(stmt).first()
+
+
+def staff_match_order(
+    wa_id: str | SQLColumnExpression[str | None] | None,
+) -> tuple[ColumnElement[int], SQLColumnExpression[int]]:
+    """Which staff member an identity is when it matches two (one by the phone number, the
+    other by the username: each is unique on its own): the phone number's, else the first
+    added."""
+    by_phone: ColumnElement[int] = case((MerchantUser.wa_id == wa_id, 0), else_=1)
+    return by_phone, MerchantUser.id
 
 
 def is_staff_identity(

@@ -275,7 +275,10 @@ def merchant_of_account(session: Session, waba_id: str | None) -> int | None:
     if not waba_id:
         return None
     return session.scalar(
-        select(Merchant.id).where(Merchant.whatsapp_business_account_id == waba_id).limit(1)
+        select(Merchant.id)
+        .where(Merchant.whatsapp_business_account_id == waba_id)
+        .order_by(Merchant.id)  # two merchants of one account: always the same, the first
+        .limit(1)
     )
 
 

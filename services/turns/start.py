@@ -17,7 +17,7 @@ from services.commerce.queries import has_store
 from services.conversations.conversation import Parties
 from services.errors import NotFound
 from services.media.library import library_summary_array
-from services.merchants.merchant import is_staff_identity
+from services.merchants.merchant import is_staff_identity, staff_match_order
 from services.notifications.notifications import pending_question_arrays
 from services.parking.parking import releasing
 from services.turns.input import note_ids_since, notes_watermark, written_before_burst
@@ -91,5 +91,6 @@ def _start_statement() -> Select[
         .outerjoin(MerchantUser, is_staff_identity(Merchant.id, Customer.wa_id, Customer.user_id))
         .outerjoin(checkpoint, true())
         .where(Conversation.id == conversation_id)
+        .order_by(*staff_match_order(Customer.wa_id))
         .limit(1)
     )  # fmt: skip
