@@ -40,14 +40,9 @@ class OpenTurn:
     inbound: list[Message]  # its burst in WhatsApp order (inbound_of_turn)
 
 
-def open_or_start_turn(session: Session, conversation_id: int) -> Turn | None:
-    """The unfinished turn (a crashed run to redo), or a new one owning the pending burst."""
-    opened = open_turn(session, conversation_id)
-    return opened.turn if opened else None
-
-
 def open_turn(session: Session, conversation_id: int) -> OpenTurn | None:
-    """open_or_start_turn with the turn's burst: a new turn's is what binding it returns."""
+    """The unfinished turn (a crashed run to redo), or a new one owning the pending burst,
+    with its burst: a new turn's is what binding it returns."""
     started = _start_when_waiting(session, conversation_id)
     if started is not None:  # the usual turn, in one statement
         return started

@@ -212,7 +212,7 @@ def test_a_burst_set_aside_before_it_is_bound_leaves_the_new_turn_without_it(mer
 def test_a_redone_turn_never_sends_its_reply_twice(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn = opening.open_or_start_turn(session, conversation_id)
+        turn = opening.open_turn(session, conversation_id).turn
         turn_id = turn.id
     for _ in range(2):  # the same turn delivering twice (e.g. redelivered task)
         with session_scope() as session:
@@ -236,7 +236,7 @@ def _write_claimed(conversation_id: int, turn_id: int, text: str) -> int | None:
 def test_the_usual_reply_is_written_claimed_and_its_redo_finds_it_in_flight(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn_id = opening.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_turn(session, conversation_id).turn.id
     # the turn killed after its write, then redone
     first, redo = (_write_claimed(conversation_id, turn_id, "Hello!") for _ in range(2))
     assert first is not None
@@ -269,7 +269,7 @@ def test_the_usual_reply_is_committed_claimed_before_its_send(merchant, fakes, m
 def test_a_reply_of_several_parts_is_not_written_claimed(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn_id = opening.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_turn(session, conversation_id).turn.id
     # several parts: written pending, the caller claims as before
     assert _write_claimed(conversation_id, turn_id, "word " * 2000) is None
     assert messages_in_db(direction="out") == []
@@ -278,7 +278,7 @@ def test_a_reply_of_several_parts_is_not_written_claimed(merchant, fakes):
 def test_a_reply_after_the_turns_offer_is_written_pending_behind_it(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn_id = opening.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_turn(session, conversation_id).turn.id
         offer = add_outbound(
             session,
             conversation_id=conversation_id,
@@ -301,7 +301,7 @@ def test_a_reply_after_the_turns_offer_is_written_pending_behind_it(merchant, fa
 def test_a_takeover_before_the_send_drops_the_ai_reply(merchant, fakes):
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn_id = opening.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_turn(session, conversation_id).turn.id
         (message_id,) = delivery.enqueue_reply(
             session, conversation_id=conversation_id, turn_id=turn_id, text="AI reply"
         )
@@ -313,7 +313,7 @@ def test_a_takeover_before_the_send_drops_the_ai_reply(merchant, fakes):
 def _outbound(merchant: dict, text_body: str = "reply") -> int:
     conversation_id = store_text(merchant, "hi")
     with session_scope() as session:
-        turn_id = opening.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_turn(session, conversation_id).turn.id
         (message_id,) = delivery.enqueue_reply(
             session, conversation_id=conversation_id, turn_id=turn_id, text=text_body
         )
@@ -447,7 +447,7 @@ def test_a_handback_during_a_turn_that_then_answers_gives_no_second_reply(mercha
     conversation_id = store_text(merchant, "size 42 please")
     _set_mode(conversation_id, ConversationMode.OPERATOR)
     with session_scope() as session:
-        turn_id = opening.open_or_start_turn(session, conversation_id).id  # the running turn
+        turn_id = opening.open_turn(session, conversation_id).turn.id  # the running turn
     with session_scope() as session:
         _, answer_now = handback(
             session, ConversationRef(conversation_id), Principal(None, "olga", True), note="42"
@@ -459,7 +459,7 @@ def test_a_handback_during_a_turn_that_then_answers_gives_no_second_reply(mercha
         )
         turns._finish(turn_id, "replied")
     with session_scope() as session:
-        assert opening.open_or_start_turn(session, conversation_id) is None
+        assert opening.open_turn(session, conversation_id) is None
 
 
 def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant, fakes):
@@ -468,7 +468,7 @@ def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant,
 
     conversation_id = store_text(merchant, "do you ship to Canada?")
     with session_scope() as session:
-        turn_id = opening.open_or_start_turn(session, conversation_id).id
+        turn_id = opening.open_turn(session, conversation_id).turn.id
         delivery.enqueue_reply(
             session, conversation_id=conversation_id, turn_id=turn_id, text="I asked the team."
         )
@@ -477,7 +477,7 @@ def test_a_requested_reply_runs_when_a_note_came_after_the_last_answer(merchant,
         add_note(session, conversation_id, "The team answered: yes, in 5 days.")
         session.get(Conversation, conversation_id).reply_requested = True
     with session_scope() as session:
-        assert opening.open_or_start_turn(session, conversation_id) is not None
+        assert opening.open_turn(session, conversation_id) is not None
 
 
 def test_a_markdown_reply_goes_out_in_whatsapp_formatting(merchant, fakes):
@@ -580,7 +580,7 @@ def test_a_turn_reads_the_open_questions_and_the_media_library_with_its_start(me
             asset(merchant["id"], "catalog", "document", ""),
             asset(other.id, "their-secret", "image", "not ours"),
         ])  # fmt: skip
-        turn = opening.open_or_start_turn(session, conversation_id)
+        turn = opening.open_turn(session, conversation_id).turn
         context = turns.turn_context(session, conversation_id, turn.id)
 
     assert context.pending_questions == (
