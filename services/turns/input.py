@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -20,29 +21,19 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Select,
-    Text,
     and_,
     bindparam,
     case,
     cast,
-    column,
     func,
     or_,
     select,
-    table,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
 from persistence.models import Author, Conversation, DeliveryStatus, Direction, Message
 
 Bound = int | BindParameter[int]  # a value, or a bound parameter of a cached statement
-
-# LangGraph's checkpoint table (langgraph-checkpoint-postgres), as far as it is read here
-_CHECKPOINTS = table(
-    "checkpoints", column("thread_id", Text), column("checkpoint_ns", Text),
-    column("checkpoint_id", Text), column("checkpoint", JSONB),
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,19 +98,12 @@ def _turn_input_statement() -> Select[str, bool, Message, bool, bool, datetime]:
     )  # fmt: skip
 
 
-def notes_watermark(conversation_id: BindParameter[int]) -> ColumnElement[int]:
-    """The `last_note_id` of the conversation's checkpoint, the newest note its graph has
+def notes_watermark(checkpoint: ColumnElement[Any]) -> ColumnElement[int]:
+    """The `last_note_id` of a checkpoint (its JSONB column), the newest note its graph has
     seen: 0 without a checkpoint, or if it is not kept inline (the load step then finds a
     watermark of its own and reads again)."""
-    checkpoint = _CHECKPOINTS.c
-    value = checkpoint.checkpoint["channel_values"]["last_note_id"]
-    seen = (
-        select(case((func.jsonb_typeof(value) == "number", cast(value.astext, BigInteger))))
-        .where(checkpoint.thread_id == cast(conversation_id, Text), checkpoint.checkpoint_ns == "")
-        .order_by(checkpoint.checkpoint_id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    value = checkpoint["channel_values"]["last_note_id"]
+    seen = case((func.jsonb_typeof(value) == "number", cast(value.astext, BigInteger)))
     return func.coalesce(seen, 0)
 
 

@@ -74,8 +74,8 @@ def _start_statement() -> Select[
     conversation_id = bindparam("conversation_id", type_=Integer)
     # turn_input's parts take the bound id, not the column: they are not correlated (a
     # subquery in a subquery would otherwise bring a conversations table of its own)
-    watermark = notes_watermark(conversation_id)
     checkpoint = latest_checkpoint()
+    watermark = notes_watermark(checkpoint.c.checkpoint)
     return (
         select(
             Conversation, Customer, PhoneNumber, Merchant, MerchantUser,
