@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from channels.text import split_message
 from channels.webhook import StatusUpdate
 from observability.logs import get_logger
+from persistence.constants import one_of
 from persistence.models import (
     Author,
     DeliveryStatus,
@@ -269,8 +270,8 @@ def unresolved_sends(session: Session, *, older_than: datetime) -> list[int]:
     sending/unknown (no status webhook arrived)."""
     stmt = select(Message.id).where(
         Message.direction == Direction.OUTBOUND,
-        Message.status.in_(
-            [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN]
+        one_of(  # ix_messages_unresolved_outbound
+            Message.status, [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN]
         ),
         Message.created_at < older_than,
         case((Message.status_at.is_(None), Message.created_at), else_=Message.status_at)

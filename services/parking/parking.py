@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from channels.errors import OutsideServiceWindow, codes_of
 from observability.logs import get_logger
 from persistence import jobs
+from persistence.constants import constant, equals, one_of
 from persistence.models import (
     Author,
     ChannelType,
@@ -172,10 +173,10 @@ def release_in_progress(session: Session, conversation_id: int) -> bool:
 def releasing(conversation_id: int | SQLColumnExpression[int]) -> Exists:
     """release_in_progress as a clause, for a statement that reads it with other rows."""
     in_flight = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
-    return exists().where(
+    return exists().where(  # literals: ix_messages_parked_in_flight in any plan
         Message.conversation_id == conversation_id,
-        Message.status.in_(in_flight),
-        Message.raw.has_key(PARKED_AT),
+        one_of(Message.status, in_flight),
+        Message.raw.has_key(constant(PARKED_AT)),
     )
 
 
@@ -185,8 +186,8 @@ def released_unsent(session: Session, conversation_id: int) -> list[tuple[int, A
         select(Message.id, Message.author)
         .where(
             Message.conversation_id == conversation_id,
-            Message.status == DeliveryStatus.PENDING,
-            Message.raw.has_key(PARKED_AT),
+            equals(Message.status, DeliveryStatus.PENDING),
+            Message.raw.has_key(constant(PARKED_AT)),
         )
         .order_by(Message.id)
     ).all()

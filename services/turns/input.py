@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from persistence.constants import equals, none_of, one_of
 from persistence.models import Author, Conversation, DeliveryStatus, Direction, Message
 
 Bound = int | BindParameter[int]  # a value, or a bound parameter of a cached statement
@@ -126,12 +127,13 @@ def _note_since(
     return and_(
         Message.conversation_id == conversation_id,
         Message.id > after_id,
+        # written as literals: ix_messages_notes stays usable in a generic plan
         or_(
-            Message.author.in_([Author.OPERATOR, Author.SYSTEM]),
+            one_of(Message.author, [Author.OPERATOR, Author.SYSTEM]),
             # typed in the WhatsApp Business app; imported history (in a turn) stays out
-            and_(Message.author == Author.BUSINESS_APP, Message.turn_id.is_(None)),
+            and_(equals(Message.author, Author.BUSINESS_APP), Message.turn_id.is_(None)),
         ),
-        Message.status.not_in([DeliveryStatus.FAILED, DeliveryStatus.DROPPED]),
+        none_of(Message.status, [DeliveryStatus.FAILED, DeliveryStatus.DROPPED]),
     )
 
 
@@ -152,9 +154,10 @@ def written_before_burst(conversation_id: Bound, turn_id: Bound) -> ScalarSelect
         .where(
             earlier.conversation_id == conversation_id,
             earlier.id != first.c.id,
-            earlier.direction != Direction.NOTE,
-            earlier.status.not_in([DeliveryStatus.FAILED, DeliveryStatus.DROPPED]),
-            earlier.type != "reaction",
+            # literals: the generic plan then also walks back from the burst and stops
+            none_of(earlier.direction, [Direction.NOTE]),
+            none_of(earlier.status, [DeliveryStatus.FAILED, DeliveryStatus.DROPPED]),
+            none_of(earlier.type, ["reaction"]),
             _written(earlier) <= first.c.written,
             or_(earlier.turn_id.is_(None), earlier.turn_id != first.c.turn_id),
         )

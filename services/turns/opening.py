@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.dml import ReturningUpdate
 
+from persistence.constants import equals
 from persistence.models import Conversation, DeliveryStatus, Direction, Message, Turn
 from services.ingest.ingest import QUIET_TYPES
 from services.turns.input import inbound_of_turn
@@ -148,7 +149,7 @@ def _unbound(conversation_id: int | BindParameter[int]) -> tuple[ColumnElement[b
     """The conversation's inbound messages no turn took yet: a new turn's burst."""
     return (
         Message.conversation_id == conversation_id,
-        Message.direction == Direction.INBOUND,
+        equals(Message.direction, Direction.INBOUND),  # ix_messages_pending_inbound
         Message.turn_id.is_(None),
     )
 
@@ -224,7 +225,7 @@ def has_pending(session: Session, conversation_id: int) -> bool:
 def _waiting(conversation_id: int | BindParameter[int]) -> Exists:
     return exists().where(
         Message.conversation_id == conversation_id,
-        Message.direction == Direction.INBOUND,
+        equals(Message.direction, Direction.INBOUND),  # ix_messages_pending_inbound
         Message.turn_id.is_(None),
         Message.type.not_in(QUIET_TYPES),
     )
@@ -235,7 +236,7 @@ def conversations_needing_turns(session: Session, *, older_than: datetime) -> li
     pending = (
         select(Message.conversation_id)
         .where(
-            Message.direction == Direction.INBOUND,
+            equals(Message.direction, Direction.INBOUND),  # ix_messages_pending_inbound
             Message.turn_id.is_(None),
             Message.type.not_in(QUIET_TYPES),
         )

@@ -4,12 +4,14 @@ conversation's messages through an index (migration 0028), never by walking all 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from psycopg import sql as pg_sql
 from sqlalchemy import text
 
-from persistence.db import session_scope
+from persistence.db import get_engine, session_scope
 from persistence.models import Author, DeliveryStatus, Direction, Message, Turn
 from tests.factories import make_conversation, make_message
 from tests.helpers import store_text
@@ -55,15 +57,22 @@ def long_conversation(merchant: dict) -> dict[str, int]:
     return ids
 
 
-def _messages_read(statement: Any, params: dict[str, Any]) -> int:
+def _messages_read(statement: Any, params: dict[str, Any], *, generic: bool = False) -> int:
     """Rows of `messages` PostgreSQL looked at to run `statement`: those it returned from
-    each scan and those it read and filtered out."""
-    with session_scope() as session:
-        compiled = statement.params(**params).compile(
-            session.get_bind(), compile_kwargs={"literal_binds": True}
-        )
-        plan = session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}")
-        plan = plan.scalar_one()
+    each scan and those it read and filtered out. `generic`: as a prepared statement run
+    with its generic plan, made for any parameters, as psycopg's prepared statements are
+    run once PostgreSQL prefers that plan."""
+    with get_engine().connect() as connection:  # rolled back: a statement may write
+        if generic:
+            explain = _generic_explain(connection, statement.params(**params))
+        else:
+            compiled = statement.params(**params).compile(
+                connection, compile_kwargs={"literal_binds": True}
+            )
+            explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}"
+        plan = connection.exec_driver_sql(explain).scalar_one()
+        if generic:  # a prepared statement outlives the transaction, on a pooled connection
+            connection.exec_driver_sql("DEALLOCATE generic")
     plan = json.loads(plan) if isinstance(plan, str) else plan
 
     def walk(node: dict[str, Any]) -> int:
@@ -74,6 +83,25 @@ def _messages_read(statement: Any, params: dict[str, Any]) -> int:
         return int(own) + sum(walk(child) for child in node.get("Plans", []))
 
     return walk(plan[0]["Plan"])
+
+
+def _generic_explain(connection: Any, statement: Any) -> str:
+    """Prepare `statement` (its parameters as $n) to be planned generically, and return
+    the EXPLAIN of its execution with the statement's values."""
+    expanded = statement.compile(connection).construct_expanded_state()
+    names: list[str] = []
+
+    def numbered(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    prepared = re.sub(r"%\((\w+)\)s", numbered, expanded.statement)
+    raw = connection.connection.dbapi_connection
+    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    connection.exec_driver_sql(f"PREPARE generic AS {prepared}".replace("%%", "%"))
+    values = ", ".join(pg_sql.Literal(expanded.parameters[name]).as_string(raw) for name in names)
+    return f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic({values})".replace("%", "%%")
 
 
 def test_the_graphs_read_of_a_turn_reaches_its_burst_notes_and_the_message_before(
@@ -94,6 +122,7 @@ def test_the_graphs_read_of_a_turn_reaches_its_burst_notes_and_the_message_befor
         assert read.previous_at == last
     params = {"conversation_id": conversation, "turn_id": turn, "after_id": 0}
     assert _messages_read(_turn_input_statement(), params) < 20  # of 3,002
+    assert _messages_read(_turn_input_statement(), params, generic=True) < 20
 
 
 def test_the_turns_start_finds_no_released_message_in_flight_without_walking_the_history(
@@ -105,7 +134,37 @@ def test_the_turns_start_finds_no_released_message_in_flight_without_walking_the
               "turn_id": long_conversation["turn"]}  # fmt: skip
     with session_scope() as session:
         assert read_turn_start(session, **params).releasing is False
-    assert _messages_read(_start_statement(), params) < 20
+    bound = {**params, "checkpoint_thread": str(params["conversation_id"])}
+    assert _messages_read(_start_statement(), bound) < 20
+    assert _messages_read(_start_statement(), bound, generic=True) < 20
+
+
+def test_a_new_turn_finds_and_binds_its_waiting_messages_without_walking_the_history(
+    long_conversation,
+):
+    from services.turns.opening import _open_turn_statement, _start_when_waiting_statement
+
+    conversation = long_conversation["conversation"]
+    with session_scope() as session:
+        # the history's turns are over: each of its messages was some turn's
+        session.execute(text("UPDATE turns SET finished_at = now()"))
+        session.execute(
+            text("UPDATE messages SET turn_id = :t WHERE direction <> 'note' AND turn_id IS NULL"),
+            {"t": long_conversation["turn"]},
+        )
+        make_message(
+            session, conversation_id=conversation, direction=Direction.INBOUND,
+            author=Author.CUSTOMER, status=DeliveryStatus.RECEIVED, text="Hello?",
+        )  # fmt: skip
+    with session_scope() as session:
+        session.execute(text("ANALYZE messages"))
+    for generic in (False, True):
+        opened = _messages_read(_start_when_waiting_statement(), {"conversation": conversation},
+                                generic=generic)  # fmt: skip
+        assert opened < 20
+        found = _messages_read(_open_turn_statement(), {"conversation_id": conversation},
+                               generic=generic)  # fmt: skip
+        assert found < 20
 
 
 def test_a_released_message_in_flight_is_found(long_conversation):
