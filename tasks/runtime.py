@@ -6,7 +6,7 @@ import logging
 from functools import lru_cache
 from typing import cast
 
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 from psycopg import Connection
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
@@ -18,6 +18,7 @@ from graph.nodes.agent import AgentModel
 from persistence import db, inbox, storage
 from persistence.buffer import process_buffer as buffer
 from persistence.checkpoint import LatestCheckpointSaver
+from services.conversations.language import load_identifier
 from services.merchants import clients as whatsapp_clients
 from services.turns import presence
 from services.turns.graph_services import GraphServices
@@ -81,6 +82,13 @@ def reset() -> None:
     whatsapp_clients.reset()
     presence.reset()
     storage.get_storage.cache_clear()
+
+
+@worker_init.connect
+def _before_fork(**_: object) -> None:
+    """What every worker process uses and can share, loaded once before the pool forks:
+    otherwise each process's first turn loads it (the language model: about a second)."""
+    load_identifier()
 
 
 @worker_process_init.connect

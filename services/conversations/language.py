@@ -46,6 +46,11 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
+def load_identifier() -> None:
+    """Load the language model now rather than on the first detection."""
+    _identifier()
+
+
 def base_language(code: str) -> str:
     """`es-MX`, `pt_BR`, `EN` -> `es`, `pt`, `en`: the language, region aside."""
     return code.split("-")[0].split("_")[0].lower()
