@@ -100,3 +100,19 @@ def test_a_read_scope_runs_each_statement_on_its_own_and_leaves_sessions_transac
 
     first, second = _two_nows(session_scope)  # the same pooled connection, back in a transaction
     assert first == second
+
+
+def test_checkpoints_commit_without_waiting_for_the_disk_and_other_writes_wait(fresh_pools):
+    """A checkpoint's commit skips its WAL flush (tasks.runtime): the reply's claim, a
+    session's commit, flushes it with theirs. Replaced connections keep the setting."""
+    with runtime.checkpoint_pool().connection() as conn:
+        row = conn.execute("SHOW synchronous_commit").fetchone()
+        assert row is not None and row["synchronous_commit"] == "off"
+        pid = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
+    assert pid is not None
+    _terminate(int(pid["pid"]))
+    with runtime.checkpoint_pool().connection() as conn:
+        row = conn.execute("SHOW synchronous_commit").fetchone()
+        assert row is not None and row["synchronous_commit"] == "off"
+    with session_scope() as session:
+        assert session.scalar(text("SHOW synchronous_commit")) == "on"
