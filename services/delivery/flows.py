@@ -4,6 +4,7 @@ delivery statuses, and the AI sending a library file or an offer (options) now."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -117,12 +118,12 @@ def send_claimed(
     *,
     only_in_ai_mode: bool,
     text: bool = False,
-    on_accepted: Update | None = None,
+    on_accepted: Callable[[], Update] | None = None,
 ) -> DeliveryStatus:
     """Send a message claimed in a committed transaction. `text`: the caller knows it is
-    plain text (a turn's reply), so there is no media to look up. `on_accepted`: an UPDATE
-    run within the one that records the accepted send, as its CTE (a turn finishing with
-    its reply: one round trip, one transaction)."""
+    plain text (a turn's reply), so there is no media to look up. `on_accepted`: makes an
+    UPDATE run within the one that records the accepted send, as its CTE (a turn finishing
+    with its reply: one round trip, one transaction); made after the send, not before it."""
     try:
         media = None if text else resolve_media(message_id)
     except media_send.MediaUnavailable as exc:
@@ -149,7 +150,7 @@ def _send_locked(
     only_in_ai_mode: bool,
     *,
     retry_media: bool,
-    on_accepted: Update | None = None,
+    on_accepted: Callable[[], Update] | None = None,
 ) -> tuple[DeliveryStatus, bool]:
     """One send under the conversation's FOR KEY SHARE lock; True when its media id was
     refused and the caller may upload again (the row then stays `sending`)."""
@@ -193,7 +194,7 @@ def _send_locked(
             .values(wamid=wamid, status=DeliveryStatus.ACCEPTED, status_at=datetime.now(UTC))
         )
         if on_accepted is not None:
-            accepted = accepted.add_cte(on_accepted.cte("on_accepted"))
+            accepted = accepted.add_cte(on_accepted().cte("on_accepted"))
         # on the session's connection, without the ORM's bookkeeping (`message` is not read
         # again); what fitting an offer changed on `message` is flushed at commit
         session.connection().execute(accepted)

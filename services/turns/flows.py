@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from threading import Event
 
 import structlog
@@ -359,7 +360,7 @@ def _deliver(
     # a one-part reply that goes out finishes its turn in the statement recording the send
     finish = None
     if outcome is not None and first is not None and len(parts) == 1:
-        finish = finished_turn(turn_id, outcome)
+        finish = partial(finished_turn, turn_id, outcome)  # built after the send
     statuses = {
         message_id: send_claimed(message_id, only_in_ai_mode=True, text=True,
                                  on_accepted=finish)
