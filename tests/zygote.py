@@ -37,6 +37,9 @@ def main() -> None:
     import celery.worker.consumer  # noqa: F401
 
     import tasks  # noqa: F401 - the app and everything its tasks import
+    from services.conversations.language import load_identifier
+
+    load_identifier()  # what each worker loads as it starts (tasks.runtime): inherited loaded
 
     exited: dict[int, int] = {}
 
