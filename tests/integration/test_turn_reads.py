@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from psycopg import sql as pg_sql
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from persistence.db import get_engine, session_scope
 from persistence.models import Author, DeliveryStatus, Direction, Message, Turn
@@ -64,15 +65,38 @@ def _messages_read(statement: Any, params: dict[str, Any], *, generic: bool = Fa
     run once PostgreSQL prefers that plan."""
     with get_engine().connect() as connection:  # rolled back: a statement may write
         if generic:
-            explain = _generic_explain(connection, statement.params(**params))
-        else:
-            compiled = statement.params(**params).compile(
-                connection, compile_kwargs={"literal_binds": True}
-            )
-            explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}"
-        plan = connection.exec_driver_sql(explain).scalar_one()
-        if generic:  # a prepared statement outlives the transaction, on a pooled connection
-            connection.exec_driver_sql("DEALLOCATE generic")
+            expanded = statement.params(**params).compile(connection).construct_expanded_state()
+            return _generic_messages_read(connection, expanded.statement, expanded.parameters)
+        compiled = statement.params(**params).compile(
+            connection, compile_kwargs={"literal_binds": True}
+        )
+        plan = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}")
+        return _rows_of_messages(plan.scalar_one())
+
+
+def _generic_messages_read(connection: Any, sql: str, parameters: dict[str, Any]) -> int:
+    """_messages_read of a statement as the driver sends it (`%(name)s` parameters),
+    prepared to be planned generically and run with its values."""
+    names: list[str] = []
+
+    def numbered(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    prepared = re.sub(r"%\((\w+)\)s", numbered, sql)
+    raw = connection.connection.dbapi_connection
+    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    connection.exec_driver_sql(f"PREPARE generic AS {prepared}".replace("%%", "%"))
+    values = ", ".join(pg_sql.Literal(parameters[name]).as_string(raw) for name in names)
+    explain = f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic({values})".replace("%", "%%")
+    try:
+        return _rows_of_messages(connection.exec_driver_sql(explain).scalar_one())
+    finally:  # a prepared statement outlives the transaction, on a pooled connection
+        connection.exec_driver_sql("DEALLOCATE generic")
+
+
+def _rows_of_messages(plan: Any) -> int:
     plan = json.loads(plan) if isinstance(plan, str) else plan
 
     def walk(node: dict[str, Any]) -> int:
@@ -83,25 +107,6 @@ def _messages_read(statement: Any, params: dict[str, Any], *, generic: bool = Fa
         return int(own) + sum(walk(child) for child in node.get("Plans", []))
 
     return walk(plan[0]["Plan"])
-
-
-def _generic_explain(connection: Any, statement: Any) -> str:
-    """Prepare `statement` (its parameters as $n) to be planned generically, and return
-    the EXPLAIN of its execution with the statement's values."""
-    expanded = statement.compile(connection).construct_expanded_state()
-    names: list[str] = []
-
-    def numbered(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    prepared = re.sub(r"%\((\w+)\)s", numbered, expanded.statement)
-    raw = connection.connection.dbapi_connection
-    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-    connection.exec_driver_sql(f"PREPARE generic AS {prepared}".replace("%%", "%"))
-    values = ", ".join(pg_sql.Literal(expanded.parameters[name]).as_string(raw) for name in names)
-    return f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic({values})".replace("%", "%%")
 
 
 def test_the_graphs_read_of_a_turn_reaches_its_burst_notes_and_the_message_before(
@@ -165,6 +170,44 @@ def test_a_new_turn_finds_and_binds_its_waiting_messages_without_walking_the_his
         found = _messages_read(_open_turn_statement(), {"conversation_id": conversation},
                                generic=generic)  # fmt: skip
         assert found < 20
+
+
+def test_the_sweepers_reads_skip_an_answered_history_as_prepared_statements(
+    long_conversation,
+):
+    """The sweeper runs every second on one connection: psycopg prepares its statements,
+    and PostgreSQL may then run them with a generic plan. Its reads still reach only the
+    messages waiting (ix_messages_pending_inbound, ix_messages_unresolved_outbound)."""
+    from services.delivery.outbox import unresolved_sends
+    from services.turns.opening import conversations_needing_turns
+
+    with session_scope() as session:
+        # the history's turns are over, its replies delivered
+        session.execute(text("UPDATE turns SET finished_at = now()"))
+        session.execute(
+            text("UPDATE messages SET turn_id = :t WHERE direction <> 'note' AND turn_id IS NULL"),
+            {"t": long_conversation["turn"]},
+        )
+    with session_scope() as session:
+        session.execute(text("ANALYZE messages"))
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "messages" in statement:
+            sent.append((statement, dict(parameters or {})))
+
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    event.listen(get_engine(), "before_cursor_execute", record)
+    try:
+        with session_scope() as session:
+            assert conversations_needing_turns(session, older_than=later) == []
+            assert unresolved_sends(session, older_than=later) == []
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", record)
+    assert len(sent) == 2
+    for statement, parameters in sent:
+        with get_engine().connect() as connection:
+            assert _generic_messages_read(connection, statement, parameters) < 20, statement
 
 
 def test_a_released_message_in_flight_is_found(long_conversation):
