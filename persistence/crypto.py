@@ -76,13 +76,24 @@ def configured_keys() -> str:
     if settings.secrets_key is not None:
         return settings.secrets_key.get_secret_value()
     path = key_file(settings.data_dir)
-    if path.exists():
-        return path.read_text().strip()
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        found = None
+    if found is not None:
+        return _key_file_text(path, found.st_ino, found.st_mtime_ns, found.st_size)
     raise SecretsKeyError(
         "SECRETS_KEY is not set: provider credentials are encrypted with it. Set it to a Fernet "
         "key (`python scripts/manage.py generate-key`); keep it safe, stored credentials cannot "
         "be read without it"
     )
+
+
+@lru_cache(maxsize=4)
+def _key_file_text(path: Path, inode: int, modified_ns: int, size: int) -> str:
+    """The key file's text, read again only when the file changes (each decrypt asks:
+    a stat costs a tenth of a read)."""
+    return path.read_text().strip()
 
 
 def cipher() -> MultiFernet:

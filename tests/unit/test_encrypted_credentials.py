@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import stat
 import traceback
 from collections.abc import Callable, Iterator
@@ -109,6 +110,13 @@ def test_without_a_key_the_embedded_key_file_is_used_else_the_error_says_what_to
     assert ensure_key_file(tmp_path).read_text() == path.read_text()  # made once, kept
     stored = encrypt(TOKEN)
     assert Fernet(path.read_text().strip()).decrypt(stored.encode()).decode() == TOKEN
+    # a key file put in its place is read from then on
+    replacement = tmp_path / "new-key"
+    replacement.write_text(f"{NEW}\n")
+    os.replace(replacement, path)
+    assert Fernet(NEW).decrypt(encrypt(TOKEN).encode()).decode() == TOKEN
+    with pytest.raises(SecretsKeyError, match="cannot be decrypted"):
+        decrypt(stored)
 
 
 def _settings(tmp_path: Path, **values: str) -> Settings:
