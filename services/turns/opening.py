@@ -63,7 +63,11 @@ def open_turn(session: Session, conversation_id: int) -> OpenTurn | None:
     session.add(turn)
     session.flush()
     burst = session.scalars(
-        update(Message).where(*_unbound(conversation_id)).values(turn_id=turn.id).returning(Message)
+        update(Message)
+        .where(*_unbound(conversation_id))
+        .values(turn_id=turn.id)
+        .returning(Message)
+        .execution_options(**_REFRESH_RETURNED)
     ).all()
     return OpenTurn(turn, sorted(burst, key=_whatsapp_order))
 
@@ -95,6 +99,7 @@ def _start_statement() -> ReturningUpdate[Message, datetime]:
         .where(*_unbound(conversation_id))
         .values(turn_id=select(new.c.id).scalar_subquery())
         .returning(Message, select(new.c.started_at).scalar_subquery().label("started_at"))
+        .execution_options(**_REFRESH_RETURNED)
     )
 
 
@@ -142,7 +147,15 @@ def _start_when_waiting_statement() -> Select[int, datetime, Message | None]:
         select(new.c.id, new.c.started_at, aliased(Message, bound, name="Message"))
         .select_from(new)
         .outerjoin(bound, true())
+        .execution_options(populate_existing=True)  # the session's copies, bound too
     )
+
+
+# The burst's UPDATE refreshes the messages it returns in the session, rather than having
+# the ORM work out which were changed: it cannot evaluate the SQL literals of _unbound in
+# Python, and its fallback (reading the changed rows' keys) fails beside this RETURNING.
+# The session's copies read before are then bound too, as after the usual statement.
+_REFRESH_RETURNED = {"synchronize_session": False, "populate_existing": True}
 
 
 def _unbound(conversation_id: int | BindParameter[int]) -> tuple[ColumnElement[bool], ...]:

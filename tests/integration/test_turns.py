@@ -178,6 +178,25 @@ def test_a_requested_reply_with_messages_waiting_takes_the_request_and_the_burst
         assert opening.open_turn(session, conversation_id) is not None  # the open turn, redone
 
 
+def test_a_burst_already_in_the_session_is_seen_bound_to_its_new_turn(merchant):
+    """Both ways of binding a burst (the usual one statement, and after a requested reply)
+    leave the session's own copies of its messages bound, not as they were read before."""
+    for requested in (False, True):
+        conversation_id = store_text(merchant, f"requested: {requested}")
+        with session_scope() as session:
+            session.get(Conversation, conversation_id).reply_requested = requested
+        with session_scope() as session:
+            waiting = session.scalars(
+                select(Message).where(
+                    Message.conversation_id == conversation_id, Message.turn_id.is_(None)
+                )
+            ).one()
+            opened = opening.open_turn(session, conversation_id)
+            assert opened is not None and opened.inbound == [waiting]
+            assert waiting.turn_id == opened.turn.id
+            turns.finish_turn(session, opened.turn.id, "replied")
+
+
 def test_with_a_turn_open_new_messages_wait_for_the_next_one(merchant):
     conversation_id = store_text(merchant, "first")
     with session_scope() as session:
