@@ -79,14 +79,12 @@ def configured_keys() -> str:
     try:
         found = path.stat()
     except FileNotFoundError:
-        found = None
-    if found is not None:
-        return _key_file_text(path, found.st_ino, found.st_mtime_ns, found.st_size)
-    raise SecretsKeyError(
-        "SECRETS_KEY is not set: provider credentials are encrypted with it. Set it to a Fernet "
-        "key (`python scripts/manage.py generate-key`); keep it safe, stored credentials cannot "
-        "be read without it"
-    )
+        raise SecretsKeyError(
+            "SECRETS_KEY is not set: provider credentials are encrypted with it. Set it to a "
+            "Fernet key (`python scripts/manage.py generate-key`); keep it safe, stored "
+            "credentials cannot be read without it"
+        ) from None
+    return _key_file_text(path, found.st_ino, found.st_mtime_ns, found.st_size)
 
 
 @lru_cache(maxsize=4)

@@ -41,6 +41,13 @@ class OpenTurn:
     inbound: list[Message]  # its burst in WhatsApp order (inbound_of_turn)
 
 
+# The burst's UPDATE refreshes the messages it returns in the session, rather than having
+# the ORM work out which were changed: it cannot evaluate the SQL literals of _unbound in
+# Python, and its fallback (reading the changed rows' keys) fails beside this RETURNING.
+# The session's copies read before are then bound too, as after the usual statement.
+_REFRESH_RETURNED = {"synchronize_session": False, "populate_existing": True}
+
+
 def open_turn(session: Session, conversation_id: int) -> OpenTurn | None:
     """The unfinished turn (a crashed run to redo), or a new one owning the pending burst,
     with its burst: a new turn's is what binding it returns."""
@@ -149,13 +156,6 @@ def _start_when_waiting_statement() -> Select[int, datetime, Message | None]:
         .outerjoin(bound, true())
         .execution_options(populate_existing=True)  # the session's copies, bound too
     )
-
-
-# The burst's UPDATE refreshes the messages it returns in the session, rather than having
-# the ORM work out which were changed: it cannot evaluate the SQL literals of _unbound in
-# Python, and its fallback (reading the changed rows' keys) fails beside this RETURNING.
-# The session's copies read before are then bound too, as after the usual statement.
-_REFRESH_RETURNED = {"synchronize_session": False, "populate_existing": True}
 
 
 def _unbound(conversation_id: int | BindParameter[int]) -> tuple[ColumnElement[bool], ...]:
