@@ -45,6 +45,10 @@ class TurnServices(Protocol):
         """Multimodal prompt blocks for these inbound messages' stored media."""
         ...
 
+    def inbound_messages(self, message_ids: list[int]) -> list[Message]:
+        """These inbound messages as they are now (an image's description, say)."""
+        ...
+
     def answer_without_model(
         self, *, conversation_id: int, turn_id: int, reason: str
     ) -> tuple[str | None, str]:

@@ -29,6 +29,12 @@ GAP_MARKED = timedelta(hours=6)
 # acted on, and the conversation itself keeps what was passed on.
 NOTES_KEPT = 8
 
+# Images are described as they are stored (services.media.description), most often before
+# their turn runs; one that was not yet is described in the prompts of the next few turns,
+# once it is.
+DESCRIBED_LATER = frozenset({"image", "sticker"})
+DESCRIPTION_CHECKS = 3
+
 # A card number as customers type it: 13 to 19 digits, spaces or dashes between groups.
 _CARD_NUMBER = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
@@ -48,7 +54,7 @@ def make_load_node(services: TurnServices) -> RuntimeNode:
         if reading.inbound and reading.previous_at is not None:
             new = _with_gap_marker(new, reading.inbound[0], reading.previous_at, ctx.timezone)
         update: dict = {
-            "messages": new,
+            "messages": [*described_since(state.get("messages", []), services), *new],
             "turn_id": ctx.turn_id,
             "reply": None,
             "notes_only": bool(notes) and not reading.inbound,
@@ -120,10 +126,65 @@ def _customer_messages(
     if not lines:
         return []
     media = [m.id for m in inbound if m.media_status == MediaStatus.STORED]
-    extra = {"turn_id": turn_id, "media_ids": media} if media else {}
+    extra: dict = {"turn_id": turn_id, "media_ids": media} if media else {}
+    undescribed = [
+        m.id for m in inbound
+        if m.id in media and m.type in DESCRIBED_LATER and m.transcript is None
+    ]  # fmt: skip
+    if undescribed:
+        extra |= {"undescribed": undescribed, "description_checks": DESCRIPTION_CHECKS}
     return [
         HumanMessage(content="\n".join(lines), id=f"in-{inbound[0].id}", additional_kwargs=extra)
     ]
+
+
+def described_since(history: list[AnyMessage], services: TurnServices) -> list[AnyMessage]:
+    """Earlier customer messages whose images have been described since their turn, with
+    the descriptions in (replacing them in the state); one read, only when some wait."""
+    waiting = [
+        m for m in history
+        if isinstance(m, HumanMessage) and m.additional_kwargs.get("undescribed")
+    ]  # fmt: skip
+    if not waiting:
+        return []
+    ids = [i for m in waiting for i in m.additional_kwargs["undescribed"]]
+    now = {m.id: m for m in services.inbound_messages(ids)}
+    return [_with_descriptions(m, now) for m in waiting]
+
+
+def _with_descriptions(message: HumanMessage, now: dict[int, Message]) -> HumanMessage:
+    """Each described image's line as render_inbound writes it now (the images' lines are
+    in their order); the message stops waiting once all are described or it has been
+    looked at DESCRIPTION_CHECKS times."""
+    extra = dict(message.additional_kwargs)
+    lines = str(message.content).split("\n")
+    waiting, after = [], 0
+    for message_id in extra.pop("undescribed"):
+        image = now.get(message_id)
+        if image is None:
+            continue  # deleted meanwhile
+        written = render_inbound(Message(**_rendered_fields(image)))
+        at = next((i for i in range(after, len(lines)) if lines[i].endswith(written)), None)
+        if at is None:
+            continue
+        after = at + 1
+        if image.transcript is None:
+            waiting.append(message_id)
+        else:
+            lines[at] = lines[at][: -len(written)] + render_inbound(image)
+    checks = extra.pop("description_checks", 1) - 1
+    if waiting and checks > 0:
+        extra |= {"undescribed": waiting, "description_checks": checks}
+    return message.model_copy(update={"content": "\n".join(lines), "additional_kwargs": extra})
+
+
+def _rendered_fields(message: Message) -> dict:
+    """What render_inbound reads of a message, but its description: its line as written
+    before it had one."""
+    return {
+        "type": message.type, "text": message.text, "media": message.media,
+        "media_status": message.media_status, "media_error": message.media_error,
+    }  # fmt: skip
 
 
 def _quoting(message: Message, replies: dict[str, str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from graph.ports import TurnReading
@@ -55,6 +56,10 @@ class GraphServices:
     def media_blocks(self, message_ids: list[int]) -> list[dict[str, Any]]:
         with session_scope() as session:
             return content_blocks(session, message_ids)
+
+    def inbound_messages(self, message_ids: list[int]) -> list[Message]:
+        with read_scope() as session:
+            return list(session.scalars(select(Message).where(Message.id.in_(message_ids))))
 
     def answer_without_model(
         self, *, conversation_id: int, turn_id: int, reason: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import threading
 
 import pytest
 
@@ -192,3 +193,37 @@ def test_a_photo_is_described_once_and_the_description_outlives_its_turn(
     assert "(description: A white running shoe with a torn sole; size label 42.)" in str(
         later["contents"]
     )  # ...its description is
+
+
+def test_a_photo_described_after_its_turn_ran_is_described_to_the_next_turns(
+    stack, client, merchant, fakes
+):
+    """The light model describes a photo while the burst waits; when it answers only after
+    the photo's turn ran (a slow model, a busy worker), the next turns still read it."""
+    gemini, graph, phone = fakes["gemini"], fakes["graph"], merchant["phone_number_id"]
+    description = "A white running shoe with a torn sole; size label 42."
+    first_reply_sent = threading.Event()
+
+    def described_after_the_turn(request: dict, schema: dict) -> dict:
+        first_reply_sent.wait(30)
+        return {"description": description}
+
+    gemini.structured = described_after_the_turn
+    data = tiny_jpeg()
+    media_id = graph.add_media(data, "image/jpeg")
+    payload = media_payload(merchant, "image", media_id, data, mime_type="image/jpeg")
+    assert post_webhook(client, payload).status_code == 200
+    graph.wait_for_sent(1, timeout=30)
+    first_reply_sent.set()
+    own_turn = gemini.requests[-1]
+    assert len(_inline_parts(own_turn)) == 1  # its own turn saw the photo itself
+    assert "(description:" not in str(own_turn["contents"])  # ...and had no description yet
+    assert eventually(lambda: messages_in_db(direction="in")[0].transcript == description)
+
+    for n, text in ((2, "and?"), (3, "so?")):
+        message = {"type": "text", "text": {"body": text}}
+        post_webhook(client, message_payload(phone_number_id=phone, message=message))
+        graph.wait_for_sent(n, timeout=30)
+        later = str(gemini.requests[-1]["contents"])
+        assert f"[image] (description: {description})" in later
+        assert later.count("(description:") == 1
