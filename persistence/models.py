@@ -102,6 +102,10 @@ class MediaStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+# The message types whose file is a picture (a model can see it; it is described in words)
+IMAGE_TYPES = frozenset({"image", "sticker"})
+
+
 class DeliveryMethod(enum.StrEnum):
     """How a staff answer reached the customer (notifications.delivery_method)."""
 

@@ -20,7 +20,7 @@ from graph.nodes.route import ai_answers
 from graph.ports import TurnReading, TurnServices
 from graph.prompts import without_markers
 from graph.state import ConversationState, RuntimeNode, TeamNote
-from persistence.models import Author, Direction, MediaStatus, Message
+from persistence.models import IMAGE_TYPES, Author, Direction, MediaStatus, Message
 
 # A burst written this long after the conversation's previous message says when it was.
 GAP_MARKED = timedelta(hours=6)
@@ -32,7 +32,6 @@ NOTES_KEPT = 8
 # Images are described as they are stored (services.media.description), most often before
 # their turn runs; one that was not yet is described in the prompts of the next few turns,
 # once it is.
-DESCRIBED_LATER = frozenset({"image", "sticker"})
 DESCRIPTION_CHECKS = 3
 
 # A card number as customers type it: 13 to 19 digits, spaces or dashes between groups.
@@ -129,7 +128,7 @@ def _customer_messages(
     extra: dict = {"turn_id": turn_id, "media_ids": media} if media else {}
     undescribed = [
         m.id for m in inbound
-        if m.id in media and m.type in DESCRIBED_LATER and m.transcript is None
+        if m.id in media and m.type in IMAGE_TYPES and m.transcript is None
     ]  # fmt: skip
     if undescribed:
         extra |= {"undescribed": undescribed, "description_checks": DESCRIPTION_CHECKS}

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from graph.llm import METERED, LLMNotConfigured, build_structured_model
 from observability.logs import get_logger
 from persistence.db import session_scope
-from persistence.models import MediaStatus, Message
-from services.media.understanding import IMAGE_TYPES, image_block
+from persistence.models import IMAGE_TYPES, MediaStatus, Message
+from services.media.understanding import image_block
 from settings import get_settings
 
 log = get_logger(__name__)

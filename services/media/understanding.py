@@ -14,14 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from observability.logs import get_logger
-from persistence.models import Direction, MediaStatus, Message
+from persistence.models import IMAGE_TYPES, Direction, MediaStatus, Message
 from persistence.storage import get_storage
 from services.media.transcription import TranscriptionFailed, transcribe
 from settings import get_settings
 
 log = get_logger(__name__)
 
-IMAGE_TYPES = frozenset({"image", "sticker"})
 PDF = "application/pdf"
 
 
