@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, func, true
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +35,16 @@ def database_url() -> str:
             f"{settings.data_dir} (it writes its embedded PostgreSQL's URL there while it runs)"
         )
     return sqlalchemy_url(settings.database_url)
+
+
+def commit_without_waiting_for_the_disk() -> ColumnElement[str]:
+    """An expression that makes its transaction's commit skip the WAL flush, for a statement
+    to select (set_config(..., true): this transaction only; the pooled connection keeps
+    the server's setting). For transactions whose loss in a crash of PostgreSQL is the
+    same as the worker dying before their commit: nothing outside the database acts on
+    them before a later commit that does flush, which takes every earlier commit's WAL
+    with it (a turn's opening, its checkpoints: the reply's claim flushes them)."""
+    return func.set_config("synchronous_commit", "off", true())
 
 
 def check_idle_connection(connection: psycopg.Connection[Any]) -> None:

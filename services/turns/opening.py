@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from persistence.constants import equals
+from persistence.db import commit_without_waiting_for_the_disk
 from persistence.models import Conversation, DeliveryStatus, Direction, Message, Turn
 from services.ingest.ingest import QUIET_TYPES
 from services.turns.input import inbound_of_turn
@@ -128,7 +129,10 @@ def _start_when_waiting(session: Session, conversation_id: int) -> OpenTurn | No
 @cache
 def _start_when_waiting_statement() -> Select[int, datetime, Message | None]:
     """_start_when_waiting's statement, built once and bound per turn: the turn's INSERT
-    and the burst's UPDATE as CTEs, the turn joined with the burst it bound."""
+    and the burst's UPDATE as CTEs, the turn joined with the burst it bound. A turn it
+    starts commits its opening without waiting for the disk: until the reply's claim
+    (which waits, and flushes the opening with it), nothing has left that a crash of
+    PostgreSQL losing the opening would contradict; the turn is then started again."""
     conversation_id = bindparam("conversation", type_=Integer)
     open_one = exists().where(*_open(conversation_id))
     requested = exists().where(
@@ -151,7 +155,12 @@ def _start_when_waiting_statement() -> Select[int, datetime, Message | None]:
         .cte("bound")
     )
     return (
-        select(new.c.id, new.c.started_at, aliased(Message, bound, name="Message"))
+        select(
+            new.c.id,
+            new.c.started_at,
+            aliased(Message, bound, name="Message"),
+            commit_without_waiting_for_the_disk().label("synchronous_commit"),
+        )  # fmt: skip
         .select_from(new)
         .outerjoin(bound, true())
         .execution_options(populate_existing=True)  # the session's copies, bound too

@@ -165,6 +165,22 @@ def test_a_new_turn_owns_the_waiting_burst_in_whatsapp_order(merchant):
     assert {m.turn_id for m in messages_in_db(direction="in")} == {opened.turn.id}
 
 
+def test_only_a_new_turns_opening_commits_without_waiting_for_the_disk(merchant):
+    """The usual turn's opening skips its WAL flush (the reply's claim flushes it); the
+    setting is the transaction's, not the pooled connection's, and a redone turn's
+    opening waits as any other commit does."""
+    conversation_id = store_text(merchant, "hi")
+    show = text("SHOW synchronous_commit")
+    with session_scope() as session:
+        assert session.scalar(show) == "on"
+        assert opening.open_turn(session, conversation_id) is not None
+        assert session.scalar(show) == "off"
+    with session_scope() as session:
+        assert session.scalar(show) == "on"
+        assert opening.open_turn(session, conversation_id) is not None  # redone
+        assert session.scalar(show) == "on"
+
+
 def test_a_requested_reply_with_messages_waiting_takes_the_request_and_the_burst(merchant):
     conversation_id = store_text(merchant, "are you there?")
     with session_scope() as session:
