@@ -1,4 +1,5 @@
-"""How checkpoints store the conversation's messages: one msgpack array of (type, fields).
+"""How checkpoints store the conversation's messages: one msgpack array of (type, fields),
+compressed with zstd.
 
 Every turn loads and writes the thread's whole history (up to the prompt budget, a hundred
 messages and more). langgraph's JsonPlusSerializer writes each message as an extension
@@ -8,13 +9,21 @@ the message classes below, with fields of plain msgpack types, is written as its
 instead and read back as `model_construct` would make them: the same objects, without
 validating what we validated when we made them. Anything else, and every blob written
 before, goes through JsonPlusSerializer unchanged.
+
+The blob is compressed here, at zstd's fastest level: PostgreSQL compressed it with pglz on
+every write (about 0.3 ms of the 0.6 ms an upsert of the benchmark's 43 KB history took),
+decompressed it on every read and sent it out whole, as hex. zstd takes about 40 us and
+stores it smaller (7.7 -> 6.3 KB); PostgreSQL, finding nothing left to compress, keeps it as
+it comes.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import ormsgpack
+import zstandard
 from langchain_core.messages import (
     AIMessage,
     BaseMessage,
@@ -26,8 +35,10 @@ from langchain_core.messages import (
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 # The blob type checkpoint rows carry for this encoding (JsonPlusSerializer's are "msgpack",
-# "json", "null", "bytes"...).
-MESSAGES_TYPE = "lc-messages-v1"
+# "json", "null", "bytes"...), and for the same array uncompressed, as written before.
+MESSAGES_TYPE = "lc-messages-zstd-v1"
+PLAIN_MESSAGES_TYPE = "lc-messages-v1"
+ZSTD_LEVEL = 1
 
 _CLASSES: dict[str, type[BaseMessage]] = {
     cls.model_fields["type"].default: cls
@@ -56,6 +67,18 @@ _PLAIN_ONLY = (
 )
 
 
+class _Codecs(threading.local):
+    """zstd's contexts, one pair per thread (they are not thread-safe), made once: a new
+    compressor allocates its tables afresh, which cost more than compressing the history."""
+
+    def __init__(self) -> None:
+        self.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+        self.decompressor = zstandard.ZstdDecompressor()
+
+
+_codecs = _Codecs()
+
+
 def _not_plain(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
@@ -65,16 +88,17 @@ class MessagesSerializer(JsonPlusSerializer):
         if _only_messages(obj):
             try:
                 fields = [(m.type, m.__dict__) for m in obj]
-                return MESSAGES_TYPE, ormsgpack.packb(
-                    fields, default=_not_plain, option=_PLAIN_ONLY
-                )
+                packed = ormsgpack.packb(fields, default=_not_plain, option=_PLAIN_ONLY)
+                return MESSAGES_TYPE, _codecs.compressor.compress(packed)
             except (ormsgpack.MsgpackEncodeError, TypeError):
                 pass
         return super().dumps_typed(obj)
 
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
         kind, blob = data
-        if kind != MESSAGES_TYPE:
+        if kind == MESSAGES_TYPE:
+            blob = _codecs.decompressor.decompress(blob)
+        elif kind != PLAIN_MESSAGES_TYPE:
             return super().loads_typed(data)
         return [_message(_CLASSES[type_], fields) for type_, fields in ormsgpack.unpackb(blob)]
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
+import ormsgpack
 import pytest
+import zstandard
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -16,7 +18,11 @@ from langchain_core.messages import (
 )
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-from persistence.checkpoint_serde import MESSAGES_TYPE, MessagesSerializer
+from persistence.checkpoint_serde import (
+    MESSAGES_TYPE,
+    PLAIN_MESSAGES_TYPE,
+    MessagesSerializer,
+)
 
 serde = MessagesSerializer()
 
@@ -90,11 +96,22 @@ def test_anything_but_a_list_of_messages_is_stored_as_before(value):
     assert serde.loads_typed(serde.dumps_typed(value)) == value
 
 
+def test_a_long_history_is_stored_compressed():
+    history = [HumanMessage(f"do you have the trail shoes in size {n}?", id=f"in-{n}")
+               for n in range(100)]  # fmt: skip
+    kind, blob = serde.dumps_typed(history)
+    assert kind == MESSAGES_TYPE
+    assert len(blob) < len(ormsgpack.packb([(m.type, m.__dict__) for m in history])) / 4
+    assert serde.loads_typed((kind, blob)) == history
+
+
 def test_checkpoints_written_before_still_load():
     history = _history()
-    assert serde.loads_typed(JsonPlusSerializer().dumps_typed(history)) == serde.loads_typed(
-        serde.dumps_typed(history)
-    )
+    current = serde.loads_typed(serde.dumps_typed(history))
+    assert serde.loads_typed(JsonPlusSerializer().dumps_typed(history)) == current
+    uncompressed = [(m.type, m.__dict__) for m in history if "\ud800" not in str(m.content)]
+    plain = ormsgpack.packb(uncompressed)  # as written before the history was compressed
+    assert serde.loads_typed((PLAIN_MESSAGES_TYPE, plain)) == current[:-1]
 
 
 def _internals(message) -> tuple:
@@ -117,13 +134,11 @@ def test_a_message_reads_back_as_model_construct_makes_it():
 
 def test_fields_another_langchain_wrote_take_model_construct():
     """A blob with a field gone (an older langchain-core) or one added (a newer one)."""
-    import ormsgpack
-
     fields = dict(HumanMessage("hi", id="in-1").__dict__)
     del fields["name"]
     older = ormsgpack.packb([("human", fields)])
-    (message,) = serde.loads_typed((MESSAGES_TYPE, older))
+    (message,) = serde.loads_typed((PLAIN_MESSAGES_TYPE, older))
     assert message.name is None and message.content == "hi"  # the default, as before
-    newer = ormsgpack.packb([("human", {**fields, "name": None, "lang": "en"})])
+    newer = zstandard.compress(ormsgpack.packb([("human", {**fields, "name": None, "lang": "en"})]))
     (message,) = serde.loads_typed((MESSAGES_TYPE, newer))
     assert message.__pydantic_extra__ == {"lang": "en"} and "lang" not in message.__dict__
