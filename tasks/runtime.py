@@ -44,11 +44,9 @@ def checkpoint_pool() -> ConnectionPool[Connection[DictRow]]:
 
 
 def _commit_without_waiting_for_the_disk(connection: Connection[Any]) -> None:
-    """A checkpoint's commit does not wait for its WAL to reach the disk (a flush a turn).
-    What a turn does next outside the database waits for a commit that does (the reply's
-    claim before its send, the turn's finish), and that flush takes every earlier commit's
-    WAL with it. So a crash of PostgreSQL can lose a checkpoint only before the turn did
-    anything more, as a crash of the worker there would: the turn is redone."""
+    """Every checkpoint's commit skips its WAL flush (a flush a turn), for the reason
+    persistence.db.commit_without_waiting_for_the_disk gives: the reply's claim flushes it
+    before anything leaves. Here for the whole connection, which only checkpoints use."""
     connection.execute("SET synchronous_commit = off")
 
 

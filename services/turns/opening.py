@@ -160,7 +160,7 @@ def _start_when_waiting_statement() -> Select[int, datetime, Message | None]:
             new.c.started_at,
             aliased(Message, bound, name="Message"),
             commit_without_waiting_for_the_disk().label("synchronous_commit"),
-        )  # fmt: skip
+        )
         .select_from(new)
         .outerjoin(bound, true())
         .execution_options(populate_existing=True)  # the session's copies, bound too
